@@ -1,0 +1,51 @@
+/**
+ * The vocabulary shared by the windowing engine, the pipeline definitions, the handlers and the
+ * local runtime. Pure types: no AWS, no I/O.
+ */
+
+/** Kafka Streams' window types. All times are epoch milliseconds; every type has a grace period. */
+export type WindowSpec =
+  | { readonly type: 'tumbling'; readonly sizeMs: number; readonly graceMs: number }
+  | { readonly type: 'hopping'; readonly sizeMs: number; readonly advanceMs: number; readonly graceMs: number }
+  /** Kafka Streams' SlidingWindows: windows of `timeDifferenceMs` with both bounds inclusive. */
+  | { readonly type: 'sliding'; readonly timeDifferenceMs: number; readonly graceMs: number }
+  /** Session windows: a record within `gapMs` (inclusive) of a session joins it. */
+  | { readonly type: 'session'; readonly gapMs: number; readonly graceMs: number };
+
+/** `final` emits each window once when it closes (suppression); `updates` emits after every change. */
+export type EmitMode = 'final' | 'updates';
+
+/** A user-defined aggregation. The accumulator must be plain JSON data so state can be checkpointed. */
+export interface AggregateFunction<V, A, R> {
+  init(): A;
+  add(accumulator: A, value: V): A;
+  /** Combines two accumulators; needed when sessions merge. */
+  merge(left: A, right: A): A;
+  result(accumulator: A): R;
+}
+
+/** One input record for the engine, already validated and keyed. */
+export interface KeyedRecord<V = unknown> {
+  readonly key: string;
+  /** Event time (or arrival time, per the pipeline), epoch ms. */
+  readonly ts: number;
+  readonly value: V;
+}
+
+/** A window's result. `values: null` retracts a session merged away (updates mode only). */
+export interface WindowResult {
+  readonly key: string;
+  readonly windowStart: number;
+  readonly windowEnd: number;
+  readonly values: Readonly<Record<string, unknown>> | null;
+}
+
+/** A record that arrived after its window closed: kept, never dropped. One per window it missed. */
+export interface LateRecord<V = unknown> {
+  readonly key: string;
+  readonly ts: number;
+  readonly value: V;
+  readonly windowStart: number;
+  readonly windowEnd: number;
+  readonly streamTime: number;
+}

@@ -1,0 +1,49 @@
+import { type Command, UsageError, wantsHelp } from './cli/command.js';
+import { commands } from './commands/index.js';
+
+function overview(): string {
+  const width = Math.max(...commands.map((c) => c.name.length));
+  const lines = commands.map((c) => `  ${c.name.padEnd(width)}  ${c.summary}`);
+  return [
+    'Usage: tributary <command> [options]',
+    '',
+    'Commands:',
+    ...lines,
+    '',
+    'Run `tributary <command> --help` for the options of one command.',
+  ].join('\n');
+}
+
+function find(name: string): Command | undefined {
+  return commands.find((c) => c.name === name);
+}
+
+/** Entry point of the `tributary` command; resolves to the exit code (0 ok, 1 failure, 2 bad arguments). */
+export async function main(argv: readonly string[]): Promise<number> {
+  const [name, ...rest] = argv;
+  if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
+    console.log(overview());
+    return name === undefined ? 2 : 0;
+  }
+  const command = find(name);
+  if (!command) {
+    const known = commands.map((c) => c.name).join(', ');
+    console.error(`tributary: unknown command ${JSON.stringify(name)} (expected one of: ${known})`);
+    return 2;
+  }
+  if (wantsHelp(rest)) {
+    console.log(command.usage);
+    return 0;
+  }
+  try {
+    return await command.run(rest);
+  } catch (error) {
+    if (error instanceof UsageError) {
+      console.error(`tributary ${error.message.startsWith(command.name) ? '' : `${command.name}: `}${error.message}`);
+      console.error(`\n${command.usage}`);
+      return 2;
+    }
+    console.error(`tributary ${command.name}: ${error instanceof Error ? error.message : String(error)}`);
+    return 1;
+  }
+}

@@ -1,0 +1,5 @@
+import type { Command } from '../cli/command.js';
+import { servicesCommand } from './services.js';
+
+/** Every `tributary` subcommand, in the order `--help` lists them. */
+export const commands: readonly Command[] = [servicesCommand];
