@@ -39,7 +39,9 @@ export async function main(argv: readonly string[]): Promise<number> {
     return await command.run(rest);
   } catch (error) {
     if (error instanceof UsageError) {
-      console.error(`tributary ${error.message.startsWith(command.name) ? '' : `${command.name}: `}${error.message}`);
+      console.error(
+        `tributary ${error.message.startsWith(command.name) ? '' : `${command.name}: `}${error.message}`,
+      );
       console.error(`\n${command.usage}`);
       return 2;
     }

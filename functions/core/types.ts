@@ -6,7 +6,12 @@
 /** Kafka Streams' window types. All times are epoch milliseconds; every type has a grace period. */
 export type WindowSpec =
   | { readonly type: 'tumbling'; readonly sizeMs: number; readonly graceMs: number }
-  | { readonly type: 'hopping'; readonly sizeMs: number; readonly advanceMs: number; readonly graceMs: number }
+  | {
+      readonly type: 'hopping';
+      readonly sizeMs: number;
+      readonly advanceMs: number;
+      readonly graceMs: number;
+    }
   /** Kafka Streams' SlidingWindows: windows of `timeDifferenceMs` with both bounds inclusive. */
   | { readonly type: 'sliding'; readonly timeDifferenceMs: number; readonly graceMs: number }
   /** Session windows: a record within `gapMs` (inclusive) of a session joins it. */
