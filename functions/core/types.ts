@@ -23,8 +23,15 @@ export type EmitMode = 'final' | 'updates';
 /** A user-defined aggregation. The accumulator must be plain JSON data so state can be checkpointed. */
 export interface AggregateFunction<V, A, R> {
   init(): A;
-  add(accumulator: A, value: V): A;
-  /** Combines two accumulators; needed when sessions merge. */
+  /**
+   * Adds one value. May update `accumulator` in place and return it (the engine owns it).
+   * `timestamp` is the record's event time, for order-sensitive aggregations (first, last).
+   */
+  add(accumulator: A, value: V, timestamp: number): A;
+  /**
+   * Combines two accumulators (sessions merging, sliding windows copying an aggregate). May update
+   * `left` in place and return it; must not share anything it may later update with `right`.
+   */
   merge(left: A, right: A): A;
   result(accumulator: A): R;
 }

@@ -1,0 +1,135 @@
+import type { AggregateFunction } from './types.js';
+
+/** Reads the number (or other value) an aggregation works on out of a record's value. */
+export type FieldReader<V, T> = (value: V) => T;
+
+// Built-ins keep plain JSON accumulators (numbers, small arrays, objects of flags) so engine state
+// stays serializable. Non-numbers (missing fields, null) are skipped by numeric aggregations,
+// as SQL does with NULL.
+
+/** Number of records. */
+export function countAggregate(): AggregateFunction<unknown, number, number> {
+  return {
+    init: () => 0,
+    add: (count) => count + 1,
+    merge: (left, right) => left + right,
+    result: (count) => count,
+  };
+}
+
+/** Sum of the numbers read by `field` (0 when none). */
+export function sumAggregate<V>(field: FieldReader<V, unknown>): AggregateFunction<V, number, number> {
+  return {
+    init: () => 0,
+    add: (sum, value) => {
+      const n = field(value);
+      return typeof n === 'number' ? sum + n : sum;
+    },
+    merge: (left, right) => left + right,
+    result: (sum) => sum,
+  };
+}
+
+function extremeAggregate<V>(
+  field: FieldReader<V, unknown>,
+  better: (candidate: number, current: number) => boolean,
+): AggregateFunction<V, number | null, number | null> {
+  const pick = (current: number | null, candidate: number | null): number | null =>
+    candidate === null || (current !== null && !better(candidate, current)) ? current : candidate;
+  return {
+    init: () => null,
+    add: (current, value) => {
+      const n = field(value);
+      return typeof n === 'number' ? pick(current, n) : current;
+    },
+    merge: pick,
+    result: (current) => current,
+  };
+}
+
+/** Smallest number read by `field` (null when none). */
+export function minAggregate<V>(
+  field: FieldReader<V, unknown>,
+): AggregateFunction<V, number | null, number | null> {
+  return extremeAggregate(field, (candidate, current) => candidate < current);
+}
+
+/** Largest number read by `field` (null when none). */
+export function maxAggregate<V>(
+  field: FieldReader<V, unknown>,
+): AggregateFunction<V, number | null, number | null> {
+  return extremeAggregate(field, (candidate, current) => candidate > current);
+}
+
+/** Mean of the numbers read by `field` (null when none). Accumulator: `[sum, count]`. */
+export function avgAggregate<V>(
+  field: FieldReader<V, unknown>,
+): AggregateFunction<V, [number, number], number | null> {
+  return {
+    init: () => [0, 0],
+    add: (acc, value) => {
+      const n = field(value);
+      if (typeof n === 'number') {
+        acc[0] += n;
+        acc[1] += 1;
+      }
+      return acc;
+    },
+    merge: (left, right) => {
+      left[0] += right[0];
+      left[1] += right[1];
+      return left;
+    },
+    result: (acc) => (acc[1] === 0 ? null : acc[0] / acc[1]),
+  };
+}
+
+/** `[eventTime, value]` of the chosen record, or null before the first one. */
+type Pick = [number, unknown] | null;
+
+function pickAggregate<V>(
+  field: FieldReader<V, unknown>,
+  replaces: (candidateTs: number, currentTs: number) => boolean,
+): AggregateFunction<V, Pick, unknown> {
+  const choose = (current: Pick, candidate: Pick): Pick =>
+    candidate === null || (current !== null && !replaces(candidate[0], current[0])) ? current : candidate;
+  return {
+    init: () => null,
+    add: (current, value, timestamp) => choose(current, [timestamp, field(value) ?? null]),
+    merge: (left, right) => choose(left, right === null ? null : [right[0], right[1]]),
+    result: (current) => (current === null ? null : current[1]),
+  };
+}
+
+/**
+ * Value of the record with the earliest event time (ties: the one that arrived first), so the
+ * result does not depend on arrival order.
+ */
+export function firstAggregate<V>(field: FieldReader<V, unknown>): AggregateFunction<V, Pick, unknown> {
+  return pickAggregate(field, (candidateTs, currentTs) => candidateTs < currentTs);
+}
+
+/** Value of the record with the latest event time (ties: the one that arrived last). */
+export function lastAggregate<V>(field: FieldReader<V, unknown>): AggregateFunction<V, Pick, unknown> {
+  return pickAggregate(field, (candidateTs, currentTs) => candidateTs >= currentTs);
+}
+
+/**
+ * Number of distinct values read by `field`. Accumulator: an object whose keys are the values
+ * seen, tagged by type (`n:1` and `s:1` differ) so it survives a JSON round trip.
+ */
+export function distinctAggregate<V>(
+  field: FieldReader<V, unknown>,
+): AggregateFunction<V, Record<string, 1>, number> {
+  return {
+    init: () => ({}),
+    add: (seen, value) => {
+      const v = field(value);
+      if (typeof v === 'number') seen[`n:${v}`] = 1;
+      else if (typeof v === 'string') seen[`s:${v}`] = 1;
+      return seen;
+    },
+    merge: (left, right) => Object.assign(left, right),
+    result: (seen) => Object.keys(seen).length,
+  };
+}

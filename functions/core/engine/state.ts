@@ -1,0 +1,55 @@
+import type { WindowSpec } from '../types.js';
+
+/** Version of the state layout below; bumped on any incompatible change. */
+export const STATE_VERSION = 1;
+
+/** Accumulators of one window, one per aggregation, in the order of the aggregations' names. */
+export type Accumulators = unknown[];
+
+/** Tumbling and hopping windows: one bucket per window start, holding every key's accumulators. */
+export interface TimeBucket {
+  readonly start: number;
+  /** key -> accumulators. A dictionary object (no prototype in memory). */
+  readonly keys: Record<string, Accumulators>;
+}
+
+/** A session: `[start, end, accumulators]`, both bounds inclusive. */
+export type SessionEntry = [start: number, end: number, accumulators: Accumulators];
+
+/** A sliding window `[start, start + timeDifference]`: `[start, maxRecordTs, accumulators]`. */
+export type SlidingEntry = [start: number, maxRecordTs: number, accumulators: Accumulators];
+
+interface StateBase {
+  readonly v: typeof STATE_VERSION;
+  /** The window spec the state was built for; a state is refused by an engine with another one. */
+  readonly window: WindowSpec;
+  /** Names of the aggregations, in accumulator order. */
+  readonly aggregations: readonly string[];
+  /** Largest record timestamp seen (or the time advanced to); null before the first record. */
+  streamTime: number | null;
+}
+
+/** State of a tumbling or hopping engine: buckets sorted by start. */
+export interface TimeWindowState extends StateBase {
+  readonly kind: 'time';
+  readonly buckets: TimeBucket[];
+}
+
+/** State of a session engine: each key's open sessions, sorted by start. */
+export interface SessionState extends StateBase {
+  readonly kind: 'session';
+  readonly sessions: Record<string, SessionEntry[]>;
+}
+
+/** State of a sliding engine: each key's open windows, sorted by start. */
+export interface SlidingState extends StateBase {
+  readonly kind: 'sliding';
+  readonly windows: Record<string, SlidingEntry[]>;
+}
+
+/**
+ * Everything an engine needs to continue: plain JSON data, versioned. Closed windows leave it.
+ * The engine updates the state it is given in place and returns it (no copy per batch); keep an
+ * encoded checkpoint ({@link encodeState}) to go back to an earlier point.
+ */
+export type EngineState = TimeWindowState | SessionState | SlidingState;

@@ -1,0 +1,30 @@
+import type { KeyedRecord, LateRecord, WindowResult } from '../types.js';
+import type { Aggregates } from './aggregates.js';
+import type { EngineState } from './state.js';
+
+/** Where a strategy puts what it emits while processing. */
+export interface Emissions {
+  readonly results: WindowResult[];
+  readonly late: LateRecord[];
+}
+
+/** What every strategy is given when it is built. */
+export interface StrategyContext {
+  readonly aggregates: Aggregates;
+  /** True in `updates` mode: emit after every change (and retract merged-away sessions). */
+  readonly emitUpdates: boolean;
+}
+
+/** One window type's rules over its own state layout. */
+export interface WindowStrategy<S extends EngineState = EngineState> {
+  readonly kind: S['kind'];
+  /** An empty state of this kind. */
+  create(base: Pick<S, 'v' | 'window' | 'aggregations' | 'streamTime'>): S;
+  /** Aggregates one record; `state.streamTime` already includes it. Reports late windows. */
+  add(state: S, record: KeyedRecord, out: Emissions): void;
+  /**
+   * Removes the windows closed at `state.streamTime` (all of them when `everything`), emitting
+   * their final results in final mode, ordered by window end, then key, then start.
+   */
+  close(state: S, out: Emissions, everything: boolean): void;
+}

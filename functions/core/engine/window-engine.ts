@@ -1,0 +1,154 @@
+import { InvalidRecordError, StateCorruptError } from '../errors.js';
+import type {
+  AggregateFunction,
+  EmitMode,
+  KeyedRecord,
+  LateRecord,
+  WindowResult,
+  WindowSpec,
+} from '../types.js';
+import { validateWindowSpec } from '../window-spec.js';
+import { Aggregates } from './aggregates.js';
+import { sessionStrategy } from './session-windows.js';
+import { slidingStrategy } from './sliding-windows.js';
+import { type EngineState, STATE_VERSION } from './state.js';
+import type { Emissions, StrategyContext, WindowStrategy } from './strategy.js';
+import { timeStrategy } from './time-windows.js';
+
+/** What an engine is built from: the window, the named aggregations and the emit mode. */
+export interface WindowEngineOptions {
+  readonly window: WindowSpec;
+  // biome-ignore lint/suspicious/noExplicitAny: accumulators are opaque JSON to the engine
+  readonly aggregations: Readonly<Record<string, AggregateFunction<any, any, any>>>;
+  /** @default 'final' */
+  readonly emit?: EmitMode;
+}
+
+/** What processing a batch (or advancing time) produced. */
+export interface ProcessOutput {
+  /** The state to pass to the next call (the same object, updated). */
+  readonly state: EngineState;
+  /** Window results in emission order. */
+  readonly results: WindowResult[];
+  /** Late records, one per window each record missed, in arrival order. */
+  readonly late: LateRecord[];
+}
+
+/**
+ * Event-time windowed aggregation for one partition (shard): one stream time for all keys.
+ * Deterministic: the same records give the same output whichever way they are split into
+ * batches, when each batch continues from the state (or its encoded checkpoint) the last one returned.
+ */
+export interface WindowEngine {
+  readonly window: WindowSpec;
+  readonly emit: EmitMode;
+  /** An empty state for this engine. */
+  initialState(): EngineState;
+  /** Aggregates a batch, advancing stream time per record and closing windows as it passes them. */
+  process(state: EngineState | undefined, records: readonly KeyedRecord[]): ProcessOutput;
+  /**
+   * Advances stream time without records (a scheduled flush for a quiet shard), closing what it
+   * passes. Never moves stream time back.
+   */
+  advanceTo(state: EngineState | undefined, streamTime: number): ProcessOutput;
+  /** Closes every open window (end of input), in emission order. Stream time stays where it was. */
+  flush(state: EngineState | undefined): Omit<ProcessOutput, 'late'>;
+}
+
+function strategyFor(window: WindowSpec, context: StrategyContext): WindowStrategy {
+  switch (window.type) {
+    case 'tumbling':
+      return timeStrategy(window.sizeMs, window.sizeMs, window.graceMs, context) as WindowStrategy;
+    case 'hopping':
+      return timeStrategy(window.sizeMs, window.advanceMs, window.graceMs, context) as WindowStrategy;
+    case 'session':
+      return sessionStrategy(window.gapMs, window.graceMs, context) as WindowStrategy;
+    case 'sliding':
+      return slidingStrategy(window.timeDifferenceMs, window.graceMs, context) as WindowStrategy;
+  }
+}
+
+function sameWindow(a: WindowSpec, b: WindowSpec): boolean {
+  const keys = new Set([...Object.keys(a), ...Object.keys(b)]);
+  for (const k of keys) {
+    if ((a as unknown as Record<string, unknown>)[k] !== (b as unknown as Record<string, unknown>)[k])
+      return false;
+  }
+  return true;
+}
+
+function isTimestamp(ts: unknown): ts is number {
+  return typeof ts === 'number' && Number.isSafeInteger(ts) && ts >= 0;
+}
+
+/** Builds an engine; throws InvalidSpecError for a window spec that cannot work. */
+export function createWindowEngine(options: WindowEngineOptions): WindowEngine {
+  const window = validateWindowSpec(options.window);
+  const emit = options.emit ?? 'final';
+  const aggregates = new Aggregates(options.aggregations);
+  const strategy = strategyFor(window, { aggregates, emitUpdates: emit === 'updates' });
+
+  const initialState = (): EngineState =>
+    strategy.create({ v: STATE_VERSION, window, aggregations: aggregates.names, streamTime: null });
+
+  const check = (state: EngineState | undefined): EngineState => {
+    if (state === undefined) return initialState();
+    if (state.kind !== strategy.kind || !sameWindow(state.window, window)) {
+      throw new StateCorruptError(
+        `state was built for window ${JSON.stringify(state.window)}, this engine uses ${JSON.stringify(window)}`,
+      );
+    }
+    if (state.aggregations.join('\u0000') !== aggregates.names.join('\u0000')) {
+      throw new StateCorruptError(
+        `state holds aggregations ${JSON.stringify(state.aggregations)}, this engine computes ${JSON.stringify(aggregates.names)}`,
+      );
+    }
+    return state;
+  };
+
+  return {
+    window,
+    emit,
+    initialState,
+    process(given, records) {
+      const state = check(given);
+      const out: Emissions = { results: [], late: [] };
+      for (let i = 0; i < records.length; i++) {
+        const record = records[i] as KeyedRecord;
+        if (!isTimestamp(record.ts)) {
+          throw new InvalidRecordError(
+            `record ${i} (key ${JSON.stringify(record.key)}): ts must be a whole number of epoch ms >= 0 (given ${JSON.stringify(record.ts)})`,
+            i,
+          );
+        }
+        const advanced = state.streamTime === null || record.ts > state.streamTime;
+        if (advanced) state.streamTime = record.ts;
+        strategy.add(state, record, out);
+        // Only a record that moves stream time can close windows.
+        if (advanced) strategy.close(state, out, false);
+      }
+      return { state, results: out.results, late: out.late };
+    },
+    advanceTo(given, streamTime) {
+      const state = check(given);
+      if (!isTimestamp(streamTime)) {
+        throw new InvalidRecordError(
+          `advanceTo: stream time must be a whole number >= 0 (given ${streamTime})`,
+          0,
+        );
+      }
+      const out: Emissions = { results: [], late: [] };
+      if (state.streamTime === null || streamTime > state.streamTime) {
+        state.streamTime = streamTime;
+        strategy.close(state, out, false);
+      }
+      return { state, results: out.results, late: out.late };
+    },
+    flush(given) {
+      const state = check(given);
+      const out: Emissions = { results: [], late: [] };
+      strategy.close(state, out, true);
+      return { state, results: out.results };
+    },
+  };
+}

@@ -1,0 +1,201 @@
+import { z } from 'zod';
+import {
+  avgAggregate,
+  countAggregate,
+  distinctAggregate,
+  firstAggregate,
+  lastAggregate,
+  maxAggregate,
+  minAggregate,
+  sumAggregate,
+} from './aggregations.js';
+import { createWindowEngine, type WindowEngine } from './engine/window-engine.js';
+import { PipelineDefinitionError } from './errors.js';
+import type { AggregateFunction, EmitMode, KeyedRecord, WindowSpec } from './types.js';
+import { validateWindowSpec } from './window-spec.js';
+
+/** How one output column is computed from a window's events. */
+export type AggregationSpec<E> =
+  | { fn: 'count' }
+  | { fn: 'sum' | 'min' | 'max' | 'avg'; field: (event: E) => number }
+  | { fn: 'first' | 'last'; field: (event: E) => unknown }
+  /** Distinct count. */
+  | { fn: 'distinct'; field: (event: E) => string | number }
+  // biome-ignore lint/suspicious/noExplicitAny: a user aggregation's accumulator and result are its own
+  | { fn: 'custom'; aggregate: AggregateFunction<E, any, any> };
+
+/** A pipeline, declared once; infra, handlers and the local runtime all read it. */
+export interface PipelineConfig<S extends z.ZodType> {
+  /** kebab-case: used in resource names and S3 prefixes. */
+  name: string;
+  description: string;
+  /** One event. */
+  schema: S;
+  /** Raw record text -> candidate event. @default JSON.parse */
+  decode?: (text: string) => unknown;
+  key: (event: z.output<S>) => string;
+  /** Event time, epoch ms. */
+  eventTime: (event: z.output<S>) => number;
+  /** @default 'event' */
+  timeSource?: 'event' | 'arrival';
+  window: WindowSpec;
+  /** @default 'final' */
+  emit?: EmitMode;
+  /** Output column name -> aggregation. Names are identifiers (they become warehouse columns). */
+  aggregations: Record<string, AggregationSpec<z.output<S>>>;
+}
+
+/** One record's text turned into an event, or the reason it cannot be. */
+export type ParseOutcome<E> =
+  | { readonly ok: true; readonly event: E; readonly key: string; readonly ts: number }
+  | { readonly ok: false; readonly reason: string };
+
+/** A validated pipeline definition with the helpers every runtime needs. */
+export interface Pipeline<S extends z.ZodType> {
+  readonly config: Readonly<PipelineConfig<S>>;
+  readonly name: string;
+  readonly window: WindowSpec;
+  readonly emit: EmitMode;
+  readonly timeSource: 'event' | 'arrival';
+  /**
+   * Decodes and validates one record. `arrivalTime` (epoch ms) is the record's arrival at the
+   * stream; it is required when the pipeline uses arrival time.
+   */
+  parse(text: string, arrivalTime?: number): ParseOutcome<z.output<S>>;
+  /** The aggregations as engine aggregate functions, by column name. */
+  aggregateFunctions(): Record<string, AggregateFunction<z.output<S>, unknown, unknown>>;
+  /** A windowing engine for one partition (shard) of this pipeline. */
+  createEngine(options?: { readonly emit?: EmitMode }): WindowEngine;
+}
+
+const NAME = /^[a-z][a-z0-9]*(-[a-z0-9]+)*$/;
+const COLUMN = /^[A-Za-z_][A-Za-z0-9_]*$/;
+
+function describe(value: unknown): string {
+  const text = JSON.stringify(value);
+  return text === undefined ? String(value) : text.length > 80 ? `${text.slice(0, 77)}...` : text;
+}
+
+function toAggregateFunction<E>(
+  name: string,
+  spec: AggregationSpec<E>,
+): AggregateFunction<E, unknown, unknown> {
+  switch (spec.fn) {
+    case 'count':
+      return countAggregate();
+    case 'sum':
+      return sumAggregate(spec.field);
+    case 'min':
+      return minAggregate(spec.field);
+    case 'max':
+      return maxAggregate(spec.field);
+    case 'avg':
+      return avgAggregate(spec.field);
+    case 'first':
+      return firstAggregate(spec.field);
+    case 'last':
+      return lastAggregate(spec.field);
+    case 'distinct':
+      return distinctAggregate(spec.field);
+    case 'custom': {
+      const a = spec.aggregate;
+      for (const method of ['init', 'add', 'merge', 'result'] as const) {
+        if (typeof a?.[method] !== 'function') {
+          throw new PipelineDefinitionError(
+            `aggregation ${name}: custom aggregate needs a ${method}() function`,
+          );
+        }
+      }
+      return a;
+    }
+    default:
+      throw new PipelineDefinitionError(
+        `aggregation ${name}: fn must be count, sum, min, max, avg, first, last, distinct or custom (given ${describe((spec as { fn?: unknown }).fn)})`,
+      );
+  }
+}
+
+/** Validates a pipeline definition (throws PipelineDefinitionError / InvalidSpecError) and adds its helpers. */
+export function definePipeline<S extends z.ZodType>(config: PipelineConfig<S>): Pipeline<S> {
+  if (!NAME.test(config.name) || config.name.length > 40) {
+    throw new PipelineDefinitionError(
+      `pipeline name must be kebab-case, 1-40 characters, e.g. "taxi-rides" (given ${describe(config.name)})`,
+    );
+  }
+  if (config.description.trim() === '') {
+    throw new PipelineDefinitionError(`pipeline ${config.name}: description must not be empty`);
+  }
+  const window = validateWindowSpec(config.window);
+  const columns = Object.keys(config.aggregations);
+  if (columns.length === 0)
+    throw new PipelineDefinitionError(`pipeline ${config.name}: needs at least one aggregation`);
+  const functions: Record<string, AggregateFunction<z.output<S>, unknown, unknown>> = {};
+  for (const column of columns) {
+    if (!COLUMN.test(column)) {
+      throw new PipelineDefinitionError(
+        `pipeline ${config.name}: aggregation names must be identifiers such as "trip_count" (given ${describe(column)})`,
+      );
+    }
+    functions[column] = toAggregateFunction(
+      column,
+      config.aggregations[column] as AggregationSpec<z.output<S>>,
+    );
+  }
+  const emit = config.emit ?? 'final';
+  const timeSource = config.timeSource ?? 'event';
+  const decode = config.decode ?? JSON.parse;
+
+  const parse = (text: string, arrivalTime?: number): ParseOutcome<z.output<S>> => {
+    let candidate: unknown;
+    try {
+      candidate = decode(text);
+    } catch (error) {
+      return { ok: false, reason: `cannot decode ${describe(text)}: ${(error as Error).message}` };
+    }
+    const parsed = config.schema.safeParse(candidate);
+    if (!parsed.success) {
+      return {
+        ok: false,
+        reason: `does not match the ${config.name} schema: ${z.prettifyError(parsed.error)}`,
+      };
+    }
+    const event = parsed.data;
+    let key: unknown;
+    let ts: unknown;
+    try {
+      key = config.key(event);
+      ts = timeSource === 'arrival' ? arrivalTime : config.eventTime(event);
+    } catch (error) {
+      return { ok: false, reason: `key or event time could not be read: ${(error as Error).message}` };
+    }
+    if (typeof key !== 'string' || key === '') {
+      return { ok: false, reason: `key must be a non-empty string (given ${describe(key)})` };
+    }
+    if (typeof ts !== 'number' || !Number.isSafeInteger(ts) || ts < 0) {
+      const what = timeSource === 'arrival' ? 'arrival time' : 'event time';
+      return { ok: false, reason: `${what} must be a whole number of epoch ms >= 0 (given ${describe(ts)})` };
+    }
+    return { ok: true, event, key, ts };
+  };
+
+  return {
+    config,
+    name: config.name,
+    window,
+    emit,
+    timeSource,
+    parse,
+    aggregateFunctions: () => ({ ...functions }),
+    createEngine: (options) =>
+      createWindowEngine({ window, aggregations: functions, emit: options?.emit ?? emit }),
+  };
+}
+
+/** The engine record for a parsed event. */
+export function toKeyedRecord<E>(parsed: {
+  readonly event: E;
+  readonly key: string;
+  readonly ts: number;
+}): KeyedRecord<E> {
+  return { key: parsed.key, ts: parsed.ts, value: parsed.event };
+}
