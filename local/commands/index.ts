@@ -1,5 +1,6 @@
 import type { Command } from '../cli/command.js';
 import { servicesCommand } from './services.js';
+import { windowCommand } from './window.js';
 
 /** Every `tributary` subcommand, in the order `--help` lists them. */
-export const commands: readonly Command[] = [servicesCommand];
+export const commands: readonly Command[] = [servicesCommand, windowCommand];

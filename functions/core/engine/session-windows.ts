@@ -1,13 +1,128 @@
-import type { SessionState } from './state.js';
-import type { StrategyContext, WindowStrategy } from './strategy.js';
+import type { KeyedRecord } from '../types.js';
+import { CloseQueue } from './close-queue.js';
+import type { Accumulators, SessionEntry, SessionState } from './state.js';
+import type { Emissions, StrategyContext, WindowStrategy } from './strategy.js';
 
+// Shared by every session engine: the queue is derived from the state alone (gap and grace are
+// part of the state's window spec), so any engine may continue any state.
+const queues = new WeakMap<SessionState, CloseQueue>();
+
+/**
+ * Session windows as Kafka Streams' KStreamSessionWindowAggregate: a session is `[first, last]`
+ * record time (inclusive); a record within `gap` (inclusive) of sessions joins them, merging
+ * every session it bridges. With `closeTime = streamTime - gap - grace`, a record is late when the
+ * session it would form ends before closeTime, and a session's final result is emitted once its
+ * end is before closeTime (`streamTime > end + gap + grace`, Kafka Streams' onWindowClose emit
+ * strategy; `>` rather than suppression's `>=` keeps "closed" and "late" the same boundary).
+ */
 export function sessionStrategy(
   gap: number,
   grace: number,
-  context: StrategyContext,
+  { aggregates, emitUpdates }: StrategyContext,
 ): WindowStrategy<SessionState> {
-  void gap;
-  void grace;
-  void context;
-  throw new Error('session windows: not implemented yet');
+  const closeAt = (end: number) => end + gap + grace + 1;
+
+  const queueOf = (state: SessionState): CloseQueue => {
+    let queue = queues.get(state);
+    if (queue === undefined) {
+      queue = new CloseQueue();
+      for (const key of Object.keys(state.sessions)) {
+        for (const [start, end] of state.sessions[key] ?? []) queue.push([closeAt(end), key, start]);
+      }
+      queues.set(state, queue);
+    }
+    return queue;
+  };
+
+  return {
+    kind: 'session',
+    create: (base) => {
+      const state: SessionState = { ...base, kind: 'session', sessions: Object.create(null) };
+      queues.set(state, new CloseQueue());
+      return state;
+    },
+
+    add(state, record: KeyedRecord, out: Emissions) {
+      const { key, ts, value } = record;
+      const streamTime = state.streamTime ?? ts;
+      let list = state.sessions[key];
+      // A key's sessions are disjoint and more than `gap` apart, so those within reach of ts
+      // form one run of the list sorted by start.
+      let first = list?.length ?? 0;
+      let count = 0;
+      let start = ts;
+      let end = ts;
+      if (list !== undefined) {
+        for (let i = 0; i < list.length; i++) {
+          const s = list[i] as SessionEntry;
+          if (s[0] > ts + gap) {
+            if (count === 0) first = i;
+            break;
+          }
+          if (s[1] >= ts - gap) {
+            if (count === 0) first = i;
+            count++;
+            if (s[0] < start) start = s[0];
+            if (s[1] > end) end = s[1];
+          }
+        }
+      }
+      if (end < streamTime - gap - grace) {
+        out.late.push({ key, ts, value, windowStart: start, windowEnd: end, streamTime });
+        return;
+      }
+      if (list === undefined) {
+        list = [];
+        state.sessions[key] = list;
+      }
+      const only = count === 1 ? (list[first] as SessionEntry) : undefined;
+      if (only !== undefined && only[0] === start && only[1] === end) {
+        // Inside an existing session: same window, updated in place.
+        aggregates.add(only[2], value, ts);
+        if (emitUpdates)
+          out.results.push({ key, windowStart: start, windowEnd: end, values: aggregates.result(only[2]) });
+        return;
+      }
+      let accs: Accumulators;
+      if (only !== undefined) {
+        accs = only[2];
+      } else {
+        accs = aggregates.init();
+        for (let i = first; i < first + count; i++) aggregates.merge(accs, (list[i] as SessionEntry)[2]);
+      }
+      aggregates.add(accs, value, ts);
+      const removed = list.splice(first, count, [start, end, accs]);
+      queueOf(state).push([closeAt(end), key, start]);
+      if (emitUpdates) {
+        for (const [oldStart, oldEnd] of removed) {
+          out.results.push({ key, windowStart: oldStart, windowEnd: oldEnd, values: null });
+        }
+        out.results.push({ key, windowStart: start, windowEnd: end, values: aggregates.result(accs) });
+      }
+    },
+
+    close(state, out, everything) {
+      const queue = queueOf(state);
+      const streamTime = state.streamTime ?? 0;
+      for (let next = queue.peek(); next !== undefined; next = queue.peek()) {
+        if (!everything && next[0] > streamTime) break;
+        queue.pop();
+        const [at, key, start] = next;
+        const list = state.sessions[key];
+        const index = list?.findIndex((s) => s[0] === start && closeAt(s[1]) === at) ?? -1;
+        // Stale entry: the session grew or merged, and has a later entry of its own.
+        if (list === undefined || index < 0) continue;
+        const [session] = list.splice(index, 1) as [SessionEntry];
+        if (list.length === 0) delete state.sessions[key];
+        if (!emitUpdates) {
+          out.results.push({
+            key,
+            windowStart: start,
+            windowEnd: session[1],
+            values: aggregates.result(session[2]),
+          });
+        }
+      }
+    },
+  };
 }
