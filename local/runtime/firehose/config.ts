@@ -1,0 +1,202 @@
+import { z } from 'zod';
+import { FirehoseConfigError } from './errors.js';
+import { compileJq, type JqFilter, JqSyntaxError } from './jq/index.js';
+import { type CompiledPrefix, effectivePrefixes } from './prefix.js';
+
+/** How one DeliveryStream of the template behaves, every setting taken from its properties. */
+export interface DeliveryStreamConfig {
+  readonly logicalId: string;
+  readonly name: string;
+  readonly source:
+    | { readonly type: 'DirectPut' }
+    | { readonly type: 'KinesisStreamAsSource'; readonly streamName: string };
+  readonly bucket: string;
+  readonly prefix: CompiledPrefix;
+  readonly errorPrefix: CompiledPrefix;
+  readonly bufferSizeBytes: number;
+  readonly bufferIntervalMs: number;
+  readonly compression: 'GZIP' | 'UNCOMPRESSED';
+  /** Appended to object names: FileExtension, else `.gz` for GZIP. */
+  readonly fileExtension: string;
+  readonly timeZone: string;
+  readonly dynamicPartitioning: boolean;
+  readonly deaggregation:
+    | { readonly type: 'JSON' }
+    | { readonly type: 'DELIMITED'; readonly delimiter: string }
+    | undefined;
+  readonly metadataQuery: { readonly source: string; readonly filter: JqFilter } | undefined;
+  /** AppendDelimiterToRecord's delimiter (a newline unless the template sets one). */
+  readonly appendDelimiter: string | undefined;
+}
+
+const Parameter = z.object({ ParameterName: z.string(), ParameterValue: z.string() });
+const Processor = z.object({ Type: z.string(), Parameters: z.array(Parameter).optional() });
+const booleanish = z.union([z.boolean(), z.enum(['true', 'false']).transform((v) => v === 'true')]);
+const numberish = z.union([z.number(), z.string().regex(/^\d+$/).transform(Number)]);
+
+const Destination = z.object({
+  BucketARN: z.string().regex(/^arn:aws[\w-]*:s3:::[^/]+$/, 'an S3 bucket ARN (arn:aws:s3:::name)'),
+  Prefix: z.string().optional(),
+  ErrorOutputPrefix: z.string().optional(),
+  BufferingHints: z
+    .object({ IntervalInSeconds: numberish.optional(), SizeInMBs: numberish.optional() })
+    .optional(),
+  CompressionFormat: z.string().optional(),
+  FileExtension: z.string().optional(),
+  CustomTimeZone: z.string().optional(),
+  DynamicPartitioningConfiguration: z.object({ Enabled: booleanish.optional() }).optional(),
+  ProcessingConfiguration: z
+    .object({ Enabled: booleanish.optional(), Processors: z.array(Processor).optional() })
+    .optional(),
+  DataFormatConversionConfiguration: z.object({ Enabled: booleanish.optional() }).optional(),
+});
+
+const Properties = z.object({
+  DeliveryStreamName: z.string().optional(),
+  DeliveryStreamType: z
+    .enum(['DirectPut', 'KinesisStreamAsSource', 'MSKAsSource', 'DatabaseAsSource'])
+    .optional(),
+  KinesisStreamSourceConfiguration: z.object({ KinesisStreamARN: z.string() }).optional(),
+  ExtendedS3DestinationConfiguration: Destination.optional(),
+});
+
+/** Properties of a `AWS::KinesisFirehose::DeliveryStream` whose intrinsic functions are already resolved. */
+export function parseDeliveryStream(
+  logicalId: string,
+  properties: unknown,
+  physicalName?: string,
+): DeliveryStreamConfig {
+  const parsed = Properties.safeParse(properties);
+  if (!parsed.success) {
+    throw new FirehoseConfigError(
+      `DeliveryStream ${logicalId}: unexpected properties: ${z.prettifyError(parsed.error)}`,
+    );
+  }
+  const p = parsed.data;
+  const where = `DeliveryStream ${logicalId}`;
+  const destination = p.ExtendedS3DestinationConfiguration;
+  if (destination === undefined) {
+    throw new FirehoseConfigError(
+      `${where}: expected ExtendedS3DestinationConfiguration (the only destination emulated locally)`,
+    );
+  }
+  const type = p.DeliveryStreamType ?? 'DirectPut';
+  if (type !== 'DirectPut' && type !== 'KinesisStreamAsSource') {
+    throw new FirehoseConfigError(
+      `${where}: DeliveryStreamType ${type} is not emulated (DirectPut or KinesisStreamAsSource)`,
+    );
+  }
+  if (destination.DataFormatConversionConfiguration?.Enabled === true) {
+    throw new FirehoseConfigError(
+      `${where}: DataFormatConversionConfiguration (Parquet/ORC) is not emulated`,
+    );
+  }
+  const compression = destination.CompressionFormat ?? 'UNCOMPRESSED';
+  if (compression !== 'GZIP' && compression !== 'UNCOMPRESSED') {
+    throw new FirehoseConfigError(
+      `${where}: CompressionFormat must be GZIP or UNCOMPRESSED locally (given ${compression})`,
+    );
+  }
+  const dynamicPartitioning = destination.DynamicPartitioningConfiguration?.Enabled === true;
+  const processors =
+    destination.ProcessingConfiguration?.Enabled === false
+      ? []
+      : (destination.ProcessingConfiguration?.Processors ?? []);
+  const processing = readProcessors(where, processors);
+  const { data, error } = wrap(where, () =>
+    effectivePrefixes(destination.Prefix, destination.ErrorOutputPrefix, dynamicPartitioning),
+  );
+  if (data.partitionKeys.length > 0 && processing.metadataQuery === undefined) {
+    throw new FirehoseConfigError(
+      `${where}: Prefix uses partitionKeyFromQuery but no MetadataExtraction processor is configured`,
+    );
+  }
+  const name = physicalName ?? p.DeliveryStreamName ?? logicalId;
+  return {
+    logicalId,
+    name,
+    source:
+      type === 'DirectPut'
+        ? { type }
+        : {
+            type,
+            streamName: streamNameFromArn(where, p.KinesisStreamSourceConfiguration?.KinesisStreamARN),
+          },
+    bucket: destination.BucketARN.replace(/^arn:aws[\w-]*:s3:::/, ''),
+    prefix: data,
+    errorPrefix: error,
+    // Firehose's defaults: 5 MiB / 300 s, and 64 MiB when dynamic partitioning is on.
+    bufferSizeBytes: (destination.BufferingHints?.SizeInMBs ?? (dynamicPartitioning ? 64 : 5)) * 1024 * 1024,
+    bufferIntervalMs: (destination.BufferingHints?.IntervalInSeconds ?? 300) * 1000,
+    compression,
+    fileExtension: destination.FileExtension ?? (compression === 'GZIP' ? '.gz' : ''),
+    timeZone: destination.CustomTimeZone ?? 'UTC',
+    dynamicPartitioning,
+    ...processing,
+  };
+}
+
+function wrap<T>(where: string, fn: () => T): T {
+  try {
+    return fn();
+  } catch (error) {
+    if (error instanceof FirehoseConfigError || error instanceof JqSyntaxError) {
+      throw new FirehoseConfigError(`${where}: ${error.message}`);
+    }
+    throw error;
+  }
+}
+
+function streamNameFromArn(where: string, arn: string | undefined): string {
+  const match = /^arn:aws[\w-]*:kinesis:[^:]*:[^:]*:stream\/(.+)$/.exec(arn ?? '');
+  if (match?.[1] === undefined) {
+    throw new FirehoseConfigError(
+      `${where}: KinesisStreamSourceConfiguration.KinesisStreamARN must be a stream ARN (given ${arn})`,
+    );
+  }
+  return match[1];
+}
+
+type Processing = Pick<DeliveryStreamConfig, 'deaggregation' | 'metadataQuery' | 'appendDelimiter'>;
+
+function readProcessors(where: string, processors: readonly z.infer<typeof Processor>[]): Processing {
+  const result: { -readonly [K in keyof Processing]: Processing[K] } = {
+    deaggregation: undefined,
+    metadataQuery: undefined,
+    appendDelimiter: undefined,
+  };
+  for (const processor of processors) {
+    const params = Object.fromEntries(
+      (processor.Parameters ?? []).map((x) => [x.ParameterName, x.ParameterValue]),
+    );
+    switch (processor.Type) {
+      case 'RecordDeAggregation':
+        if (params.SubRecordType === 'DELIMITED') {
+          result.deaggregation = {
+            type: 'DELIMITED',
+            delimiter: Buffer.from(params.Delimiter ?? '', 'base64').toString('utf8'),
+          };
+        } else result.deaggregation = { type: 'JSON' };
+        break;
+      case 'AppendDelimiterToRecord':
+        result.appendDelimiter =
+          params.Delimiter === undefined ? '\n' : Buffer.from(params.Delimiter, 'base64').toString('utf8');
+        break;
+      case 'MetadataExtraction': {
+        const engine = params.JsonParsingEngine ?? 'JQ-1.6';
+        if (engine !== 'JQ-1.6')
+          throw new FirehoseConfigError(`${where}: JsonParsingEngine must be JQ-1.6 (given ${engine})`);
+        const query = params.MetadataExtractionQuery;
+        if (query === undefined)
+          throw new FirehoseConfigError(`${where}: MetadataExtraction needs a MetadataExtractionQuery`);
+        result.metadataQuery = { source: query, filter: wrap(where, () => compileJq(query)) };
+        break;
+      }
+      default:
+        throw new FirehoseConfigError(
+          `${where}: processor ${processor.Type} is not emulated locally (RecordDeAggregation, MetadataExtraction, AppendDelimiterToRecord are)`,
+        );
+    }
+  }
+  return result;
+}

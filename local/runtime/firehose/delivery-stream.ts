@@ -1,0 +1,208 @@
+import { randomUUID } from 'node:crypto';
+import { promisify } from 'node:util';
+import { gzip } from 'node:zlib';
+import type { DeliveryStreamConfig } from './config.js';
+import { type DeliveryCounters, emptyCounters } from './counters.js';
+import type { ObjectSink } from './object-sink.js';
+import type { ErrorOutputType } from './prefix.js';
+import { processRecord } from './record-processing.js';
+import { compileTimestampPattern, zonedFields } from './timestamp-format.js';
+
+const gzipAsync = promisify(gzip);
+const suffixTime = compileTimestampPattern('yyyy-MM-dd-HH-mm-ss');
+
+/** Options for tests and the runtime: a clock, S3 retry bounds. */
+export interface DeliveryStreamOptions {
+  readonly now?: () => number;
+  /** How long a failing S3 write is retried before flush() rejects (Firehose retries for 24 h). @default 30_000 */
+  readonly retryForMs?: number;
+  readonly onError?: (error: unknown) => void;
+}
+
+interface Buffered {
+  readonly partitionKeys: Readonly<Record<string, string>>;
+  readonly errorOutputType: ErrorOutputType | undefined;
+  readonly payloads: Buffer[];
+  bytes: number;
+  readonly oldestArrivalMs: number;
+  readonly openedAtMs: number;
+  readonly acks: (() => void)[];
+}
+
+/**
+ * One Firehose delivery stream: processes records, buffers them per partition (by SizeInMBs and
+ * IntervalInSeconds), and writes each buffer as one S3 object named like Firehose's
+ * `<prefix><stream>-1-<yyyy-MM-dd-HH-mm-ss>-<uuid><ext>`. `flush()` writes every buffer now.
+ */
+export class DeliveryStream {
+  readonly counters: DeliveryCounters = emptyCounters();
+  private readonly buffers = new Map<string, Buffered>();
+  private readonly now: () => number;
+  private writes: Promise<void> = Promise.resolve();
+  private failure: unknown;
+  private timer: NodeJS.Timeout | undefined;
+
+  constructor(
+    readonly config: DeliveryStreamConfig,
+    private readonly sink: ObjectSink,
+    private readonly options: DeliveryStreamOptions = {},
+  ) {
+    this.now = options.now ?? Date.now;
+  }
+
+  /**
+   * Accepts one record. `onDelivered` runs once every part of it is in S3 (data or error output):
+   * the Kinesis source checkpoints on it.
+   */
+  put(data: Buffer, arrivalMs = this.now(), onDelivered?: () => void): void {
+    this.counters.recordsIn++;
+    const result = processRecord(this.config, data, arrivalMs, this.now());
+    if (!result.ok) {
+      this.counters.errorRecords++;
+      this.append(JSON.stringify(result.error), {}, 'processing-failed', arrivalMs, onDelivered);
+      return;
+    }
+    if (result.records.length === 0) {
+      onDelivered?.();
+      return;
+    }
+    let remaining = result.records.length;
+    const ack = onDelivered === undefined ? undefined : () => --remaining === 0 && onDelivered();
+    for (const record of result.records)
+      this.append(record.payload, record.partitionKeys, undefined, arrivalMs, ack);
+  }
+
+  private append(
+    payload: Buffer | string,
+    partitionKeys: Readonly<Record<string, string>>,
+    errorOutputType: ErrorOutputType | undefined,
+    arrivalMs: number,
+    ack: (() => void) | undefined,
+  ): void {
+    const bytes = typeof payload === 'string' ? Buffer.from(`${payload}\n`) : payload;
+    const id = `${errorOutputType ?? ''}|${JSON.stringify(partitionKeys)}`;
+    let buffer = this.buffers.get(id);
+    // Objects stay within SizeInMBs: a record that would overflow the buffer starts a new object.
+    if (buffer !== undefined && buffer.bytes + bytes.length > this.config.bufferSizeBytes) {
+      this.deliver(id, buffer);
+      buffer = undefined;
+    }
+    if (buffer === undefined) {
+      buffer = {
+        partitionKeys,
+        errorOutputType,
+        payloads: [],
+        bytes: 0,
+        oldestArrivalMs: arrivalMs,
+        openedAtMs: this.now(),
+        acks: [],
+      };
+      this.buffers.set(id, buffer);
+    }
+    buffer.payloads.push(bytes);
+    buffer.bytes += bytes.length;
+    if (ack !== undefined) buffer.acks.push(ack);
+    if (buffer.bytes >= this.config.bufferSizeBytes) this.deliver(id, buffer);
+  }
+
+  /** Writes the buffers whose IntervalInSeconds has passed; the timer calls it. */
+  async tick(): Promise<void> {
+    const now = this.now();
+    for (const [id, buffer] of this.buffers) {
+      if (now - buffer.openedAtMs >= this.config.bufferIntervalMs) this.deliver(id, buffer);
+    }
+    await this.settled();
+  }
+
+  /** Writes every buffer now (end of a run) and waits for all writes; rejects if one failed for good. */
+  async flush(): Promise<void> {
+    for (const [id, buffer] of this.buffers) this.deliver(id, buffer);
+    await this.settled();
+  }
+
+  /** Starts the interval timer (checks a few times per interval, at least once a second). */
+  start(): void {
+    if (this.timer !== undefined) return;
+    const every = Math.max(50, Math.min(1000, this.config.bufferIntervalMs / 4));
+    this.timer = setInterval(() => {
+      this.tick().catch((error: unknown) => this.options.onError?.(error));
+    }, every);
+    this.timer.unref();
+  }
+
+  /** Stops the timer and flushes what is buffered. */
+  async stop(): Promise<void> {
+    if (this.timer !== undefined) clearInterval(this.timer);
+    this.timer = undefined;
+    await this.flush();
+  }
+
+  /** Records buffered and not yet written. */
+  get bufferedRecords(): number {
+    let count = 0;
+    for (const buffer of this.buffers.values()) count += buffer.payloads.length;
+    return count;
+  }
+
+  private async settled(): Promise<void> {
+    await this.writes;
+    if (this.failure !== undefined) {
+      const failure = this.failure;
+      this.failure = undefined;
+      throw failure;
+    }
+  }
+
+  private deliver(id: string, buffer: Buffered): void {
+    this.buffers.delete(id);
+    // One write at a time keeps objects in arrival order and S3 load bounded, like one Firehose worker.
+    this.writes = this.writes
+      .then(() => this.write(buffer))
+      .catch((error: unknown) => {
+        this.failure = error;
+        this.options.onError?.(error);
+      });
+  }
+
+  private async write(buffer: Buffered): Promise<void> {
+    const { config } = this;
+    const arrival = zonedFields(buffer.oldestArrivalMs, config.timeZone);
+    const isError = buffer.errorOutputType !== undefined;
+    const prefix = (isError ? config.errorPrefix : config.prefix).evaluate({
+      arrival,
+      partitionKeys: buffer.partitionKeys,
+      errorOutputType: buffer.errorOutputType,
+    });
+    const key = `${prefix}${config.name}-1-${suffixTime(arrival)}-${randomUUID()}${config.fileExtension}`;
+    const raw = Buffer.concat(buffer.payloads);
+    const body = config.compression === 'GZIP' ? await gzipAsync(raw) : raw;
+    await this.putWithRetry(key, body);
+    this.counters.bytesWritten += body.length;
+    if (isError) this.counters.errorObjects++;
+    else {
+      this.counters.objectsWritten++;
+      this.counters.recordsDelivered += buffer.payloads.length;
+    }
+    for (const ack of buffer.acks) ack();
+  }
+
+  private async putWithRetry(key: string, body: Buffer): Promise<void> {
+    // Wall-clock time: the buffering clock may be a test's fake one.
+    const deadline = Date.now() + (this.options.retryForMs ?? 30_000);
+    for (let attempt = 0; ; attempt++) {
+      try {
+        await this.sink.put(this.config.bucket, key, body);
+        return;
+      } catch (error) {
+        this.counters.deliveryFailures++;
+        if (Date.now() >= deadline) {
+          throw new Error(
+            `DeliveryStream ${this.config.name}: could not write s3://${this.config.bucket}/${key}`,
+            { cause: error },
+          );
+        }
+        await new Promise((resolve) => setTimeout(resolve, Math.min(2000, 100 * 2 ** attempt)));
+      }
+    }
+  }
+}

@@ -1,0 +1,226 @@
+import { gunzipSync } from 'node:zlib';
+import { describe, expect, it } from 'vitest';
+import { type DeliveryStreamConfig, parseDeliveryStream } from '../../../../local/runtime/firehose/config.js';
+import { DeliveryStream } from '../../../../local/runtime/firehose/delivery-stream.js';
+import type { ObjectSink } from '../../../../local/runtime/firehose/object-sink.js';
+import { directPutProperties, rawProperties } from './fixtures/delivery-streams.js';
+
+interface Written {
+  readonly bucket: string;
+  readonly key: string;
+  readonly body: Buffer;
+}
+
+function memorySink(): ObjectSink & { objects: Written[] } {
+  const objects: Written[] = [];
+  return {
+    objects,
+    async put(bucket, key, body) {
+      objects.push({ bucket, key, body });
+    },
+  };
+}
+
+function envelope(ts: number, key = 'zone-1'): Buffer {
+  return Buffer.from(JSON.stringify({ v: 1, pipeline: 'taxi-rides', key, ts, event: { fare: 1 } }));
+}
+
+const ARRIVAL = Date.UTC(2026, 10, 23, 10, 0, 0);
+
+describe('parseDeliveryStream', () => {
+  it('reads every setting from the template properties', () => {
+    // Act
+    const config = parseDeliveryStream('RawDeliveryStream', rawProperties, 'tributary-raw');
+
+    // Assess
+    expect(config).toMatchObject({
+      name: 'tributary-raw',
+      source: { type: 'KinesisStreamAsSource', streamName: 'tributary-taxi-rides' },
+      bucket: 'warehouse-bucket',
+      bufferSizeBytes: 64 * 1024 * 1024,
+      bufferIntervalMs: 60_000,
+      compression: 'GZIP',
+      fileExtension: '.gz',
+      dynamicPartitioning: true,
+      deaggregation: { type: 'JSON' },
+      appendDelimiter: '\n',
+    });
+    expect(config.prefix.partitionKeys).toEqual(['pipeline', 'event_date', 'event_hour']);
+  });
+
+  it.each([
+    ['a Lambda processor', { Type: 'Lambda', Parameters: [] }, /processor Lambda is not emulated/],
+    [
+      'a bad JQ query',
+      {
+        Type: 'MetadataExtraction',
+        Parameters: [{ ParameterName: 'MetadataExtractionQuery', ParameterValue: '{a: .x + 1}' }],
+      },
+      /JQ query/,
+    ],
+  ])('refuses %s with a message naming it', (_, processor, message) => {
+    const properties = structuredClone(rawProperties);
+    properties.ExtendedS3DestinationConfiguration.ProcessingConfiguration.Processors.push(processor as never);
+    expect(() => parseDeliveryStream('Raw', properties)).toThrow(message);
+  });
+});
+
+describe('DeliveryStream', () => {
+  it('partitions by the JQ keys, gzips newline-delimited records and names objects like Firehose', async () => {
+    // Prepare
+    const sink = memorySink();
+    const stream = new DeliveryStream(parseDeliveryStream('Raw', rawProperties, 'raw'), sink, {
+      now: () => ARRIVAL,
+    });
+    const day1 = Date.UTC(2026, 10, 22, 23, 59, 59, 999);
+    const day2 = Date.UTC(2026, 10, 23, 0, 0, 0);
+
+    // Act
+    stream.put(envelope(day1, 'a'), ARRIVAL);
+    stream.put(envelope(day2, 'b'), ARRIVAL);
+    stream.put(envelope(day1, 'c'), ARRIVAL);
+    await stream.flush();
+
+    // Assess
+    const keys = sink.objects.map((o) => o.key).sort();
+    expect(keys).toHaveLength(2);
+    expect(keys[0]).toMatch(
+      /^raw\/pipeline=taxi-rides\/event_date=2026-11-22\/event_hour=23\/raw-1-2026-11-23-10-00-00-[0-9a-f-]{36}\.gz$/,
+    );
+    expect(keys[1]).toMatch(/^raw\/pipeline=taxi-rides\/event_date=2026-11-23\/event_hour=00\//);
+    const first = sink.objects.find((o) => o.key === keys[0]);
+    const lines = gunzipSync(first?.body ?? Buffer.alloc(0)).toString('utf8');
+    expect(lines.split('\n').map((l) => (l === '' ? '' : JSON.parse(l).key))).toEqual(['a', 'c', '']);
+    expect(stream.counters).toMatchObject({
+      recordsIn: 3,
+      recordsDelivered: 3,
+      objectsWritten: 2,
+      errorRecords: 0,
+    });
+  });
+
+  it('de-aggregates concatenated JSON objects into separate records', async () => {
+    const sink = memorySink();
+    const stream = new DeliveryStream(parseDeliveryStream('Raw', rawProperties), sink, {
+      now: () => ARRIVAL,
+    });
+    stream.put(Buffer.concat([envelope(ARRIVAL, 'x'), envelope(ARRIVAL, 'y')]), ARRIVAL);
+    await stream.flush();
+    const text = gunzipSync(sink.objects[0]?.body ?? Buffer.alloc(0)).toString('utf8');
+    expect(text.trim().split('\n')).toHaveLength(2);
+  });
+
+  it('sends records whose keys cannot be extracted to the error prefix in Firehose error format', async () => {
+    // Prepare
+    const sink = memorySink();
+    const stream = new DeliveryStream(parseDeliveryStream('Raw', rawProperties), sink, {
+      now: () => ARRIVAL,
+    });
+    const notJson = Buffer.from('not json at all');
+    const noTs = Buffer.from(JSON.stringify({ pipeline: 'taxi-rides', ts: 'yesterday' }));
+
+    // Act
+    stream.put(notJson, ARRIVAL);
+    stream.put(noTs, ARRIVAL);
+    await stream.flush();
+
+    // Assess
+    expect(sink.objects).toHaveLength(1);
+    const object = sink.objects[0];
+    expect(object?.key).toMatch(
+      /^errors\/raw\/processing-failed\/2026\/11\/23\/Raw-1-2026-11-23-10-00-00-.*\.gz$/,
+    );
+    const lines = gunzipSync(object?.body ?? Buffer.alloc(0))
+      .toString('utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
+    expect(lines[0]).toEqual({
+      attemptsMade: 1,
+      arrivalTimestamp: ARRIVAL,
+      errorCode: 'RecordDeAggregation.SubRecordParseFailed',
+      errorMessage: 'Non JSON record provided',
+      attemptEndingTimestamp: ARRIVAL,
+      rawData: notJson.toString('base64'),
+    });
+    expect(lines[1]).toMatchObject({
+      errorCode: 'DynamicPartitioning.MetadataExtractionFailed',
+      errorMessage: 'string ("yesterday") and number (1000) cannot be divided',
+      rawData: noTs.toString('base64'),
+    });
+    expect(stream.counters).toMatchObject({ errorRecords: 2, errorObjects: 1, objectsWritten: 0 });
+  });
+
+  it('writes a buffer when SizeInMBs is reached, keeping objects within it', async () => {
+    // Prepare: 1 MiB hint, records of 100 KiB
+    const sink = memorySink();
+    const config: DeliveryStreamConfig = parseDeliveryStream('Plain', directPutProperties);
+    const stream = new DeliveryStream(config, sink, { now: () => ARRIVAL });
+    const record = Buffer.alloc(100 * 1024, 'x');
+
+    // Act: 25 records = 2.44 MiB
+    for (let i = 0; i < 25; i++) stream.put(record, ARRIVAL);
+    await stream.tick();
+    const beforeFlush = sink.objects.length;
+    await stream.flush();
+
+    // Assess
+    expect(beforeFlush).toBe(2);
+    expect(sink.objects.map((o) => o.body.length)).toEqual([10 * 102_400, 10 * 102_400, 5 * 102_400]);
+    expect(sink.objects[0]?.key).toMatch(
+      /^plain\/dt=2026-11-23\/h=10\/plain-direct-put-1-2026-11-23-10-00-00-[0-9a-f-]{36}$/,
+    );
+  });
+
+  it('writes a buffer once IntervalInSeconds has passed since its first record', async () => {
+    // Prepare
+    let now = ARRIVAL;
+    const sink = memorySink();
+    const stream = new DeliveryStream(parseDeliveryStream('Plain', directPutProperties), sink, {
+      now: () => now,
+    });
+    stream.put(Buffer.from('a'));
+
+    // Act + Assess
+    now += 999;
+    await stream.tick();
+    expect(sink.objects).toHaveLength(0);
+    now += 1;
+    await stream.tick();
+    expect(sink.objects).toHaveLength(1);
+    expect(sink.objects[0]?.body.toString()).toBe('a');
+  });
+
+  it('calls onDelivered only after every part of a record is in S3', async () => {
+    const sink = memorySink();
+    const stream = new DeliveryStream(parseDeliveryStream('Raw', rawProperties), sink, {
+      now: () => ARRIVAL,
+    });
+    let delivered = 0;
+    stream.put(
+      Buffer.concat([envelope(ARRIVAL, 'x'), envelope(ARRIVAL - 86_400_000, 'y')]),
+      ARRIVAL,
+      () => delivered++,
+    );
+    expect(delivered).toBe(0);
+    await stream.flush();
+    expect(delivered).toBe(1);
+  });
+
+  it('retries a failing S3 write and rejects flush() when retries run out', async () => {
+    let calls = 0;
+    const failing: ObjectSink = {
+      async put() {
+        calls++;
+        throw new Error('S3 down');
+      },
+    };
+    const stream = new DeliveryStream(parseDeliveryStream('Plain', directPutProperties), failing, {
+      retryForMs: 250,
+    });
+    stream.put(Buffer.from('a'));
+    await expect(stream.flush()).rejects.toThrow(/could not write s3:\/\/warehouse-bucket\/plain\//);
+    expect(calls).toBeGreaterThan(1);
+    expect(stream.counters.deliveryFailures).toBe(calls);
+  });
+});
