@@ -1,0 +1,42 @@
+import { join } from 'node:path';
+import { HOST, LOCALSTACK_SERVICES, serviceDir } from './config.js';
+
+/** Where LocalStack's host mode keeps its libraries, state and temporary files. */
+export function localstackFilesystemRoot(): string {
+  return join(serviceDir('localstack'), 'filesystem');
+}
+
+/** What the LocalStack runtime needs to know to run offline on this host. */
+export interface LocalstackEnvOptions {
+  readonly port: number;
+  readonly filesystemRoot: string;
+  readonly services?: readonly string[];
+}
+
+/**
+ * The environment of the LocalStack runtime in host mode. Each setting is there for a reason:
+ * - OVERRIDE_IN_DOCKER=0: LocalStack decides it runs "in Docker" from cgroup hints, and these
+ *   machines are containers; it would then ignore FILESYSTEM_ROOT, write to /var/lib/localstack
+ *   and /tmp/localstack, and listen on 0.0.0.0.
+ * - DNS_ADDRESS=0, SKIP_SSL_CERT_DOWNLOAD=1, DISABLE_EVENTS=1: no DNS server, no certificate
+ *   download and no analytics, none of which work offline.
+ * - KINESIS_LATENCY=0: stream create/delete answer at once instead of after 500 ms.
+ * - KINESIS_MOCK_LOG_LEVEL=ERROR: kinesis-mock's INFO logging slows PutRecords about 5x.
+ */
+export function localstackEnv(options: LocalstackEnvOptions): NodeJS.ProcessEnv {
+  return {
+    ...process.env,
+    OVERRIDE_IN_DOCKER: '0',
+    FILESYSTEM_ROOT: options.filesystemRoot,
+    GATEWAY_LISTEN: `${HOST}:${options.port}`,
+    SERVICES: (options.services ?? LOCALSTACK_SERVICES).join(','),
+    DNS_ADDRESS: '0',
+    SKIP_SSL_CERT_DOWNLOAD: '1',
+    DISABLE_EVENTS: '1',
+    KINESIS_LATENCY: '0',
+    KINESIS_MOCK_LOG_LEVEL: 'ERROR',
+    AWS_DEFAULT_REGION: 'us-east-1',
+    // Python buffers stdout when it is a file: the log would lag behind what happened.
+    PYTHONUNBUFFERED: '1',
+  };
+}

@@ -1,0 +1,103 @@
+import { z } from 'zod';
+import { HOST, LOCALSTACK_SERVICES, logFile, pidFile, serviceDir } from './config.js';
+import { getJson, waitFor } from './health.js';
+import { localstackEnv, localstackFilesystemRoot } from './localstack-env.js';
+import { installLocalstack, type Log } from './localstack-install.js';
+import { isAlive, spawnDetached } from './process.js';
+import type { LocalstackState } from './state-file.js';
+
+/** Found in the command line of the LocalStack runtime: tells our process from a reused pid. */
+export const LOCALSTACK_MARKER = 'localstack.runtime.main';
+
+const healthSchema = z.object({
+  services: z.record(z.string(), z.string()),
+  version: z.string(),
+});
+
+/** What `/_localstack/health` says when every wanted service can answer. */
+export interface LocalstackHealth {
+  readonly version: string;
+  readonly services: Record<string, string>;
+}
+
+/**
+ * Asks LocalStack's health endpoint; resolves to undefined until each of `services` is
+ * `available` (not loaded yet, loads on first call) or `running`.
+ */
+export async function localstackHealth(
+  endpoint: string,
+  services: readonly string[] = LOCALSTACK_SERVICES,
+): Promise<LocalstackHealth | undefined> {
+  const health = healthSchema.parse(await getJson(`${endpoint}/_localstack/health`));
+  const ready = services.every((s) => ['available', 'running'].includes(health.services[s] ?? ''));
+  return ready ? health : undefined;
+}
+
+/**
+ * kinesis-mock starts on the first Kinesis call (about 4 s); paying that during `up` keeps the
+ * first test's deadline honest. Any signed-looking request will do: LocalStack does not verify.
+ */
+export async function warmUpKinesis(endpoint: string): Promise<true | undefined> {
+  const response = await fetch(endpoint, {
+    method: 'POST',
+    headers: {
+      'content-type': 'application/x-amz-json-1.1',
+      'x-amz-target': 'Kinesis_20131202.ListStreams',
+      authorization:
+        'AWS4-HMAC-SHA256 Credential=test/20260101/us-east-1/kinesis/aws4_request, SignedHeaders=host, Signature=0',
+    },
+    body: '{}',
+    signal: AbortSignal.timeout(30_000),
+  });
+  if (!response.ok)
+    throw new Error(`Kinesis ListStreams answered ${response.status}: ${await response.text()}`);
+  return true;
+}
+
+/** Starts LocalStack's runtime on the host and waits until it serves Kinesis. */
+export async function startLocalstackHost(
+  port: number,
+  timeoutMs: number,
+  log: Log,
+): Promise<LocalstackState> {
+  const python = await installLocalstack(log);
+  const endpoint = `http://${HOST}:${port}`;
+  const started = Date.now();
+  const pid = spawnDetached({
+    command: python,
+    args: ['-m', LOCALSTACK_MARKER],
+    cwd: serviceDir('localstack'),
+    env: localstackEnv({ port, filesystemRoot: localstackFilesystemRoot() }),
+    logFile: logFile('localstack'),
+    pidFile: pidFile('localstack'),
+  });
+  log(`localstack: started pid ${pid}, waiting for ${endpoint}/_localstack/health`);
+  const state = await waitForLocalstack(endpoint, timeoutMs, pid);
+  log(`localstack: ${state.version} healthy after ${((Date.now() - started) / 1000).toFixed(1)} s`);
+  return {
+    ...state,
+    mode: 'host',
+    pid,
+    logFile: logFile('localstack'),
+    startedAt: new Date(started).toISOString(),
+  };
+}
+
+/** Waits for health and Kinesis; gives up early when the process we watch has died. */
+export async function waitForLocalstack(
+  endpoint: string,
+  timeoutMs: number,
+  pid?: number,
+): Promise<Pick<LocalstackState, 'endpoint' | 'version' | 'services'>> {
+  const abortIf = () =>
+    pid !== undefined && !isAlive(pid) ? `the process exited; see ${logFile('localstack')}` : undefined;
+  const deadline = Date.now() + timeoutMs;
+  const health = await waitFor(() => localstackHealth(endpoint), { what: 'localstack', timeoutMs, abortIf });
+  await waitFor(() => warmUpKinesis(endpoint), {
+    what: 'localstack kinesis',
+    timeoutMs: Math.max(deadline - Date.now(), 30_000),
+    intervalMs: 500,
+    abortIf,
+  });
+  return { endpoint, version: health.version, services: [...LOCALSTACK_SERVICES] };
+}

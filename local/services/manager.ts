@@ -1,0 +1,190 @@
+import {
+  HOST,
+  KAFKA_VERSION,
+  logFile,
+  pidFile,
+  ports,
+  type ServiceMode,
+  type ServiceName,
+} from './config.js';
+import { startKafkaDocker, startLocalstackDocker, stopContainer } from './docker.js';
+import { PortTakenError } from './errors.js';
+import { portOpen, whoListens } from './health.js';
+import { KAFKA_MARKER, kafkaHealthy, startKafkaHost, waitForKafka } from './kafka.js';
+import { formattedClusterId, kafkaPaths } from './kafka-config.js';
+import { LOCALSTACK_MARKER, localstackHealth, startLocalstackHost, waitForLocalstack } from './localstack.js';
+import type { Log } from './localstack-install.js';
+import { isAlive, isOurs, readPidFile, removePidFile, stopGroup } from './process.js';
+import { type KafkaState, type LocalstackState, readState, updateState } from './state-file.js';
+
+/** What `up` should start, how, and how long it may take. */
+export interface UpOptions {
+  readonly services: readonly ServiceName[];
+  readonly mode: ServiceMode;
+  readonly timeoutMs: number;
+  readonly log: Log;
+}
+
+/** One service after `up`: whether it was already running (and so is not ours to stop later). */
+export interface UpOutcome {
+  readonly name: ServiceName;
+  readonly reused: boolean;
+}
+
+const MARKERS: Record<ServiceName, string> = { localstack: LOCALSTACK_MARKER, kafka: KAFKA_MARKER };
+
+/**
+ * Starts the services that are not running yet and reuses those that are: a service we started
+ * earlier (live pid with our command line, or our container) is waited on until healthy, never
+ * started twice. A port held by anything else is an error naming the holder.
+ */
+export async function up(options: UpOptions): Promise<UpOutcome[]> {
+  const outcomes: UpOutcome[] = [];
+  for (const name of options.services) {
+    const reused = await reuse(name, options);
+    if (!reused) await start(name, options);
+    outcomes.push({ name, reused });
+  }
+  return outcomes;
+}
+
+async function reuse(name: ServiceName, options: UpOptions): Promise<boolean> {
+  const entry = readState()[name];
+  const pid = readPidFile(pidFile(name));
+  const hostRunning = isOurs(pid, MARKERS[name]);
+  if (!hostRunning && entry?.mode !== 'docker') {
+    // Whatever the files say is stale: the process is gone (or its pid now belongs to another).
+    if (pid !== undefined) removePidFile(pidFile(name));
+    if (entry) updateState(name, undefined);
+    return false;
+  }
+  if (entry?.mode === 'docker' && !(await healthy(name, entry))) {
+    updateState(name, undefined);
+    return false;
+  }
+  if (entry && entry.mode !== options.mode) {
+    options.log(`${name}: already running in ${entry.mode} mode; reusing it (run down first to switch)`);
+  }
+  if (name === 'localstack') {
+    const endpoint = entry && 'endpoint' in entry ? entry.endpoint : `http://${HOST}:${ports().localstack}`;
+    const health = await waitForLocalstack(endpoint, options.timeoutMs, hostRunning ? pid : undefined);
+    if (!entry) updateState('localstack', rebuilt(health, pid));
+  } else {
+    const brokers = entry && 'brokers' in entry ? entry.brokers : [`${HOST}:${ports().kafka}`];
+    await waitForKafka(brokers, options.timeoutMs, hostRunning ? pid : undefined);
+    if (!entry) updateState('kafka', rebuiltKafka(brokers, pid));
+  }
+  options.log(`${name}: already running${hostRunning ? ` (pid ${pid})` : ''}, healthy; reused`);
+  return true;
+}
+
+// A process of ours runs but the state file lost its entry (deleted by hand): write it again.
+function rebuilt(
+  health: Pick<LocalstackState, 'endpoint' | 'version' | 'services'>,
+  pid?: number,
+): LocalstackState {
+  return {
+    ...health,
+    mode: 'host',
+    pid,
+    logFile: logFile('localstack'),
+    startedAt: new Date().toISOString(),
+  };
+}
+
+function rebuiltKafka(brokers: string[], pid?: number): KafkaState {
+  const clusterId = formattedClusterId(kafkaPaths().data) ?? 'unknown';
+  const startedAt = new Date().toISOString();
+  return {
+    mode: 'host',
+    version: KAFKA_VERSION,
+    brokers,
+    clusterId,
+    pid,
+    logFile: logFile('kafka'),
+    startedAt,
+  };
+}
+
+async function start(name: ServiceName, options: UpOptions): Promise<void> {
+  const p = ports();
+  const wanted = name === 'localstack' ? [p.localstack] : [p.kafka, p.kafkaController];
+  for (const port of wanted) await requireFreePort(name, port);
+  if (name === 'localstack') {
+    const state =
+      options.mode === 'docker'
+        ? await startLocalstackDocker(p.localstack, options.timeoutMs, options.log)
+        : await startLocalstackHost(p.localstack, options.timeoutMs, options.log);
+    updateState('localstack', state);
+  } else {
+    const state =
+      options.mode === 'docker'
+        ? await startKafkaDocker(p, options.timeoutMs, options.log)
+        : await startKafkaHost(p, options.timeoutMs, options.log);
+    updateState('kafka', state);
+  }
+}
+
+async function requireFreePort(name: ServiceName, port: number): Promise<void> {
+  if (!(await portOpen(port))) return;
+  const holder = whoListens(port) ?? 'a process this user cannot inspect';
+  const variable = name === 'localstack' ? 'TRIBUTARY_LOCALSTACK_PORT' : 'TRIBUTARY_KAFKA_PORT';
+  throw new PortTakenError(
+    `${name}: port ${HOST}:${port} is already taken by ${holder}, which tributary did not start. ` +
+      `Stop it, or choose another port with ${variable}=<port>.`,
+  );
+}
+
+/** Stops what `up` started, by pid (process group) or container, and forgets it. */
+export async function down(services: readonly ServiceName[], log: Log): Promise<void> {
+  for (const name of services) {
+    const entry = readState()[name];
+    const pid = readPidFile(pidFile(name)) ?? entry?.pid;
+    if (entry?.mode === 'docker') {
+      await stopContainer(name);
+      log(`${name}: container stopped`);
+    } else if (isOurs(pid, MARKERS[name])) {
+      const stopped = await stopGroup(pid);
+      log(stopped ? `${name}: stopped pid ${pid}` : `${name}: pid ${pid} did not stop, even after SIGKILL`);
+    } else if (pid !== undefined && isAlive(pid)) {
+      log(`${name}: pid ${pid} now belongs to another program; left alone`);
+    } else {
+      log(`${name}: not running`);
+    }
+    removePidFile(pidFile(name));
+    updateState(name, undefined);
+  }
+}
+
+/** One line of `status`. */
+export interface ServiceStatus {
+  readonly name: ServiceName;
+  readonly state: LocalstackState | KafkaState | undefined;
+  readonly running: boolean;
+  readonly healthy: boolean;
+}
+
+/** What runs, as recorded in the state file, checked against the processes and health endpoints. */
+export async function status(services: readonly ServiceName[]): Promise<ServiceStatus[]> {
+  const all = readState();
+  return Promise.all(
+    services.map(async (name) => {
+      const state = all[name];
+      const running =
+        state?.mode === 'docker' ? true : isOurs(readPidFile(pidFile(name)) ?? state?.pid, MARKERS[name]);
+      const isHealthy = state !== undefined && running && (await healthy(name, state));
+      return { name, state, running: state !== undefined && running, healthy: isHealthy };
+    }),
+  );
+}
+
+async function healthy(name: ServiceName, state: LocalstackState | KafkaState): Promise<boolean> {
+  try {
+    if (name === 'localstack' && 'endpoint' in state)
+      return (await localstackHealth(state.endpoint)) !== undefined;
+    if ('brokers' in state) return (await kafkaHealthy(state.brokers)) === true;
+  } catch {
+    // unreachable counts as unhealthy
+  }
+  return false;
+}
