@@ -1,0 +1,126 @@
+import { Duration, RemovalPolicy } from 'aws-cdk-lib';
+import type { IMetric } from 'aws-cdk-lib/aws-cloudwatch';
+import type { Grant, IGrantable } from 'aws-cdk-lib/aws-iam';
+import { Stream, StreamEncryption, StreamMode } from 'aws-cdk-lib/aws-kinesis';
+import { type ISource, KinesisStreamSource } from 'aws-cdk-lib/aws-kinesisfirehose';
+import { type IEventSource, StartingPosition } from 'aws-cdk-lib/aws-lambda';
+import { KinesisEventSource, SqsDlq } from 'aws-cdk-lib/aws-lambda-event-sources';
+import { Construct } from 'constructs';
+import type { ConsumerOptions, PipelineStream, StreamTransport } from './stream-transport.js';
+
+/** Props of {@link KinesisTransport}. */
+export interface KinesisTransportProps {
+  /** Prefix of every stream name: streams are named `<namePrefix>-<pipeline>`. */
+  readonly namePrefix: string;
+  /**
+   * Shards per stream. Undefined means on-demand capacity (pay per GB, scales by itself).
+   * @default - on-demand
+   */
+  readonly shardCount?: number;
+  /**
+   * How long records stay readable (24 h to 365 days). Replays and a stuck aggregator can use
+   * at most this window; `maxRecordAge` of the consumer must not exceed it.
+   * @default Duration.hours(24)
+   */
+  readonly retention?: Duration;
+  /**
+   * What happens to the streams when the stack is deleted.
+   * @default RemovalPolicy.DESTROY (the warehouse keeps the raw copy)
+   */
+  readonly removalPolicy?: RemovalPolicy;
+}
+
+/** A Kinesis data stream per pipeline: encrypted with the AWS managed key, on-demand by default. */
+export class KinesisTransport extends Construct implements StreamTransport {
+  readonly kind = 'kinesis' as const;
+  /** The streams, by pipeline name. */
+  public readonly streams = new Map<string, KinesisPipelineStream>();
+  private readonly props: KinesisTransportProps;
+
+  constructor(scope: Construct, id: string, props: KinesisTransportProps) {
+    super(scope, id);
+    const hours = props.retention?.toHours() ?? 24;
+    if (!Number.isInteger(hours) || hours < 24 || hours > 8_760) {
+      throw new Error(`retention must be a whole number of hours from 24 to 8760 (given ${hours})`);
+    }
+    if (props.shardCount !== undefined && (!Number.isInteger(props.shardCount) || props.shardCount < 1)) {
+      throw new Error(`shardCount must be a positive integer (given ${props.shardCount})`);
+    }
+    this.props = props;
+  }
+
+  /** The pipeline's stream, created on first use. */
+  streamFor(pipeline: string): KinesisPipelineStream {
+    let stream = this.streams.get(pipeline);
+    if (!stream) {
+      stream = new KinesisPipelineStream(this, pipeline, {
+        pipeline,
+        streamName: `${this.props.namePrefix}-${pipeline}`,
+        shardCount: this.props.shardCount,
+        retention: this.props.retention ?? Duration.hours(24),
+        removalPolicy: this.props.removalPolicy ?? RemovalPolicy.DESTROY,
+      });
+      this.streams.set(pipeline, stream);
+    }
+    return stream;
+  }
+}
+
+interface KinesisPipelineStreamProps {
+  readonly pipeline: string;
+  readonly streamName: string;
+  readonly shardCount: number | undefined;
+  readonly retention: Duration;
+  readonly removalPolicy: RemovalPolicy;
+}
+
+/** One pipeline's Kinesis data stream and the ways to read and write it. */
+export class KinesisPipelineStream extends Construct implements PipelineStream {
+  public readonly pipeline: string;
+  public readonly stream: Stream;
+  public readonly streamName: string;
+
+  constructor(scope: Construct, id: string, props: KinesisPipelineStreamProps) {
+    super(scope, id);
+    this.pipeline = props.pipeline;
+    this.stream = new Stream(this, 'Stream', {
+      streamName: props.streamName,
+      streamMode: props.shardCount === undefined ? StreamMode.ON_DEMAND : StreamMode.PROVISIONED,
+      shardCount: props.shardCount,
+      retentionPeriod: props.retention,
+      encryption: StreamEncryption.MANAGED,
+      removalPolicy: props.removalPolicy,
+    });
+    this.streamName = this.stream.streamName;
+  }
+
+  grantWrite(grantee: IGrantable): Grant {
+    return this.stream.grantWrite(grantee);
+  }
+
+  eventSource(options: ConsumerOptions): IEventSource {
+    return new KinesisEventSource(this.stream, {
+      // Every record of the stream matters to the windows: start from the oldest one kept.
+      startingPosition: StartingPosition.TRIM_HORIZON,
+      batchSize: options.batchSize,
+      maxBatchingWindow: options.maxBatchingWindow,
+      reportBatchItemFailures: true,
+      bisectBatchOnError: true,
+      retryAttempts: options.retryAttempts,
+      maxRecordAge: options.maxRecordAge,
+      parallelizationFactor: options.parallelizationFactor,
+      onFailure: new SqsDlq(options.onFailure),
+    });
+  }
+
+  firehoseSource(): ISource {
+    return new KinesisStreamSource(this.stream);
+  }
+
+  metricIteratorAge(): IMetric {
+    return this.stream.metricGetRecordsIteratorAgeMilliseconds({
+      statistic: 'Maximum',
+      period: Duration.minutes(1),
+    });
+  }
+}
