@@ -60,4 +60,6 @@ export interface LateRecord<V = unknown> {
   readonly windowStart: number;
   readonly windowEnd: number;
   readonly streamTime: number;
+  /** How far behind stream time the record arrived: `streamTime - ts` (Kafka Streams' "delay"). */
+  readonly lateness: number;
 }

@@ -36,6 +36,9 @@ export function sessionStrategy(
 
   return {
     kind: 'session',
+    attach: (state) => {
+      queueOf(state);
+    },
     create: (base) => {
       const state: SessionState = { ...base, kind: 'session', sessions: Object.create(null) };
       queues.set(state, new CloseQueue());
@@ -68,7 +71,15 @@ export function sessionStrategy(
         }
       }
       if (end < streamTime - gap - grace) {
-        out.late.push({ key, ts, value, windowStart: start, windowEnd: end, streamTime });
+        out.late.push({
+          key,
+          ts,
+          value,
+          windowStart: start,
+          windowEnd: end,
+          streamTime,
+          lateness: streamTime - ts,
+        });
         return;
       }
       if (list === undefined) {

@@ -75,7 +75,15 @@ export function slidingStrategy(
     const closeTime = streamTime - grace;
     if (ts + 1 + td <= closeTime) {
       const start = Math.max(0, ts - td);
-      out.late.push({ key, ts, value, windowStart: start, windowEnd: start + td, streamTime });
+      out.late.push({
+        key,
+        ts,
+        value,
+        windowStart: start,
+        windowEnd: start + td,
+        streamTime,
+        lateness: streamTime - ts,
+      });
       return;
     }
     let list = state.windows[key];
@@ -85,8 +93,9 @@ export function slidingStrategy(
     }
     const windows = list;
     const queue = indexesOf(state).close;
-    // Windows Kafka Streams' store would no longer return (past its retention).
-    const visibleFrom = Math.max(0, closeTime - 2 * td + 1);
+    // Windows older than this are never needed by a record that is not late (it looks back to
+    // ts - 2d, and ts >= closeTime); they are evicted, so must not be looked at before that either.
+    const visibleFrom = Math.max(0, closeTime - 2 * td);
 
     const forward = (start: number, accs: Accumulators) => {
       if (emitUpdates)
@@ -94,20 +103,45 @@ export function slidingStrategy(
     };
     const updateExisting = (entry: SlidingEntry) => {
       if (entry[0] + td < closeTime) {
-        out.late.push({ key, ts, value, windowStart: entry[0], windowEnd: entry[0] + td, streamTime });
+        out.late.push({
+          key,
+          ts,
+          value,
+          windowStart: entry[0],
+          windowEnd: entry[0] + td,
+          streamTime,
+          lateness: streamTime - ts,
+        });
         return;
       }
       aggregates.add(entry[2], value, ts);
       if (ts > entry[1]) entry[1] = ts;
       forward(entry[0], entry[2]);
     };
+    // A put, as in Kafka Streams' window store: a window created twice for one record (the
+    // previous record's right window can be this record's left window) is overwritten.
     const insert = (entry: SlidingEntry) => {
-      windows.splice(lastAtOrBefore(windows, entry[0]) + 1, 0, entry);
+      const at = lastAtOrBefore(windows, entry[0]);
+      const existing = windows[at];
+      if (existing !== undefined && existing[0] === entry[0]) {
+        existing[1] = entry[1];
+        existing[2] = entry[2];
+        return;
+      }
+      windows.splice(at + 1, 0, entry);
       queue.push([closeAt(entry[0]), key, entry[0]]);
     };
     const createWithRecord = (start: number, accs: Accumulators) => {
       if (start + td < closeTime) {
-        out.late.push({ key, ts, value, windowStart: start, windowEnd: start + td, streamTime });
+        out.late.push({
+          key,
+          ts,
+          value,
+          windowStart: start,
+          windowEnd: start + td,
+          streamTime,
+          lateness: streamTime - ts,
+        });
         return;
       }
       aggregates.add(accs, value, ts);
@@ -200,6 +234,9 @@ export function slidingStrategy(
 
   return {
     kind: 'sliding',
+    attach: (state) => {
+      indexesOf(state);
+    },
     create: (base) => {
       const state: SlidingState = { ...base, kind: 'sliding', windows: Object.create(null) };
       indexes.set(state, { close: new CloseQueue(), evict: new CloseQueue() });

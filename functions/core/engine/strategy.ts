@@ -18,6 +18,11 @@ export interface StrategyContext {
 /** One window type's rules over its own state layout. */
 export interface WindowStrategy<S extends EngineState = EngineState> {
   readonly kind: S['kind'];
+  /**
+   * Called with every state given to the engine before stream time moves: lets the strategy
+   * (re)build indexes derived from the state as it was checkpointed.
+   */
+  attach?(state: S): void;
   /** An empty state of this kind. */
   create(base: Pick<S, 'v' | 'window' | 'aggregations' | 'streamTime'>): S;
   /** Aggregates one record; `state.streamTime` already includes it. Reports late windows. */

@@ -44,7 +44,15 @@ export function timeStrategy(
       for (let start = firstStart; start <= lastStart; start += advance) {
         const end = start + size;
         if (streamTime >= end + grace) {
-          out.late.push({ key, ts, value, windowStart: start, windowEnd: end, streamTime });
+          out.late.push({
+            key,
+            ts,
+            value,
+            windowStart: start,
+            windowEnd: end,
+            streamTime,
+            lateness: streamTime - ts,
+          });
           continue;
         }
         const bucket = bucketFor(state.buckets, start);

@@ -103,6 +103,7 @@ export function createWindowEngine(options: WindowEngineOptions): WindowEngine {
         `state holds aggregations ${JSON.stringify(state.aggregations)}, this engine computes ${JSON.stringify(aggregates.names)}`,
       );
     }
+    strategy.attach?.(state);
     return state;
   };
 

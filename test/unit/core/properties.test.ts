@@ -1,0 +1,171 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import {
+  createWindowEngine,
+  decodeState,
+  type EngineState,
+  encodeState,
+  type KeyedRecord,
+  type LateRecord,
+  type WindowResult,
+  type WindowSpec,
+} from '../../../functions/core/index.js';
+import { countAndSum } from './helpers.js';
+import { expectedHopping, expectedSessions, expectedSliding } from './reference.js';
+
+/**
+ * Records with arrival disorder at most `maxDisorder`: arrival i has a nominal time that only
+ * grows, and an event time up to `maxDisorder` before it. So streamTime - ts <= maxDisorder.
+ */
+const records = (maxDisorder: number) =>
+  fc
+    .array(
+      fc.record({
+        key: fc.constantFrom('a', 'b', 'c'),
+        step: fc.integer({ min: 0, max: 7 }),
+        lag: fc.integer({ min: 0, max: maxDisorder }),
+        value: fc.integer({ min: -5, max: 5 }),
+      }),
+      { maxLength: 60 },
+    )
+    .map((items) => {
+      let nominal = 0;
+      return items.map(({ key, step, lag, value }): KeyedRecord => {
+        nominal += step;
+        return { key, ts: Math.max(0, nominal - lag), value };
+      });
+    });
+
+const summary = (results: readonly WindowResult[]) =>
+  results.map((r) => `${r.key} ${r.windowStart} ${r.windowEnd} n=${r.values?.n} sum=${r.values?.sum}`).sort();
+
+function finals(window: WindowSpec, input: readonly KeyedRecord[]) {
+  const engine = createWindowEngine({ window, aggregations: countAndSum() });
+  const out = engine.process(undefined, input);
+  return { late: out.late, results: [...out.results, ...engine.flush(out.state).results] };
+}
+
+describe('with grace >= the input’s disorder, nothing is late and finals match the definition', () => {
+  const disorder = 6;
+
+  it('tumbling: one final per key and window, counts summing to the input', () => {
+    fc.assert(
+      fc.property(records(disorder), fc.integer({ min: 1, max: 12 }), (input, size) => {
+        const { late, results } = finals({ type: 'tumbling', sizeMs: size, graceMs: disorder }, input);
+        expect(late).toEqual([]);
+        expect(summary(results)).toEqual(expectedHopping(input, size, size));
+        expect(results.reduce((n, r) => n + Number(r.values?.n), 0)).toBe(input.length);
+      }),
+    );
+  });
+
+  it('hopping', () => {
+    fc.assert(
+      fc.property(
+        records(disorder),
+        fc.integer({ min: 1, max: 5 }),
+        fc.integer({ min: 1, max: 4 }),
+        (input, a, k) => {
+          const { late, results } = finals(
+            { type: 'hopping', sizeMs: a * k, advanceMs: a, graceMs: disorder },
+            input,
+          );
+          expect(late).toEqual([]);
+          expect(summary(results)).toEqual(expectedHopping(input, a * k, a));
+        },
+      ),
+    );
+  });
+
+  it('session', () => {
+    fc.assert(
+      fc.property(records(disorder), fc.integer({ min: 1, max: 8 }), (input, gap) => {
+        const { late, results } = finals({ type: 'session', gapMs: gap, graceMs: disorder }, input);
+        expect(late).toEqual([]);
+        expect(summary(results)).toEqual(expectedSessions(input, gap));
+      }),
+    );
+  });
+
+  it('sliding', () => {
+    fc.assert(
+      fc.property(records(disorder), fc.integer({ min: 1, max: 10 }), (input, d) => {
+        const { late, results } = finals({ type: 'sliding', timeDifferenceMs: d, graceMs: disorder }, input);
+        expect(late).toEqual([]);
+        expect(summary(results)).toEqual(expectedSliding(input, d));
+      }),
+      { numRuns: 300 },
+    );
+  });
+});
+
+const windowSpec: fc.Arbitrary<WindowSpec> = fc.oneof(
+  fc.record({
+    type: fc.constant('tumbling' as const),
+    sizeMs: fc.integer({ min: 1, max: 10 }),
+    graceMs: fc.nat(6),
+  }),
+  fc
+    .record({
+      advanceMs: fc.integer({ min: 1, max: 4 }),
+      k: fc.integer({ min: 1, max: 4 }),
+      graceMs: fc.nat(6),
+    })
+    .map(({ advanceMs, k, graceMs }) => ({
+      type: 'hopping' as const,
+      sizeMs: advanceMs * k,
+      advanceMs,
+      graceMs,
+    })),
+  fc.record({
+    type: fc.constant('session' as const),
+    gapMs: fc.integer({ min: 1, max: 8 }),
+    graceMs: fc.nat(6),
+  }),
+  fc.record({
+    type: fc.constant('sliding' as const),
+    timeDifferenceMs: fc.integer({ min: 1, max: 10 }),
+    graceMs: fc.nat(6),
+  }),
+);
+
+describe('batching and checkpoints do not change the output', () => {
+  it('splitting the input into batches, encoding and decoding the state between them, gives the same emissions', () => {
+    fc.assert(
+      fc.property(
+        records(12),
+        windowSpec,
+        fc.constantFrom('final' as const, 'updates' as const),
+        fc.array(fc.nat(60), { maxLength: 5 }),
+        fc.constantFrom('json' as const, 'bytes' as const),
+        (input, window, emit, cuts, format) => {
+          const engine = createWindowEngine({ window, aggregations: countAndSum(), emit });
+          const whole = engine.process(undefined, input);
+          const wholeFlush = engine.flush(whole.state).results;
+
+          const bounds = [
+            0,
+            ...cuts.map((c) => Math.min(c, input.length)).sort((a, b) => a - b),
+            input.length,
+          ];
+          let state: EngineState | undefined;
+          const results: WindowResult[] = [];
+          const late: LateRecord[] = [];
+          for (let i = 1; i < bounds.length; i++) {
+            const out = engine.process(state, input.slice(bounds[i - 1], bounds[i]));
+            results.push(...out.results);
+            late.push(...out.late);
+            state =
+              format === 'json'
+                ? decodeState(encodeState(out.state, 'json'))
+                : decodeState(encodeState(out.state, 'bytes'));
+          }
+          expect(results).toEqual(whole.results);
+          expect(late).toEqual(whole.late);
+          expect(engine.flush(state).results).toEqual(wholeFlush);
+        },
+      ),
+      { numRuns: 400 },
+    );
+  });
+});

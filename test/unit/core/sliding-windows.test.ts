@@ -1,0 +1,72 @@
+import { describe, expect, it } from 'vitest';
+import { brief, briefLate, rec, run } from './helpers.js';
+
+const sliding = (timeDifferenceMs: number, graceMs = 0) => ({
+  type: 'sliding' as const,
+  timeDifferenceMs,
+  graceMs,
+});
+
+describe('sliding windows (Kafka Streams SlidingWindows)', () => {
+  it('create each record’s left window [ts - d, ts] and, when a later record falls in it, its right window [ts + 1, ts + 1 + d]', () => {
+    // Act: d = 10
+    const { results } = run(sliding(10, 100), [rec('a', 20), rec('a', 25), rec('a', 32)], { flush: true });
+
+    // Assess: both bounds inclusive; windows that would hold no record are never created
+    expect(brief(results)).toEqual([
+      'a 10-20 n=1',
+      'a 15-25 n=2',
+      'a 21-31 n=1',
+      'a 22-32 n=2',
+      'a 26-36 n=1',
+    ]);
+  });
+
+  it('give the same windows whatever the arrival order within grace', () => {
+    // Act
+    const inOrder = run(sliding(10, 100), [rec('a', 20), rec('a', 25), rec('a', 32)], { flush: true });
+    const shuffled = run(sliding(10, 100), [rec('a', 32), rec('a', 20), rec('a', 25)], { flush: true });
+
+    // Assess
+    expect(brief(shuffled.results)).toEqual(brief(inOrder.results));
+  });
+
+  it('put records before timeDifference into the shared window [0, d] (no negative starts)', () => {
+    // Act
+    const { results } = run(sliding(10, 100), [rec('a', 3), rec('a', 8)], { flush: true });
+
+    // Assess
+    expect(brief(results)).toEqual(['a 0-10 n=2', 'a 4-14 n=1']);
+  });
+
+  it('close a window once stream time passes its (inclusive) end + grace', () => {
+    // Act: window [0,10] with grace 2 is open at stream time 12 and closed at 13
+    const at12 = run(sliding(10, 2), [rec('a', 10), rec('b', 12)]);
+    const at13 = run(sliding(10, 2), [rec('a', 10), rec('b', 13)]);
+
+    // Assess
+    expect(at12.results).toEqual([]);
+    expect(brief(at13.results)).toEqual(['a 0-10 n=1']);
+  });
+
+  it('report a record whose windows are all closed as late, once', () => {
+    // Act: d 10, grace 0, stream time 40: a record at 5 has no open window left
+    const { late } = run(sliding(10), [rec('b', 40), rec('a', 5)]);
+
+    // Assess
+    expect(briefLate(late)).toEqual(['a 5 0-10 st=40']);
+  });
+
+  it('aggregate a late-ish record into the open windows and report the closed ones it missed', () => {
+    // Prepare: d 10, grace 0; records at 20 and 31 make [10,20], [21,31]; stream time 31: closeTime 31
+    const records = [rec('a', 20), rec('a', 31), rec('a', 21)];
+
+    // Act
+    const { results, late } = run(sliding(10), records, { flush: true });
+
+    // Assess: 21's left window [11,21] ends before 31: late; it joins [21,31], still open, and
+    // gets a right window [22,32] since 31 falls in it
+    expect(briefLate(late)).toEqual(['a 21 11-21 st=31']);
+    expect(brief(results)).toEqual(['a 10-20 n=1', 'a 21-31 n=2', 'a 22-32 n=1']);
+  });
+});
