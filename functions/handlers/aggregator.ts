@@ -1,8 +1,47 @@
+import { Logger } from '@aws-lambda-powertools/logger';
+import { Metrics } from '@aws-lambda-powertools/metrics';
+import { FirehoseClient } from '@aws-sdk/client-firehose';
+import { S3Client } from '@aws-sdk/client-s3';
+import { SQSClient } from '@aws-sdk/client-sqs';
 import type { KinesisStreamBatchResponse, KinesisStreamEvent } from 'aws-lambda';
+import { aggregateBatch } from '../adapters/aggregator/aggregate-batch.js';
+import type { AggregatorDependencies } from '../adapters/aggregator/dependencies.js';
+import { aggregatorDependencies } from '../adapters/aggregator/from-env.js';
+import { recordAggregatorMetrics } from '../adapters/aggregator/metrics.js';
+import { readAggregatorEnv } from '../adapters/config.js';
+import { getPipeline } from '../pipelines/index.js';
 
-/** Aggregator Lambda (Kinesis event source mapping, partial batch responses). */
-export const handler = async (event: KinesisStreamEvent): Promise<KinesisStreamBatchResponse> => {
-  // Placeholder until the adapter lands: fail the whole batch rather than acknowledge unprocessed records.
-  const first = event.Records[0];
-  return { batchItemFailures: first ? [{ itemIdentifier: first.kinesis.sequenceNumber }] : [] };
-};
+const logger = new Logger();
+const metrics = new Metrics({ namespace: 'Tributary' });
+
+/** Builds the handler around its dependencies, created once per container on first use. */
+export function createAggregatorHandler(create: () => AggregatorDependencies) {
+  let deps: AggregatorDependencies | undefined;
+  return async (event: KinesisStreamEvent): Promise<KinesisStreamBatchResponse> => {
+    deps ??= create();
+    metrics.setDefaultDimensions({ pipeline: deps.pipeline.name });
+    try {
+      const { response, stats } = await aggregateBatch(event.Records, deps);
+      recordAggregatorMetrics(metrics, stats);
+      logger.info('batch processed', {
+        records: event.Records.length,
+        ...stats,
+        failures: response.batchItemFailures,
+      });
+      return response;
+    } finally {
+      metrics.publishStoredMetrics();
+    }
+  };
+}
+
+/** Kinesis event source mapping entry point (ReportBatchItemFailures). */
+export const handler = createAggregatorHandler(() => {
+  const env = readAggregatorEnv();
+  return aggregatorDependencies(
+    env,
+    getPipeline(env.PIPELINE_NAME).pipeline,
+    { s3: new S3Client({}), firehose: new FirehoseClient({}), sqs: new SQSClient({}) },
+    logger,
+  );
+});

@@ -1,11 +1,49 @@
+import { Logger } from '@aws-lambda-powertools/logger';
+import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
+import { FirehoseClient } from '@aws-sdk/client-firehose';
+import { S3Client } from '@aws-sdk/client-s3';
+import { SQSClient } from '@aws-sdk/client-sqs';
 import type { ScheduledEvent } from 'aws-lambda';
+import { aggregatorDependencies } from '../adapters/aggregator/from-env.js';
+import {
+  flushIdleShards,
+  type IdleFlushDependencies,
+  type IdleFlushOutcome,
+} from '../adapters/aggregator/idle-flush.js';
+import { readIdleFlushEnv } from '../adapters/config.js';
+import { getPipeline } from '../pipelines/index.js';
 
-/** Idle-flush Lambda (EventBridge schedule): closes windows of shards that went quiet. */
-export interface IdleFlushResponse {
-  readonly shardsFlushed: number;
-  readonly windowsClosed: number;
+const logger = new Logger();
+const metrics = new Metrics({ namespace: 'Tributary' });
+
+/** What a scheduled run reports (visible in the invocation result). */
+export type IdleFlushResponse = IdleFlushOutcome;
+
+/** Builds the handler around its dependencies, created once per container on first use. */
+export function createIdleFlushHandler(create: () => IdleFlushDependencies) {
+  let deps: IdleFlushDependencies | undefined;
+  return async (_event: ScheduledEvent): Promise<IdleFlushResponse> => {
+    deps ??= create();
+    metrics.setDefaultDimensions({ pipeline: deps.pipeline.name });
+    try {
+      const outcome = await flushIdleShards(deps);
+      metrics.addMetric('WindowsClosed', MetricUnit.Count, outcome.windowsClosed);
+      logger.info('idle flush done', { ...outcome });
+      return outcome;
+    } finally {
+      metrics.publishStoredMetrics();
+    }
+  };
 }
 
-export const handler = async (_event: ScheduledEvent): Promise<IdleFlushResponse> => {
-  return { shardsFlushed: 0, windowsClosed: 0 };
-};
+/** EventBridge schedule entry point (every minute). */
+export const handler = createIdleFlushHandler(() => {
+  const env = readIdleFlushEnv();
+  const base = aggregatorDependencies(
+    env,
+    getPipeline(env.PIPELINE_NAME).pipeline,
+    { s3: new S3Client({}), firehose: new FirehoseClient({}), sqs: new SQSClient({}) },
+    logger,
+  );
+  return { ...base, idleTimeoutMs: env.IDLE_TIMEOUT_MS };
+});

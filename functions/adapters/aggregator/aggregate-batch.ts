@@ -1,0 +1,135 @@
+import type { KinesisStreamBatchResponse, KinesisStreamRecord } from 'aws-lambda';
+import { isRetriable } from '../errors.js';
+import { type Checkpoint, decodeCheckpoint, encodeCheckpoint } from '../state/checkpoint.js';
+import {
+  type AggregatorDependencies,
+  type AggregatorStats,
+  emptyStats,
+  type LoggerLike,
+  silentLogger,
+} from './dependencies.js';
+import { toAggregateRecords, toLateRecords } from './output-records.js';
+import { prepareRecords } from './prepare-records.js';
+
+/** What one invocation did: the partial batch response and the counters for metrics. */
+export interface AggregateBatchOutcome {
+  readonly response: KinesisStreamBatchResponse;
+  readonly stats: AggregatorStats;
+}
+
+/** `shardId-000000000006:4954...` -> `shardId-000000000006`. */
+export function shardOf(record: KinesisStreamRecord): string {
+  const colon = record.eventID.lastIndexOf(':');
+  return colon > 0 ? record.eventID.slice(0, colon) : record.eventID;
+}
+
+async function applyShard(
+  shard: string,
+  records: readonly KinesisStreamRecord[],
+  deps: AggregatorDependencies,
+  stats: AggregatorStats,
+  logger: LoggerLike,
+  progress: { firstUnapplied?: string },
+): Promise<void> {
+  const { pipeline, engine, stateStore } = deps;
+  const now = deps.now ?? Date.now;
+  const stored = await stateStore.get(pipeline.name, shard);
+  const previous: Checkpoint | undefined = stored ? decodeCheckpoint(stored.body) : undefined;
+  const prepared = prepareRecords(records, {
+    pipeline,
+    shard,
+    checkpoint: previous?.position ?? null,
+    decode: deps.decode,
+  });
+  stats.skipped += prepared.skipped;
+  progress.firstUnapplied = prepared.firstUnapplied;
+  if (prepared.lastPosition === undefined) {
+    logger.info('batch already applied', { shard, skipped: prepared.skipped });
+    return;
+  }
+  const output = engine.process(previous?.engine, prepared.valid);
+  const emittedAt = now();
+  const aggregates = toAggregateRecords(output.results, { pipeline: pipeline.name, shard, emittedAt });
+  const late = toLateRecords(output.late, {
+    pipeline: pipeline.name,
+    shard,
+    positionOf: (event) => prepared.positions.get(event),
+  });
+
+  // Dead letters first: once the checkpoint moves past a poison record, only the queue has it.
+  if (prepared.poison.length > 0) await deps.deadLetters.send(prepared.poison);
+  const sent = await deps.aggregates.put(aggregates);
+  const sentLate = await deps.late.put(late);
+  const undeliverable = [...sent.tooLarge, ...sentLate.tooLarge];
+  if (undeliverable.length > 0) {
+    await deps.deadLetters.send(
+      undeliverable.map((item) => ({
+        reason: 'oversized: output record larger than Firehose accepts (1,000 KiB)',
+        pipeline: pipeline.name,
+        shard,
+        sequence_number: prepared.lastPosition?.sequenceNumber ?? '',
+        data_base64: Buffer.from(JSON.stringify(item)).toString('base64'),
+        approximate_arrival: emittedAt,
+      })),
+    );
+  }
+
+  const body = encodeCheckpoint({
+    pipeline: pipeline.name,
+    shard,
+    position: prepared.lastPosition,
+    engine: output.state,
+    lastActivity: { at: emittedAt, streamTime: output.state.streamTime },
+    updatedAt: emittedAt,
+  });
+  await stateStore.put(pipeline.name, shard, body, stored?.etag);
+
+  stats.recordsIn += prepared.recordsIn;
+  stats.invalidRecords += prepared.poison.length;
+  stats.lateRecords += late.length;
+  stats.windowsClosed += aggregates.length;
+  stats.stateBytes = Math.max(stats.stateBytes, body.length);
+  if (output.state.streamTime !== null) {
+    const lag = emittedAt - output.state.streamTime;
+    stats.streamTimeLagMs = Math.max(stats.streamTimeLagMs ?? lag, lag);
+  }
+}
+
+/**
+ * The aggregator's flow for one Kinesis batch: per shard, load the checkpoint, skip what it already
+ * covers, dead-letter poison records, run the engine, deliver results and late records, then
+ * write the checkpoint conditionally. All of a shard's batch is applied or none of it: on a
+ * retriable failure the response names the first unapplied record, so Lambda retries from there
+ * (the same contract as Powertools' batch processor for Kinesis). Other failures throw.
+ */
+export async function aggregateBatch(
+  records: readonly KinesisStreamRecord[],
+  deps: AggregatorDependencies,
+): Promise<AggregateBatchOutcome> {
+  const logger = deps.logger ?? silentLogger;
+  const stats = emptyStats();
+  const byShard = new Map<string, KinesisStreamRecord[]>();
+  for (const record of records) {
+    const shard = shardOf(record);
+    const list = byShard.get(shard);
+    if (list) list.push(record);
+    else byShard.set(shard, [record]);
+  }
+  const failures: { itemIdentifier: string }[] = [];
+  for (const [shard, shardRecords] of byShard) {
+    // Until the checkpoint is read, every record counts as unapplied.
+    const progress: { firstUnapplied?: string } = { firstUnapplied: shardRecords[0]?.kinesis.sequenceNumber };
+    try {
+      await applyShard(shard, shardRecords, deps, stats, logger, progress);
+    } catch (error) {
+      if (!isRetriable(error)) throw error;
+      logger.warn('batch not applied, Lambda retries it', {
+        shard,
+        from: progress.firstUnapplied,
+        error: error instanceof Error ? `${error.name}: ${error.message}` : String(error),
+      });
+      if (progress.firstUnapplied) failures.push({ itemIdentifier: progress.firstUnapplied });
+    }
+  }
+  return { response: { batchItemFailures: failures }, stats };
+}

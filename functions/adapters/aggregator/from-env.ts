@@ -1,0 +1,37 @@
+import type { AggregatorEnv } from '../config.js';
+import type { AnyPipeline } from '../pipeline-event.js';
+import type { FirehoseSinkClient } from '../sinks/firehose-sink.js';
+import { FirehoseSink } from '../sinks/firehose-sink.js';
+import type { SqsDeadLetterClient } from '../sinks/sqs-dead-letter-sink.js';
+import { SqsDeadLetterSink } from '../sinks/sqs-dead-letter-sink.js';
+import type { S3StateClient } from '../state/s3-state-store.js';
+import { S3StateStore } from '../state/s3-state-store.js';
+import type { AggregatorDependencies, LoggerLike } from './dependencies.js';
+
+/** The SDK clients the aggregator uses (real ones in Lambda and locally, stubs in unit tests). */
+export interface AggregatorClients {
+  readonly s3: S3StateClient;
+  readonly firehose: FirehoseSinkClient;
+  readonly sqs: SqsDeadLetterClient;
+}
+
+/** Wires the S3 state store, the two Firehose sinks and the SQS dead-letter sink from the environment. */
+export function aggregatorDependencies(
+  env: AggregatorEnv,
+  pipeline: AnyPipeline,
+  clients: AggregatorClients,
+  logger?: LoggerLike,
+): AggregatorDependencies {
+  return {
+    pipeline,
+    engine: pipeline.createEngine(),
+    stateStore: new S3StateStore({ client: clients.s3, bucket: env.STATE_BUCKET, prefix: env.STATE_PREFIX }),
+    aggregates: new FirehoseSink({
+      client: clients.firehose,
+      deliveryStreamName: env.AGGREGATES_DELIVERY_STREAM,
+    }),
+    late: new FirehoseSink({ client: clients.firehose, deliveryStreamName: env.LATE_DELIVERY_STREAM }),
+    deadLetters: new SqsDeadLetterSink({ client: clients.sqs, queueUrl: env.DEAD_LETTER_QUEUE_URL }),
+    logger,
+  };
+}

@@ -1,0 +1,59 @@
+import { z } from 'zod';
+import { ConfigurationError } from './errors.js';
+
+const nonEmpty = z.string().trim().min(1);
+
+const aggregatorEnvSchema = z.object({
+  PIPELINE_NAME: nonEmpty,
+  STATE_BUCKET: nonEmpty,
+  STATE_PREFIX: z.string().default('state/'),
+  AGGREGATES_DELIVERY_STREAM: nonEmpty,
+  LATE_DELIVERY_STREAM: nonEmpty,
+  DEAD_LETTER_QUEUE_URL: nonEmpty,
+});
+
+const idleFlushEnvSchema = aggregatorEnvSchema.extend({
+  IDLE_TIMEOUT_MS: z.coerce.number().int().min(1000),
+});
+
+const producerEnvSchema = z.object({
+  STREAM_NAMES: z
+    .string()
+    .transform((text, ctx) => {
+      try {
+        return JSON.parse(text) as unknown;
+      } catch {
+        ctx.addIssue({ code: 'custom', message: 'must be a JSON object of pipeline name -> stream name' });
+        return z.NEVER;
+      }
+    })
+    .pipe(z.record(nonEmpty, nonEmpty)),
+});
+
+export type AggregatorEnv = z.output<typeof aggregatorEnvSchema>;
+export type IdleFlushEnv = z.output<typeof idleFlushEnvSchema>;
+export type ProducerEnv = z.output<typeof producerEnvSchema>;
+
+function read<S extends z.ZodType>(
+  schema: S,
+  env: Record<string, string | undefined>,
+  what: string,
+): z.output<S> {
+  const parsed = schema.safeParse(env);
+  if (!parsed.success) {
+    throw new ConfigurationError(`${what} environment is incomplete: ${z.prettifyError(parsed.error)}`);
+  }
+  return parsed.data;
+}
+
+/** The aggregator's environment (names shared with the infra, see the issue 4 contract). */
+export const readAggregatorEnv = (env: Record<string, string | undefined> = process.env): AggregatorEnv =>
+  read(aggregatorEnvSchema, env, 'aggregator');
+
+/** The idle flush's environment: the aggregator's plus IDLE_TIMEOUT_MS. */
+export const readIdleFlushEnv = (env: Record<string, string | undefined> = process.env): IdleFlushEnv =>
+  read(idleFlushEnvSchema, env, 'idle-flush');
+
+/** The producer's environment: STREAM_NAMES, a JSON object of pipeline name -> stream name. */
+export const readProducerEnv = (env: Record<string, string | undefined> = process.env): ProducerEnv =>
+  read(producerEnvSchema, env, 'producer');

@@ -1,0 +1,107 @@
+/**
+ * Typed errors of the AWS adapters, split the way a handler needs them: `retriable` errors
+ * (throttling, a lost conditional write, a sink that kept failing) make the batch be retried from
+ * the first unapplied record; poison errors belong to one record and send it to the dead-letter queue.
+ */
+export abstract class AdapterError extends Error {
+  abstract readonly retriable: boolean;
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = new.target.name;
+  }
+}
+
+/** Why a record can never be applied. Stable strings: they land in the dead-letter messages. */
+export type PoisonReason =
+  | 'not-base64'
+  | 'kpl-checksum'
+  | 'kpl-corrupt'
+  | 'oversized'
+  | 'not-json'
+  | 'invalid-envelope'
+  | 'wrong-pipeline'
+  | 'invalid-event';
+
+/** One record that fails the same way on every attempt. */
+export class PoisonRecordError extends AdapterError {
+  readonly retriable = false;
+  constructor(
+    readonly reason: PoisonReason,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+/** Another invocation wrote the checkpoint first (If-Match / If-None-Match failed): retry the batch. */
+export class CheckpointConflictError extends AdapterError {
+  readonly retriable = true;
+  constructor(
+    readonly pipeline: string,
+    readonly shard: string,
+    readonly expectedEtag: string | undefined,
+  ) {
+    super(
+      `checkpoint ${pipeline}/${shard} changed since it was read (expected ${
+        expectedEtag === undefined ? 'no object' : `ETag ${expectedEtag}`
+      }, found another): another invocation won the race`,
+    );
+  }
+}
+
+/** A checkpoint object that is not a checkpoint (poison for the shard: needs an operator). */
+export class CheckpointCorruptError extends AdapterError {
+  readonly retriable = false;
+}
+
+/** A sink (Firehose, SQS, Kinesis) still rejected entries after the bounded retries. */
+export class DeliveryError extends AdapterError {
+  readonly retriable = true;
+  constructor(
+    readonly sink: string,
+    readonly failed: number,
+    readonly attempts: number,
+    readonly lastErrors: readonly string[],
+  ) {
+    super(
+      `${sink}: ${failed} entr${failed === 1 ? 'y' : 'ies'} still failing after ${attempts} attempts (last errors: ${
+        lastErrors.slice(0, 3).join('; ') || 'none reported'
+      })`,
+    );
+  }
+}
+
+/** A single entry that the sink can never accept (e.g. larger than the service maximum). */
+export class EntryTooLargeError extends AdapterError {
+  readonly retriable = false;
+  constructor(
+    readonly sink: string,
+    readonly maxBytes: number,
+    readonly receivedBytes: number,
+  ) {
+    super(`${sink}: an entry must be at most ${maxBytes} bytes (given ${receivedBytes})`);
+  }
+}
+
+/** Missing or malformed configuration (environment variables). */
+export class ConfigurationError extends AdapterError {
+  readonly retriable = false;
+}
+
+/** Whether an error (ours or the SDK's) is worth retrying the batch for. */
+export function isRetriable(error: unknown): boolean {
+  if (error instanceof AdapterError) return error.retriable;
+  if (typeof error === 'object' && error !== null) {
+    const e = error as {
+      $retryable?: unknown;
+      $metadata?: { httpStatusCode?: unknown };
+      retriable?: unknown;
+    };
+    if (e.retriable === false) return false;
+    if (e.$retryable) return true;
+    const status = e.$metadata?.httpStatusCode;
+    if (typeof status === 'number') return status >= 500 || status === 429 || status === 408;
+  }
+  // Unknown failures (network, timeouts) are retried; Lambda's own retry bound stops a loop.
+  return true;
+}

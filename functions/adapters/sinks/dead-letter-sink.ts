@@ -1,0 +1,33 @@
+/**
+ * A record the aggregator could not apply, as sent to the pipeline's dead-letter queue (the
+ * on-failure records of the event source mapping land in the same queue in AWS' own shape).
+ */
+export interface DeadLetter {
+  readonly reason: string;
+  readonly pipeline: string;
+  readonly shard: string;
+  readonly sequence_number: string;
+  /** Index inside a KPL aggregated record, when the record was one. */
+  readonly sub_sequence_number?: number;
+  readonly data_base64: string;
+  /** ApproximateArrivalTimestamp, epoch ms. */
+  readonly approximate_arrival: number;
+  /** Set when `data_base64` was cut to fit the queue's message size limit. */
+  readonly truncated?: boolean;
+  /** Size of the data before truncation (bytes of base64 text). */
+  readonly original_data_base64_length?: number;
+}
+
+/** Where poison records go. Delivers every message or throws DeliveryError. */
+export interface DeadLetterSink {
+  send(letters: readonly DeadLetter[]): Promise<void>;
+}
+
+/** A DeadLetterSink in memory (tests, benchmarks). */
+export class MemoryDeadLetterSink implements DeadLetterSink {
+  readonly letters: DeadLetter[] = [];
+
+  async send(letters: readonly DeadLetter[]): Promise<void> {
+    this.letters.push(...letters);
+  }
+}

@@ -1,0 +1,91 @@
+import { z } from 'zod';
+import type { EngineState } from '../../core/engine/state.js';
+import { decodeState } from '../../core/engine/state-codec.js';
+import { CheckpointCorruptError } from '../errors.js';
+import type { RecordPosition } from '../kinesis/decode.js';
+
+/** Version of the checkpoint object layout. */
+export const CHECKPOINT_VERSION = 1;
+
+/** What a shard's checkpoint holds: the engine state and how far into the stream it got. */
+export interface Checkpoint {
+  readonly pipeline: string;
+  readonly shard: string;
+  /** The last record applied to `engine`; records at or below it are skipped on a retry. */
+  readonly position: RecordPosition | null;
+  readonly engine: EngineState;
+  /**
+   * Wall-clock time (epoch ms) of the last batch that carried records, and the stream time right
+   * after it: idle flush advances stream time from there by the idle wall-clock time.
+   */
+  readonly lastActivity: { readonly at: number; readonly streamTime: number | null } | null;
+  /** Wall-clock time of this write. */
+  readonly updatedAt: number;
+}
+
+const checkpointSchema = z.object({
+  v: z.literal(CHECKPOINT_VERSION),
+  pipeline: z.string(),
+  shard: z.string(),
+  position: z
+    .object({ sequenceNumber: z.string().regex(/^\d+$/), subSequenceNumber: z.int().min(0).nullable() })
+    .nullable(),
+  engine: z.record(z.string(), z.unknown()),
+  lastActivity: z.object({ at: z.number(), streamTime: z.number().nullable() }).nullable(),
+  updatedAt: z.number(),
+});
+
+/** Serializes a checkpoint as the UTF-8 JSON object body. */
+export function encodeCheckpoint(checkpoint: Checkpoint): Uint8Array {
+  return Buffer.from(
+    JSON.stringify({
+      v: CHECKPOINT_VERSION,
+      pipeline: checkpoint.pipeline,
+      shard: checkpoint.shard,
+      position: checkpoint.position && {
+        sequenceNumber: checkpoint.position.sequenceNumber,
+        subSequenceNumber: checkpoint.position.subSequenceNumber ?? null,
+      },
+      engine: checkpoint.engine,
+      lastActivity: checkpoint.lastActivity,
+      updatedAt: checkpoint.updatedAt,
+    }),
+  );
+}
+
+/** Reads a checkpoint object; throws CheckpointCorruptError when it is not one. */
+export function decodeCheckpoint(body: Uint8Array): Checkpoint {
+  let data: unknown;
+  try {
+    data = JSON.parse(Buffer.from(body).toString('utf8'));
+  } catch (error) {
+    throw new CheckpointCorruptError(`checkpoint must be JSON (${(error as Error).message})`);
+  }
+  const parsed = checkpointSchema.safeParse(data);
+  if (!parsed.success) {
+    throw new CheckpointCorruptError(
+      `checkpoint does not have the expected shape: ${z.prettifyError(parsed.error)}`,
+    );
+  }
+  const c = parsed.data;
+  let engine: EngineState;
+  try {
+    // The engine validates its own state (version, shape) in its codec.
+    engine = decodeState(JSON.stringify(c.engine));
+  } catch (error) {
+    throw new CheckpointCorruptError(`checkpoint ${c.pipeline}/${c.shard}: ${(error as Error).message}`, {
+      cause: error,
+    });
+  }
+  return {
+    pipeline: c.pipeline,
+    shard: c.shard,
+    position: c.position && {
+      sequenceNumber: c.position.sequenceNumber,
+      subSequenceNumber: c.position.subSequenceNumber ?? undefined,
+    },
+    engine,
+    lastActivity: c.lastActivity,
+    updatedAt: c.updatedAt,
+  };
+}
