@@ -48,8 +48,9 @@ export function processRecord(
   let parts: Buffer[] = [data];
   if (config.deaggregation?.type === 'JSON') {
     const split = splitJsonObjects(data);
-    if (split === undefined)
-      return fail('RecordDeAggregation.SubRecordParseFailed', 'Non JSON record provided');
+    // Firehose documents no code of its own for a failed split; RecordDeAggregation only exists with
+    // dynamic partitioning, whose documented code and message for non-JSON input are these.
+    if (split === undefined) return fail(EXTRACTION_FAILED, 'Non JSON record provided');
     parts = split;
   } else if (config.deaggregation?.type === 'DELIMITED') {
     parts = splitDelimited(data, config.deaggregation.delimiter);

@@ -138,7 +138,7 @@ describe('DeliveryStream', () => {
     expect(lines[0]).toEqual({
       attemptsMade: 1,
       arrivalTimestamp: ARRIVAL,
-      errorCode: 'RecordDeAggregation.SubRecordParseFailed',
+      errorCode: 'DynamicPartitioning.MetadataExtractionFailed',
       errorMessage: 'Non JSON record provided',
       attemptEndingTimestamp: ARRIVAL,
       rawData: notJson.toString('base64'),

@@ -1,0 +1,119 @@
+import { join } from 'node:path';
+import type { KinesisClient } from '@aws-sdk/client-kinesis';
+import type { S3Client } from '@aws-sdk/client-s3';
+import { parseDeliveryStream } from './config.js';
+import { type DeliveryCounters, emptyCounters } from './counters.js';
+import { DeliveryStream } from './delivery-stream.js';
+import { type FirehoseEndpoint, startFirehoseEndpoint } from './http-endpoint.js';
+import { KinesisSource } from './kinesis-source.js';
+import { s3ObjectSink } from './object-sink.js';
+
+export type { DeliveryStreamConfig } from './config.js';
+export { parseDeliveryStream } from './config.js';
+export type { DeliveryCounters } from './counters.js';
+export { DeliveryStream } from './delivery-stream.js';
+export { FirehoseApiError, FirehoseConfigError } from './errors.js';
+export { type FirehoseEndpoint, startFirehoseEndpoint } from './http-endpoint.js';
+export { KinesisSource } from './kinesis-source.js';
+
+/** One `AWS::KinesisFirehose::DeliveryStream` of the template, its intrinsics resolved to local names. */
+export interface DeliveryStreamResource {
+  readonly logicalId: string;
+  /** The local physical name (the name functions see in their environment). */
+  readonly physicalName: string;
+  readonly properties: unknown;
+}
+
+export interface FirehoseDeliveryOptions {
+  readonly resources: readonly DeliveryStreamResource[];
+  /** LocalStack clients (S3 path-style; Kinesis with an HTTP/1.1 handler). */
+  readonly s3: S3Client;
+  readonly kinesis: KinesisClient;
+  /** The run folder: Kinesis positions go to `<runDir>/firehose/<stream>.checkpoints.json`. */
+  readonly runDir: string;
+  /** Port of the local Firehose endpoint. @default a free port */
+  readonly endpointPort?: number;
+  readonly region?: string;
+  /** Kinesis poll pause after an empty read. @default 250 */
+  readonly pollIntervalMs?: number;
+  /** Failures that do not stop delivery (a retried S3 write, a failed GetRecords). */
+  readonly onError?: (error: unknown) => void;
+}
+
+/** The running Firehose emulation of one synthesized app. */
+export interface FirehoseDelivery {
+  readonly streams: readonly DeliveryStream[];
+  /** The local endpoint: give functions `AWS_ENDPOINT_URL_FIREHOSE=<endpoint.url>`. */
+  readonly endpoint: FirehoseEndpoint;
+  /** Counters per delivery stream name, with the records still buffered. */
+  counters(): Record<string, DeliveryCounters & { buffered: number }>;
+  /** All streams added up, for the progress line. */
+  totals(): DeliveryCounters & { buffered: number };
+  /** Writes every buffer now and saves the Kinesis positions; delivery goes on. */
+  flush(): Promise<void>;
+  /** Stops the endpoint and the Kinesis readers, then flushes (end of a run). */
+  stop(): Promise<void>;
+}
+
+/**
+ * Starts a delivery stream per template resource: an S3 writer with Firehose's buffering, the
+ * Kinesis reader for KinesisStreamAsSource streams, and one local endpoint for DirectPut ones.
+ * Configuration errors (a processor or prefix the emulation cannot honour) are thrown here, before
+ * any record flows.
+ */
+export async function startFirehoseDelivery(options: FirehoseDeliveryOptions): Promise<FirehoseDelivery> {
+  const sink = s3ObjectSink(options.s3);
+  const streams = options.resources.map(
+    (r) =>
+      new DeliveryStream(parseDeliveryStream(r.logicalId, r.properties, r.physicalName), sink, {
+        onError: options.onError,
+      }),
+  );
+  const sources: KinesisSource[] = [];
+  for (const stream of streams) {
+    const { source, name } = stream.config;
+    if (source.type !== 'KinesisStreamAsSource') continue;
+    sources.push(
+      new KinesisSource({
+        client: options.kinesis,
+        streamName: source.streamName,
+        delivery: stream,
+        checkpointFile: join(options.runDir, 'firehose', `${name}.checkpoints.json`),
+        pollIntervalMs: options.pollIntervalMs,
+        onError: options.onError,
+      }),
+    );
+  }
+  const endpoint = await startFirehoseEndpoint(streams, {
+    port: options.endpointPort,
+    region: options.region,
+  });
+  for (const stream of streams) stream.start();
+  for (const source of sources) source.start();
+
+  const flush = async () => {
+    await Promise.all(streams.map((s) => s.flush()));
+    for (const source of sources) source.saveCheckpoints();
+  };
+  const counters = () =>
+    Object.fromEntries(streams.map((s) => [s.config.name, { ...s.counters, buffered: s.bufferedRecords }]));
+  return {
+    streams,
+    endpoint,
+    counters,
+    totals() {
+      const total = { ...emptyCounters(), buffered: 0 };
+      for (const c of Object.values(counters())) {
+        for (const key of Object.keys(total) as (keyof typeof total)[]) total[key] += c[key];
+      }
+      return total;
+    },
+    flush,
+    async stop() {
+      await endpoint.close();
+      await Promise.all(sources.map((s) => s.stop()));
+      await Promise.all(streams.map((s) => s.stop()));
+      for (const source of sources) source.saveCheckpoints();
+    },
+  };
+}

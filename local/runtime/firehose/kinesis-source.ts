@@ -1,0 +1,222 @@
+import {
+  type _Record,
+  ExpiredIteratorException,
+  GetRecordsCommand,
+  GetShardIteratorCommand,
+  type KinesisClient,
+  ListShardsCommand,
+  ProvisionedThroughputExceededException,
+  type Shard,
+} from '@aws-sdk/client-kinesis';
+import { deaggregateSync } from 'aws-kinesis-agg';
+import { CheckpointStore } from './checkpoint-store.js';
+import type { DeliveryStream } from './delivery-stream.js';
+
+/** Settings of the Kinesis reader; the defaults suit LocalStack's kinesis-mock. */
+export interface KinesisSourceOptions {
+  readonly client: KinesisClient;
+  readonly streamName: string;
+  readonly delivery: DeliveryStream;
+  /** JSON file in the run folder holding the per-shard positions. */
+  readonly checkpointFile: string;
+  /** Pause after an empty GetRecords (Kinesis allows 5 reads a second per shard). @default 250 */
+  readonly pollIntervalMs?: number;
+  /** How often new shards are looked for (resharding). @default 10_000 */
+  readonly shardRefreshMs?: number;
+  readonly onError?: (error: unknown) => void;
+}
+
+// KPL aggregated records start with these magic bytes; Firehose de-aggregates them itself.
+const KPL_MAGIC = Buffer.from([0xf3, 0x89, 0x9a, 0xc2]);
+
+interface Pending {
+  readonly sequenceNumber: string;
+  delivered: boolean;
+}
+
+/**
+ * Reads a Kinesis stream for a KinesisStreamAsSource delivery stream: every shard from TRIM_HORIZON
+ * (or after its checkpoint), KPL records de-aggregated, each record's ApproximateArrivalTimestamp as
+ * its arrival time. A shard's checkpoint only moves past records that are in S3, so a killed runtime
+ * resumes without loss (records after the checkpoint are delivered again: at least once, like Firehose).
+ */
+export class KinesisSource {
+  private readonly checkpoints: CheckpointStore;
+  private readonly readers = new Map<string, Promise<void>>();
+  private readonly finished = new Set<string>();
+  private readonly pending = new Map<string, Pending[]>();
+  private stopped = false;
+  private discovery: Promise<void> | undefined;
+  private saveTimer: NodeJS.Timeout | undefined;
+  /** Records read from Kinesis (before de-aggregation). */
+  recordsRead = 0;
+
+  constructor(private readonly options: KinesisSourceOptions) {
+    this.checkpoints = new CheckpointStore(options.checkpointFile);
+  }
+
+  /** Starts reading every shard, and looks for new shards from time to time. */
+  start(): void {
+    this.discovery = this.discover();
+    this.saveTimer = setInterval(() => this.checkpoints.save(), 500);
+    this.saveTimer.unref();
+  }
+
+  /** Stops reading (buffers are left to the delivery stream's flush) and saves the checkpoints. */
+  async stop(): Promise<void> {
+    this.stopped = true;
+    await this.discovery;
+    await Promise.allSettled(this.readers.values());
+    clearInterval(this.saveTimer);
+    this.checkpoints.save();
+  }
+
+  /** The committed positions (everything up to them is in S3). */
+  positions(): Readonly<Record<string, string>> {
+    return this.checkpoints.snapshot();
+  }
+
+  /** Saves the committed positions now (after a flush, so a restart resumes exactly there). */
+  saveCheckpoints(): void {
+    this.checkpoints.save();
+  }
+
+  private async discover(): Promise<void> {
+    const refresh = this.options.shardRefreshMs ?? 10_000;
+    while (!this.stopped) {
+      try {
+        const shards = await this.listShards();
+        const ids = new Set(shards.map((s) => s.ShardId));
+        for (const shard of shards) {
+          const id = shard.ShardId ?? '';
+          const parent = shard.ParentShardId;
+          // A child shard is read once its parent is done, keeping per-key order across resharding.
+          const parentPending = parent !== undefined && ids.has(parent) && !this.finished.has(parent);
+          if (!this.readers.has(id) && !parentPending) this.readers.set(id, this.readShard(id));
+        }
+      } catch (error) {
+        this.options.onError?.(error);
+      }
+      await this.sleepUnlessStopped(refresh);
+    }
+  }
+
+  private async listShards(): Promise<Shard[]> {
+    const shards: Shard[] = [];
+    let token: string | undefined;
+    do {
+      const page = await this.options.client.send(
+        new ListShardsCommand(
+          token === undefined ? { StreamName: this.options.streamName } : { NextToken: token },
+        ),
+      );
+      shards.push(...(page.Shards ?? []));
+      token = page.NextToken;
+    } while (token !== undefined);
+    return shards;
+  }
+
+  private async iterator(shardId: string, after: string | undefined): Promise<string | undefined> {
+    const response = await this.options.client.send(
+      new GetShardIteratorCommand({
+        StreamName: this.options.streamName,
+        ShardId: shardId,
+        ...(after === undefined
+          ? { ShardIteratorType: 'TRIM_HORIZON' }
+          : { ShardIteratorType: 'AFTER_SEQUENCE_NUMBER', StartingSequenceNumber: after }),
+      }),
+    );
+    return response.ShardIterator;
+  }
+
+  private async readShard(shardId: string): Promise<void> {
+    const pause = this.options.pollIntervalMs ?? 250;
+    let lastRead = this.checkpoints.get(shardId);
+    let iterator: string | undefined;
+    let backoff = pause;
+    while (!this.stopped) {
+      try {
+        iterator ??= await this.iterator(shardId, lastRead);
+        if (iterator === undefined) break;
+        const response = await this.options.client.send(
+          new GetRecordsCommand({ ShardIterator: iterator, Limit: 10_000 }),
+        );
+        const records = response.Records ?? [];
+        for (const record of records) this.deliver(shardId, record);
+        lastRead = records.at(-1)?.SequenceNumber ?? lastRead;
+        iterator = response.NextShardIterator;
+        backoff = pause;
+        if (iterator === undefined) break; // the shard was closed by resharding and is fully read
+        if (records.length === 0) await this.sleepUnlessStopped(pause);
+      } catch (error) {
+        if (error instanceof ExpiredIteratorException) {
+          iterator = undefined;
+          continue;
+        }
+        if (!(error instanceof ProvisionedThroughputExceededException)) this.options.onError?.(error);
+        await this.sleepUnlessStopped(backoff);
+        backoff = Math.min(backoff * 2, 5000);
+      }
+    }
+    if (iterator === undefined && !this.stopped) this.finished.add(shardId);
+  }
+
+  private deliver(shardId: string, record: _Record): void {
+    this.recordsRead++;
+    const sequenceNumber = record.SequenceNumber ?? '';
+    const entry: Pending = { sequenceNumber, delivered: false };
+    let queue = this.pending.get(shardId);
+    if (queue === undefined) {
+      queue = [];
+      this.pending.set(shardId, queue);
+    }
+    queue.push(entry);
+    const arrival = record.ApproximateArrivalTimestamp?.getTime() ?? Date.now();
+    const parts = userRecords(record);
+    let remaining = parts.length;
+    const onDelivered = () => {
+      if (--remaining > 0) return;
+      entry.delivered = true;
+      this.advance(shardId);
+    };
+    if (parts.length === 0) onDelivered();
+    for (const data of parts) this.options.delivery.put(data, arrival, onDelivered);
+  }
+
+  /** Moves the checkpoint past the longest prefix of delivered records (S3 writes finish out of order). */
+  private advance(shardId: string): void {
+    const queue = this.pending.get(shardId) ?? [];
+    let last: string | undefined;
+    while (queue[0]?.delivered === true) last = queue.shift()?.sequenceNumber;
+    if (last !== undefined) this.checkpoints.set(shardId, last);
+  }
+
+  private async sleepUnlessStopped(ms: number): Promise<void> {
+    const step = 50;
+    for (let waited = 0; waited < ms && !this.stopped; waited += step) {
+      await new Promise((resolve) => setTimeout(resolve, Math.min(step, ms - waited)));
+    }
+  }
+}
+
+/** The user records in one Kinesis record: itself, or the KPL-aggregated records inside it. */
+function userRecords(record: _Record): Buffer[] {
+  const data = Buffer.from(record.Data ?? new Uint8Array());
+  if (data.length < KPL_MAGIC.length || !data.subarray(0, KPL_MAGIC.length).equals(KPL_MAGIC)) return [data];
+  let parts: Buffer[] = [data];
+  deaggregateSync(
+    {
+      data: data.toString('base64'),
+      partitionKey: record.PartitionKey ?? '',
+      sequenceNumber: record.SequenceNumber ?? '',
+      approximateArrivalTimestamp: (record.ApproximateArrivalTimestamp?.getTime() ?? 0) / 1000,
+      kinesisSchemaVersion: '1.0',
+    },
+    true,
+    (error, users) => {
+      // A record with the magic bytes but a bad checksum is delivered as it is (what KCL does too).
+      if (!error && users !== undefined) parts = users.map((u) => Buffer.from(u.data, 'base64'));
+    },
+  );
+  return parts;
+}
