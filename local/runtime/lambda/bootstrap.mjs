@@ -1,0 +1,100 @@
+// The runtime of one local Lambda execution environment, run by `node bootstrap.mjs <entry> <export>`
+// in a child process (see function-worker.ts). Plain JavaScript on purpose: it runs the bundled
+// handler the way Lambda's Node.js runtime does, with nothing but Node.js in between.
+import { pathToFileURL } from 'node:url';
+import { format } from 'node:util';
+
+const [entryFile, exportName] = process.argv.slice(2);
+let currentRequestId;
+
+// Lambda's Node.js runtime prefixes console output with time, request id and level (text format).
+for (const [method, level] of [
+  ['log', 'INFO'],
+  ['info', 'INFO'],
+  ['warn', 'WARN'],
+  ['error', 'ERROR'],
+  ['debug', 'DEBUG'],
+  ['trace', 'TRACE'],
+]) {
+  const stream = level === 'ERROR' || level === 'WARN' ? process.stderr : process.stdout;
+  console[method] = (...args) => {
+    stream.write(
+      `${new Date().toISOString()}\t${currentRequestId ?? 'undefined'}\t${level}\t${format(...args)}\n`,
+    );
+  };
+}
+
+function describe(error) {
+  if (error instanceof Error) {
+    return { errorType: error.name, errorMessage: error.message, trace: (error.stack ?? '').split('\n') };
+  }
+  return { errorType: typeof error, errorMessage: String(error), trace: [] };
+}
+
+function send(message) {
+  return new Promise((resolve) => process.send(message, undefined, undefined, () => resolve()));
+}
+
+// Init phase, as in Lambda: the module is imported once, before the first invocation.
+const handlerPromise = import(pathToFileURL(entryFile).href).then((module) => {
+  const fn = module[exportName] ?? module.default?.[exportName];
+  if (typeof fn !== 'function') {
+    const error = new Error(`${exportName} is undefined or not exported`);
+    error.name = 'Runtime.HandlerNotFound';
+    throw error;
+  }
+  return fn;
+});
+handlerPromise.then(
+  () => send({ type: 'ready' }),
+  async (error) => {
+    const described = describe(error);
+    if (described.errorType === 'Error' || described.errorType === 'SyntaxError') {
+      described.errorType = 'Runtime.ImportModuleError';
+    }
+    await send({ type: 'init-error', error: described });
+    process.exit(1);
+  },
+);
+
+function callHandler(fn, event, context) {
+  if (fn.length < 3) return Promise.resolve().then(() => fn(event, context));
+  // Callback-style handler (still supported by nodejs22.x).
+  return new Promise((resolve, reject) => {
+    const callback = (error, value) => (error ? reject(error) : resolve(value));
+    const returned = fn(event, context, callback);
+    if (returned && typeof returned.then === 'function') returned.then(resolve, reject);
+  });
+}
+
+process.on('message', async (message) => {
+  if (message?.type !== 'invoke') return;
+  const { id, event, context: base, deadlineMs } = message;
+  currentRequestId = base.awsRequestId;
+  const context = {
+    ...base,
+    callbackWaitsForEmptyEventLoop: true,
+    getRemainingTimeInMillis: () => Math.max(0, deadlineMs - Date.now()),
+  };
+  try {
+    const fn = await handlerPromise;
+    const result = await callHandler(fn, event, context);
+    const payload = JSON.stringify(result) ?? 'null';
+    await send({ type: 'result', id, payload });
+  } catch (error) {
+    await send({ type: 'error', id, error: describe(error) });
+  } finally {
+    currentRequestId = undefined;
+  }
+});
+
+// Lambda's runtime ends the environment on these; the parent reports them and starts a new one.
+process.on('unhandledRejection', async (reason) => {
+  const error = describe(reason);
+  await send({ type: 'crash', error: { ...error, errorType: 'Runtime.UnhandledPromiseRejection' } });
+  process.exit(128);
+});
+process.on('uncaughtException', async (error) => {
+  await send({ type: 'crash', error: describe(error) });
+  process.exit(129);
+});

@@ -1,0 +1,48 @@
+import type { LambdaFunctionSpec } from '../template/index.js';
+
+/** Where the function's AWS SDK calls go and who they claim to be. */
+export interface LocalEndpoint {
+  /** `AWS_ENDPOINT_URL`: every SDK v3 client of the function talks to it (LocalStack). */
+  readonly endpoint: string;
+  readonly region: string;
+  /** Dummy credentials; LocalStack accepts any. */
+  readonly accessKeyId?: string;
+  readonly secretAccessKey?: string;
+}
+
+/**
+ * The environment of one execution environment: the template's variables, then what Lambda sets
+ * itself (function name, memory, log group, region, credentials, task root), then the local
+ * endpoint, then `overrides` (tests and fault injection). Nothing of the parent's environment
+ * leaks in but PATH, so a developer's AWS_PROFILE cannot send a local run to a real account.
+ */
+export function lambdaEnvironment(
+  spec: LambdaFunctionSpec,
+  local: LocalEndpoint,
+  overrides: Readonly<Record<string, string>> = {},
+): Record<string, string> {
+  return {
+    ...spec.environment,
+    PATH: process.env.PATH ?? '/usr/local/bin:/usr/bin:/bin',
+    LANG: 'en_US.UTF-8',
+    TZ: 'UTC',
+    LAMBDA_TASK_ROOT: spec.codeDir,
+    _HANDLER: spec.handler,
+    AWS_EXECUTION_ENV: `AWS_Lambda_${spec.runtime}`,
+    AWS_LAMBDA_FUNCTION_NAME: spec.name,
+    AWS_LAMBDA_FUNCTION_VERSION: '$LATEST',
+    AWS_LAMBDA_FUNCTION_MEMORY_SIZE: String(spec.memoryMb),
+    AWS_LAMBDA_LOG_GROUP_NAME: spec.logGroup,
+    AWS_LAMBDA_LOG_STREAM_NAME: `local/[$LATEST]${spec.name}`,
+    AWS_LAMBDA_LOG_FORMAT: spec.logFormat,
+    AWS_LAMBDA_INITIALIZATION_TYPE: 'on-demand',
+    AWS_REGION: local.region,
+    AWS_DEFAULT_REGION: local.region,
+    AWS_ACCESS_KEY_ID: local.accessKeyId ?? 'test',
+    AWS_SECRET_ACCESS_KEY: local.secretAccessKey ?? 'test',
+    // An IP address endpoint also makes the SDK's S3 client use path-style addressing, which
+    // LocalStack needs offline (*.localhost.localstack.cloud does not resolve).
+    AWS_ENDPOINT_URL: local.endpoint,
+    ...overrides,
+  };
+}
