@@ -15,8 +15,8 @@ export const KAFKA_MARKER = 'kafka.Kafka';
 const JVM_OPTIONS = ['-Xms256m', '-Xmx768m', '-XX:+UseG1GC', '-Djava.awt.headless=true'];
 
 /**
- * True when the broker answers a metadata request and lists itself as controller: an open port
- * alone is not enough, KRaft serves requests only after the controller quorum formed.
+ * True when the broker answers a metadata request, lists a controller and can coordinate consumer
+ * groups: an open port alone is not enough, KRaft serves requests only after the quorum formed.
  */
 export async function kafkaHealthy(brokers: readonly string[]): Promise<true | undefined> {
   const port = Number(brokers[0]?.split(':')[1]);
@@ -32,7 +32,11 @@ export async function kafkaHealthy(brokers: readonly string[]): Promise<true | u
   try {
     await admin.connect();
     const cluster = await admin.describeCluster();
-    return cluster.brokers.length > 0 && cluster.controller !== null ? true : undefined;
+    if (cluster.brokers.length === 0 || cluster.controller === null) return undefined;
+    // A fresh node creates __consumer_offsets on the first coordinator lookup; doing it here
+    // spares the first consumer group "The group coordinator is not available" and its retries.
+    await admin.describeGroups(['tributary-health']);
+    return true;
   } finally {
     await admin.disconnect();
   }
