@@ -92,7 +92,9 @@ export class PartitionedDelivery extends Construct {
           // jq16 renders `{"key":<query>,...}`; jq 1.6 takes only a term or `term | term` after the
           // colon, so `.ts/1000|strftime(...)` fails to compile unless it is parenthesized.
           MetadataExtractionProcessor.jq16(
-            Object.fromEntries(Object.entries(props.partitionKeys).map(([key, query]) => [key, `(${query})`])),
+            Object.fromEntries(
+              Object.entries(props.partitionKeys).map(([key, query]) => [key, `(${query})`]),
+            ),
           ),
           // Records arrive without a trailing newline; Athena's JSON SerDe reads one per line.
           new AppendDelimiterToRecordProcessor(),
