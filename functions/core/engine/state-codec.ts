@@ -13,34 +13,45 @@ const base = {
   streamTime: timestamp.nullable(),
 };
 
-// Dictionaries are rebuilt without a prototype so that keys such as "__proto__" stay plain keys.
-function dictionary<T>(entries: Record<string, T>): Record<string, T> {
-  const out: Record<string, T> = Object.create(null);
-  for (const [k, v] of Object.entries(entries)) out[k] = v;
-  return out;
+// Dictionaries are built without a prototype, entry by entry (zod's record would assign
+// "__proto__" through the setter and lose it), so any key stays a plain key.
+function dictionary<T extends z.ZodType>(item: T) {
+  return z.unknown().transform((value, ctx): Record<string, z.output<T>> => {
+    const out: Record<string, z.output<T>> = Object.create(null);
+    if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+      ctx.addIssue({ code: 'custom', message: `expected an object of keys (given ${typeof value})` });
+      return out;
+    }
+    for (const [key, entry] of Object.entries(value)) {
+      const parsed = item.safeParse(entry);
+      if (!parsed.success) {
+        ctx.addIssue({
+          code: 'custom',
+          message: `key ${JSON.stringify(key)}: ${z.prettifyError(parsed.error)}`,
+        });
+        return out;
+      }
+      out[key] = parsed.data;
+    }
+    return out;
+  });
 }
 
 const stateSchema = z.discriminatedUnion('kind', [
   z.strictObject({
     ...base,
     kind: z.literal('time'),
-    buckets: z.array(
-      z.strictObject({ start: timestamp, keys: z.record(z.string(), accumulators).transform(dictionary) }),
-    ),
+    buckets: z.array(z.strictObject({ start: timestamp, keys: dictionary(accumulators) })),
   }),
   z.strictObject({
     ...base,
     kind: z.literal('session'),
-    sessions: z
-      .record(z.string(), z.array(z.tuple([timestamp, timestamp, accumulators])))
-      .transform(dictionary),
+    sessions: dictionary(z.array(z.tuple([timestamp, timestamp, accumulators]))),
   }),
   z.strictObject({
     ...base,
     kind: z.literal('sliding'),
-    windows: z
-      .record(z.string(), z.array(z.tuple([timestamp, timestamp, accumulators])))
-      .transform(dictionary),
+    windows: dictionary(z.array(z.tuple([timestamp, timestamp, accumulators]))),
   }),
 ]);
 

@@ -1,0 +1,110 @@
+import { describe, expect, it } from 'vitest';
+import { z } from 'zod';
+import { definePipeline, PipelineDefinitionError, toKeyedRecord } from '../../../functions/core/index.js';
+
+const ride = z.object({ zone: z.string(), pickupMs: z.number(), fare: z.number() });
+
+const config = {
+  name: 'taxi-test',
+  description: 'trips and revenue per zone',
+  schema: ride,
+  key: (e: z.output<typeof ride>) => e.zone,
+  eventTime: (e: z.output<typeof ride>) => e.pickupMs,
+  window: { type: 'tumbling' as const, sizeMs: 300_000, graceMs: 60_000 },
+  aggregations: {
+    trips: { fn: 'count' as const },
+    revenue: { fn: 'sum' as const, field: (e: z.output<typeof ride>) => e.fare },
+    zones: { fn: 'distinct' as const, field: (e: z.output<typeof ride>) => e.zone },
+  },
+};
+
+describe('definePipeline', () => {
+  it('parses a record into event, key and event time', () => {
+    // Prepare
+    const pipeline = definePipeline(config);
+
+    // Act
+    const outcome = pipeline.parse('{"zone":"Z1","pickupMs":1000,"fare":12.5}');
+
+    // Assess
+    expect(outcome).toEqual({
+      ok: true,
+      event: { zone: 'Z1', pickupMs: 1000, fare: 12.5 },
+      key: 'Z1',
+      ts: 1000,
+    });
+  });
+
+  it.each([
+    ['{"zone":', /cannot decode/],
+    ['{"zone":"Z1","pickupMs":"soon","fare":1}', /does not match the taxi-test schema.*pickupMs/s],
+    ['{"zone":"","pickupMs":1,"fare":1}', /key must be a non-empty string \(given ""\)/],
+    [
+      '{"zone":"Z1","pickupMs":-1,"fare":1}',
+      /event time must be a whole number of epoch ms >= 0 \(given -1\)/,
+    ],
+  ])('rejects %s with a reason', (text, reason) => {
+    // Act
+    const outcome = definePipeline(config).parse(text);
+
+    // Assess
+    expect(outcome.ok).toBe(false);
+    expect(!outcome.ok && outcome.reason).toMatch(reason);
+  });
+
+  it('uses the arrival time instead of the event time when asked', () => {
+    // Prepare
+    const pipeline = definePipeline({ ...config, timeSource: 'arrival' });
+
+    // Act
+    const withArrival = pipeline.parse('{"zone":"Z1","pickupMs":1000,"fare":1}', 99_000);
+    const without = pipeline.parse('{"zone":"Z1","pickupMs":1000,"fare":1}');
+
+    // Assess
+    expect(withArrival.ok && withArrival.ts).toBe(99_000);
+    expect(!without.ok && without.reason).toMatch(/arrival time must be/);
+  });
+
+  it('creates an engine computing the declared aggregations', () => {
+    // Prepare
+    const pipeline = definePipeline(config);
+    const texts = ['{"zone":"Z1","pickupMs":1000,"fare":10}', '{"zone":"Z1","pickupMs":2000,"fare":5}'];
+    const records = texts.map((t) => pipeline.parse(t)).flatMap((o) => (o.ok ? [toKeyedRecord(o)] : []));
+
+    // Act
+    const engine = pipeline.createEngine();
+    const { results } = engine.flush(engine.process(undefined, records).state);
+
+    // Assess
+    expect(results).toEqual([
+      { key: 'Z1', windowStart: 0, windowEnd: 300_000, values: { trips: 2, revenue: 15, zones: 1 } },
+    ]);
+    expect(pipeline.emit).toBe('final');
+  });
+
+  it.each([
+    [{ name: 'Taxi Rides' }, /kebab-case.*given "Taxi Rides"/],
+    [{ aggregations: {} }, /at least one aggregation/],
+    [{ aggregations: { 'trip count': { fn: 'count' as const } } }, /identifiers.*given "trip count"/],
+    [{ window: { type: 'tumbling' as const, sizeMs: 0, graceMs: 0 } }, /sizeMs/],
+    [{ description: ' ' }, /description must not be empty/],
+  ])('refuses a definition breaking a rule: %j', (change, message) => {
+    // Act / Assess
+    expect(() => definePipeline({ ...config, ...change } as typeof config)).toThrow(message);
+  });
+
+  it('refuses a custom aggregation without merge', () => {
+    // Act / Assess
+    expect(() =>
+      definePipeline({
+        ...config,
+        aggregations: {
+          odd: {
+            fn: 'custom',
+            aggregate: { init: () => 0, add: (a: number) => a, result: (a: number) => a },
+          },
+        },
+      } as unknown as typeof config),
+    ).toThrow(PipelineDefinitionError);
+  });
+});

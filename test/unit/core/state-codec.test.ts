@@ -1,0 +1,71 @@
+import { describe, expect, it } from 'vitest';
+import {
+  countAggregate,
+  createWindowEngine,
+  decodeState,
+  encodeState,
+  StateCorruptError,
+  StateVersionError,
+} from '../../../functions/core/index.js';
+import { countAndSum, rec } from './helpers.js';
+
+const tumbling = { type: 'tumbling' as const, sizeMs: 10, graceMs: 0 };
+
+describe('engine state codec', () => {
+  it('round-trips state as JSON and as gzip bytes, and the bytes are smaller', () => {
+    // Prepare
+    const engine = createWindowEngine({ window: tumbling, aggregations: countAndSum() });
+    const records = Array.from({ length: 500 }, (_, i) => rec(`key-${i % 50}`, i % 10, i));
+    const { state } = engine.process(undefined, records);
+
+    // Act
+    const json = encodeState(state, 'json');
+    const bytes = encodeState(state, 'bytes');
+
+    // Assess
+    expect(decodeState(json)).toEqual(JSON.parse(json));
+    expect(decodeState(bytes)).toEqual(JSON.parse(json));
+    expect(bytes.length).toBeLessThan(json.length);
+    expect(JSON.parse(json)).toMatchObject({ v: 1, kind: 'time', streamTime: 9, window: tumbling });
+  });
+
+  it('keeps a key named __proto__ a plain key', () => {
+    // Prepare
+    const engine = createWindowEngine({ window: tumbling, aggregations: countAndSum() });
+    const { state } = engine.process(undefined, [rec('__proto__', 1), rec('constructor', 2)]);
+
+    // Act
+    const restored = decodeState(encodeState(state, 'json'));
+    const { results } = engine.flush(restored);
+
+    // Assess
+    expect(results.map((r) => r.key)).toEqual(['__proto__', 'constructor']);
+  });
+
+  it('refuses another version with StateVersionError saying what it expected', () => {
+    // Act / Assess
+    expect(() => decodeState('{"v":2,"kind":"time"}')).toThrow(StateVersionError);
+    expect(() => decodeState('{"v":2,"kind":"time"}')).toThrow('engine state version must be 1 (given 2)');
+  });
+
+  it('refuses what is not engine state with StateCorruptError', () => {
+    // Act / Assess
+    expect(() => decodeState('not json')).toThrow(StateCorruptError);
+    expect(() => decodeState(new Uint8Array([1, 2, 3]))).toThrow(StateCorruptError);
+    expect(() => decodeState('{"v":1,"kind":"time","buckets":"nope"}')).toThrow(
+      /does not have the expected shape/,
+    );
+  });
+
+  it('refuses state built for another window or other aggregations', () => {
+    // Prepare
+    const five = createWindowEngine({ window: { ...tumbling, sizeMs: 5 }, aggregations: countAndSum() });
+    const ten = createWindowEngine({ window: tumbling, aggregations: countAndSum() });
+    const countOnly = createWindowEngine({ window: tumbling, aggregations: { n: countAggregate() } });
+    const { state } = ten.process(undefined, [rec('a', 1)]);
+
+    // Act / Assess
+    expect(() => five.process(state, [])).toThrow(/state was built for window .*"sizeMs":10/);
+    expect(() => countOnly.process(state, [])).toThrow(/holds aggregations \["n","sum"\]/);
+  });
+});
