@@ -39,7 +39,7 @@ export async function createTributaryApp(options: CreateAppOptions = {}): Promis
     context: { ...FEATURE_FLAGS, ...options.context },
   });
   const settings = parseContext(readContext((key) => app.node.tryGetContext(key)));
-  const pipelines = await resolvePipelines(settings.pipelines);
+  const pipelines = resolvePipelines(settings.pipelines);
   const stack = new TributaryStack(app, `Tributary-${settings.stage}`, {
     settings,
     pipelines,

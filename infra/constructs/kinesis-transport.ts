@@ -91,7 +91,8 @@ export class KinesisPipelineStream extends Construct implements PipelineStream {
       encryption: StreamEncryption.MANAGED,
       removalPolicy: props.removalPolicy,
     });
-    this.streamName = this.stream.streamName;
+    // The literal name (not a Ref) keeps STREAM_NAMES plain JSON in the template.
+    this.streamName = props.streamName;
   }
 
   grantWrite(grantee: IGrantable): Grant {

@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import { Duration, RemovalPolicy, Validations } from 'aws-cdk-lib';
 import { Architecture, LoggingFormat, Runtime } from 'aws-cdk-lib/aws-lambda';
-import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
+import { LogLevel, NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import { projectRoot } from '../../local/tools/state-dir.js';
@@ -69,6 +69,7 @@ export class TributaryFunction extends Construct {
         format: OutputFormat.ESM,
         target: 'node22',
         minify: true,
+        logLevel: LogLevel.WARNING,
         sourceMap: true,
         mainFields: ['module', 'main'],
         // The SDK is bundled (not taken from the runtime) so Lambda runs the version the tests ran.

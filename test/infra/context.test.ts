@@ -1,0 +1,71 @@
+import { describe, expect, it } from 'vitest';
+import { ContextError, parseContext } from '../../infra/context.js';
+import { resolvePipelines } from '../../infra/pipeline-catalog.js';
+
+describe('parseContext', () => {
+  it('fills defaults: on-demand streams, 24 h retention, 300 s / 128 MiB buffering', () => {
+    // Prepare
+    const raw = { pipelines: 'taxi-rides, click-sessions' };
+
+    // Act
+    const settings = parseContext(raw);
+
+    // Assess
+    expect(settings).toEqual({
+      stage: 'dev',
+      pipelines: ['taxi-rides', 'click-sessions'],
+      transport: 'kinesis',
+      streamMode: 'on-demand',
+      shardCount: undefined,
+      retentionHours: 24,
+      bufferingIntervalSeconds: 300,
+      bufferingSizeMiB: 128,
+    });
+  });
+
+  it('reads numbers given as strings by `-c key=value`', () => {
+    const settings = parseContext({
+      pipelines: 'taxi-rides',
+      streamMode: 'provisioned',
+      shardCount: '4',
+      retentionHours: '48',
+    });
+
+    expect(settings).toMatchObject({ streamMode: 'provisioned', shardCount: 4, retentionHours: 48 });
+  });
+
+  it('gives provisioned streams one shard when shardCount is not set', () => {
+    expect(parseContext({ pipelines: 'taxi-rides', streamMode: 'provisioned' }).shardCount).toBe(1);
+  });
+
+  it.each([
+    [{ pipelines: 'taxi-rides', bufferingIntervalSeconds: '30' }, /bufferingIntervalSeconds.*\(given "30"\)/],
+    [{ pipelines: 'taxi-rides', streamMode: 'fast' }, /streamMode.*\(given "fast"\)/],
+    [{ pipelines: 'taxi-rides', retentionHours: 'a day' }, /retentionHours.*\(given "a day"\)/],
+    [{ pipelines: '' }, /pipelines: at least one pipeline/],
+    [{ pipelines: 'Taxi_Rides' }, /pipelines.*lower-case/],
+    [{ pipelines: 'taxi-rides,taxi-rides' }, /each pipeline once \(given taxi-rides twice\)/],
+    [{ pipelines: 'taxi-rides', shardCount: 2 }, /shardCount applies to streamMode=provisioned only/],
+    [{ pipelines: 'taxi-rides', transport: 'msk' }, /only "kinesis" is implemented so far \(given "msk"\)/],
+    [{ pipelines: 'taxi-rides', alarmEmail: 'not-an-address' }, /alarmEmail.*\(given "not-an-address"\)/],
+    [{ pipelines: 'taxi-rides', alarmTopicArn: 'arn:aws:sqs:eu-west-1:123456789012:q' }, /alarmTopicArn/],
+  ])('rejects %j, quoting the value received', (raw, message) => {
+    expect(() => parseContext(raw)).toThrow(ContextError);
+    expect(() => parseContext(raw)).toThrow(message);
+  });
+});
+
+describe('resolvePipelines', () => {
+  it('takes each pipeline from the registry in functions/pipelines', () => {
+    const [taxi] = resolvePipelines(['taxi-rides']);
+
+    expect(taxi?.name).toBe('taxi-rides');
+    expect(taxi?.window).toBeDefined();
+  });
+
+  it('fails synthesis on a pipeline the registry does not know, listing the known ones', () => {
+    expect(() => resolvePipelines(['taxi-ridez'])).toThrow(
+      /-c pipelines: unknown pipeline "taxi-ridez".*taxi-rides/,
+    );
+  });
+});

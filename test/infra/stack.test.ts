@@ -1,0 +1,349 @@
+import { Match } from 'aws-cdk-lib/assertions';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { SYNTH_TIMEOUT_MS, type SynthesizedApp, synthesize } from './build-app.js';
+
+// One synthesis for the whole file: bundling the functions is the slow part.
+let app: SynthesizedApp;
+beforeAll(async () => {
+  app = await synthesize();
+}, SYNTH_TIMEOUT_MS);
+
+describe('streams', () => {
+  it('creates one encrypted on-demand Kinesis stream per pipeline, keeping records 24 h', () => {
+    app.template.resourceCountIs('AWS::Kinesis::Stream', 3);
+    app.template.hasResourceProperties('AWS::Kinesis::Stream', {
+      Name: 'tributary-dev-taxi-rides',
+      StreamModeDetails: { StreamMode: 'ON_DEMAND' },
+      RetentionPeriodHours: 24,
+      StreamEncryption: { EncryptionType: 'KMS', KeyId: 'alias/aws/kinesis' },
+    });
+  });
+});
+
+describe('producer', () => {
+  it('runs on nodejs22.x / arm64 with the stream of every pipeline in STREAM_NAMES', () => {
+    app.template.hasResourceProperties('AWS::Lambda::Function', {
+      Runtime: 'nodejs22.x',
+      Architectures: ['arm64'],
+      Environment: {
+        Variables: Match.objectLike({
+          POWERTOOLS_SERVICE_NAME: 'tributary-producer',
+          STREAM_NAMES: Match.serializedJson({
+            'taxi-rides': Match.anyValue(),
+            'web-access-logs': Match.anyValue(),
+            'click-sessions': Match.anyValue(),
+          }),
+        }),
+      },
+    });
+  });
+
+  it('is reachable only through a function URL with AWS_IAM auth', () => {
+    app.template.resourceCountIs('AWS::Lambda::Url', 1);
+    app.template.hasResourceProperties('AWS::Lambda::Url', { AuthType: 'AWS_IAM' });
+  });
+
+  it('gives `tributary produce` a role that may put records and call the URL', () => {
+    app.template.hasResourceProperties('AWS::IAM::Policy', {
+      Roles: [{ Ref: Match.stringLikeRegexp('^ProducerClientRole') }],
+      PolicyDocument: {
+        Statement: Match.arrayWith([
+          Match.objectLike({ Action: Match.arrayWith(['kinesis:PutRecord', 'kinesis:PutRecords']) }),
+          Match.objectLike({ Action: 'lambda:InvokeFunctionUrl' }),
+        ]),
+      },
+    });
+    app.template.hasOutput('ProduceRoleArn', {});
+  });
+});
+
+describe('aggregator', () => {
+  it('consumes its stream from TRIM_HORIZON with partial batch responses, bisection, bounded retries', () => {
+    app.template.resourceCountIs('AWS::Lambda::EventSourceMapping', 3);
+    app.template.hasResourceProperties('AWS::Lambda::EventSourceMapping', {
+      StartingPosition: 'TRIM_HORIZON',
+      BatchSize: 1000,
+      MaximumBatchingWindowInSeconds: 5,
+      FunctionResponseTypes: ['ReportBatchItemFailures'],
+      BisectBatchOnFunctionError: true,
+      MaximumRetryAttempts: 10,
+      MaximumRecordAgeInSeconds: 86400,
+      ParallelizationFactor: 1,
+      DestinationConfig: {
+        OnFailure: { Destination: { 'Fn::GetAtt': [Match.stringLikeRegexp('DeadLetters'), 'Arn'] } },
+      },
+    });
+  });
+
+  it('gets the environment of the functions contract', () => {
+    app.template.hasResourceProperties('AWS::Lambda::Function', {
+      Environment: {
+        Variables: Match.objectLike({
+          PIPELINE_NAME: 'taxi-rides',
+          STATE_BUCKET: { Ref: Match.stringLikeRegexp('^StorageState') },
+          STATE_PREFIX: 'state/',
+          AGGREGATES_DELIVERY_STREAM: { Ref: Match.stringLikeRegexp('^AggregatesDelivery') },
+          LATE_DELIVERY_STREAM: { Ref: Match.stringLikeRegexp('^LateDelivery') },
+          DEAD_LETTER_QUEUE_URL: { Ref: Match.stringLikeRegexp('^AggregatortaxiridesDeadLetters') },
+          POWERTOOLS_SERVICE_NAME: 'tributary-aggregator',
+          POWERTOOLS_METRICS_NAMESPACE: 'Tributary',
+        }),
+      },
+    });
+  });
+
+  it('may read and write only its own pipeline prefix of the state bucket', () => {
+    app.template.hasResourceProperties('AWS::IAM::Policy', {
+      PolicyDocument: {
+        Statement: Match.arrayWith([
+          Match.objectLike({
+            Action: Match.arrayWith(['s3:PutObject']),
+            Resource: Match.arrayWith([
+              {
+                'Fn::Join': [
+                  '',
+                  [{ 'Fn::GetAtt': [Match.stringLikeRegexp('^StorageState'), 'Arn'] }, '/state/taxi-rides/*'],
+                ],
+              },
+            ]),
+          }),
+        ]),
+      },
+    });
+  });
+
+  it('has an encrypted, TLS-only dead-letter queue keeping messages 14 days', () => {
+    app.template.hasResourceProperties('AWS::SQS::Queue', {
+      SqsManagedSseEnabled: true,
+      MessageRetentionPeriod: 14 * 24 * 3600,
+    });
+    app.template.hasResourceProperties('AWS::SQS::QueuePolicy', {
+      PolicyDocument: {
+        Statement: Match.arrayWith([
+          Match.objectLike({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } }),
+        ]),
+      },
+    });
+  });
+
+  it('runs the idle flush every minute with the idle timeout in IDLE_TIMEOUT_MS', () => {
+    app.template.resourceCountIs('AWS::Events::Rule', 3);
+    app.template.hasResourceProperties('AWS::Events::Rule', { ScheduleExpression: 'rate(1 minute)' });
+    app.template.hasResourceProperties('AWS::Lambda::Function', {
+      Environment: {
+        Variables: Match.objectLike({
+          IDLE_TIMEOUT_MS: '120000',
+          POWERTOOLS_SERVICE_NAME: 'tributary-idle-flush',
+        }),
+      },
+    });
+  });
+});
+
+describe('warehouse', () => {
+  it('keeps buckets encrypted, private, versioned and logged', () => {
+    app.template.hasResourceProperties('AWS::S3::Bucket', {
+      BucketEncryption: {
+        ServerSideEncryptionConfiguration: [{ ServerSideEncryptionByDefault: { SSEAlgorithm: 'AES256' } }],
+      },
+      PublicAccessBlockConfiguration: {
+        BlockPublicAcls: true,
+        BlockPublicPolicy: true,
+        IgnorePublicAcls: true,
+        RestrictPublicBuckets: true,
+      },
+      VersioningConfiguration: { Status: 'Enabled' },
+      LoggingConfiguration: { LogFilePrefix: 'warehouse/', DestinationBucketName: Match.anyValue() },
+    });
+  });
+
+  it('expires old checkpoint versions of the state bucket', () => {
+    app.template.hasResourceProperties('AWS::S3::Bucket', {
+      LoggingConfiguration: { LogFilePrefix: 'state/', DestinationBucketName: Match.anyValue() },
+      LifecycleConfiguration: {
+        Rules: [Match.objectLike({ NoncurrentVersionExpiration: { NoncurrentDays: 3 }, Status: 'Enabled' })],
+      },
+    });
+  });
+
+  it('copies raw records by event date and hour from the stream, GZIP, errors apart', () => {
+    app.template.hasResourceProperties('AWS::KinesisFirehose::DeliveryStream', {
+      DeliveryStreamType: 'KinesisStreamAsSource',
+      ExtendedS3DestinationConfiguration: Match.objectLike({
+        Prefix:
+          'raw/pipeline=taxi-rides/event_date=!{partitionKeyFromQuery:event_date}/event_hour=!{partitionKeyFromQuery:event_hour}/',
+        ErrorOutputPrefix: Match.stringLikeRegexp(
+          '^errors/raw-taxi-rides/!\\{firehose:error-output-type\\}/',
+        ),
+        CompressionFormat: 'GZIP',
+        BufferingHints: { IntervalInSeconds: 300, SizeInMBs: 128 },
+        DynamicPartitioningConfiguration: { Enabled: true },
+        ProcessingConfiguration: {
+          Enabled: true,
+          Processors: Match.arrayWith([
+            {
+              Type: 'MetadataExtraction',
+              Parameters: Match.arrayWith([
+                {
+                  ParameterName: 'MetadataExtractionQuery',
+                  // A JQ object construction, not JSON: the queries are unquoted.
+                  ParameterValue:
+                    '{"event_date":.ts/1000|strftime("%Y-%m-%d"),"event_hour":.ts/1000|strftime("%H")}',
+                },
+              ]),
+            },
+          ]),
+        },
+      }),
+    });
+  });
+
+  it('delivers window results of all pipelines through one encrypted direct-put stream by window start', () => {
+    app.template.hasResourceProperties('AWS::KinesisFirehose::DeliveryStream', {
+      DeliveryStreamType: 'DirectPut',
+      DeliveryStreamEncryptionConfigurationInput: { KeyType: 'AWS_OWNED_CMK' },
+      ExtendedS3DestinationConfiguration: Match.objectLike({
+        Prefix:
+          'aggregates/pipeline=!{partitionKeyFromQuery:pipeline}/window_date=!{partitionKeyFromQuery:window_date}/' +
+          'window_hour=!{partitionKeyFromQuery:window_hour}/',
+      }),
+    });
+  });
+
+  it('delivers late records under late/ by pipeline and event date', () => {
+    app.template.hasResourceProperties('AWS::KinesisFirehose::DeliveryStream', {
+      DeliveryStreamType: 'DirectPut',
+      ExtendedS3DestinationConfiguration: Match.objectLike({
+        Prefix:
+          'late/pipeline=!{partitionKeyFromQuery:pipeline}/event_date=!{partitionKeyFromQuery:event_date}/',
+      }),
+    });
+  });
+});
+
+describe('query', () => {
+  it('projects the raw table partitions over pipelines, dates and hours', () => {
+    app.template.hasResourceProperties('AWS::Glue::Table', {
+      TableInput: Match.objectLike({
+        Name: 'raw',
+        PartitionKeys: [
+          { Name: 'pipeline', Type: 'string' },
+          { Name: 'event_date', Type: 'string' },
+          { Name: 'event_hour', Type: 'string' },
+        ],
+        Parameters: Match.objectLike({
+          'projection.enabled': 'true',
+          'projection.pipeline.type': 'enum',
+          'projection.pipeline.values': 'taxi-rides,web-access-logs,click-sessions',
+          'projection.event_date.type': 'date',
+          'projection.event_hour.digits': '2',
+          'storage.location.template': {
+            'Fn::Sub': [
+              's3://${Bucket}/raw/pipeline=${!pipeline}/event_date=${!event_date}/event_hour=${!event_hour}/',
+              Match.anyValue(),
+            ],
+          },
+        }),
+        StorageDescriptor: Match.objectLike({
+          SerdeInfo: Match.objectLike({ SerializationLibrary: 'org.openx.data.jsonserde.JsonSerDe' }),
+        }),
+      }),
+    });
+  });
+
+  it('has tables for aggregates and late records too', () => {
+    for (const name of ['aggregates', 'late']) {
+      app.template.hasResourceProperties('AWS::Glue::Table', {
+        TableInput: Match.objectLike({ Name: name }),
+      });
+    }
+  });
+
+  it('enforces encrypted Athena results in the workgroup', () => {
+    app.template.hasResourceProperties('AWS::Athena::WorkGroup', {
+      Name: 'tributary-dev',
+      WorkGroupConfiguration: Match.objectLike({
+        EnforceWorkGroupConfiguration: true,
+        ResultConfiguration: {
+          EncryptionConfiguration: { EncryptionOption: 'SSE_S3' },
+          OutputLocation: Match.anyValue(),
+        },
+      }),
+    });
+  });
+});
+
+describe('monitoring', () => {
+  it('alarms on the Kinesis iterator age of each stream', () => {
+    app.template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      Namespace: 'AWS/Kinesis',
+      MetricName: 'GetRecords.IteratorAgeMilliseconds',
+      Dimensions: [
+        { Name: 'StreamName', Value: { Ref: Match.stringLikeRegexp('^TransporttaxiridesStream') } },
+      ],
+      Threshold: 300_000,
+    });
+  });
+
+  it('alarms on the aggregator IteratorAge, errors and throttles per function', () => {
+    for (const metric of ['IteratorAge', 'Errors', 'Throttles']) {
+      app.template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+        Namespace: 'AWS/Lambda',
+        MetricName: metric,
+        Dimensions: [
+          { Name: 'FunctionName', Value: { Ref: Match.stringLikeRegexp('^AggregatortaxiridesHandler') } },
+        ],
+      });
+    }
+  });
+
+  it('alarms as soon as a dead-letter queue holds a message', () => {
+    app.template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      Namespace: 'AWS/SQS',
+      MetricName: 'ApproximateNumberOfMessagesVisible',
+      Threshold: 0,
+      ComparisonOperator: 'GreaterThanThreshold',
+    });
+  });
+
+  it('alarms on Firehose freshness and failed deliveries per delivery stream', () => {
+    app.template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      Namespace: 'AWS/Firehose',
+      MetricName: 'DeliveryToS3.DataFreshness',
+      Dimensions: [{ Name: 'DeliveryStreamName', Value: Match.anyValue() }],
+      Threshold: 660,
+    });
+    app.template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      Namespace: 'AWS/Firehose',
+      MetricName: 'DeliveryToS3.Success',
+      ComparisonOperator: 'LessThanThreshold',
+      Threshold: 1,
+    });
+  });
+
+  it('alarms on the late-record share from the custom metrics of each pipeline', () => {
+    app.template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      Metrics: Match.arrayWith([
+        Match.objectLike({ Expression: 'IF(recordsIn > 0, late / recordsIn, 0)' }),
+        Match.objectLike({
+          MetricStat: Match.objectLike({
+            Metric: {
+              Namespace: 'Tributary',
+              MetricName: 'LateRecords',
+              Dimensions: Match.arrayWith([{ Name: 'pipeline', Value: 'taxi-rides' }]),
+            },
+          }),
+        }),
+      ]),
+      Threshold: 0.01,
+    });
+  });
+
+  it('builds one dashboard and sends alarms nowhere when no alarm target is given', () => {
+    app.template.resourceCountIs('AWS::CloudWatch::Dashboard', 1);
+    app.template.resourceCountIs('AWS::SNS::Topic', 0);
+    const alarms = Object.values(app.template.findResources('AWS::CloudWatch::Alarm'));
+    expect(alarms.length).toBeGreaterThan(0);
+    expect(alarms.every((alarm) => alarm.Properties.AlarmActions === undefined)).toBe(true);
+  });
+});

@@ -1,0 +1,121 @@
+import { Duration, Stack } from 'aws-cdk-lib';
+import { Match } from 'aws-cdk-lib/assertions';
+import { DeliveryStream, S3Bucket } from 'aws-cdk-lib/aws-kinesisfirehose';
+import { Bucket } from 'aws-cdk-lib/aws-s3';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { Aggregator } from '../../infra/constructs/aggregator.js';
+import { KinesisTransport } from '../../infra/constructs/kinesis-transport.js';
+import { PartitionedDelivery } from '../../infra/constructs/partitioned-delivery.js';
+import { SYNTH_TIMEOUT_MS, type SynthesizedApp, synthesize } from './build-app.js';
+
+describe('context switches', () => {
+  let app: SynthesizedApp;
+  beforeAll(async () => {
+    app = await synthesize({
+      stage: 'prod',
+      pipelines: 'taxi-rides',
+      streamMode: 'provisioned',
+      shardCount: '4',
+      retentionHours: '72',
+      bufferingIntervalSeconds: '60',
+      bufferingSizeMiB: '64',
+      alarmEmail: 'oncall@example.com',
+    });
+  }, SYNTH_TIMEOUT_MS);
+
+  it('provisions the shard count and retention given', () => {
+    app.template.hasResourceProperties('AWS::Kinesis::Stream', {
+      Name: 'tributary-prod-taxi-rides',
+      ShardCount: 4,
+      StreamModeDetails: { StreamMode: 'PROVISIONED' },
+      RetentionPeriodHours: 72,
+    });
+  });
+
+  it('applies the buffering hints to every delivery stream', () => {
+    const streams = Object.values(app.template.findResources('AWS::KinesisFirehose::DeliveryStream'));
+    expect(streams).toHaveLength(3);
+    for (const stream of streams) {
+      expect(stream.Properties.ExtendedS3DestinationConfiguration.BufferingHints).toEqual({
+        IntervalInSeconds: 60,
+        SizeInMBs: 64,
+      });
+    }
+  });
+
+  it('sends alarms to an encrypted SNS topic with the e-mail subscribed', () => {
+    app.template.hasResourceProperties('AWS::SNS::Topic', { KmsMasterKeyId: Match.anyValue() });
+    app.template.hasResourceProperties('AWS::SNS::Subscription', {
+      Protocol: 'email',
+      Endpoint: 'oncall@example.com',
+    });
+    app.template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      AlarmActions: [{ Ref: Match.stringLikeRegexp('^AlarmTopic') }],
+    });
+  });
+
+  it('names the stack, database and workgroup after the stage', () => {
+    expect(app.stack.stackName).toBe('Tributary-prod');
+    app.template.hasResourceProperties('AWS::Glue::Database', { DatabaseInput: { Name: 'tributary_prod' } });
+    app.template.hasResourceProperties('AWS::Athena::WorkGroup', { Name: 'tributary-prod' });
+  });
+});
+
+describe('construct props', () => {
+  // Checks happen before any function is bundled, so these stacks cost nothing to build.
+  const fixture = () => {
+    const stack = new Stack();
+    const bucket = new Bucket(stack, 'Bucket');
+    const delivery = new DeliveryStream(stack, 'Delivery', { destination: new S3Bucket(bucket) });
+    const stream = new KinesisTransport(stack, 'Transport', { namePrefix: 't' }).streamFor('taxi-rides');
+    const props = {
+      pipeline: 'taxi-rides',
+      stream,
+      stateBucket: bucket,
+      aggregatesDelivery: delivery,
+      lateDelivery: delivery,
+    };
+    return { stack, bucket, props };
+  };
+
+  it('refuses a parallelization factor above 1, quoting it', () => {
+    const { stack, props } = fixture();
+
+    expect(() => new Aggregator(stack, 'Agg', { ...props, parallelizationFactor: 4 })).toThrow(
+      /parallelizationFactor must be 1.*\(given 4\)/,
+    );
+  });
+
+  it.each([
+    [{ batchSize: 0 }, /batchSize must be 1-10000 \(given 0\)/],
+    [{ maxBatchingWindow: Duration.seconds(301) }, /maxBatchingWindow must be at most 300 s \(given 301\)/],
+    [{ maxRecordAge: Duration.days(8) }, /maxRecordAge must be 60 s to 7 days.*\(given 691200\)/],
+    [{ statePrefix: 'state' }, /statePrefix must be empty or end in "\/" \(given "state"\)/],
+  ])('refuses aggregator props %j', (bad, message) => {
+    const { stack, props } = fixture();
+
+    expect(() => new Aggregator(stack, 'Agg', { ...props, ...bad })).toThrow(message);
+  });
+
+  it('refuses a stream retention outside 24 h - 365 days', () => {
+    const stack = new Stack();
+
+    expect(
+      () => new KinesisTransport(stack, 'T', { namePrefix: 't', retention: Duration.hours(12) }),
+    ).toThrow(/retention must be .* 24 to 8760 \(given 12\)/);
+  });
+
+  it('refuses a prefix whose partition keys differ from the JQ queries given', () => {
+    const { stack, bucket } = fixture();
+
+    expect(
+      () =>
+        new PartitionedDelivery(stack, 'D', {
+          bucket,
+          prefix: 'x/day=!{partitionKeyFromQuery:day}/',
+          partitionKeys: { date: '.ts' },
+          errorOutputPrefix: 'errors/x/',
+        }),
+    ).toThrow(/use exactly the partitionKeys \(given prefix "x\/day=.*" with keys \["date"\]\)/);
+  });
+});
