@@ -1,0 +1,100 @@
+import type { KinesisStreamEvent } from 'aws-lambda';
+import { describe, expect, it } from 'vitest';
+import { comparePositions, decodeKinesisRecord } from '../../../functions/adapters/kinesis/decode.js';
+import { aggregateRecords, isKplAggregated } from '../../../functions/adapters/kinesis/kpl.js';
+import { awsSample, kinesisRecord } from '../../fixtures/kinesis-events.js';
+
+describe('decodeKinesisRecord', () => {
+  it('passes the records of the AWS sample event through as plain user records', () => {
+    // Prepare
+    const event = awsSample<KinesisStreamEvent>('powertools-python-kinesis-stream-event.json');
+
+    // Act
+    const outcomes = event.Records.flatMap((record) => decodeKinesisRecord(record));
+
+    // Assess
+    expect(outcomes.map((o) => (o.ok ? o.record.data.toString() : o.error.reason))).toEqual([
+      'Hello, this is a test.',
+      'This is only a test.',
+    ]);
+    const first = outcomes[0];
+    expect(first?.ok && first.record).toMatchObject({
+      sequenceNumber: '49590338271490256608559692538361571095921575989136588898',
+      subSequenceNumber: undefined,
+      partitionKey: '1',
+      arrivalTime: 1545084650987,
+    });
+  });
+
+  it('de-aggregates a KPL record built by aws-kinesis-agg into its user records, in order', () => {
+    // Prepare
+    const users = ['a', 'b', 'c'].map((id) => ({ partitionKey: 'k1', data: Buffer.from(`{"id":"${id}"}`) }));
+    const [aggregated] = aggregateRecords(users);
+    if (!aggregated) throw new Error('expected one aggregated record');
+    const record = kinesisRecord({ data: aggregated.data, partitionKey: aggregated.partitionKey, n: 1 });
+
+    // Act
+    const outcomes = decodeKinesisRecord(record);
+
+    // Assess
+    expect(isKplAggregated(aggregated.data)).toBe(true);
+    expect(aggregated.members).toEqual([0, 1, 2]);
+    expect(outcomes.map((o) => o.ok && [o.record.subSequenceNumber, o.record.data.toString()])).toEqual([
+      [0, '{"id":"a"}'],
+      [1, '{"id":"b"}'],
+      [2, '{"id":"c"}'],
+    ]);
+  });
+
+  it('refuses a KPL record whose checksum does not match, as poison', () => {
+    // Prepare
+    const [aggregated] = aggregateRecords([{ partitionKey: 'k', data: Buffer.from('{"x":1}') }]);
+    if (!aggregated) throw new Error('expected one aggregated record');
+    const tampered = Buffer.from(aggregated.data);
+    tampered[tampered.length - 1] = (tampered[tampered.length - 1] ?? 0) ^ 0xff;
+
+    // Act
+    const [outcome] = decodeKinesisRecord(kinesisRecord({ data: tampered, partitionKey: 'k', n: 1 }));
+
+    // Assess
+    expect(outcome?.ok).toBe(false);
+    expect(outcome?.ok === false && outcome.error.reason).toBe('kpl-checksum');
+  });
+
+  it('refuses data that is not base64 and records over the size limit, each with its reason', () => {
+    // Prepare
+    const notBase64 = kinesisRecord({ data: 'x', partitionKey: 'k', n: 1 });
+    notBase64.kinesis.data = 'not base64!';
+    const oversized = kinesisRecord({ data: Buffer.alloc(1024 * 1024 + 1, 0x20), partitionKey: 'k', n: 2 });
+
+    // Act
+    const outcomes = [...decodeKinesisRecord(notBase64), ...decodeKinesisRecord(oversized)];
+
+    // Assess
+    expect(outcomes.map((o) => (o.ok ? 'ok' : o.error.reason))).toEqual(['not-base64', 'oversized']);
+    expect(outcomes[1]?.ok === false && outcomes[1].error.message).toContain('given 1048577');
+  });
+});
+
+describe('comparePositions', () => {
+  it('orders 56-digit sequence numbers exactly (beyond Number precision) and then sub-sequence numbers', () => {
+    // Prepare: these two differ only past the 17th significant digit.
+    const a = {
+      sequenceNumber: '49590338271490256608559692538361571095921575989136588898',
+      subSequenceNumber: undefined,
+    };
+    const b = {
+      sequenceNumber: '49590338271490256608559692538361571095921575989136588899',
+      subSequenceNumber: undefined,
+    };
+
+    // Act / Assess
+    expect(Number(a.sequenceNumber)).toBe(Number(b.sequenceNumber));
+    expect(comparePositions(a, b)).toBeLessThan(0);
+    expect(comparePositions(b, a)).toBeGreaterThan(0);
+    expect(comparePositions({ ...a, subSequenceNumber: 2 }, { ...a, subSequenceNumber: 1 })).toBeGreaterThan(
+      0,
+    );
+    expect(comparePositions(a, { ...a, subSequenceNumber: 0 })).toBeLessThan(0);
+  });
+});
