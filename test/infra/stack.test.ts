@@ -239,6 +239,7 @@ describe('query', () => {
           'projection.event_hour.digits': '2',
           'storage.location.template': {
             'Fn::Sub': [
+              // biome-ignore lint/suspicious/noTemplateCurlyInString: a CloudFormation Fn::Sub template
               's3://${Bucket}/raw/pipeline=${!pipeline}/event_date=${!event_date}/event_hour=${!event_hour}/',
               Match.anyValue(),
             ],
