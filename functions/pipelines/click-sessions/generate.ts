@@ -74,10 +74,11 @@ function deliveryDelay(random: Random, device: PageView['device']): number {
 export function* generateClickSessions(options: GeneratorOptions): Generator<GeneratedRecord<PageView>> {
   checkGeneratorOptions(options);
   const random = new Random(options.seed);
-  const userCount = Math.max(20, Math.round(options.count / 15));
+  // About as many users as sessions, lightly skewed: most visit once, regulars come back.
+  const userCount = Math.max(20, Math.round(options.count / 4));
   const users = new WeightedPicker(
     Array.from({ length: userCount }, (_, i) => i + 1),
-    zipfWeights(userCount, 0.7),
+    zipfWeights(userCount, 0.3),
   );
   const landing = new WeightedPicker(PAGES, zipfWeights(PAGES.length, 1.2));
   const next = new WeightedPicker(PAGES, zipfWeights(PAGES.length, 0.6));

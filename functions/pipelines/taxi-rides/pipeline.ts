@@ -15,9 +15,10 @@ const MINUTE = 60_000;
  * can only be late when its lateness exceeds the grace, and lateness is about the trip's duration.
  * City trips (median 11 min) pass 60 minutes about once in 2,000; airport pickups (median 35 min)
  * about once in 17; store-and-forward records (0.5%, 70 minutes to 4 hours after drop-off) are
- * always late by design. Together that is about 1% late records (measured in the tests), at the
- * cost of final results 65 minutes after a window starts. Drop-off time would need almost no
- * grace but would put a 2-hour airport ride in the window it ended in.
+ * late by design. Measured with the reference model (test/unit/pipelines/taxi-rides.test.ts):
+ * 0.6-0.85% of records late at 3 trips/s, against about 89% with no grace at all. The price:
+ * final results 65 minutes after a window starts. Drop-off time would need almost no grace but
+ * would put a 2-hour airport ride in the window it ended in.
  */
 export const taxiRides = definePipeline({
   name: 'taxi-rides',

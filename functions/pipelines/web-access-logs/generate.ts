@@ -18,8 +18,8 @@ export const webFeed = {
   /** Network delay of a batch: median 200 ms, at most 3 s. */
   network: { medianMs: 200, sigma: 0.7, maxMs: 3_000 },
   /** Share of batches held back by a stalled shipper, and for how long. */
-  stallShare: 0.002,
-  stallDelayMs: { min: 5 * 60_000, max: 20 * 60_000 },
+  stallShare: 0.005,
+  stallDelayMs: { min: 2 * 60_000, max: 15 * 60_000 },
 } as const;
 
 // A NASA-like site: pages, their images, a CGI script. Zipf popularity in this order.
@@ -122,7 +122,7 @@ function makeEntry(
  * Seeded access log lines from three web servers in arrival order. Requests form a Poisson
  * process of `ratePerSec` from `startMs`; each server ships its lines in batches (every 5, 10 or
  * 30 s, plus network delay), so the merged stream is out of order by up to ~30 s, and a stalled
- * shipper (0.2% of batches) delivers 5 to 20 minutes late.
+ * shipper (0.5% of batches) delivers 2 to 15 minutes late.
  */
 export function* generateAccessLogs(options: GeneratorOptions): Generator<GeneratedRecord<AccessLogEntry>> {
   checkGeneratorOptions(options);

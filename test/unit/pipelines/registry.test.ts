@@ -1,0 +1,43 @@
+import { describe, expect, it } from 'vitest';
+import {
+  getPipeline,
+  pipelineNames,
+  pipelines,
+  UnknownPipelineError,
+} from '../../../functions/pipelines/index.js';
+
+describe('the pipeline registry', () => {
+  it('holds the three examples by name', () => {
+    expect(pipelineNames).toEqual(['click-sessions', 'taxi-rides', 'web-access-logs']);
+    for (const name of pipelineNames) expect(getPipeline(name).pipeline.name).toBe(name);
+  });
+
+  it('names the known pipelines when asked for an unknown one', () => {
+    // Act
+    const ask = () => getPipeline('taxi');
+
+    // Assess
+    expect(ask).toThrow(UnknownPipelineError);
+    expect(ask).toThrow(
+      'unknown pipeline "taxi": expected one of click-sessions, taxi-rides, web-access-logs',
+    );
+  });
+
+  it('does not answer for inherited object properties', () => {
+    expect(() => getPipeline('toString')).toThrow(UnknownPipelineError);
+    expect(Object.keys(pipelines)).toHaveLength(3);
+  });
+
+  it('gives each example the window the issue asks for', () => {
+    expect(getPipeline('taxi-rides').pipeline.window).toMatchObject({ type: 'tumbling', sizeMs: 300_000 });
+    expect(getPipeline('web-access-logs').pipeline.window).toMatchObject({
+      type: 'hopping',
+      sizeMs: 300_000,
+      advanceMs: 60_000,
+    });
+    expect(getPipeline('click-sessions').pipeline.window).toMatchObject({
+      type: 'session',
+      gapMs: 1_800_000,
+    });
+  });
+});
