@@ -1,3 +1,5 @@
+import { join } from 'node:path';
+import { stateDir } from '../tools/state-dir.js';
 import {
   HOST,
   KAFKA_VERSION,
@@ -14,6 +16,7 @@ import { KAFKA_MARKER, kafkaHealthy, startKafkaHost, waitForKafka } from './kafk
 import { formattedClusterId, kafkaPaths } from './kafka-config.js';
 import { LOCALSTACK_MARKER, localstackHealth, startLocalstackHost, waitForLocalstack } from './localstack.js';
 import type { Log } from './localstack-install.js';
+import { withLock } from './lock.js';
 import { isAlive, isOurs, readPidFile, removePidFile, stopGroup } from './process.js';
 import { type KafkaState, type LocalstackState, readState, updateState } from './state-file.js';
 
@@ -23,6 +26,8 @@ export interface UpOptions {
   readonly mode: ServiceMode;
   readonly timeoutMs: number;
   readonly log: Log;
+  /** Recorded with what is started: test runs stop only services that test runs started. */
+  readonly startedBy?: 'cli' | 'tests';
 }
 
 /** One service after `up`: whether it was already running (and so is not ours to stop later). */
@@ -38,14 +43,21 @@ const MARKERS: Record<ServiceName, string> = { localstack: LOCALSTACK_MARKER, ka
  * earlier (live pid with our command line, or our container) is waited on until healthy, never
  * started twice. A port held by anything else is an error naming the holder.
  */
-export async function up(options: UpOptions): Promise<UpOutcome[]> {
-  const outcomes: UpOutcome[] = [];
-  for (const name of options.services) {
-    const reused = await reuse(name, options);
-    if (!reused) await start(name, options);
-    outcomes.push({ name, reused });
-  }
-  return outcomes;
+export function up(options: UpOptions): Promise<UpOutcome[]> {
+  return withServicesLock(async () => {
+    const outcomes: UpOutcome[] = [];
+    for (const name of options.services) {
+      const reused = await reuse(name, options);
+      if (!reused) await start(name, options);
+      outcomes.push({ name, reused });
+    }
+    return outcomes;
+  });
+}
+
+/** Serializes changes to the services across processes (test runs, CLI calls) in one checkout. */
+export function withServicesLock<T>(fn: () => Promise<T>): Promise<T> {
+  return withLock(join(stateDir(), 'services.lock'), fn);
 }
 
 async function reuse(name: ServiceName, options: UpOptions): Promise<boolean> {
@@ -115,13 +127,13 @@ async function start(name: ServiceName, options: UpOptions): Promise<void> {
       options.mode === 'docker'
         ? await startLocalstackDocker(p.localstack, options.timeoutMs, options.log)
         : await startLocalstackHost(p.localstack, options.timeoutMs, options.log);
-    updateState('localstack', state);
+    updateState('localstack', { ...state, startedBy: options.startedBy ?? 'cli' });
   } else {
     const state =
       options.mode === 'docker'
         ? await startKafkaDocker(p, options.timeoutMs, options.log)
         : await startKafkaHost(p, options.timeoutMs, options.log);
-    updateState('kafka', state);
+    updateState('kafka', { ...state, startedBy: options.startedBy ?? 'cli' });
   }
 }
 
@@ -136,7 +148,12 @@ async function requireFreePort(name: ServiceName, port: number): Promise<void> {
 }
 
 /** Stops what `up` started, by pid (process group) or container, and forgets it. */
-export async function down(services: readonly ServiceName[], log: Log): Promise<void> {
+export function down(services: readonly ServiceName[], log: Log): Promise<void> {
+  return withServicesLock(() => stopServices(services, log));
+}
+
+/** `down` without taking the lock, for callers that hold it already. */
+export async function stopServices(services: readonly ServiceName[], log: Log): Promise<void> {
   for (const name of services) {
     const entry = readState()[name];
     const pid = readPidFile(pidFile(name)) ?? entry?.pid;

@@ -15,6 +15,8 @@ const common = {
   /** Host mode: where its output goes (Docker mode: `docker logs <container>`). */
   logFile: z.string().min(1).optional(),
   startedAt: z.iso.datetime(),
+  /** Who asked for it: a test run stops only what test runs started, never a developer's `up`. */
+  startedBy: z.enum(['cli', 'tests']).optional(),
 };
 
 export const localstackStateSchema = z.object({
