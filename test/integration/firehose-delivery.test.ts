@@ -18,6 +18,7 @@ import {
   ListObjectsV2Command,
   type S3Client,
 } from '@aws-sdk/client-s3';
+import { aggregate } from 'aws-kinesis-agg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type FirehoseDelivery, startFirehoseDelivery } from '../../local/runtime/firehose/index.js';
 import { kinesisClient, LOCAL_REGION, s3Client } from '../../local/services/clients.js';
@@ -139,6 +140,29 @@ async function produce(lines: readonly string[]): Promise<void> {
   }
 }
 
+/** One KPL-aggregated Kinesis record holding `lines` (the format the KPL and aws-kinesis-agg write). */
+async function produceAggregated(lines: readonly string[]): Promise<void> {
+  const encoded = await new Promise<Buffer[]>((resolve, reject) => {
+    const out: Buffer[] = [];
+    aggregate(
+      lines.map((line) => ({ partitionKey: 'kpl', data: Buffer.from(line) })),
+      (record, done) => {
+        out.push(record.data);
+        done();
+      },
+      () => resolve(out),
+      (error) => reject(error),
+    );
+  });
+  expect(encoded).toHaveLength(1);
+  await kinesis.send(
+    new PutRecordsCommand({
+      StreamName: streamName,
+      Records: encoded.map((data) => ({ Data: data, PartitionKey: 'kpl' })),
+    }),
+  );
+}
+
 interface Stored {
   readonly key: string;
   readonly lines: string[];
@@ -198,6 +222,7 @@ describe('Firehose delivery against LocalStack', () => {
   const batchA = envelopes(0, 600);
   const batchB = envelopes(600, 400);
   const batchC = envelopes(1000, 50);
+  const kplBatch = envelopes(2000, 5);
   const poison = 'this is not json';
 
   it('delivers the Kinesis stream into event-time partitions, nothing lost or doubled across a flush', async () => {
@@ -249,16 +274,18 @@ describe('Firehose delivery against LocalStack', () => {
     });
   });
 
-  it('resumes from the stored positions after a restart: only new records are delivered', async () => {
+  it('resumes from the stored positions after a restart; de-aggregates KPL records', async () => {
     // Prepare
     const before = (await readWarehouse('raw/')).flatMap((o) => o.lines).length;
     const delivery = await start();
     try {
       // Act
       await produce(batchC);
+      await produceAggregated(kplBatch);
+      const expected = batchC.length + kplBatch.length;
       await pollUntil(
         async () => delivery.totals().recordsIn,
-        (n) => n >= batchC.length,
+        (n) => n >= expected,
         { timeoutMs: 30_000 },
       );
       await new Promise((resolve) => setTimeout(resolve, 500)); // room for a wrongly re-read record to show up
@@ -267,9 +294,10 @@ describe('Firehose delivery against LocalStack', () => {
     }
 
     // Assess
-    expect(delivery.totals().recordsIn).toBe(batchC.length);
+    expect(delivery.totals().recordsIn).toBe(batchC.length + kplBatch.length);
     const after = (await readWarehouse('raw/')).flatMap((o) => o.lines);
-    expect(after).toHaveLength(before + batchC.length);
+    expect(after).toHaveLength(before + batchC.length + kplBatch.length);
+    expect(after).toEqual(expect.arrayContaining(kplBatch)); // de-aggregated, one line per user record
   });
 
   it('buffers what the functions send to the local endpoint and writes aggregates by window date', async () => {

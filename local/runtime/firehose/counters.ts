@@ -1,6 +1,6 @@
 /** Running totals of one delivery stream, for the progress display and the run summary. */
 export interface DeliveryCounters {
-  /** Records received (PutRecord/PutRecordBatch entries or Kinesis records). */
+  /** Records received: PutRecord/PutRecordBatch entries, or Kinesis user records (after KPL de-aggregation). */
   recordsIn: number;
   /** Sub-records written into data objects. */
   recordsDelivered: number;

@@ -24,6 +24,20 @@ export interface DeliveryStreamResource {
   readonly properties: unknown;
 }
 
+/** What the template reader (local/runtime/template `CloudAssembly`) offers; typed here by shape. */
+export interface DeliveryStreamSource {
+  resources(type: string): readonly { logicalId: string; physicalName: string; properties(): unknown }[];
+}
+
+/** The template's delivery streams with local names, ready for {@link startFirehoseDelivery}. */
+export function deliveryStreamResources(assembly: DeliveryStreamSource): DeliveryStreamResource[] {
+  return assembly.resources('AWS::KinesisFirehose::DeliveryStream').map((r) => ({
+    logicalId: r.logicalId,
+    physicalName: r.physicalName,
+    properties: r.properties(),
+  }));
+}
+
 export interface FirehoseDeliveryOptions {
   readonly resources: readonly DeliveryStreamResource[];
   /** LocalStack clients (S3 path-style; Kinesis with an HTTP/1.1 handler). */
