@@ -1,6 +1,6 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import { KinesisClient } from '@aws-sdk/client-kinesis';
-import type { LambdaFunctionURLEvent, LambdaFunctionURLResult } from 'aws-lambda';
+import type { APIGatewayProxyStructuredResultV2, LambdaFunctionURLEvent } from 'aws-lambda';
 import { readProducerEnv } from '../adapters/config.js';
 import { handleIngestRequest, type IngestDependencies } from '../adapters/producer/ingest-request.js';
 import { getPipeline } from '../pipelines/index.js';
@@ -10,7 +10,7 @@ const logger = new Logger();
 /** Builds the handler around its dependencies, created once per container on first use. */
 export function createProducerHandler(create: () => IngestDependencies) {
   let deps: IngestDependencies | undefined;
-  return async (event: LambdaFunctionURLEvent): Promise<LambdaFunctionURLResult> => {
+  return async (event: LambdaFunctionURLEvent): Promise<APIGatewayProxyStructuredResultV2> => {
     deps ??= create();
     const body = event.isBase64Encoded
       ? Buffer.from(event.body ?? '', 'base64').toString('utf8')

@@ -1,0 +1,121 @@
+import type { KinesisStreamEvent } from 'aws-lambda';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { aggregatorDependencies } from '../../../functions/adapters/aggregator/from-env.js';
+import { readAggregatorEnv } from '../../../functions/adapters/config.js';
+import { encodeEnvelope } from '../../../functions/adapters/kinesis/envelope.js';
+import { aggregateRecords } from '../../../functions/adapters/kinesis/kpl.js';
+import type { createAggregatorHandler as CreateHandler } from '../../../functions/handlers/aggregator.js';
+import { getPipeline } from '../../../functions/pipelines/index.js';
+import { awsSample, envelopeRecord, kinesisEvent, kinesisRecord } from '../../fixtures/kinesis-events.js';
+import { taxiTrip } from '../../fixtures/taxi-trips.js';
+import { aggregatorEnv, stubAwsClients } from './stub-aws.js';
+
+const MIN = 60_000;
+const T0 = Date.UTC(2026, 0, 1);
+let createAggregatorHandler: typeof CreateHandler;
+
+beforeAll(async () => {
+  // Powertools reads these when the handler module creates its logger and metrics.
+  process.env.POWERTOOLS_METRICS_DISABLED = 'true';
+  process.env.POWERTOOLS_LOG_LEVEL = 'SILENT';
+  ({ createAggregatorHandler } = await import('../../../functions/handlers/aggregator.js'));
+});
+
+function setup() {
+  const aws = stubAwsClients();
+  const pipeline = getPipeline('taxi-rides').pipeline;
+  const handler = createAggregatorHandler(() =>
+    aggregatorDependencies(readAggregatorEnv(aggregatorEnv), pipeline, aws.clients),
+  );
+  return { aws, handler };
+}
+
+const trip = (n: number, zone: number, pickupMs: number) => {
+  const event = taxiTrip({ zone, pickupMs });
+  return envelopeRecord({ pipeline: 'taxi-rides', key: String(zone), ts: pickupMs, event, n });
+};
+
+describe('aggregator handler', () => {
+  it.each([
+    'powertools-python-kinesis-stream-event.json',
+    'powertools-ts-kinesis-stream-one-record.json',
+    'powertools-ts-kinesis-stream-tumbling-window.json',
+    'aws-lambda-go-kinesis-time-window-event.json',
+  ])(
+    'dead-letters the records of the AWS sample %s with a reason, without blocking the shard',
+    async (file) => {
+      // Prepare
+      const { aws, handler } = setup();
+      const event = awsSample<KinesisStreamEvent>(file);
+
+      // Act
+      const response = await handler(event);
+
+      // Assess
+      expect(response).toEqual({ batchItemFailures: [] });
+      expect(aws.sqs).toHaveLength(event.Records.length);
+      expect(aws.sqs[0]).toMatchObject({
+        pipeline: 'taxi-rides',
+        shard: 'shardId-000000000006',
+        sequence_number: event.Records[0]?.kinesis.sequenceNumber,
+        reason: expect.stringMatching(/^(not-json|invalid-envelope): /),
+      });
+      expect([...aws.objects.keys()]).toEqual(['state/taxi-rides/shardId-000000000006.json']);
+    },
+  );
+
+  it('aggregates trips from a KPL-aggregated record and closes the window after the grace period', async () => {
+    // Prepare: 3 trips of zone 132 in [T0, T0+5m) packed into one KPL record, then a trip at T0+66m.
+    const { aws, handler } = setup();
+    const trips = [1, 2, 3].map((i) => ({ zone: 132, at: T0 + i * MIN }));
+    const [packed] = aggregateRecords(
+      trips.map((t) => ({
+        partitionKey: String(t.zone),
+        data: encodeEnvelope({
+          pipeline: 'taxi-rides',
+          key: String(t.zone),
+          ts: t.at,
+          event: taxiTrip({ zone: t.zone, pickupMs: t.at }),
+        }),
+      })),
+    );
+    if (!packed) throw new Error('expected a KPL record');
+    const event = kinesisEvent([
+      kinesisRecord({ data: packed.data, partitionKey: packed.partitionKey, n: 1 }),
+      trip(2, 132, T0 + 66 * MIN),
+    ]);
+
+    // Act
+    const response = await handler(event);
+
+    // Assess
+    expect(response.batchItemFailures).toEqual([]);
+    const results = aws.firehose
+      .filter((r) => r.stream === 'tributary-aggregates')
+      .map((r) => JSON.parse(r.line));
+    expect(results).toEqual([
+      expect.objectContaining({
+        key: '132',
+        window_start: T0,
+        window_end: T0 + 5 * MIN,
+        values: expect.objectContaining({ trips: 3 }),
+      }),
+    ]);
+    expect(aws.firehose.every((r) => r.line.endsWith('\n'))).toBe(true);
+  });
+
+  it('applies a batch that Lambda delivers twice only once', async () => {
+    // Prepare
+    const { aws, handler } = setup();
+    const event = kinesisEvent([trip(1, 48, T0), trip(2, 48, T0 + MIN), trip(3, 48, T0 + 70 * MIN)]);
+
+    // Act
+    await handler(event);
+    await handler(event);
+
+    // Assess
+    const results = aws.firehose.filter((r) => r.stream === 'tributary-aggregates');
+    expect(results).toHaveLength(1);
+    expect(JSON.parse(results[0]?.line ?? '{}').values.trips).toBe(2);
+  });
+});

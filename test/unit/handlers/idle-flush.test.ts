@@ -1,0 +1,53 @@
+import type { ScheduledEvent } from 'aws-lambda';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { aggregateBatch } from '../../../functions/adapters/aggregator/aggregate-batch.js';
+import { aggregatorDependencies } from '../../../functions/adapters/aggregator/from-env.js';
+import { readIdleFlushEnv } from '../../../functions/adapters/config.js';
+import type { createIdleFlushHandler as CreateHandler } from '../../../functions/handlers/idle-flush.js';
+import { getPipeline } from '../../../functions/pipelines/index.js';
+import { awsSample, envelopeRecord } from '../../fixtures/kinesis-events.js';
+import { taxiTrip } from '../../fixtures/taxi-trips.js';
+import { aggregatorEnv, stubAwsClients } from './stub-aws.js';
+
+const MIN = 60_000;
+const T0 = Date.UTC(2026, 0, 1);
+let createIdleFlushHandler: typeof CreateHandler;
+
+beforeAll(async () => {
+  process.env.POWERTOOLS_METRICS_DISABLED = 'true';
+  process.env.POWERTOOLS_LOG_LEVEL = 'SILENT';
+  ({ createIdleFlushHandler } = await import('../../../functions/handlers/idle-flush.js'));
+});
+
+describe('idle-flush handler', () => {
+  it('on the AWS scheduled event closes the windows of a shard that went quiet', async () => {
+    // Prepare: one trip at T0 on a shard, then the shard is idle for 70 minutes of wall-clock time.
+    const aws = stubAwsClients();
+    const env = readIdleFlushEnv(aggregatorEnv);
+    const pipeline = getPipeline('taxi-rides').pipeline;
+    let wall = 1_800_000_000_000;
+    const deps = { ...aggregatorDependencies(env, pipeline, aws.clients), now: () => wall };
+    const record = envelopeRecord({
+      pipeline: 'taxi-rides',
+      key: '132',
+      ts: T0,
+      event: taxiTrip({ zone: 132, pickupMs: T0 }),
+      n: 1,
+    });
+    await aggregateBatch([record], deps);
+    const handler = createIdleFlushHandler(() => ({ ...deps, idleTimeoutMs: env.IDLE_TIMEOUT_MS }));
+    wall += 70 * MIN;
+
+    // Act
+    const outcome = await handler(awsSample<ScheduledEvent>('powertools-ts-cloudwatch-scheduled-event.json'));
+
+    // Assess
+    expect(outcome).toEqual({ shardsChecked: 1, shardsFlushed: 1, windowsClosed: 1, conflicts: 0 });
+    const [line] = aws.firehose.map((r) => JSON.parse(r.line));
+    expect(line).toMatchObject({
+      key: '132',
+      window_start: T0,
+      values: expect.objectContaining({ trips: 1 }),
+    });
+  });
+});
