@@ -186,9 +186,9 @@ describe('warehouse', () => {
               Parameters: Match.arrayWith([
                 {
                   ParameterName: 'MetadataExtractionQuery',
-                  // A JQ object construction, not JSON: the queries are unquoted.
+                  // A JQ object construction, not JSON; jq 1.6 needs each query in parentheses.
                   ParameterValue:
-                    '{"event_date":.ts/1000|strftime("%Y-%m-%d"),"event_hour":.ts/1000|strftime("%H")}',
+                    '{"event_date":(.ts/1000|strftime("%Y-%m-%d")),"event_hour":(.ts/1000|strftime("%H"))}',
                 },
               ]),
             },
