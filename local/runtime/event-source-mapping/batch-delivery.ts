@@ -1,0 +1,105 @@
+import { StoppedError } from './errors.js';
+import type { DiscardedBatch } from './on-failure.js';
+import type { InvocationOutcome } from './response.js';
+import type { StreamRecord } from './types.js';
+
+/** The error handling settings of a mapping. */
+export interface DeliveryPolicy {
+  readonly bisectBatchOnFunctionError: boolean;
+  /** -1 = infinite. */
+  readonly maximumRetryAttempts: number;
+  /** -1 = no maximum age. */
+  readonly maximumRecordAgeSeconds: number;
+}
+
+/** What delivering a batch needs from the outside world (injected: unit tests use fakes). */
+export interface DeliveryDeps {
+  /** Sends the records to the function and classifies the response. */
+  invoke(records: readonly StreamRecord[]): Promise<InvocationOutcome>;
+  /** Hands discarded records to the on-failure destination (or drops them when there is none). */
+  discard(batch: DiscardedBatch): Promise<void>;
+  /** Records the function processed: the caller checkpoints them. */
+  processed(records: readonly StreamRecord[]): void;
+  now(): number;
+  /** Waits before a retry; rejects with StoppedError when the runner stops. */
+  backoff(attempt: number): Promise<void>;
+  stopped(): boolean;
+}
+
+/**
+ * Delivers one batch the way Lambda's stream poller does, until every record is either processed
+ * or discarded:
+ * - records older than MaximumRecordAgeInSeconds are discarded before an invocation
+ *   (`RecordAgeExceeded`);
+ * - a partial batch response checkpoints before the lowest failed sequence number and retries
+ *   from it (a retry: it counts against MaximumRetryAttempts);
+ * - a failed invocation with BisectBatchOnFunctionError splits the batch in two and delivers each
+ *   half in turn; splitting does not consume retry attempts;
+ * - otherwise a failed batch is retried until MaximumRetryAttempts is exhausted
+ *   (`RetryAttemptsExhausted`), then discarded.
+ * Throws StoppedError when the runner stops mid-way (the unprocessed records are then not
+ * checkpointed and will be read again).
+ */
+export async function deliverBatch(
+  batch: readonly StreamRecord[],
+  policy: DeliveryPolicy,
+  deps: DeliveryDeps,
+  retriesSoFar = 0,
+): Promise<void> {
+  let current = batch;
+  let retries = retriesSoFar;
+  let invocations = 0;
+  let lastOutcome: InvocationOutcome | undefined;
+  while (current.length > 0) {
+    if (deps.stopped()) throw new StoppedError('stopping');
+    const expired = expiredPrefix(current, policy, deps.now());
+    if (expired > 0) {
+      await deps.discard({
+        records: current.slice(0, expired),
+        condition: 'RecordAgeExceeded',
+        approximateInvokeCount: invocations,
+        lastOutcome,
+      });
+      current = current.slice(expired);
+      continue;
+    }
+    const outcome = await deps.invoke(current);
+    invocations += 1;
+    lastOutcome = outcome;
+    if (outcome.kind === 'success') {
+      deps.processed(current);
+      return;
+    }
+    let failed = current;
+    if (outcome.kind === 'partial') {
+      const at = current.findIndex((r) => r.sequenceNumber === outcome.failedSequenceNumber);
+      deps.processed(current.slice(0, at));
+      failed = current.slice(at);
+    } else if (policy.bisectBatchOnFunctionError && current.length > 1) {
+      const middle = Math.ceil(current.length / 2);
+      await deliverBatch(current.slice(0, middle), policy, deps, retries);
+      await deliverBatch(current.slice(middle), policy, deps, retries);
+      return;
+    }
+    retries += 1;
+    if (policy.maximumRetryAttempts >= 0 && retries > policy.maximumRetryAttempts) {
+      await deps.discard({
+        records: failed,
+        condition: 'RetryAttemptsExhausted',
+        approximateInvokeCount: invocations,
+        lastOutcome,
+      });
+      return;
+    }
+    await deps.backoff(retries);
+    current = failed;
+  }
+}
+
+function expiredPrefix(records: readonly StreamRecord[], policy: DeliveryPolicy, now: number): number {
+  if (policy.maximumRecordAgeSeconds < 0) return 0;
+  const oldest = now - policy.maximumRecordAgeSeconds * 1000;
+  let n = 0;
+  while (n < records.length && (records[n]?.approximateArrivalTimestamp ?? Infinity) < oldest) n += 1;
+  return n;
+}
