@@ -1,0 +1,183 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { z } from 'zod';
+import { decodeState, encodeState } from '../../../functions/core/engine/state-codec.js';
+import { type AggregationSpec, definePipeline } from '../../../functions/core/pipeline.js';
+import type { KeyedRecord, LateRecord, WindowResult, WindowSpec } from '../../../functions/core/types.js';
+import { sessionDuration } from '../../../functions/pipelines/click-sessions/session-duration.js';
+import { getPipeline, pipelineNames } from '../../../functions/pipelines/index.js';
+import { compareResults, formatComparison } from '../../../local/reconcile/compare-results.js';
+import { computeGroundTruth, type ReferenceRecord } from '../../../local/reconcile/ground-truth.js';
+
+// Differential test: the engine (incremental, checkpointed between batches) against the naive
+// reference model, on random inputs and on the example pipelines' generated feeds. Sessions use
+// closedSessions 'forget', the engine's documented choice (see ground-truth.ts for Kafka Streams').
+
+const valueSchema = z.object({ x: z.int(), tag: z.string() });
+type Value = z.output<typeof valueSchema>;
+
+const aggregations: Record<string, AggregationSpec<Value>> = {
+  n: { fn: 'count' },
+  sum: { fn: 'sum', field: (v) => v.x },
+  avg: { fn: 'avg', field: (v) => v.x },
+  min: { fn: 'min', field: (v) => v.x },
+  max: { fn: 'max', field: (v) => v.x },
+  first: { fn: 'first', field: (v) => v.tag },
+  last: { fn: 'last', field: (v) => v.tag },
+  distinct: { fn: 'distinct', field: (v) => v.tag },
+  span: { fn: 'custom', aggregate: sessionDuration<Value>() },
+};
+
+/** Runs one engine per partition over the records in arrival order, checkpointing between batches. */
+function runEngine<E>(
+  records: readonly ReferenceRecord<E>[],
+  createEngine: () => ReturnType<ReturnType<typeof definePipeline>['createEngine']>,
+  batchSize: number,
+  flush: boolean,
+) {
+  const byPartition = new Map<string, KeyedRecord<E>[]>();
+  for (const r of records) {
+    const list = byPartition.get(r.partition) ?? [];
+    list.push({ key: r.key, ts: r.ts, value: r.value });
+    byPartition.set(r.partition, list);
+  }
+  const results: Array<WindowResult & { partition: string }> = [];
+  const late: Array<LateRecord & { partition: string }> = [];
+  for (const [partition, list] of byPartition) {
+    const engine = createEngine();
+    let checkpoint = encodeState(engine.initialState(), 'json');
+    for (let i = 0; i < list.length; i += batchSize) {
+      const out = engine.process(decodeState(checkpoint), list.slice(i, i + batchSize));
+      results.push(...out.results.map((r) => ({ ...r, partition })));
+      late.push(...out.late.map((l) => ({ ...l, partition })));
+      checkpoint = encodeState(out.state, 'json');
+    }
+    if (flush)
+      results.push(...engine.flush(decodeState(checkpoint)).results.map((r) => ({ ...r, partition })));
+  }
+  return { results, late };
+}
+
+const lateKey = (l: {
+  partition: string;
+  key: string;
+  ts: number;
+  windowStart: number;
+  windowEnd: number;
+  streamTime: number;
+}) => JSON.stringify([l.partition, l.key, l.ts, l.windowStart, l.windowEnd, l.streamTime]);
+
+const windowArbitrary: fc.Arbitrary<WindowSpec> = fc.oneof(
+  fc.record({
+    type: fc.constant('tumbling' as const),
+    sizeMs: fc.integer({ min: 1, max: 30 }),
+    graceMs: fc.integer({ min: 0, max: 20 }),
+  }),
+  fc
+    .record({
+      sizeMs: fc.integer({ min: 1, max: 30 }),
+      hops: fc.integer({ min: 1, max: 5 }),
+      graceMs: fc.integer({ min: 0, max: 20 }),
+    })
+    .map(({ sizeMs, hops, graceMs }) => ({
+      type: 'hopping' as const,
+      sizeMs,
+      advanceMs: Math.max(1, Math.floor(sizeMs / hops)),
+      graceMs,
+    })),
+  fc.record({
+    type: fc.constant('session' as const),
+    gapMs: fc.integer({ min: 1, max: 20 }),
+    graceMs: fc.integer({ min: 0, max: 20 }),
+  }),
+);
+
+// Records drift forward in time with bounded disorder, so windows close, merge and go late.
+const inputArbitrary = fc
+  .array(
+    fc.record({
+      step: fc.integer({ min: 0, max: 4 }),
+      jitter: fc.integer({ min: -25, max: 0 }),
+      key: fc.constantFrom('a', 'b', 'c'),
+      partition: fc.constantFrom('p0', 'p1'),
+      x: fc.integer({ min: -5, max: 5 }),
+      tag: fc.constantFrom('/', '/a', '/b'),
+    }),
+    { maxLength: 80 },
+  )
+  .map((draws) => {
+    let clock = 30;
+    return draws.map(({ step, jitter, key, partition, x, tag }): ReferenceRecord<Value> => {
+      clock += step;
+      return { partition, key, ts: Math.max(0, clock + jitter), value: { x, tag } };
+    });
+  });
+
+describe('the engine against the reference model', () => {
+  it('agrees on final results and late records for random inputs, batches and windows', () => {
+    fc.assert(
+      fc.property(
+        windowArbitrary,
+        inputArbitrary,
+        fc.integer({ min: 1, max: 20 }),
+        fc.boolean(),
+        (window, input, batchSize, flush) => {
+          // Prepare
+          const pipeline = definePipeline({
+            name: 'differential',
+            description: 'random input',
+            schema: valueSchema,
+            key: () => 'unused',
+            eventTime: () => 0,
+            window,
+            aggregations,
+          });
+
+          // Act
+          const actual = runEngine(input, () => pipeline.createEngine(), batchSize, flush);
+          const expected = computeGroundTruth(
+            input,
+            { window, aggregations },
+            { flush, closedSessions: 'forget' },
+          );
+
+          // Assess
+          const comparison = compareResults(expected.results, actual.results, { matchPartition: true });
+          expect(comparison.ok, formatComparison(comparison)).toBe(true);
+          expect(actual.late.map(lateKey).sort()).toEqual(expected.late.map(lateKey).sort());
+        },
+      ),
+      { numRuns: 400 },
+    );
+  });
+
+  it.each(pipelineNames)('agrees on the %s pipeline over 5,000 generated records on 3 shards', (name) => {
+    // Prepare
+    const { pipeline, generate } = getPipeline(name);
+    const input: ReferenceRecord<unknown>[] = [];
+    let index = 0;
+    for (const r of generate({ seed: 42, count: 5000, startMs: Date.UTC(2025, 4, 1, 12), ratePerSec: 2 })) {
+      const parsed = pipeline.parse(r.text, r.arrivalMs);
+      if (!parsed.ok) throw new Error(parsed.reason);
+      // Partition by key, as the producer's partition key does (a stable hash of the key).
+      const shard = [...parsed.key].reduce((h, c) => (h * 31 + c.charCodeAt(0)) % 3, 7);
+      input.push({ partition: `shard-${shard}`, key: parsed.key, ts: parsed.ts, value: parsed.event });
+      index += 1;
+    }
+    const aggregationsOf = pipeline.config.aggregations as Record<string, AggregationSpec<unknown>>;
+
+    // Act
+    const actual = runEngine(input, () => pipeline.createEngine(), 500, true);
+    const expected = computeGroundTruth(
+      input,
+      { window: pipeline.window, aggregations: aggregationsOf },
+      { flush: true, closedSessions: 'forget' },
+    );
+
+    // Assess
+    expect(index).toBe(5000);
+    const comparison = compareResults(expected.results, actual.results, { matchPartition: true });
+    expect(comparison.ok, formatComparison(comparison)).toBe(true);
+    expect(actual.late.map(lateKey).sort()).toEqual(expected.late.map(lateKey).sort());
+  });
+});
