@@ -1,4 +1,4 @@
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Template } from 'aws-cdk-lib/assertions';
@@ -29,4 +29,9 @@ export async function synthesize(context: Record<string, unknown> = {}, nag = tr
   });
   const template = Template.fromStack(built.stack);
   return { ...built, template, outdir };
+}
+
+/** Removes a synthesized assembly (each holds ~35 MB of bundles and source maps). */
+export function removeAssembly(outdir: string | undefined): void {
+  if (outdir) rmSync(outdir, { recursive: true, force: true });
 }

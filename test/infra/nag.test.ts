@@ -2,14 +2,15 @@ import { Validations } from 'aws-cdk-lib';
 import { Annotations, Match } from 'aws-cdk-lib/assertions';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import type { IConstruct } from 'constructs';
-import { beforeAll, describe, expect, it } from 'vitest';
-import { SYNTH_TIMEOUT_MS, type SynthesizedApp, synthesize } from './build-app.js';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { removeAssembly, SYNTH_TIMEOUT_MS, type SynthesizedApp, synthesize } from './build-app.js';
 
 let app: SynthesizedApp;
 beforeAll(async () => {
   // Without the plugin registered, so findings are returned here instead of failing synthesis.
   app = await synthesize({}, false);
 }, SYNTH_TIMEOUT_MS);
+afterAll(() => removeAssembly(app?.outdir));
 
 function acknowledgements(scope: IConstruct): { path: string; id: string; reason: string }[] {
   const found: { path: string; id: string; reason: string }[] = [];

@@ -1,12 +1,13 @@
 import { Match } from 'aws-cdk-lib/assertions';
-import { beforeAll, describe, expect, it } from 'vitest';
-import { SYNTH_TIMEOUT_MS, type SynthesizedApp, synthesize } from './build-app.js';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { removeAssembly, SYNTH_TIMEOUT_MS, type SynthesizedApp, synthesize } from './build-app.js';
 
 // One synthesis for the whole file: bundling the functions is the slow part.
 let app: SynthesizedApp;
 beforeAll(async () => {
   app = await synthesize();
 }, SYNTH_TIMEOUT_MS);
+afterAll(() => removeAssembly(app?.outdir));
 
 describe('streams', () => {
   it('creates one encrypted on-demand Kinesis stream per pipeline, keeping records 24 h', () => {

@@ -3,11 +3,11 @@ import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { ensureCfnLint, runCfnLint } from '../../local/tools/cfn-lint.js';
 import { projectRoot } from '../../local/tools/state-dir.js';
-import { SYNTH_TIMEOUT_MS } from './build-app.js';
+import { removeAssembly, SYNTH_TIMEOUT_MS } from './build-app.js';
 
 const run = promisify(execFile);
 
@@ -48,6 +48,7 @@ beforeAll(async () => {
     },
   );
 }, SYNTH_TIMEOUT_MS);
+afterAll(() => removeAssembly(outdir));
 
 describe('npx cdk synth', () => {
   it('synthesizes the app of cdk.json without AWS credentials', () => {

@@ -2,11 +2,11 @@ import { Duration, Stack } from 'aws-cdk-lib';
 import { Match } from 'aws-cdk-lib/assertions';
 import { DeliveryStream, S3Bucket } from 'aws-cdk-lib/aws-kinesisfirehose';
 import { Bucket } from 'aws-cdk-lib/aws-s3';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Aggregator } from '../../infra/constructs/aggregator.js';
 import { KinesisTransport } from '../../infra/constructs/kinesis-transport.js';
 import { PartitionedDelivery } from '../../infra/constructs/partitioned-delivery.js';
-import { SYNTH_TIMEOUT_MS, type SynthesizedApp, synthesize } from './build-app.js';
+import { removeAssembly, SYNTH_TIMEOUT_MS, type SynthesizedApp, synthesize } from './build-app.js';
 
 describe('context switches', () => {
   let app: SynthesizedApp;
@@ -22,6 +22,7 @@ describe('context switches', () => {
       alarmEmail: 'oncall@example.com',
     });
   }, SYNTH_TIMEOUT_MS);
+  afterAll(() => removeAssembly(app?.outdir));
 
   it('provisions the shard count and retention given', () => {
     app.template.hasResourceProperties('AWS::Kinesis::Stream', {
