@@ -1,0 +1,205 @@
+import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { KinesisClient } from '@aws-sdk/client-kinesis';
+import type { SQSClient } from '@aws-sdk/client-sqs';
+import { afterEach, describe, expect, it } from 'vitest';
+import { EventSourceMappingRunner } from '../../../../local/runtime/event-source-mapping/index.js';
+import { LocalLambdaRuntime, memoryLogSink } from '../../../../local/runtime/lambda/index.js';
+import { CloudAssembly, defaultLocalContext } from '../../../../local/runtime/template/index.js';
+import { projectRoot } from '../../../../local/tools/state-dir.js';
+import { FakeShards } from './fake-shards.js';
+
+const fixtureDir = join(projectRoot, 'test', 'fixtures', 'templates', 'esm-app');
+const MAPPING = 'RecorderKinesisEventSourceEsmTestStreamF2B4C8A1';
+
+interface Line {
+  outcome: string;
+  records: { seq: string; pk: string; shard: string; id: number }[];
+  window?: { start: string; end: string };
+  isFinalInvokeForWindow?: boolean;
+  state?: { count?: number };
+  failed?: string;
+}
+
+/** The fixture app with the mapping's properties changed. */
+function assemblyWith(mapping: Record<string, unknown>): CloudAssembly {
+  const template = JSON.parse(readFileSync(join(fixtureDir, 'EsmTest.template.json'), 'utf8'));
+  Object.assign(template.Resources[MAPPING].Properties, mapping);
+  return CloudAssembly.fromTemplates({ EsmTest: template }, { dir: fixtureDir });
+}
+
+const cleanups: (() => Promise<void>)[] = [];
+afterEach(async () => {
+  for (const cleanup of cleanups.splice(0)) await cleanup();
+});
+
+function start(assembly: CloudAssembly, shards: FakeShards, dir = mkdtempSync(join(tmpdir(), 'esm-'))) {
+  const recordFile = join(dir, 'invocations.jsonl');
+  const sent: unknown[] = [];
+  const sqs = {
+    send: async (command: { input: { MessageBody: string } }) =>
+      sent.push(JSON.parse(command.input.MessageBody)),
+  };
+  const lambda = new LocalLambdaRuntime(assembly, {
+    local: { endpoint: 'http://127.0.0.1:1', region: 'us-east-1' },
+    logs: memoryLogSink(),
+    environmentOverrides: () => ({ RECORD_FILE: recordFile }),
+  });
+  const runner = EventSourceMappingRunner.start({
+    assembly,
+    lambda,
+    context: defaultLocalContext(),
+    kinesis: {} as KinesisClient,
+    sqs: sqs as unknown as SQSClient,
+    checkpointFile: join(dir, 'esm-checkpoints.json'),
+    shardSource: () => shards,
+    polling: { idlePollMs: 10, backoffBaseMs: 5, maxBackoffMs: 20 },
+    shardDiscoveryIntervalMs: 50,
+    log: () => {},
+  });
+  const stop = async () => {
+    await runner.stop();
+    lambda.close();
+  };
+  cleanups.push(stop);
+  const lines = (): Line[] =>
+    existsSync(recordFile)
+      ? readFileSync(recordFile, 'utf8')
+          .trim()
+          .split('\n')
+          .filter(Boolean)
+          .map((l) => JSON.parse(l))
+      : [];
+  return { runner, lines, sent, dir, stop };
+}
+
+async function until(condition: () => boolean, timeoutMs = 10_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error('condition not met in time');
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+const processedIds = (lines: Line[]) =>
+  lines.filter((l) => l.outcome === 'ok').flatMap((l) => l.records.map((r) => r.id));
+
+describe('EventSourceMappingRunner', () => {
+  it('delivers every shard in order in batches of BatchSize, and a restarted runner resumes after the checkpoint', async () => {
+    // Prepare
+    const shards = new FakeShards(['shardId-000000000000', 'shardId-000000000001']);
+    for (let id = 0; id < 30; id += 1) shards.put(`shardId-00000000000${id % 2}`, `k${id}`, { id });
+    const first = start(assemblyWith({}), shards);
+
+    // Act
+    await until(() => processedIds(first.lines()).length === 30);
+    await first.stop();
+    for (let id = 30; id < 36; id += 1) shards.put(`shardId-00000000000${id % 2}`, `k${id}`, { id });
+    const second = start(assemblyWith({}), shards, first.dir);
+    await until(() => processedIds(second.lines()).length === 36);
+
+    // Assess
+    const lines = second.lines();
+    for (const shard of ['shardId-000000000000', 'shardId-000000000001']) {
+      const ids = lines.flatMap((l) => l.records.filter((r) => r.shard === shard).map((r) => r.id));
+      expect(ids).toEqual([...ids].sort((a, b) => a - b));
+      expect(new Set(ids).size).toBe(ids.length);
+    }
+    expect(Math.max(...lines.map((l) => l.records.length))).toBeLessThanOrEqual(10);
+    expect(second.runner.progress()[0]?.totals).toMatchObject({ recordsRead: 6, recordsProcessed: 6 });
+  });
+
+  it('resumes after a partial batch failure from the failed record, and sends a poison record to SQS in AWS format', async () => {
+    // Prepare
+    const shards = new FakeShards(['shardId-000000000000']);
+    const seqs = [0, 1, 2, 3, 4, 5].map((id) =>
+      shards.put('shardId-000000000000', 'k', {
+        id,
+        behaviour: id === 2 ? 'fail-once' : id === 4 ? 'poison' : 'ok',
+      }),
+    );
+    const run = start(assemblyWith({ BatchSize: 3 }), shards);
+
+    // Act
+    await until(
+      () => run.sent.length === 1 && run.runner.progress()[0]?.totals.recordsProcessed === 5,
+      4_000,
+    );
+
+    // Assess
+    const lines = run.lines();
+    expect(lines[0]).toMatchObject({ outcome: 'partial', failed: seqs[2] });
+    expect(lines[0]?.records.map((r) => r.id)).toEqual([0, 1, 2]);
+    expect(lines[1]).toMatchObject({ outcome: 'ok', records: [{ id: 2 }] });
+    expect(processedIds(lines)).toEqual([2, 3, 5]);
+    expect(run.sent[0]).toMatchObject({
+      requestContext: {
+        functionArn: expect.stringMatching(
+          /^arn:aws:lambda:us-east-1:000000000000:function:EsmTest-Recorder/,
+        ),
+        condition: 'RetryAttemptsExhausted',
+        approximateInvokeCount: 2,
+      },
+      responseContext: { statusCode: 200, executedVersion: '$LATEST', functionError: 'Unhandled' },
+      version: '1.0',
+      KinesisBatchInfo: {
+        shardId: 'shardId-000000000000',
+        startSequenceNumber: seqs[4],
+        endSequenceNumber: seqs[4],
+        batchSize: 1,
+        streamArn: expect.stringMatching(/^arn:aws:kinesis:us-east-1:000000000000:stream\/EsmTest-Stream/),
+      },
+    });
+    expect(run.runner.progress()[0]?.totals).toMatchObject({ recordsProcessed: 5, recordsDiscarded: 1 });
+  });
+
+  it('with ParallelizationFactor splits a shard into lanes by partition-key hash and keeps each key in order', async () => {
+    // Prepare
+    const shards = new FakeShards(['shardId-000000000000'], 200);
+    for (let id = 0; id < 120; id += 1) shards.put('shardId-000000000000', `key-${id % 7}`, { id });
+    const run = start(assemblyWith({ ParallelizationFactor: 4, BatchSize: 5 }), shards);
+
+    // Act
+    await until(() => processedIds(run.lines()).length === 120);
+
+    // Assess
+    const lines = run.lines();
+    for (let k = 0; k < 7; k += 1) {
+      const ids = lines.flatMap((l) => l.records.filter((r) => r.pk === `key-${k}`).map((r) => r.id));
+      expect(ids).toEqual([...ids].sort((a, b) => a - b));
+    }
+    // The keys were spread over more than one lane.
+    const lanes = new Set(lines.map((l) => l.records.map((r) => r.pk).sort()[0]));
+    expect(lanes.size).toBeGreaterThan(1);
+    await until(() => run.runner.progress()[0]?.shards['shardId-000000000000']?.checkpoint !== undefined);
+  });
+
+  it('passes tumbling window state between invocations and makes a final invocation per window', async () => {
+    // Prepare
+    const shards = new FakeShards(['shardId-000000000000']);
+    const t0 = Math.floor(Date.now() / 60_000) * 60_000 - 120_000;
+    for (let id = 0; id < 6; id += 1) shards.put('shardId-000000000000', 'k', { id }, t0 + id * 1_000);
+    for (let id = 6; id < 9; id += 1)
+      shards.put('shardId-000000000000', 'k', { id }, t0 + 60_000 + id * 1_000);
+    const run = start(assemblyWith({ TumblingWindowInSeconds: 60, BatchSize: 4 }), shards);
+
+    // Act
+    await until(() => run.lines().filter((l) => l.isFinalInvokeForWindow).length === 2);
+
+    // Assess
+    const lines = run.lines();
+    const firstWindow = lines.filter(
+      (l) => l.window?.start === new Date(t0).toISOString().replace('.000Z', 'Z'),
+    );
+    expect(firstWindow.map((l) => [l.records.length, l.state?.count ?? 0, l.isFinalInvokeForWindow])).toEqual(
+      [
+        [4, 0, false],
+        [2, 4, false],
+        [0, 6, true],
+      ],
+    );
+    const final2 = lines.filter((l) => l.isFinalInvokeForWindow)[1];
+    expect(final2).toMatchObject({ state: { count: 3 }, records: [] });
+  });
+});
