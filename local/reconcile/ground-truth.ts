@@ -1,6 +1,7 @@
 import type { AggregationSpec } from '../../functions/core/pipeline.js';
 import type { WindowSpec } from '../../functions/core/types.js';
 import { computeValues, type HeldRecord } from './reference-aggregates.js';
+import { computeSlidingGroundTruth } from './sliding-reference.js';
 
 /**
  * An independent, deliberately naive reference model of Tributary's windows (Kafka Streams'
@@ -79,6 +80,16 @@ export function computeGroundTruth<E>(
   spec: ReferenceSpec<E>,
   options: GroundTruthOptions = {},
 ): GroundTruth<E> {
+  if (spec.window.type === 'sliding') {
+    const { timeDifferenceMs, graceMs } = spec.window;
+    return computeSlidingGroundTruth(
+      records,
+      timeDifferenceMs,
+      graceMs,
+      spec.aggregations,
+      options.flush ?? false,
+    );
+  }
   const partitions = new Map<string, PartitionModel<E>>();
   const results: ExpectedWindow[] = [];
   const late: ExpectedLate<E>[] = [];

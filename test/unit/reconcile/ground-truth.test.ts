@@ -164,10 +164,37 @@ describe('computeGroundTruth, session windows', () => {
     expect(merge.late).toEqual([]);
     expect(forget.late).toEqual([]);
   });
+});
 
-  it('does not model sliding windows, and says so', () => {
-    expect(() => truth([rec('a', 0)], { type: 'sliding', timeDifferenceMs: 10, graceMs: 0 })).toThrow(
-      /sliding/,
+describe('computeGroundTruth, sliding windows', () => {
+  const sliding: WindowSpec = { type: 'sliding', timeDifferenceMs: 10, graceMs: 10 };
+
+  it('has a left window per record, a right window where a later record falls, early records in [0, td]', () => {
+    // Act
+    const result = truth([rec('a', 8), rec('a', 20), rec('a', 15)], sliding, { flush: true });
+
+    // Assess: 8 is early ([0,10]); 15's left window holds 8 and 15; 8's right window [9,19]
+    // holds 15; 15's right window [16,26] holds 20; 20's left window [10,20] holds 15 and 20.
+    expect(brief(result.results).sort()).toEqual(
+      ['a[0,10] n=1', 'a[10,20] n=2', 'a[16,26] n=1', 'a[5,15] n=2', 'a[9,19] n=1'].sort(),
+    );
+  });
+
+  it('emits a window once its end is before stream time - grace', () => {
+    // Act
+    const result = truth([rec('a', 10), rec('a', 20), rec('a', 21)], {
+      type: 'sliding',
+      timeDifferenceMs: 10,
+      graceMs: 0,
+    });
+
+    // Assess: [0,10] closes at 11 (10 < 21 - 0); [10,20] needs stream time 21 too.
+    expect(brief(result.results)).toEqual(['a[0,10] n=1', 'a[10,20] n=2']);
+  });
+
+  it('refuses inputs with records later than the grace, which it does not model', () => {
+    expect(() => truth([rec('a', 30), rec('a', 5)], sliding)).toThrow(
+      'the sliding reference model needs every record within grace: ts 5 arrived at stream time 30 (grace 10)',
     );
   });
 });
