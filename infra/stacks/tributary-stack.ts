@@ -10,6 +10,7 @@ import { type MonitoredPipeline, Monitoring } from '../constructs/monitoring.js'
 import { PartitionedDelivery } from '../constructs/partitioned-delivery.js';
 import { Producer } from '../constructs/producer.js';
 import { Storage } from '../constructs/storage.js';
+import type { StreamTransport } from '../constructs/stream-transport.js';
 import { WarehouseCatalog } from '../constructs/warehouse-catalog.js';
 import type { TributaryContext } from '../context.js';
 import type { PipelineInfo } from '../pipeline-catalog.js';
@@ -30,7 +31,8 @@ export interface TributaryStackProps extends StackProps {
  */
 export class TributaryStack extends Stack {
   public readonly storage: Storage;
-  public readonly transport: KinesisTransport;
+  /** The streams; everything below talks to them through the transport interface only. */
+  public readonly transport: StreamTransport;
   public readonly producer: Producer;
   public readonly aggregators = new Map<string, Aggregator>();
   public readonly catalog: WarehouseCatalog;
@@ -48,11 +50,7 @@ export class TributaryStack extends Stack {
 
     this.storage = new Storage(this, 'Storage');
     const bucket = this.storage.warehouseBucket;
-    this.transport = new KinesisTransport(this, 'Transport', {
-      namePrefix: prefix,
-      shardCount: s.shardCount,
-      retention: Duration.hours(s.retentionHours),
-    });
+    this.transport = createTransport(this, s, prefix);
     const streams = names.map((name) => this.transport.streamFor(name));
 
     // Results of all pipelines share one delivery stream each: files are split by the `pipeline`
@@ -156,5 +154,17 @@ export class TributaryStack extends Stack {
     const topic = new Topic(this, 'AlarmTopic', { masterKey: key, enforceSSL: true });
     topic.addSubscription(new EmailSubscription(s.alarmEmail));
     return topic;
+  }
+}
+
+/** The transport chosen by `-c transport` (only Kinesis so far; MSK plugs in here). */
+function createTransport(scope: Construct, s: TributaryContext, namePrefix: string): StreamTransport {
+  switch (s.transport) {
+    case 'kinesis':
+      return new KinesisTransport(scope, 'Transport', {
+        namePrefix,
+        shardCount: s.shardCount,
+        retention: Duration.hours(s.retentionHours),
+      });
   }
 }
