@@ -18,7 +18,10 @@ export interface GeneratedRecord<E> {
   readonly event: E;
   /** When the record reaches the stream (simulated epoch ms); never decreasing along the output. */
   readonly arrivalMs: number;
-  /** The record's payload as a producer writes it (JSON, or a raw log line); `decode` turns it into `event`. */
+  /**
+   * The record's payload as a producer writes it (JSON, or a raw log line); the pipeline's
+   * `parse` turns it back into `event`. Computed when read.
+   */
   readonly text: string;
 }
 

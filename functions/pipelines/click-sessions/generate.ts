@@ -102,7 +102,13 @@ export function* generateClickSessions(options: GeneratorOptions): Generator<Gen
         timestamp: new Date(at).toISOString(),
       };
       const arrivalMs = Math.round(at + deliveryDelay(random, device));
-      push({ event: view, arrivalMs, text: JSON.stringify(view) });
+      push({
+        event: view,
+        arrivalMs,
+        get text() {
+          return JSON.stringify(view);
+        },
+      });
       // Geometric number of views: stop with probability 1/mean after each one.
       if (random.chance(1 / clickFeed.meanViewsPerSession)) break;
       views += 1;

@@ -144,7 +144,9 @@ export function* generateAccessLogs(options: GeneratorOptions): Generator<Genera
     push({
       event: entry,
       arrivalMs: shippedAt(options.seed, serverIndex, clock),
-      text: formatAccessLog(entry),
+      get text() {
+        return formatAccessLog(entry);
+      },
     });
     return Math.floor(clock);
   });
