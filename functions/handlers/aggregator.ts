@@ -18,8 +18,10 @@ const metrics = new Metrics({ namespace: 'Tributary' });
 export function createAggregatorHandler(create: () => AggregatorDependencies) {
   let deps: AggregatorDependencies | undefined;
   return async (event: KinesisStreamEvent): Promise<KinesisStreamBatchResponse> => {
-    deps ??= create();
-    metrics.setDefaultDimensions({ pipeline: deps.pipeline.name });
+    if (!deps) {
+      deps = create();
+      metrics.setDefaultDimensions({ pipeline: deps.pipeline.name });
+    }
     try {
       const { response, stats } = await aggregateBatch(event.Records, deps);
       recordAggregatorMetrics(metrics, stats);

@@ -23,8 +23,10 @@ export type IdleFlushResponse = IdleFlushOutcome;
 export function createIdleFlushHandler(create: () => IdleFlushDependencies) {
   let deps: IdleFlushDependencies | undefined;
   return async (_event: ScheduledEvent): Promise<IdleFlushResponse> => {
-    deps ??= create();
-    metrics.setDefaultDimensions({ pipeline: deps.pipeline.name });
+    if (!deps) {
+      deps = create();
+      metrics.setDefaultDimensions({ pipeline: deps.pipeline.name });
+    }
     try {
       const outcome = await flushIdleShards(deps);
       metrics.addMetric('WindowsClosed', MetricUnit.Count, outcome.windowsClosed);
