@@ -1,0 +1,144 @@
+import { Match } from 'aws-cdk-lib/assertions';
+import { afterAll, beforeAll, describe, it } from 'vitest';
+import { removeAssembly, SYNTH_TIMEOUT_MS, type SynthesizedApp, synthesize } from './build-app.js';
+
+// One synthesis for the whole file: bundling the functions is the slow part.
+let app: SynthesizedApp;
+beforeAll(async () => {
+  app = await synthesize();
+}, SYNTH_TIMEOUT_MS);
+afterAll(() => removeAssembly(app?.outdir));
+
+describe('warehouse', () => {
+  it('keeps buckets encrypted, private, versioned and logged', () => {
+    app.template.hasResourceProperties('AWS::S3::Bucket', {
+      BucketEncryption: {
+        ServerSideEncryptionConfiguration: [{ ServerSideEncryptionByDefault: { SSEAlgorithm: 'AES256' } }],
+      },
+      PublicAccessBlockConfiguration: {
+        BlockPublicAcls: true,
+        BlockPublicPolicy: true,
+        IgnorePublicAcls: true,
+        RestrictPublicBuckets: true,
+      },
+      VersioningConfiguration: { Status: 'Enabled' },
+      LoggingConfiguration: { LogFilePrefix: 'warehouse/', DestinationBucketName: Match.anyValue() },
+    });
+  });
+
+  it('expires old checkpoint versions of the state bucket', () => {
+    app.template.hasResourceProperties('AWS::S3::Bucket', {
+      LoggingConfiguration: { LogFilePrefix: 'state/', DestinationBucketName: Match.anyValue() },
+      LifecycleConfiguration: {
+        Rules: [Match.objectLike({ NoncurrentVersionExpiration: { NoncurrentDays: 3 }, Status: 'Enabled' })],
+      },
+    });
+  });
+
+  it('copies raw records by event date and hour from the stream, GZIP, errors apart', () => {
+    app.template.hasResourceProperties('AWS::KinesisFirehose::DeliveryStream', {
+      DeliveryStreamType: 'KinesisStreamAsSource',
+      ExtendedS3DestinationConfiguration: Match.objectLike({
+        Prefix:
+          'raw/pipeline=taxi-rides/event_date=!{partitionKeyFromQuery:event_date}/event_hour=!{partitionKeyFromQuery:event_hour}/',
+        ErrorOutputPrefix: Match.stringLikeRegexp(
+          '^errors/raw-taxi-rides/!\\{firehose:error-output-type\\}/',
+        ),
+        CompressionFormat: 'GZIP',
+        BufferingHints: { IntervalInSeconds: 300, SizeInMBs: 128 },
+        DynamicPartitioningConfiguration: { Enabled: true },
+        ProcessingConfiguration: {
+          Enabled: true,
+          Processors: Match.arrayWith([
+            {
+              Type: 'MetadataExtraction',
+              Parameters: Match.arrayWith([
+                {
+                  ParameterName: 'MetadataExtractionQuery',
+                  // A JQ object construction, not JSON; jq 1.6 needs each query in parentheses.
+                  ParameterValue:
+                    '{"event_date":(.ts/1000|strftime("%Y-%m-%d")),"event_hour":(.ts/1000|strftime("%H"))}',
+                },
+              ]),
+            },
+          ]),
+        },
+      }),
+    });
+  });
+
+  it('delivers window results of all pipelines through one encrypted direct-put stream by window start', () => {
+    app.template.hasResourceProperties('AWS::KinesisFirehose::DeliveryStream', {
+      DeliveryStreamType: 'DirectPut',
+      DeliveryStreamEncryptionConfigurationInput: { KeyType: 'AWS_OWNED_CMK' },
+      ExtendedS3DestinationConfiguration: Match.objectLike({
+        Prefix:
+          'aggregates/pipeline=!{partitionKeyFromQuery:pipeline}/window_date=!{partitionKeyFromQuery:window_date}/' +
+          'window_hour=!{partitionKeyFromQuery:window_hour}/',
+      }),
+    });
+  });
+
+  it('delivers late records under late/ by pipeline and event date', () => {
+    app.template.hasResourceProperties('AWS::KinesisFirehose::DeliveryStream', {
+      DeliveryStreamType: 'DirectPut',
+      ExtendedS3DestinationConfiguration: Match.objectLike({
+        Prefix:
+          'late/pipeline=!{partitionKeyFromQuery:pipeline}/event_date=!{partitionKeyFromQuery:event_date}/',
+      }),
+    });
+  });
+});
+
+describe('query', () => {
+  it('projects the raw table partitions over pipelines, dates and hours', () => {
+    app.template.hasResourceProperties('AWS::Glue::Table', {
+      TableInput: Match.objectLike({
+        Name: 'raw',
+        PartitionKeys: [
+          { Name: 'pipeline', Type: 'string' },
+          { Name: 'event_date', Type: 'string' },
+          { Name: 'event_hour', Type: 'string' },
+        ],
+        Parameters: Match.objectLike({
+          'projection.enabled': 'true',
+          'projection.pipeline.type': 'enum',
+          'projection.pipeline.values': 'taxi-rides,web-access-logs,click-sessions',
+          'projection.event_date.type': 'date',
+          'projection.event_hour.digits': '2',
+          'storage.location.template': {
+            'Fn::Sub': [
+              // biome-ignore lint/suspicious/noTemplateCurlyInString: a CloudFormation Fn::Sub template
+              's3://${Bucket}/raw/pipeline=${!pipeline}/event_date=${!event_date}/event_hour=${!event_hour}/',
+              Match.anyValue(),
+            ],
+          },
+        }),
+        StorageDescriptor: Match.objectLike({
+          SerdeInfo: Match.objectLike({ SerializationLibrary: 'org.openx.data.jsonserde.JsonSerDe' }),
+        }),
+      }),
+    });
+  });
+
+  it('has tables for aggregates and late records too', () => {
+    for (const name of ['aggregates', 'late']) {
+      app.template.hasResourceProperties('AWS::Glue::Table', {
+        TableInput: Match.objectLike({ Name: name }),
+      });
+    }
+  });
+
+  it('enforces encrypted Athena results in the workgroup', () => {
+    app.template.hasResourceProperties('AWS::Athena::WorkGroup', {
+      Name: 'tributary-dev',
+      WorkGroupConfiguration: Match.objectLike({
+        EnforceWorkGroupConfiguration: true,
+        ResultConfiguration: {
+          EncryptionConfiguration: { EncryptionOption: 'SSE_S3' },
+          OutputLocation: Match.anyValue(),
+        },
+      }),
+    });
+  });
+});
