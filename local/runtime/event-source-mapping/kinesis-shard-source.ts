@@ -13,12 +13,13 @@ import type { IteratorPosition, RecordsPage, ShardInfo, ShardSource } from './ty
  */
 export function kinesisShardSource(client: KinesisClient, streamName: string): ShardSource {
   return {
-    async listShards() {
+    async listShards(signal?: AbortSignal) {
       const shards: ShardInfo[] = [];
       let nextToken: string | undefined;
       do {
         const page = await client.send(
           new ListShardsCommand(nextToken ? { NextToken: nextToken } : { StreamName: streamName }),
+          { abortSignal: signal },
         );
         for (const s of page.Shards ?? []) {
           if (!s.ShardId) continue;
@@ -32,7 +33,7 @@ export function kinesisShardSource(client: KinesisClient, streamName: string): S
       } while (nextToken);
       return shards;
     },
-    async getIterator(shardId: string, position: IteratorPosition) {
+    async getIterator(shardId: string, position: IteratorPosition, signal?: AbortSignal) {
       const type: ShardIteratorType = position.type;
       const out = await client.send(
         new GetShardIteratorCommand({
@@ -43,13 +44,16 @@ export function kinesisShardSource(client: KinesisClient, streamName: string): S
             position.type === 'AFTER_SEQUENCE_NUMBER' ? position.sequenceNumber : undefined,
           Timestamp: position.type === 'AT_TIMESTAMP' ? new Date(position.timestampMs) : undefined,
         }),
+        { abortSignal: signal },
       );
       if (!out.ShardIterator)
         throw new Error(`GetShardIterator for ${streamName}/${shardId} returned no iterator`);
       return out.ShardIterator;
     },
-    async getRecords(iterator: string, limit: number): Promise<RecordsPage> {
-      const out = await client.send(new GetRecordsCommand({ ShardIterator: iterator, Limit: limit }));
+    async getRecords(iterator: string, limit: number, signal?: AbortSignal): Promise<RecordsPage> {
+      const out = await client.send(new GetRecordsCommand({ ShardIterator: iterator, Limit: limit }), {
+        abortSignal: signal,
+      });
       return {
         records: (out.Records ?? []).map((r) => ({
           sequenceNumber: r.SequenceNumber ?? '',

@@ -136,7 +136,7 @@ export class EventSourceMappingRunner {
     while (!signal.aborted) {
       let listed: ShardInfo[] = [];
       try {
-        listed = await source.listShards();
+        listed = await source.listShards(signal);
       } catch (error) {
         this.log(
           `${mapping.id}: ListShards of ${mapping.streamName} failed: ${error instanceof Error ? error.message : String(error)}`,

@@ -105,8 +105,8 @@ export class ShardConsumer {
         continue;
       }
       try {
-        iterator ??= await source.getIterator(this.deps.shardId, position());
-        const page = await source.getRecords(iterator, 10_000);
+        iterator ??= await source.getIterator(this.deps.shardId, position(), signal);
+        const page = await source.getRecords(iterator, 10_000, signal);
         progress.lastError = undefined;
         progress.millisBehindLatest = page.millisBehindLatest ?? 0;
         for (const record of page.records) {
@@ -124,6 +124,7 @@ export class ShardConsumer {
         if (page.records.length === 0 || (page.millisBehindLatest ?? 0) === 0) this.caughtUp = Date.now();
         if (page.records.length === 0) await this.notifier.wait(polling.idlePollMs);
       } catch (error) {
+        if (signal.aborted) return;
         const name = error instanceof Error ? error.name : 'Error';
         const message = error instanceof Error ? error.message : String(error);
         progress.lastError = `${name}: ${message}`;

@@ -29,9 +29,10 @@ export interface RecordsPage {
 
 /** The three Kinesis calls a mapping makes: a small interface so unit tests can use a fake shard. */
 export interface ShardSource {
-  listShards(): Promise<ShardInfo[]>;
-  getIterator(shardId: string, position: IteratorPosition): Promise<string>;
-  getRecords(iterator: string, limit: number): Promise<RecordsPage>;
+  /** `signal` aborts a call in flight when the runner stops. */
+  listShards(signal?: AbortSignal): Promise<ShardInfo[]>;
+  getIterator(shardId: string, position: IteratorPosition, signal?: AbortSignal): Promise<string>;
+  getRecords(iterator: string, limit: number, signal?: AbortSignal): Promise<RecordsPage>;
 }
 
 /** Compares two Kinesis sequence numbers (decimal strings of up to 128 bits). */
