@@ -24,7 +24,7 @@ Subcommands:
   install [service...]   install without starting: LocalStack's virtualenv and kinesis-mock, the Kafka jars
 
 Options:
-  --docker               up: run localstack/localstack:4.14.0 and apache/kafka:3.9.2 instead
+  --docker               up: run localstack/localstack:4.14.0 and apache/kafka:3.9.1 instead
                          (needs a Docker engine; not covered by CI)
   --timeout <seconds>    up: how long each service may take to become healthy (default 180)
   --json                 status: print the state with health as JSON

@@ -16,7 +16,9 @@ export const HOST = '127.0.0.1';
 export const LOCALSTACK_HOST_VERSION = '4.13.1';
 export const LOCALSTACK_IMAGE = 'localstack/localstack:4.14.0';
 export const KAFKA_VERSION = '3.9.2';
-export const KAFKA_IMAGE = `apache/kafka:${KAFKA_VERSION}`;
+/** The image Kafka's 3.9 documentation names; an image of 3.9.2 could not be confirmed offline. */
+export const KAFKA_IMAGE_VERSION = '3.9.1';
+export const KAFKA_IMAGE = `apache/kafka:${KAFKA_IMAGE_VERSION}`;
 
 /** The AWS services LocalStack loads; the others are not needed by the pipeline and cost start time. */
 export const LOCALSTACK_SERVICES = ['kinesis', 's3', 'sqs', 'firehose', 'cloudwatch', 'logs', 'sts', 'iam'];

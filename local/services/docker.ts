@@ -2,7 +2,7 @@ import { spawn } from 'node:child_process';
 import {
   HOST,
   KAFKA_IMAGE,
-  KAFKA_VERSION,
+  KAFKA_IMAGE_VERSION,
   LOCALSTACK_IMAGE,
   LOCALSTACK_SERVICES,
   type Ports,
@@ -126,7 +126,7 @@ export async function startKafkaDocker(ports: Ports, timeoutMs: number, log: Log
   await waitForKafka(brokers, timeoutMs);
   return {
     mode: 'docker',
-    version: KAFKA_VERSION,
+    version: KAFKA_IMAGE_VERSION,
     brokers,
     clusterId,
     container: containerName('kafka'),
