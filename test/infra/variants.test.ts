@@ -1,3 +1,4 @@
+import { join } from 'node:path';
 import { Duration, Stack } from 'aws-cdk-lib';
 import { Match } from 'aws-cdk-lib/assertions';
 import { DeliveryStream, S3Bucket } from 'aws-cdk-lib/aws-kinesisfirehose';
@@ -6,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Aggregator } from '../../infra/constructs/aggregator.js';
 import { KinesisTransport } from '../../infra/constructs/kinesis-transport.js';
 import { PartitionedDelivery } from '../../infra/constructs/partitioned-delivery.js';
+import { ensureCfnLint, runCfnLint } from '../../local/tools/cfn-lint.js';
 import { removeAssembly, SYNTH_TIMEOUT_MS, type SynthesizedApp, synthesize } from './build-app.js';
 
 describe('context switches', () => {
@@ -54,6 +56,14 @@ describe('context switches', () => {
       AlarmActions: [{ Ref: Match.stringLikeRegexp('^AlarmTopic') }],
     });
   });
+
+  it('passes cfn-lint without errors (SNS topic, KMS key, provisioned streams included)', async () => {
+    ensureCfnLint();
+
+    const findings = await runCfnLint([join(app.outdir, `${app.stack.artifactId}.template.json`)]);
+
+    expect(findings.filter((f) => f.level === 'Error')).toEqual([]);
+  }, 300_000);
 
   it('names the stack, database and workgroup after the stage', () => {
     expect(app.stack.stackName).toBe('Tributary-prod');
