@@ -175,6 +175,36 @@ describe('EventSourceMappingRunner', () => {
     await until(() => run.runner.progress()[0]?.shards['shardId-000000000000']?.checkpoint !== undefined);
   });
 
+  it('gathers records for MaximumBatchingWindowInSeconds before invoking when the batch is not full', async () => {
+    // Prepare
+    const shards = new FakeShards(['shardId-000000000000'], 1);
+    for (let id = 0; id < 5; id += 1) shards.put('shardId-000000000000', 'k', { id });
+    const started = Date.now();
+    const run = start(assemblyWith({ BatchSize: 100, MaximumBatchingWindowInSeconds: 1 }), shards);
+
+    // Act
+    await until(() => processedIds(run.lines()).length === 5);
+
+    // Assess: one page per GetRecords call, yet a single invocation once the window passed
+    expect(run.lines().map((l) => l.records.length)).toEqual([5]);
+    expect(Date.now() - started).toBeGreaterThanOrEqual(1_000);
+  });
+
+  it('starts at the end of each shard with StartingPosition LATEST', async () => {
+    // Prepare
+    const shards = new FakeShards(['shardId-000000000000']);
+    shards.put('shardId-000000000000', 'k', { id: 1 });
+    const run = start(assemblyWith({ StartingPosition: 'LATEST' }), shards);
+    await until(() => shards.getRecordsCalls > 0);
+
+    // Act
+    shards.put('shardId-000000000000', 'k', { id: 2 });
+    await until(() => processedIds(run.lines()).length > 0);
+
+    // Assess
+    expect(processedIds(run.lines())).toEqual([2]);
+  });
+
   it('passes tumbling window state between invocations and makes a final invocation per window', async () => {
     // Prepare
     const shards = new FakeShards(['shardId-000000000000']);

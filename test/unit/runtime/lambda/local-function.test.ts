@@ -136,14 +136,18 @@ describe('LocalFunction', () => {
     const { fn } = open(basicSpec('sleep'));
 
     // Act
-    const started = Date.now();
     const results = await Promise.all([1, 2, 3].map(() => fn.invoke({ sleepMs: 400 })));
-    const elapsed = Date.now() - started;
+    const capped = new LocalFunction(basicSpec('sleep'), { local, logs: memoryLogSink(), maxConcurrency: 1 });
+    opened.push(capped);
+    const serial = await Promise.all([1, 2].map(() => capped.invoke({ sleepMs: 50 })));
 
     // Assess
+    const pids = (rs: typeof results) =>
+      new Set(rs.map((r) => (r.ok ? (r.payload as { pid: number }).pid : 0)));
     expect(results.every((r) => r.ok)).toBe(true);
-    expect(elapsed).toBeLessThan(1_100);
+    expect(pids(results).size).toBe(3);
     expect(fn.environments).toBe(3);
+    expect(pids(serial).size).toBe(1);
   });
 
   it('reports a missing export as Runtime.HandlerNotFound', async () => {

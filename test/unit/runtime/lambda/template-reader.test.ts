@@ -65,6 +65,7 @@ describe('CloudAssembly', () => {
       },
       Consumer: {
         Resources: {
+          // biome-ignore lint/suspicious/noTemplateCurlyInString: CloudFormation's Fn::Sub syntax
           Q: { Type: 'AWS::SQS::Queue', Properties: { QueueName: { 'Fn::Sub': '${AWS::StackName}-dlq' } } },
           B: {
             Type: 'AWS::S3::Bucket',
