@@ -5,7 +5,7 @@ import { formattedClusterId, newClusterId, writeKafkaConfig } from './kafka-conf
 import { installKafka } from './kafka-install.js';
 import type { Log } from './localstack-install.js';
 import { javaCommand } from './prerequisites.js';
-import { isAlive, spawnDetached } from './process.js';
+import { isAlive, spawnDetached, stopIfUnhealthy } from './process.js';
 import { run } from './run.js';
 import type { KafkaState } from './state-file.js';
 
@@ -82,7 +82,7 @@ export async function startKafkaHost(ports: Ports, timeoutMs: number, log: Log):
   });
   const brokers = [`${HOST}:${ports.kafka}`];
   log(`kafka: started pid ${pid}, waiting for ${brokers[0]}`);
-  await waitForKafka(brokers, timeoutMs, pid);
+  await stopIfUnhealthy(pid, pidFile('kafka'), () => waitForKafka(brokers, timeoutMs, pid));
   log(`kafka: ${KAFKA_VERSION} healthy after ${((Date.now() - started) / 1000).toFixed(1)} s`);
   return {
     mode: 'host',

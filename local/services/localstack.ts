@@ -3,7 +3,7 @@ import { HOST, LOCALSTACK_SERVICES, logFile, pidFile, serviceDir } from './confi
 import { getJson, waitFor } from './health.js';
 import { localstackEnv, localstackFilesystemRoot } from './localstack-env.js';
 import { installLocalstack, type Log } from './localstack-install.js';
-import { isAlive, spawnDetached } from './process.js';
+import { isAlive, spawnDetached, stopIfUnhealthy } from './process.js';
 import type { LocalstackState } from './state-file.js';
 
 /** Found in the command line of the LocalStack runtime: tells our process from a reused pid. */
@@ -72,7 +72,9 @@ export async function startLocalstackHost(
     pidFile: pidFile('localstack'),
   });
   log(`localstack: started pid ${pid}, waiting for ${endpoint}/_localstack/health`);
-  const state = await waitForLocalstack(endpoint, timeoutMs, pid);
+  const state = await stopIfUnhealthy(pid, pidFile('localstack'), () =>
+    waitForLocalstack(endpoint, timeoutMs, pid),
+  );
   log(`localstack: ${state.version} healthy after ${((Date.now() - started) / 1000).toFixed(1)} s`);
   return {
     ...state,

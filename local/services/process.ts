@@ -122,3 +122,21 @@ function groupAlive(pid: number): boolean {
 export function removePidFile(path: string): void {
   rmSync(path, { force: true });
 }
+
+/**
+ * Runs a health wait for a process just started; when it fails, stops the process (a half-started
+ * service would otherwise hold the port and be "reused" by the next `up`) and rethrows.
+ */
+export async function stopIfUnhealthy<T>(
+  pid: number,
+  pidFilePath: string,
+  wait: () => Promise<T>,
+): Promise<T> {
+  try {
+    return await wait();
+  } catch (error) {
+    await stopGroup(pid, 5_000);
+    removePidFile(pidFilePath);
+    throw error;
+  }
+}
