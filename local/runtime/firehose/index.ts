@@ -48,7 +48,7 @@ export interface FirehoseDeliveryOptions {
   /** Port of the local Firehose endpoint. @default a free port */
   readonly endpointPort?: number;
   readonly region?: string;
-  /** Kinesis poll pause after an empty read. @default 250 */
+  /** Kinesis poll pause after an empty read. @default 1000 */
   readonly pollIntervalMs?: number;
   /** Failures that do not stop delivery (a retried S3 write, a failed GetRecords). */
   readonly onError?: (error: unknown) => void;

@@ -19,7 +19,10 @@ export interface KinesisSourceOptions {
   readonly delivery: DeliveryStream;
   /** JSON file in the run folder holding the per-shard positions. */
   readonly checkpointFile: string;
-  /** Pause after an empty GetRecords (Kinesis allows 5 reads a second per shard). @default 250 */
+  /**
+   * Pause after an empty GetRecords. Firehose reads each shard about once a second, and every read
+   * costs LocalStack's kinesis-mock, which the event source mappings share. @default 1000
+   */
   readonly pollIntervalMs?: number;
   /** How often new shards are looked for (resharding). @default 10_000 */
   readonly shardRefreshMs?: number;
@@ -130,7 +133,9 @@ export class KinesisSource {
   }
 
   private async readShard(shardId: string): Promise<void> {
-    const pause = this.options.pollIntervalMs ?? 250;
+    const pause = this.options.pollIntervalMs ?? 1000;
+    // Kinesis allows 5 GetRecords a second per shard: a busy shard is read every 200 ms at most.
+    const busyPause = Math.min(pause, 200);
     let lastRead = this.checkpoints.get(shardId);
     let iterator: string | undefined;
     let backoff = pause;
@@ -147,7 +152,7 @@ export class KinesisSource {
         iterator = response.NextShardIterator;
         backoff = pause;
         if (iterator === undefined) break; // the shard was closed by resharding and is fully read
-        if (records.length === 0) await this.sleepUnlessStopped(pause);
+        await this.sleepUnlessStopped(records.length === 0 ? pause : busyPause);
       } catch (error) {
         if (error instanceof ExpiredIteratorException) {
           iterator = undefined;
