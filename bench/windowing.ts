@@ -155,7 +155,7 @@ function throughput(name: string, window: WindowSpec): Benchmark {
 }
 
 function openWindows(state: EngineState): number {
-  if (state.kind === 'time') return state.buckets.reduce((n, b) => n + Object.keys(b.keys).length, 0);
+  if (state.kind === 'time') return state.buckets.reduce((n, b) => n + b.keys.length, 0);
   const lists = state.kind === 'session' ? state.sessions : state.windows;
   return Object.values(lists).reduce((n, l) => n + l.length, 0);
 }

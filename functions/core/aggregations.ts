@@ -17,47 +17,62 @@ export function countAggregate(): AggregateFunction<unknown, number, number> {
   };
 }
 
-/** Sum of the numbers read by `field` (0 when none). */
-export function sumAggregate<V>(field: FieldReader<V, unknown>): AggregateFunction<V, number, number> {
+// Numeric accumulators are one- or two-element arrays updated in place: V8 keeps them as unboxed
+// doubles, where a bare float stored back into a window's accumulator array would allocate a
+// heap number per record (and a write barrier into the old generation).
+
+/** Sum of the numbers read by `field` (0 when none). Accumulator: `[sum]`. */
+export function sumAggregate<V>(field: FieldReader<V, unknown>): AggregateFunction<V, [number], number> {
   return {
-    init: () => 0,
-    add: (sum, value) => {
+    init: () => [0],
+    add: (acc, value) => {
       const n = field(value);
-      return typeof n === 'number' ? sum + n : sum;
+      if (typeof n === 'number') acc[0] += n;
+      return acc;
     },
-    merge: (left, right) => left + right,
-    result: (sum) => sum,
+    merge: (left, right) => {
+      left[0] += right[0];
+      return left;
+    },
+    result: (acc) => acc[0],
   };
 }
+
+/** `[]` before the first number, then `[extreme]`. */
+type Extreme = number[];
 
 function extremeAggregate<V>(
   field: FieldReader<V, unknown>,
   better: (candidate: number, current: number) => boolean,
-): AggregateFunction<V, number | null, number | null> {
-  const pick = (current: number | null, candidate: number | null): number | null =>
-    candidate === null || (current !== null && !better(candidate, current)) ? current : candidate;
+): AggregateFunction<V, Extreme, number | null> {
+  const offer = (acc: Extreme, n: number): Extreme => {
+    const current = acc[0];
+    if (current === undefined) acc.push(n);
+    else if (better(n, current)) acc[0] = n;
+    return acc;
+  };
   return {
-    init: () => null,
-    add: (current, value) => {
+    init: () => [],
+    add: (acc, value) => {
       const n = field(value);
-      return typeof n === 'number' ? pick(current, n) : current;
+      return typeof n === 'number' ? offer(acc, n) : acc;
     },
-    merge: pick,
-    result: (current) => current,
+    merge: (left, right) => (right[0] === undefined ? left : offer(left, right[0])),
+    result: (acc) => acc[0] ?? null,
   };
 }
 
 /** Smallest number read by `field` (null when none). */
 export function minAggregate<V>(
   field: FieldReader<V, unknown>,
-): AggregateFunction<V, number | null, number | null> {
+): AggregateFunction<V, Extreme, number | null> {
   return extremeAggregate(field, (candidate, current) => candidate < current);
 }
 
 /** Largest number read by `field` (null when none). */
 export function maxAggregate<V>(
   field: FieldReader<V, unknown>,
-): AggregateFunction<V, number | null, number | null> {
+): AggregateFunction<V, Extreme, number | null> {
   return extremeAggregate(field, (candidate, current) => candidate > current);
 }
 

@@ -26,7 +26,12 @@ export class Aggregates {
   /** Adds one record's value to `accs` in place. */
   add(accs: Accumulators, value: unknown, timestamp: number): void {
     const fns = this.fns;
-    for (let i = 0; i < fns.length; i++) accs[i] = fns[i]?.add(accs[i], value, timestamp);
+    for (let i = 0; i < fns.length; i++) {
+      const acc = accs[i];
+      const next = fns[i]?.add(acc, value, timestamp);
+      // Most accumulators are updated in place: skip the store (and its write barrier) then.
+      if (next !== acc) accs[i] = next;
+    }
   }
 
   /** Merges `from` into `into` in place. */

@@ -41,7 +41,13 @@ const stateSchema = z.discriminatedUnion('kind', [
   z.strictObject({
     ...base,
     kind: z.literal('time'),
-    buckets: z.array(z.strictObject({ start: timestamp, keys: dictionary(accumulators) })),
+    buckets: z.array(
+      z
+        .strictObject({ start: timestamp, keys: z.array(z.string()), accumulators: z.array(accumulators) })
+        .refine((b) => b.keys.length === b.accumulators.length && new Set(b.keys).size === b.keys.length, {
+          message: 'a bucket needs one accumulator array per key, and distinct keys',
+        }),
+    ),
   }),
   z.strictObject({
     ...base,

@@ -6,11 +6,14 @@ export const STATE_VERSION = 1;
 /** Accumulators of one window, one per aggregation, in the order of the aggregations' names. */
 export type Accumulators = unknown[];
 
-/** Tumbling and hopping windows: one bucket per window start, holding every key's accumulators. */
+/**
+ * Tumbling and hopping windows: one bucket per window start, holding every key's accumulators
+ * (`accumulators[i]` belongs to `keys[i]`; keys in arrival order).
+ */
 export interface TimeBucket {
   readonly start: number;
-  /** key -> accumulators. A dictionary object (no prototype in memory). */
-  readonly keys: Record<string, Accumulators>;
+  readonly keys: string[];
+  readonly accumulators: Accumulators[];
 }
 
 /** A session: `[start, end, accumulators]`, both bounds inclusive. */

@@ -1,6 +1,37 @@
 import type { KeyedRecord } from '../types.js';
-import type { TimeBucket, TimeWindowState } from './state.js';
+import { KeyOrder } from './key-order.js';
+import type { Accumulators, TimeBucket, TimeWindowState } from './state.js';
 import type { Emissions, StrategyContext, WindowStrategy } from './strategy.js';
+
+/** A bucket with its key -> position map. */
+interface Slot {
+  readonly bucket: TimeBucket;
+  readonly positions: Map<string, number>;
+}
+
+/** In-memory lookups derived from a state (never serialized). */
+interface Runtime {
+  /** One per bucket, in the same (start) order as the state's buckets. */
+  readonly slots: Slot[];
+  readonly order: KeyOrder;
+}
+
+const runtimes = new WeakMap<TimeWindowState, Runtime>();
+
+function runtimeOf(state: TimeWindowState): Runtime {
+  let runtime = runtimes.get(state);
+  if (runtime === undefined) {
+    runtime = {
+      slots: state.buckets.map((bucket) => ({
+        bucket,
+        positions: new Map(bucket.keys.map((k, i) => [k, i])),
+      })),
+      order: new KeyOrder(),
+    };
+    runtimes.set(state, runtime);
+  }
+  return runtime;
+}
 
 /**
  * Tumbling (advance = size) and hopping windows, as Kafka Streams' TimeWindows: half-open
@@ -9,7 +40,7 @@ import type { Emissions, StrategyContext, WindowStrategy } from './strategy.js';
  * a hopping record can be late for one window and on time for the next).
  *
  * State is one bucket per window start holding every key's accumulators: a record touches
- * `size / advance` buckets found from the newest end, and closing drops whole buckets.
+ * `size / advance` buckets, found through a map by start, and closing drops whole buckets.
  */
 export function timeStrategy(
   size: number,
@@ -17,30 +48,56 @@ export function timeStrategy(
   grace: number,
   { aggregates, emitUpdates }: StrategyContext,
 ): WindowStrategy<TimeWindowState> {
-  const bucketFor = (buckets: TimeBucket[], start: number): TimeBucket => {
-    // Records mostly land in the newest buckets: search from the end.
-    let i = buckets.length - 1;
-    while (i >= 0) {
-      const b = buckets[i] as TimeBucket;
-      if (b.start === start) return b;
-      if (b.start < start) break;
+  // Set by attach(), which the engine calls with the state before every add/close on it.
+  let runtime: Runtime = { slots: [], order: new KeyOrder() };
+
+  const accumulatorsFor = (state: TimeWindowState, start: number, key: string): Accumulators => {
+    const slots = runtime.slots;
+    // Few buckets are open (size + grace over advance) and records mostly hit the newest.
+    let i = slots.length;
+    let slot: Slot | undefined;
+    while (i > 0) {
+      const candidate = slots[i - 1] as Slot;
+      if (candidate.bucket.start === start) {
+        slot = candidate;
+        break;
+      }
+      if (candidate.bucket.start < start) break;
       i--;
     }
-    const created: TimeBucket = { start, keys: Object.create(null) };
-    buckets.splice(i + 1, 0, created);
-    return created;
+    if (slot === undefined) {
+      slot = { bucket: { start, keys: [], accumulators: [] }, positions: new Map() };
+      slots.splice(i, 0, slot);
+      state.buckets.splice(i, 0, slot.bucket);
+    }
+    const position = slot.positions.get(key);
+    if (position !== undefined) return slot.bucket.accumulators[position] as Accumulators;
+    const accs = aggregates.init();
+    slot.positions.set(key, slot.bucket.keys.length);
+    slot.bucket.keys.push(key);
+    slot.bucket.accumulators.push(accs);
+    runtime.order.saw(key);
+    return accs;
   };
 
   return {
     kind: 'time',
-    create: (base) => ({ ...base, kind: 'time', buckets: [] }),
+    attach: (state) => {
+      runtime = runtimeOf(state);
+    },
+    create: (base) => {
+      const state: TimeWindowState = { ...base, kind: 'time', buckets: [] };
+      runtimes.set(state, { slots: [], order: new KeyOrder() });
+      return state;
+    },
 
     add(state, record: KeyedRecord, out: Emissions) {
       const { key, ts, value } = record;
       const streamTime = state.streamTime ?? ts;
       const lastStart = ts - (ts % advance);
       // The earliest window holding ts: the first multiple of advance after ts - size.
-      const firstStart = Math.max(0, Math.floor((ts - size) / advance) * advance + advance);
+      const firstStart =
+        advance === size ? lastStart : Math.max(0, Math.floor((ts - size) / advance) * advance + advance);
       for (let start = firstStart; start <= lastStart; start += advance) {
         const end = start + size;
         if (streamTime >= end + grace) {
@@ -55,12 +112,7 @@ export function timeStrategy(
           });
           continue;
         }
-        const bucket = bucketFor(state.buckets, start);
-        let accs = bucket.keys[key];
-        if (accs === undefined) {
-          accs = aggregates.init();
-          bucket.keys[key] = accs;
-        }
+        const accs = accumulatorsFor(state, start, key);
         aggregates.add(accs, value, ts);
         if (emitUpdates) {
           out.results.push({ key, windowStart: start, windowEnd: end, values: aggregates.result(accs) });
@@ -78,19 +130,22 @@ export function timeStrategy(
         const end = bucket.start + size;
         if (!everything && streamTime < end + grace) break;
         if (!emitUpdates) {
-          for (const key of Object.keys(bucket.keys).sort()) {
-            const accs = bucket.keys[key] ?? aggregates.init();
+          const { keys, accumulators } = bucket;
+          for (const i of runtime.order.sortedPositions(keys, buckets)) {
             out.results.push({
-              key,
+              key: keys[i] as string,
               windowStart: bucket.start,
               windowEnd: end,
-              values: aggregates.result(accs),
+              values: aggregates.result(accumulators[i] as Accumulators),
             });
           }
         }
         closed++;
       }
-      if (closed > 0) buckets.splice(0, closed);
+      if (closed > 0) {
+        buckets.splice(0, closed);
+        runtime.slots.splice(0, closed);
+      }
     },
   };
 }

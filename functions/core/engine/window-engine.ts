@@ -92,7 +92,11 @@ export function createWindowEngine(options: WindowEngineOptions): WindowEngine {
     strategy.create({ v: STATE_VERSION, window, aggregations: aggregates.names, streamTime: null });
 
   const check = (state: EngineState | undefined): EngineState => {
-    if (state === undefined) return initialState();
+    if (state === undefined) {
+      const fresh = initialState();
+      strategy.attach?.(fresh);
+      return fresh;
+    }
     if (state.kind !== strategy.kind || !sameWindow(state.window, window)) {
       throw new StateCorruptError(
         `state was built for window ${JSON.stringify(state.window)}, this engine uses ${JSON.stringify(window)}`,

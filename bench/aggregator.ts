@@ -1,0 +1,94 @@
+/**
+ * The aggregator handler on full 10,000-record Kinesis batches (the event source mapping's maximum
+ * batch size) of taxi-rides envelopes, with in-memory state and sinks: milliseconds per batch,
+ * everything the handler does included (base64, envelope and schema validation, engine, result
+ * mapping, checkpoint encoding). Goal: <= 30 ms per batch.
+ */
+import type { KinesisStreamEvent, KinesisStreamRecord } from 'aws-lambda';
+import type { AggregatorDependencies } from '../functions/adapters/aggregator/dependencies.js';
+import { encodeEnvelope } from '../functions/adapters/kinesis/envelope.js';
+import { MemoryDeadLetterSink } from '../functions/adapters/sinks/dead-letter-sink.js';
+import { MemoryRecordSink } from '../functions/adapters/sinks/record-sink.js';
+import { MemoryStateStore } from '../functions/adapters/state/memory-state-store.js';
+import { getPipeline } from '../functions/pipelines/index.js';
+import type { Benchmark, BenchRow } from './run.js';
+
+const BATCH = 10_000;
+const SHARD = 'shardId-000000000000';
+
+function batches(count: number, size: number): KinesisStreamEvent[] {
+  const { pipeline, generate } = getPipeline('taxi-rides');
+  const out: KinesisStreamEvent[] = [];
+  let records: KinesisStreamRecord[] = [];
+  let n = 0;
+  // 200 trips/s of simulated time: a 10,000-record batch spans ~50 s, windows close as batches go.
+  for (const generated of generate({ seed: 7, count: count * size, startMs: Date.UTC(2026, 0, 1), ratePerSec: 200 })) {
+    const parsed = pipeline.parse(generated.text, generated.arrivalMs);
+    if (!parsed.ok) continue;
+    n += 1;
+    const seq = (10n ** 55n + BigInt(n)).toString();
+    const data = encodeEnvelope({ pipeline: pipeline.name, key: parsed.key, ts: parsed.ts, event: parsed.event });
+    records.push({
+      kinesis: {
+        kinesisSchemaVersion: '1.0',
+        partitionKey: parsed.key,
+        sequenceNumber: seq,
+        data: data.toString('base64'),
+        approximateArrivalTimestamp: generated.arrivalMs / 1000,
+      },
+      eventSource: 'aws:kinesis',
+      eventVersion: '1.0',
+      eventID: `${SHARD}:${seq}`,
+      eventName: 'aws:kinesis:record',
+      invokeIdentityArn: 'arn:aws:iam::123456789012:role/bench',
+      awsRegion: 'us-east-1',
+      eventSourceARN: 'arn:aws:kinesis:us-east-1:123456789012:stream/bench',
+    });
+    if (records.length === size) {
+      out.push({ Records: records });
+      records = [];
+    }
+  }
+  return out;
+}
+
+async function run(scale: number): Promise<readonly BenchRow[]> {
+  // Powertools reads these when the handler module creates its logger and metrics: no stdout I/O.
+  process.env.POWERTOOLS_METRICS_DISABLED = 'true';
+  process.env.POWERTOOLS_LOG_LEVEL = 'SILENT';
+  const { createAggregatorHandler } = await import('../functions/handlers/aggregator.js');
+  const size = Math.max(100, Math.round(BATCH * Math.min(scale, 1)));
+  const count = Math.max(3, Math.round(20 * scale));
+  const events = batches(count + 2, size);
+  const pipeline = getPipeline('taxi-rides').pipeline;
+  const aggregates = new MemoryRecordSink();
+  const deps: AggregatorDependencies = {
+    pipeline,
+    engine: pipeline.createEngine(),
+    stateStore: new MemoryStateStore(),
+    aggregates,
+    late: new MemoryRecordSink(),
+    deadLetters: new MemoryDeadLetterSink(),
+  };
+  const handler = createAggregatorHandler(() => deps);
+  // Two warm-up batches (JIT), then the measured ones, each continuing the previous checkpoint.
+  for (const event of events.slice(0, 2)) await handler(event);
+  const times: number[] = [];
+  for (const event of events.slice(2)) {
+    const start = performance.now();
+    const response = await handler(event);
+    times.push(performance.now() - start);
+    if (response.batchItemFailures.length > 0) throw new Error('bench batch failed');
+  }
+  times.sort((a, b) => a - b);
+  const median = times[Math.floor(times.length / 2)] ?? Number.NaN;
+  const p90 = times[Math.floor(times.length * 0.9)] ?? Number.NaN;
+  return [
+    { metric: `median ms per ${size}-record batch`, value: median, unit: 'ms', note: `goal <= 30 ms (${times.length} batches)` },
+    { metric: 'p90 ms per batch', value: p90, unit: 'ms' },
+    { metric: 'records per second', value: Math.round((size / median) * 1000), unit: 'records/s' },
+    { metric: 'windows emitted', value: aggregates.records.length, unit: 'results' },
+  ];
+}
+
+export const benchmarks: readonly Benchmark[] = [{ name: 'aggregator-handler', run }];
