@@ -1,8 +1,10 @@
 import { execFile } from 'node:child_process';
-import { join } from 'node:path';
+import { mkdirSync, rmSync, statSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { promisify } from 'node:util';
 import { z } from 'zod';
 import { ensureVenv } from './python-venv.js';
+import { stateDir } from './state-dir.js';
 
 const execFileAsync = promisify(execFile);
 
@@ -26,11 +28,37 @@ const findingSchema = z.object({
   Location: z.object({ Start: z.object({ LineNumber: z.number() }) }),
 });
 
-/** Installs cfn-lint into `.local/venvs/cfn-lint` (once) and returns its executable. */
+/**
+ * Installs cfn-lint into `.local/venvs/cfn-lint` (once) and returns its executable. Test files run
+ * in parallel workers: a lock folder keeps two of them from pip-installing into one venv at once.
+ */
 export function ensureCfnLint(log: (line: string) => void = () => {}): string {
-  const venv = ensureVenv({ name: 'cfn-lint', requirements: [`cfn-lint==${CFN_LINT_VERSION}`] }, log);
-  return join(venv, 'bin', 'cfn-lint');
+  const lock = join(stateDir(), 'venvs', 'cfn-lint.lock');
+  mkdirSync(dirname(lock), { recursive: true });
+  const deadline = Date.now() + LOCK_WAIT_MS;
+  for (;;) {
+    try {
+      mkdirSync(lock);
+      break;
+    } catch (error: unknown) {
+      if (!(error instanceof Error && 'code' in error && error.code === 'EEXIST')) throw error;
+      // A lock older than the wait is left by a killed install: take it over.
+      if (Date.now() > deadline || Date.now() - statSync(lock).mtimeMs > LOCK_WAIT_MS) {
+        rmSync(lock, { recursive: true, force: true });
+        continue;
+      }
+      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 500);
+    }
+  }
+  try {
+    const venv = ensureVenv({ name: 'cfn-lint', requirements: [`cfn-lint==${CFN_LINT_VERSION}`] }, log);
+    return join(venv, 'bin', 'cfn-lint');
+  } finally {
+    rmSync(lock, { recursive: true, force: true });
+  }
 }
+
+const LOCK_WAIT_MS = 5 * 60_000;
 
 /**
  * Lints CloudFormation templates and returns every finding. cfn-lint exits non-zero whenever it
