@@ -1,6 +1,6 @@
 import type { KeyedRecord } from '../types.js';
 import { CloseQueue } from './close-queue.js';
-import type { Accumulators, SessionEntry, SessionState } from './state.js';
+import type { SessionEntry, SessionState } from './state.js';
 import type { Emissions, StrategyContext, WindowStrategy } from './strategy.js';
 
 // Shared by every session engine: the queue is derived from the state alone (gap and grace are
@@ -94,13 +94,22 @@ export function sessionStrategy(
           out.results.push({ key, windowStart: start, windowEnd: end, values: aggregates.result(only[2]) });
         return;
       }
-      let accs: Accumulators;
       if (only !== undefined) {
-        accs = only[2];
-      } else {
-        accs = aggregates.init();
-        for (let i = first; i < first + count; i++) aggregates.merge(accs, (list[i] as SessionEntry)[2]);
+        // One session grows: updated in place. Its queue entry is found by start, so only a new
+        // start needs a new entry; a later end is caught when the old entry comes up (close()).
+        const [oldStart, oldEnd, accs] = only;
+        aggregates.add(accs, value, ts);
+        only[0] = start;
+        only[1] = end;
+        if (start !== oldStart) queueOf(state).push([closeAt(end), key, start]);
+        if (emitUpdates) {
+          out.results.push({ key, windowStart: oldStart, windowEnd: oldEnd, values: null });
+          out.results.push({ key, windowStart: start, windowEnd: end, values: aggregates.result(accs) });
+        }
+        return;
       }
+      const accs = aggregates.init();
+      for (let i = first; i < first + count; i++) aggregates.merge(accs, (list[i] as SessionEntry)[2]);
       aggregates.add(accs, value, ts);
       const removed = list.splice(first, count, [start, end, accs]);
       queueOf(state).push([closeAt(end), key, start]);
@@ -120,9 +129,18 @@ export function sessionStrategy(
         queue.pop();
         const [at, key, start] = next;
         const list = state.sessions[key];
-        const index = list?.findIndex((s) => s[0] === start && closeAt(s[1]) === at) ?? -1;
-        // Stale entry: the session grew or merged, and has a later entry of its own.
+        let index = -1;
+        if (list !== undefined) {
+          for (let i = 0; i < list.length; i++) if ((list[i] as SessionEntry)[0] === start) index = i;
+        }
+        // Stale entry: the session merged into another one, which has an entry of its own.
         if (list === undefined || index < 0) continue;
+        const due = closeAt((list[index] as SessionEntry)[1]);
+        if (due > at) {
+          // The session grew since this entry was queued: queue it again at its current close time.
+          queue.push([due, key, start]);
+          continue;
+        }
         const [session] = list.splice(index, 1) as [SessionEntry];
         if (list.length === 0) delete state.sessions[key];
         if (!emitUpdates) {
