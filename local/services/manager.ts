@@ -10,7 +10,7 @@ import {
   type ServiceName,
 } from './config.js';
 import { startKafkaDocker, startLocalstackDocker, stopContainer } from './docker.js';
-import { PortTakenError } from './errors.js';
+import { HealthTimeoutError, PortTakenError } from './errors.js';
 import { portOpen, whoListens } from './health.js';
 import { KAFKA_MARKER, kafkaHealthy, startKafkaHost, waitForKafka } from './kafka.js';
 import { formattedClusterId, kafkaPaths } from './kafka-config.js';
@@ -77,17 +77,34 @@ async function reuse(name: ServiceName, options: UpOptions): Promise<boolean> {
   if (entry && entry.mode !== options.mode) {
     options.log(`${name}: already running in ${entry.mode} mode; reusing it (run down first to switch)`);
   }
-  if (name === 'localstack') {
-    const endpoint = entry && 'endpoint' in entry ? entry.endpoint : `http://${HOST}:${ports().localstack}`;
-    const health = await waitForLocalstack(endpoint, options.timeoutMs, hostRunning ? pid : undefined);
-    if (!entry) updateState('localstack', rebuilt(health, pid));
-  } else {
-    const brokers = entry && 'brokers' in entry ? entry.brokers : [`${HOST}:${ports().kafka}`];
-    await waitForKafka(brokers, options.timeoutMs, hostRunning ? pid : undefined);
-    if (!entry) updateState('kafka', rebuiltKafka(brokers, pid));
+  try {
+    if (name === 'localstack') {
+      const endpoint = entry && 'endpoint' in entry ? entry.endpoint : `http://${HOST}:${ports().localstack}`;
+      const health = await waitForLocalstack(endpoint, options.timeoutMs, hostRunning ? pid : undefined);
+      if (!entry) updateState('localstack', rebuilt(health, pid));
+    } else {
+      const brokers = entry && 'brokers' in entry ? entry.brokers : [`${HOST}:${ports().kafka}`];
+      await waitForKafka(brokers, options.timeoutMs, hostRunning ? pid : undefined);
+      if (!entry) updateState('kafka', rebuiltKafka(brokers, pid));
+    }
+  } catch (error) {
+    const reason = error instanceof Error ? error.message : String(error);
+    throw new HealthTimeoutError(
+      `${reason}. It runs but does not answer: \`tributary services down ${name}\`, then up again`,
+    );
   }
+  // A developer's `up` claims a service a test run started, so the test run's end leaves it running.
+  if ((options.startedBy ?? 'cli') === 'cli') claimForCli(name);
   options.log(`${name}: already running${hostRunning ? ` (pid ${pid})` : ''}, healthy; reused`);
   return true;
+}
+
+function claimForCli(name: ServiceName): void {
+  const { localstack, kafka } = readState();
+  if (name === 'localstack' && localstack?.startedBy === 'tests') {
+    updateState('localstack', { ...localstack, startedBy: 'cli' });
+  }
+  if (name === 'kafka' && kafka?.startedBy === 'tests') updateState('kafka', { ...kafka, startedBy: 'cli' });
 }
 
 // A process of ours runs but the state file lost its entry (deleted by hand): write it again.
