@@ -3,18 +3,40 @@ import type { AggregateFunction } from './types.js';
 /** Reads the number (or other value) an aggregation works on out of a record's value. */
 export type FieldReader<V, T> = (value: V) => T;
 
+/** What a numeric built-in computes, so an engine may fuse several into one flat accumulator array. */
+export interface NumericKind {
+  readonly kind: 'count' | 'sum' | 'min' | 'max' | 'avg';
+  // biome-ignore lint/suspicious/noExplicitAny: the reader of whatever record the aggregation was built for
+  readonly field?: FieldReader<any, unknown>;
+}
+
+const numericKinds = new WeakMap<object, NumericKind>();
+
+/** The numeric built-in behind `fn`, if it is one (see engine/aggregates.ts). */
+export function numericKindOf(fn: object): NumericKind | undefined {
+  return numericKinds.get(fn);
+}
+
+function numeric<F extends object>(fn: F, kind: NumericKind): F {
+  numericKinds.set(fn, kind);
+  return fn;
+}
+
 // Built-ins keep plain JSON accumulators (numbers, small arrays, objects of flags) so engine state
 // stays serializable. Non-numbers (missing fields, null) are skipped by numeric aggregations,
 // as SQL does with NULL.
 
 /** Number of records. */
 export function countAggregate(): AggregateFunction<unknown, number, number> {
-  return {
-    init: () => 0,
-    add: (count) => count + 1,
-    merge: (left, right) => left + right,
-    result: (count) => count,
-  };
+  return numeric(
+    {
+      init: () => 0,
+      add: (count) => count + 1,
+      merge: (left, right) => left + right,
+      result: (count) => count,
+    },
+    { kind: 'count' },
+  );
 }
 
 // Numeric accumulators are one- or two-element arrays updated in place: V8 keeps them as unboxed
@@ -23,19 +45,22 @@ export function countAggregate(): AggregateFunction<unknown, number, number> {
 
 /** Sum of the numbers read by `field` (0 when none). Accumulator: `[sum]`. */
 export function sumAggregate<V>(field: FieldReader<V, unknown>): AggregateFunction<V, [number], number> {
-  return {
-    init: () => [0],
-    add: (acc, value) => {
-      const n = field(value);
-      if (typeof n === 'number') acc[0] += n;
-      return acc;
+  return numeric<AggregateFunction<V, [number], number>>(
+    {
+      init: () => [0],
+      add: (acc, value) => {
+        const n = field(value);
+        if (typeof n === 'number') acc[0] += n;
+        return acc;
+      },
+      merge: (left, right) => {
+        left[0] += right[0];
+        return left;
+      },
+      result: (acc) => acc[0],
     },
-    merge: (left, right) => {
-      left[0] += right[0];
-      return left;
-    },
-    result: (acc) => acc[0],
-  };
+    { kind: 'sum', field },
+  );
 }
 
 /** `[]` before the first number, then `[extreme]`. */
@@ -66,37 +91,46 @@ function extremeAggregate<V>(
 export function minAggregate<V>(
   field: FieldReader<V, unknown>,
 ): AggregateFunction<V, Extreme, number | null> {
-  return extremeAggregate(field, (candidate, current) => candidate < current);
+  return numeric(
+    extremeAggregate(field, (candidate, current) => candidate < current),
+    { kind: 'min', field },
+  );
 }
 
 /** Largest number read by `field` (null when none). */
 export function maxAggregate<V>(
   field: FieldReader<V, unknown>,
 ): AggregateFunction<V, Extreme, number | null> {
-  return extremeAggregate(field, (candidate, current) => candidate > current);
+  return numeric(
+    extremeAggregate(field, (candidate, current) => candidate > current),
+    { kind: 'max', field },
+  );
 }
 
 /** Mean of the numbers read by `field` (null when none). Accumulator: `[sum, count]`. */
 export function avgAggregate<V>(
   field: FieldReader<V, unknown>,
 ): AggregateFunction<V, [number, number], number | null> {
-  return {
-    init: () => [0, 0],
-    add: (acc, value) => {
-      const n = field(value);
-      if (typeof n === 'number') {
-        acc[0] += n;
-        acc[1] += 1;
-      }
-      return acc;
+  return numeric<AggregateFunction<V, [number, number], number | null>>(
+    {
+      init: () => [0, 0],
+      add: (acc, value) => {
+        const n = field(value);
+        if (typeof n === 'number') {
+          acc[0] += n;
+          acc[1] += 1;
+        }
+        return acc;
+      },
+      merge: (left, right) => {
+        left[0] += right[0];
+        left[1] += right[1];
+        return left;
+      },
+      result: (acc) => (acc[1] === 0 ? null : acc[0] / acc[1]),
     },
-    merge: (left, right) => {
-      left[0] += right[0];
-      left[1] += right[1];
-      return left;
-    },
-    result: (acc) => (acc[1] === 0 ? null : acc[0] / acc[1]),
-  };
+    { kind: 'avg', field },
+  );
 }
 
 /** `[eventTime, value]` of the chosen record, or null before the first one. */

@@ -26,7 +26,7 @@ interface StateBase {
   readonly v: typeof STATE_VERSION;
   /** The window spec the state was built for; a state is refused by an engine with another one. */
   readonly window: WindowSpec;
-  /** Names of the aggregations, in accumulator order. */
+  /** The aggregations, in accumulator order (names, with the kind where they are fused). */
   readonly aggregations: readonly string[];
   /** Largest record timestamp seen (or the time advanced to); null before the first record. */
   streamTime: number | null;

@@ -8,7 +8,7 @@ import type {
   WindowSpec,
 } from '../types.js';
 import { validateWindowSpec } from '../window-spec.js';
-import { Aggregates } from './aggregates.js';
+import { createAggregates } from './aggregates.js';
 import { sessionStrategy } from './session-windows.js';
 import { slidingStrategy } from './sliding-windows.js';
 import { type EngineState, STATE_VERSION } from './state.js';
@@ -85,11 +85,11 @@ function isTimestamp(ts: unknown): ts is number {
 export function createWindowEngine(options: WindowEngineOptions): WindowEngine {
   const window = validateWindowSpec(options.window);
   const emit = options.emit ?? 'final';
-  const aggregates = new Aggregates(options.aggregations);
+  const aggregates = createAggregates(options.aggregations);
   const strategy = strategyFor(window, { aggregates, emitUpdates: emit === 'updates' });
 
   const initialState = (): EngineState =>
-    strategy.create({ v: STATE_VERSION, window, aggregations: aggregates.names, streamTime: null });
+    strategy.create({ v: STATE_VERSION, window, aggregations: aggregates.signature, streamTime: null });
 
   const check = (state: EngineState | undefined): EngineState => {
     if (state === undefined) {
@@ -102,9 +102,9 @@ export function createWindowEngine(options: WindowEngineOptions): WindowEngine {
         `state was built for window ${JSON.stringify(state.window)}, this engine uses ${JSON.stringify(window)}`,
       );
     }
-    if (state.aggregations.join('\u0000') !== aggregates.names.join('\u0000')) {
+    if (state.aggregations.join('\u0000') !== aggregates.signature.join('\u0000')) {
       throw new StateCorruptError(
-        `state holds aggregations ${JSON.stringify(state.aggregations)}, this engine computes ${JSON.stringify(aggregates.names)}`,
+        `state holds aggregations ${JSON.stringify(state.aggregations)}, this engine computes ${JSON.stringify(aggregates.signature)}`,
       );
     }
     strategy.attach?.(state);

@@ -1,7 +1,9 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import {
   type AggregateFunction,
   compileSpecAggregations,
+  createWindowEngine,
   fieldPath,
   InvalidSpecError,
   parseReplaySpec,
@@ -124,5 +126,54 @@ describe('replay spec', () => {
     // Act / Assess
     expect(() => parseReplaySpec(input)).toThrow(InvalidSpecError);
     expect(() => parseReplaySpec(input)).toThrow(problem);
+  });
+});
+
+describe('fused numeric aggregations', () => {
+  it('give what each built-in gives on its own (values missing, negative, fractional)', () => {
+    fc.assert(
+      fc.property(
+        fc.array(
+          fc.record({
+            key: fc.constantFrom('a', 'b'),
+            ts: fc.nat(40),
+            value: fc.option(
+              fc.record({
+                x: fc.oneof(fc.integer({ min: -9, max: 9 }), fc.double({ min: -5, max: 5, noNaN: true })),
+              }),
+              { nil: undefined },
+            ),
+          }),
+          { maxLength: 40 },
+        ),
+        (records) => {
+          // Prepare: the same numeric built-ins, fused alone and kept apart next to a `last`
+          const numeric = {
+            n: { fn: 'count' },
+            sum: { fn: 'sum', field: 'x' },
+            min: { fn: 'min', field: 'x' },
+            max: { fn: 'max', field: 'x' },
+            avg: { fn: 'avg', field: 'x' },
+          } as const;
+          const window = { type: 'session' as const, gapMs: 5, graceMs: 100 };
+          const fused = createWindowEngine({ window, aggregations: compileSpecAggregations(numeric) });
+          const generic = createWindowEngine({
+            window,
+            aggregations: compileSpecAggregations({ ...numeric, last: { fn: 'last' } }),
+          });
+
+          // Act
+          const a = fused.flush(fused.process(undefined, records).state).results;
+          const b = generic.flush(generic.process(undefined, records).state).results;
+
+          // Assess
+          const strip = (values: Readonly<Record<string, unknown>> | null) => {
+            const { last: _, ...rest } = values ?? {};
+            return rest;
+          };
+          expect(a.map((r) => strip(r.values))).toEqual(b.map((r) => strip(r.values)));
+        },
+      ),
+    );
   });
 });

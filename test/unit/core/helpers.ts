@@ -12,8 +12,16 @@ import {
 /** A record of key `key` at `ts` carrying the number `value`. */
 export const rec = (key: string, ts: number, value = 1): KeyedRecord => ({ key, ts, value });
 
-/** count and sum of the values: the aggregations most scenarios check. */
-export const countAndSum = () => compileSpecAggregations({ n: { fn: 'count' }, sum: { fn: 'sum' } });
+/**
+ * count and sum of the values: the aggregations most scenarios check. Numeric built-ins only, the
+ * engine fuses them; `generic` adds `last` so each aggregation keeps its own accumulator instead.
+ */
+export const countAndSum = (generic = false) =>
+  compileSpecAggregations(
+    generic
+      ? { n: { fn: 'count' }, sum: { fn: 'sum' }, last: { fn: 'last' } }
+      : { n: { fn: 'count' }, sum: { fn: 'sum' } },
+  );
 
 export interface Run {
   readonly results: WindowResult[];

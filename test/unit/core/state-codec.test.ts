@@ -66,6 +66,6 @@ describe('engine state codec', () => {
 
     // Act / Assess
     expect(() => five.process(state, [])).toThrow(/state was built for window .*"sizeMs":10/);
-    expect(() => countOnly.process(state, [])).toThrow(/holds aggregations \["n","sum"\]/);
+    expect(() => countOnly.process(state, [])).toThrow(/holds aggregations \["n:count","sum:sum"\]/);
   });
 });
