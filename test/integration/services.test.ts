@@ -44,7 +44,10 @@ describe('the local services are real', () => {
     const kinesis = kinesisClient();
     const StreamName = uniqueName('services-test');
     await kinesis.send(new CreateStreamCommand({ StreamName, ShardCount: 1 }));
-    await waitUntilStreamExists({ client: kinesis, maxWaitTime: 60 }, { StreamName });
+    await waitUntilStreamExists(
+      { client: kinesis, maxWaitTime: 60, minDelay: 1, maxDelay: 2 },
+      { StreamName },
+    );
     const sent = Array.from({ length: 200 }, (_, i) => `record-${i}`);
     try {
       // Act
