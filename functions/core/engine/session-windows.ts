@@ -14,6 +14,9 @@ const queues = new WeakMap<SessionState, CloseQueue>();
  * session it would form ends before closeTime, and a session's final result is emitted once its
  * end is before closeTime (`streamTime > end + gap + grace`, Kafka Streams' onWindowClose emit
  * strategy; `>` rather than suppression's `>=` keeps "closed" and "late" the same boundary).
+ * A closed session leaves the state at once: a record within `gap` of it that is not late starts
+ * or joins another session instead of reopening it (Kafka Streams' store would still merge it,
+ * emitting the closed session's records a second time).
  */
 export function sessionStrategy(
   gap: number,
