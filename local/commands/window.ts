@@ -30,6 +30,9 @@ Options:
   --emit <mode>    final (default): each window once, when it closes; updates: after every change
   --flush          close every open window at end of input (otherwise only windows closed by stream time)
 
+Bounds: tumbling and hopping windows are [windowStart, windowEnd); sliding windows include both
+bounds (Kafka Streams); a session is [first record, last record]. Late lines carry the window missed.
+
 Bad spec or bad input line: exit 2, saying which line and what is wrong.`;
 
 const lineSchema = z.object({
