@@ -1,6 +1,7 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { FirehoseClient, PutRecordBatchCommand } from '@aws-sdk/client-firehose';
 import {
@@ -19,9 +20,10 @@ import {
   type S3Client,
 } from '@aws-sdk/client-s3';
 import { aggregate } from 'aws-kinesis-agg';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
 import { type FirehoseDelivery, startFirehoseDelivery } from '../../local/runtime/firehose/index.js';
 import { kinesisClient, LOCAL_REGION, s3Client } from '../../local/services/clients.js';
+import { projectRoot, stateDir } from '../../local/tools/state-dir.js';
 import { pollUntil } from './helpers/poll.js';
 import { uniqueName } from './helpers/unique.js';
 
@@ -35,7 +37,7 @@ const HOUR = 3_600_000;
 const BASE = Date.UTC(2026, 10, 22, 22, 30); // events spread over 22:30 .. 01:30 => three event hours, two dates
 
 // As the infra stacks render them (contracts.md): raw from Kinesis by event time, aggregates by direct put.
-function resources() {
+function resources(rawIntervalSeconds = 1) {
   const partitionQuery = {
     Type: 'MetadataExtraction',
     Parameters: [
@@ -58,7 +60,7 @@ function resources() {
         },
         ExtendedS3DestinationConfiguration: {
           BucketARN: `arn:aws:s3:::${bucket}`,
-          BufferingHints: { IntervalInSeconds: 1, SizeInMBs: 64 },
+          BufferingHints: { IntervalInSeconds: rawIntervalSeconds, SizeInMBs: 64 },
           CompressionFormat: 'GZIP',
           DynamicPartitioningConfiguration: { Enabled: true },
           Prefix:
@@ -191,6 +193,45 @@ async function start(): Promise<FirehoseDelivery> {
   return startFirehoseDelivery({ resources: resources(), s3, kinesis, runDir, pollIntervalMs: 100 });
 }
 
+// A runtime process to kill: starts the delivery on the shared run folder, direct-puts `DIRECT` records,
+// waits until it has read `KINESIS` records from the stream, says so, and waits to be killed.
+const CHILD = `
+import { FirehoseClient, PutRecordBatchCommand } from '@aws-sdk/client-firehose';
+import { startFirehoseDelivery } from '${resolve(projectRoot, 'local/runtime/firehose/index.ts')}';
+import { kinesisClient, s3Client } from '${resolve(projectRoot, 'local/services/clients.ts')}';
+const { resources, runDir, stream, direct, kinesisCount } = JSON.parse(process.env.CHILD_INPUT);
+const delivery = await startFirehoseDelivery({ resources, s3: s3Client(), kinesis: kinesisClient(), runDir, pollIntervalMs: 100 });
+const firehose = new FirehoseClient({ endpoint: delivery.endpoint.url, region: 'us-east-1', credentials: { accessKeyId: 't', secretAccessKey: 't' } });
+await firehose.send(new PutRecordBatchCommand({ DeliveryStreamName: stream, Records: direct.map((d) => ({ Data: Buffer.from(d) })) }));
+while (delivery.totals().recordsIn < direct.length + kinesisCount) await new Promise((r) => setTimeout(r, 50));
+process.stdout.write(JSON.stringify(delivery.totals()) + '\\n');
+setInterval(() => {}, 1000);
+`;
+
+async function runAndKill(input: unknown): Promise<string> {
+  // Inside the project, so that the child resolves the project's packages.
+  const script = join(stateDir(), `${uniqueName('firehose-kill-child')}.mts`);
+  writeFileSync(script, CHILD);
+  onTestFinished(() => rmSync(script, { force: true }));
+  const child = spawn(process.execPath, ['--import', 'tsx', script], {
+    cwd: projectRoot,
+    env: { ...process.env, CHILD_INPUT: JSON.stringify(input) },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  const line = await new Promise<string>((resolveLine, reject) => {
+    let out = '';
+    child.stdout.on('data', (chunk: Buffer) => {
+      out += chunk.toString();
+      if (out.includes('\n')) resolveLine(out.trim());
+    });
+    child.once('exit', (code) => reject(new Error(`child exited (${code}) before it was ready: ${out}`)));
+  });
+  const exited = new Promise((resolveExit) => child.once('exit', resolveExit));
+  child.kill('SIGKILL');
+  await exited;
+  return line;
+}
+
 beforeAll(async () => {
   kinesis = kinesisClient();
   s3 = s3Client();
@@ -219,8 +260,8 @@ afterAll(async () => {
 });
 
 describe('Firehose delivery against LocalStack', () => {
-  const batchA = envelopes(0, 600);
-  const batchB = envelopes(600, 400);
+  const batchA = envelopes(0, 300);
+  const batchB = envelopes(300, 200);
   const batchC = envelopes(1000, 50);
   const kplBatch = envelopes(2000, 5);
   const poison = 'this is not json';
@@ -345,5 +386,60 @@ describe('Firehose delivery against LocalStack', () => {
         .map((l) => JSON.parse(l).id)
         .sort(),
     ).toEqual(results.map((r) => r.id).sort());
+  });
+  it('loses nothing when the runtime is killed (SIGKILL) with full buffers, and doubles nothing', async () => {
+    // Prepare
+    const batchD = envelopes(3000, 40);
+    const direct = Array.from({ length: 12 }, (_, i) =>
+      JSON.stringify({
+        id: `killed-${i}`,
+        pipeline: 'taxi-rides',
+        window_start: BASE,
+        window_end: BASE + 60_000,
+      }),
+    );
+    const rawBefore = (await readWarehouse('raw/')).flatMap((o) => o.lines);
+    const aggregatesBefore = (await readWarehouse('aggregates/')).flatMap((o) => o.lines);
+    await produce(batchD);
+
+    // Act: a process buffers everything (60 s intervals) and is killed; a new one starts on the run folder
+    const said = await runAndKill({
+      resources: resources(60),
+      runDir,
+      stream: `${streamName}-aggregates`,
+      direct,
+      kinesisCount: batchD.length,
+    });
+    const killedWrote = (await readWarehouse('raw/')).flatMap((o) => o.lines).length - rawBefore.length;
+    const delivery = await startFirehoseDelivery({
+      resources: resources(60),
+      s3,
+      kinesis,
+      runDir,
+      pollIntervalMs: 100,
+    });
+    try {
+      await pollUntil(
+        async () => delivery.totals().recordsIn,
+        (n) => n >= batchD.length + direct.length,
+        {
+          timeoutMs: 30_000,
+        },
+      );
+    } finally {
+      await delivery.stop();
+    }
+
+    // Assess
+    expect(JSON.parse(said)).toMatchObject({ recordsIn: batchD.length + direct.length, objectsWritten: 0 });
+    expect(killedWrote).toBe(0);
+    expect(delivery.totals()).toMatchObject({
+      recordsRecovered: direct.length,
+      recordsIn: batchD.length + direct.length,
+    });
+    const raw = (await readWarehouse('raw/')).flatMap((o) => o.lines);
+    expect(raw.filter((l) => !rawBefore.includes(l)).sort()).toEqual([...batchD].sort());
+    const aggregates = (await readWarehouse('aggregates/')).flatMap((o) => o.lines);
+    expect(aggregates.filter((l) => !aggregatesBefore.includes(l)).sort()).toEqual([...direct].sort());
   });
 });

@@ -2,6 +2,8 @@
 export interface DeliveryCounters {
   /** Records received: PutRecord/PutRecordBatch entries, or Kinesis user records (after KPL de-aggregation). */
   recordsIn: number;
+  /** Records of an earlier, killed run replayed from the DirectPut spool (also counted in recordsIn). */
+  recordsRecovered: number;
   /** Sub-records written into data objects. */
   recordsDelivered: number;
   /** Records written to the error output. */
@@ -19,6 +21,7 @@ export interface DeliveryCounters {
 export function emptyCounters(): DeliveryCounters {
   return {
     recordsIn: 0,
+    recordsRecovered: 0,
     recordsDelivered: 0,
     errorRecords: 0,
     objectsWritten: 0,

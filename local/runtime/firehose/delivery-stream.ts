@@ -6,6 +6,7 @@ import { type DeliveryCounters, emptyCounters } from './counters.js';
 import type { ObjectSink } from './object-sink.js';
 import type { ErrorOutputType } from './prefix.js';
 import { processRecord } from './record-processing.js';
+import { Spool } from './spool.js';
 import { compileTimestampPattern, zonedFields } from './timestamp-format.js';
 
 const gzipAsync = promisify(gzip);
@@ -17,6 +18,11 @@ export interface DeliveryStreamOptions {
   /** How long a failing S3 write is retried before flush() rejects (Firehose retries for 24 h). @default 30_000 */
   readonly retryForMs?: number;
   readonly onError?: (error: unknown) => void;
+  /**
+   * Spool file for records accepted by `accept` (DirectPut): they survive a killed runtime and are
+   * replayed by `recover()`. Without it, buffered records live in memory only.
+   */
+  readonly spoolFile?: string;
 }
 
 interface Buffered {
@@ -41,6 +47,7 @@ export class DeliveryStream {
   private writes: Promise<void> = Promise.resolve();
   private failure: unknown;
   private timer: NodeJS.Timeout | undefined;
+  private readonly spool: Spool | undefined;
 
   constructor(
     readonly config: DeliveryStreamConfig,
@@ -48,6 +55,37 @@ export class DeliveryStream {
     private readonly options: DeliveryStreamOptions = {},
   ) {
     this.now = options.now ?? Date.now;
+    this.spool = options.spoolFile === undefined ? undefined : new Spool(options.spoolFile);
+  }
+
+  /**
+   * Accepts a PutRecordBatch: written to the spool (when there is one) before this returns, as
+   * Firehose holds a record durably once it answered.
+   */
+  accept(records: readonly Buffer[], arrivalMs = this.now()): void {
+    const spool = this.spool;
+    if (spool === undefined) {
+      for (const record of records) this.put(record, arrivalMs);
+      return;
+    }
+    const tokens = spool.append(records, arrivalMs);
+    records.forEach((record, i) => {
+      const token = tokens[i] ?? -1;
+      this.put(record, arrivalMs, () => spool.ack(token));
+    });
+  }
+
+  /** Buffers again what an earlier, killed run had accepted but not written; returns how many. */
+  recover(): number {
+    const spool = this.spool;
+    if (spool === undefined) return 0;
+    const records = spool.recover();
+    for (const record of records) {
+      const token = spool.track(record.seq);
+      this.put(record.data, record.arrivalMs, () => spool.ack(token));
+    }
+    this.counters.recordsRecovered += records.length;
+    return records.length;
   }
 
   /**
@@ -118,6 +156,8 @@ export class DeliveryStream {
   async flush(): Promise<void> {
     for (const [id, buffer] of this.buffers) this.deliver(id, buffer);
     await this.settled();
+    // Save the spool's watermark now: the process may exit before a scheduled save runs.
+    this.spool?.save();
   }
 
   /** Starts the interval timer (checks a few times per interval, at least once a second). */

@@ -95,8 +95,7 @@ function dispatch(
       const stream = directPutStream(streams, input.DeliveryStreamName, region);
       const records = input.Records.map((r) => Buffer.from(r.Data, 'base64'));
       checkBatch(records);
-      const arrival = Date.now();
-      for (const record of records) stream.put(record, arrival);
+      stream.accept(records, Date.now());
       return {
         FailedPutCount: 0,
         Encrypted: false,
@@ -108,7 +107,7 @@ function dispatch(
       const stream = directPutStream(streams, input.DeliveryStreamName, region);
       const record = Buffer.from(input.Record.Data, 'base64');
       checkBatch([record]);
-      stream.put(record);
+      stream.accept([record]);
       return { RecordId: recordId(), Encrypted: false };
     }
     case 'DescribeDeliveryStream': {

@@ -77,12 +77,17 @@ export interface FirehoseDelivery {
  */
 export async function startFirehoseDelivery(options: FirehoseDeliveryOptions): Promise<FirehoseDelivery> {
   const sink = s3ObjectSink(options.s3);
-  const streams = options.resources.map(
-    (r) =>
-      new DeliveryStream(parseDeliveryStream(r.logicalId, r.properties, r.physicalName), sink, {
-        onError: options.onError,
-      }),
-  );
+  const streams = options.resources.map((r) => {
+    const config = parseDeliveryStream(r.logicalId, r.properties, r.physicalName);
+    // Kinesis-sourced streams need no spool: their checkpoints only move past delivered records.
+    const spoolFile =
+      config.source.type === 'DirectPut'
+        ? join(options.runDir, 'firehose', `${config.name}.spool.jsonl`)
+        : undefined;
+    return new DeliveryStream(config, sink, { onError: options.onError, spoolFile });
+  });
+  // What a killed earlier run had accepted by direct put and not yet written goes out first.
+  for (const stream of streams) stream.recover();
   const sources: KinesisSource[] = [];
   for (const stream of streams) {
     const { source, name } = stream.config;

@@ -9,6 +9,7 @@ import {
   type Shard,
 } from '@aws-sdk/client-kinesis';
 import { deaggregateSync } from 'aws-kinesis-agg';
+import { AckQueue } from './ack-queue.js';
 import { CheckpointStore } from './checkpoint-store.js';
 import type { DeliveryStream } from './delivery-stream.js';
 
@@ -32,11 +33,6 @@ export interface KinesisSourceOptions {
 // KPL aggregated records start with these magic bytes; Firehose de-aggregates them itself.
 const KPL_MAGIC = Buffer.from([0xf3, 0x89, 0x9a, 0xc2]);
 
-interface Pending {
-  readonly sequenceNumber: string;
-  delivered: boolean;
-}
-
 /**
  * Reads a Kinesis stream for a KinesisStreamAsSource delivery stream: every shard from TRIM_HORIZON
  * (or after its checkpoint), KPL records de-aggregated, each record's ApproximateArrivalTimestamp as
@@ -47,7 +43,7 @@ export class KinesisSource {
   private readonly checkpoints: CheckpointStore;
   private readonly readers = new Map<string, Promise<void>>();
   private readonly finished = new Set<string>();
-  private readonly pending = new Map<string, Pending[]>();
+  private readonly pending = new Map<string, AckQueue<string>>();
   private stopped = false;
   private discovery: Promise<void> | undefined;
   private saveTimer: NodeJS.Timeout | undefined;
@@ -168,32 +164,23 @@ export class KinesisSource {
 
   private deliver(shardId: string, record: _Record): void {
     this.recordsRead++;
-    const sequenceNumber = record.SequenceNumber ?? '';
-    const entry: Pending = { sequenceNumber, delivered: false };
     let queue = this.pending.get(shardId);
     if (queue === undefined) {
-      queue = [];
+      queue = new AckQueue<string>();
       this.pending.set(shardId, queue);
     }
-    queue.push(entry);
+    const token = queue.push(record.SequenceNumber ?? '');
     const arrival = record.ApproximateArrivalTimestamp?.getTime() ?? Date.now();
     const parts = userRecords(record);
     let remaining = parts.length;
+    // The checkpoint moves past the longest prefix of delivered records (objects finish out of order).
     const onDelivered = () => {
       if (--remaining > 0) return;
-      entry.delivered = true;
-      this.advance(shardId);
+      const last = queue.ack(token);
+      if (last !== undefined) this.checkpoints.set(shardId, last);
     };
     if (parts.length === 0) onDelivered();
     for (const data of parts) this.options.delivery.put(data, arrival, onDelivered);
-  }
-
-  /** Moves the checkpoint past the longest prefix of delivered records (S3 writes finish out of order). */
-  private advance(shardId: string): void {
-    const queue = this.pending.get(shardId) ?? [];
-    let last: string | undefined;
-    while (queue[0]?.delivered === true) last = queue.shift()?.sequenceNumber;
-    if (last !== undefined) this.checkpoints.set(shardId, last);
   }
 
   private async sleepUnlessStopped(ms: number): Promise<void> {
