@@ -138,6 +138,7 @@ export class EventSourceMappingRunner {
       try {
         listed = await source.listShards(signal);
       } catch (error) {
+        if (signal.aborted) break;
         this.log(
           `${mapping.id}: ListShards of ${mapping.streamName} failed: ${error instanceof Error ? error.message : String(error)}`,
         );

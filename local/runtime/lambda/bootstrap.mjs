@@ -7,7 +7,9 @@ import { format } from 'node:util';
 const [entryFile, exportName] = process.argv.slice(2);
 let currentRequestId;
 
-// Lambda's Node.js runtime prefixes console output with time, request id and level (text format).
+// Lambda's Node.js runtime prefixes console output with time, request id and level (text format),
+// or writes one JSON object per call when the function's LoggingConfig asks for JSON.
+const json = process.env.AWS_LAMBDA_LOG_FORMAT === 'JSON';
 for (const [method, level] of [
   ['log', 'INFO'],
   ['info', 'INFO'],
@@ -18,8 +20,12 @@ for (const [method, level] of [
 ]) {
   const stream = level === 'ERROR' || level === 'WARN' ? process.stderr : process.stdout;
   console[method] = (...args) => {
+    const timestamp = new Date().toISOString();
+    const message = format(...args);
     stream.write(
-      `${new Date().toISOString()}\t${currentRequestId ?? 'undefined'}\t${level}\t${format(...args)}\n`,
+      json
+        ? `${JSON.stringify({ timestamp, level, requestId: currentRequestId, message })}\n`
+        : `${timestamp}\t${currentRequestId ?? 'undefined'}\t${level}\t${message}\n`,
     );
   };
 }

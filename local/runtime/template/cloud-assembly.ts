@@ -103,8 +103,10 @@ export class CloudAssembly {
         `${JSON.stringify(query)} matches ${matches.length} ${what}s: ${matches.map(describe).join(', ')}`,
       );
     }
+    const shown = candidates.slice(0, 20).map(describe).join(', ');
+    const more = candidates.length > 20 ? `, ... (${candidates.length - 20} more)` : '';
     throw new TemplateError(
-      `no ${what} ${JSON.stringify(query)} in ${this.dir}; expected one of: ${candidates.map(describe).join(', ') || '(none)'}`,
+      `no ${what} ${JSON.stringify(query)} in ${this.dir}; expected one of: ${shown || '(none)'}${more}`,
     );
   }
 }

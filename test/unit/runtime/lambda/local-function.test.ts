@@ -117,6 +117,23 @@ describe('LocalFunction', () => {
     expect(logs.lines.some((l) => l.startsWith('[basic-env] REPORT RequestId: '))).toBe(true);
   });
 
+  it("writes console output as JSON lines when the template's LoggingConfig asks for JSON", async () => {
+    // Prepare
+    const { fn, logs } = open(basicSpec('env', { logFormat: 'JSON' }));
+
+    // Act
+    const result = await fn.invoke({});
+
+    // Assess
+    const line = logs.lines.find((l) => l.includes('env handler called'))?.replace('[basic-env] ', '');
+    expect(JSON.parse(line ?? '{}')).toEqual({
+      timestamp: expect.any(String),
+      level: 'INFO',
+      requestId: result.requestId,
+      message: 'env handler called',
+    });
+  });
+
   it('supports callback-style handlers and returns null for undefined results', async () => {
     // Prepare
     const callback = open(basicSpec('callback')).fn;
