@@ -10,8 +10,12 @@ import type {
  */
 export class FakeShards implements ShardSource {
   private readonly shards = new Map<string, StreamRecord[]>();
+  private readonly parents = new Map<string, string>();
+  private readonly closed = new Set<string>();
   private next = 1;
   getRecordsCalls = 0;
+  /** Names of errors to throw from the next GetRecords calls, one per call. */
+  readonly failNextGetRecords: string[] = [];
 
   constructor(
     shardIds: readonly string[],
@@ -32,8 +36,15 @@ export class FakeShards implements ShardSource {
     return sequenceNumber;
   }
 
+  /** Closes `parent` and opens `child` (a split, as UpdateShardCount would). */
+  reshard(parent: string, child: string): void {
+    this.closed.add(parent);
+    this.shards.set(child, []);
+    this.parents.set(child, parent);
+  }
+
   async listShards() {
-    return [...this.shards.keys()].map((shardId) => ({ shardId }));
+    return [...this.shards.keys()].map((shardId) => ({ shardId, parentShardId: this.parents.get(shardId) }));
   }
 
   async getIterator(shardId: string, position: IteratorPosition) {
@@ -52,9 +63,14 @@ export class FakeShards implements ShardSource {
 
   async getRecords(iterator: string, limit: number) {
     this.getRecordsCalls += 1;
+    const failure = this.failNextGetRecords.shift();
+    if (failure) throw Object.assign(new Error(`injected ${failure}`), { name: failure });
     const [shardId = '', at = '0'] = iterator.split('@');
-    const records = this.shard(shardId).slice(Number(at), Number(at) + Math.min(limit, this.pageSize));
-    return { records, nextIterator: `${shardId}@${Number(at) + records.length}`, millisBehindLatest: 0 };
+    const all = this.shard(shardId);
+    const records = all.slice(Number(at), Number(at) + Math.min(limit, this.pageSize));
+    const end = Number(at) + records.length;
+    const nextIterator = this.closed.has(shardId) && end >= all.length ? undefined : `${shardId}@${end}`;
+    return { records, nextIterator, millisBehindLatest: 0 };
   }
 
   private shard(id: string): StreamRecord[] {

@@ -205,6 +205,26 @@ describe('EventSourceMappingRunner', () => {
     expect(processedIds(run.lines())).toEqual([2]);
   });
 
+  it('reads a child shard only after its closed parent was processed to the end, and renews expired iterators', async () => {
+    // Prepare
+    const shards = new FakeShards(['shardId-000000000000'], 3);
+    for (let id = 0; id < 9; id += 1) shards.put('shardId-000000000000', 'k', { id });
+    shards.reshard('shardId-000000000000', 'shardId-000000000001');
+    for (let id = 9; id < 12; id += 1) shards.put('shardId-000000000001', 'k', { id });
+    shards.failNextGetRecords.push('ExpiredIteratorException');
+    const run = start(assemblyWith({ BatchSize: 2 }), shards);
+
+    // Act
+    await until(() => processedIds(run.lines()).length === 12);
+    await until(() => run.runner.progress()[0]?.shards['shardId-000000000000']?.ended === true);
+
+    // Assess: the key's order holds across the split
+    expect(processedIds(run.lines())).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11]);
+    await run.stop();
+    const saved = JSON.parse(readFileSync(join(run.dir, 'esm-checkpoints.json'), 'utf8'));
+    expect(Object.values(saved.mappings)[0]).toMatchObject({ 'shardId-000000000000': { shardEnded: true } });
+  });
+
   it('passes tumbling window state between invocations and makes a final invocation per window', async () => {
     // Prepare
     const shards = new FakeShards(['shardId-000000000000']);
