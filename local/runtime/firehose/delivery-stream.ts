@@ -10,6 +10,8 @@ import { Spool } from './spool.js';
 import { compileTimestampPattern, zonedFields } from './timestamp-format.js';
 
 const gzipAsync = promisify(gzip);
+/** Firehose's quota of active partitions per delivery stream with dynamic partitioning. */
+export const MAX_ACTIVE_PARTITIONS = 500;
 const suffixTime = compileTimestampPattern('yyyy-MM-dd-HH-mm-ss');
 
 /** Options for tests and the runtime: a clock, S3 retry bounds. */
@@ -48,6 +50,7 @@ export class DeliveryStream {
   private failure: unknown;
   private timer: NodeJS.Timeout | undefined;
   private readonly spool: Spool | undefined;
+  private activePartitions = 0;
 
   constructor(
     readonly config: DeliveryStreamConfig,
@@ -104,10 +107,32 @@ export class DeliveryStream {
       onDelivered?.();
       return;
     }
+    if (this.config.dynamicPartitioning && this.wouldExceedPartitions(result.records)) {
+      this.counters.errorRecords++;
+      const error = {
+        attemptsMade: 1,
+        arrivalTimestamp: arrivalMs,
+        errorCode: 'DynamicPartitioning.ActivePartitionsLimitExceeded',
+        errorMessage: `The record would open more than ${MAX_ACTIVE_PARTITIONS} active partitions`,
+        attemptEndingTimestamp: this.now(),
+        rawData: data.toString('base64'),
+      };
+      this.append(JSON.stringify(error), {}, 'processing-failed', arrivalMs, onDelivered);
+      return;
+    }
     let remaining = result.records.length;
     const ack = onDelivered === undefined ? undefined : () => --remaining === 0 && onDelivered();
     for (const record of result.records)
       this.append(record.payload, record.partitionKeys, undefined, arrivalMs, ack);
+  }
+
+  private wouldExceedPartitions(
+    records: readonly { partitionKeys: Readonly<Record<string, string>> }[],
+  ): boolean {
+    const opened = new Set(
+      records.map((r) => bufferId(undefined, r.partitionKeys)).filter((id) => !this.buffers.has(id)),
+    );
+    return opened.size > 0 && this.activePartitions + opened.size > MAX_ACTIVE_PARTITIONS;
   }
 
   private append(
@@ -118,7 +143,7 @@ export class DeliveryStream {
     ack: (() => void) | undefined,
   ): void {
     const bytes = typeof payload === 'string' ? Buffer.from(`${payload}\n`) : payload;
-    const id = `${errorOutputType ?? ''}|${JSON.stringify(partitionKeys)}`;
+    const id = bufferId(errorOutputType, partitionKeys);
     let buffer = this.buffers.get(id);
     // Objects stay within SizeInMBs: a record that would overflow the buffer starts a new object.
     if (buffer !== undefined && buffer.bytes + bytes.length > this.config.bufferSizeBytes) {
@@ -136,6 +161,7 @@ export class DeliveryStream {
         acks: [],
       };
       this.buffers.set(id, buffer);
+      if (errorOutputType === undefined) this.activePartitions++;
     }
     buffer.payloads.push(bytes);
     buffer.bytes += bytes.length;
@@ -195,6 +221,7 @@ export class DeliveryStream {
 
   private deliver(id: string, buffer: Buffered): void {
     this.buffers.delete(id);
+    if (buffer.errorOutputType === undefined) this.activePartitions--;
     // One write at a time keeps objects in arrival order and S3 load bounded, like one Firehose worker.
     this.writes = this.writes
       .then(() => this.write(buffer))
@@ -235,6 +262,14 @@ export class DeliveryStream {
         return;
       } catch (error) {
         this.counters.deliveryFailures++;
+        // A missing bucket does not come back by retrying: most likely LocalStack restarted without
+        // persistence and lost it. Fail at once, saying so.
+        if (error instanceof Error && error.name === 'NoSuchBucket') {
+          throw new Error(
+            `DeliveryStream ${this.config.name}: bucket ${this.config.bucket} does not exist (was LocalStack restarted?)`,
+            { cause: error },
+          );
+        }
         if (Date.now() >= deadline) {
           throw new Error(
             `DeliveryStream ${this.config.name}: could not write s3://${this.config.bucket}/${key}`,
@@ -245,4 +280,11 @@ export class DeliveryStream {
       }
     }
   }
+}
+
+function bufferId(
+  errorOutputType: ErrorOutputType | undefined,
+  partitionKeys: Readonly<Record<string, string>>,
+): string {
+  return `${errorOutputType ?? ''}|${JSON.stringify(partitionKeys)}`;
 }

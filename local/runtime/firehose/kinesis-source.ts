@@ -6,6 +6,7 @@ import {
   type KinesisClient,
   ListShardsCommand,
   ProvisionedThroughputExceededException,
+  ResourceNotFoundException,
   type Shard,
 } from '@aws-sdk/client-kinesis';
 import { deaggregateSync } from 'aws-kinesis-agg';
@@ -154,7 +155,14 @@ export class KinesisSource {
           iterator = undefined;
           continue;
         }
-        if (!(error instanceof ProvisionedThroughputExceededException)) this.options.onError?.(error);
+        if (error instanceof ResourceNotFoundException) {
+          this.options.onError?.(
+            new Error(
+              `Kinesis stream ${this.options.streamName} (shard ${shardId}) does not exist (was LocalStack restarted?)`,
+              { cause: error },
+            ),
+          );
+        } else if (!(error instanceof ProvisionedThroughputExceededException)) this.options.onError?.(error);
         await this.sleepUnlessStopped(backoff);
         backoff = Math.min(backoff * 2, 5000);
       }

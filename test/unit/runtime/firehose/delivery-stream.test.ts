@@ -1,7 +1,7 @@
 import { gunzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import { type DeliveryStreamConfig, parseDeliveryStream } from '../../../../local/runtime/firehose/config.js';
-import { DeliveryStream } from '../../../../local/runtime/firehose/delivery-stream.js';
+import { DeliveryStream, MAX_ACTIVE_PARTITIONS } from '../../../../local/runtime/firehose/delivery-stream.js';
 import type { ObjectSink } from '../../../../local/runtime/firehose/object-sink.js';
 import { directPutProperties, rawProperties } from './fixtures/delivery-streams.js';
 
@@ -222,5 +222,40 @@ describe('DeliveryStream', () => {
     await expect(stream.flush()).rejects.toThrow(/could not write s3:\/\/warehouse-bucket\/plain\//);
     expect(calls).toBeGreaterThan(1);
     expect(stream.counters.deliveryFailures).toBe(calls);
+  });
+  it('sends records that would open more than 500 active partitions to the error output', async () => {
+    // Prepare: one partition per event hour; 501 distinct hours
+    const sink = memorySink();
+    const stream = new DeliveryStream(parseDeliveryStream('Raw', rawProperties), sink, {
+      now: () => ARRIVAL,
+    });
+
+    // Act
+    for (let h = 0; h <= MAX_ACTIVE_PARTITIONS; h++) stream.put(envelope(ARRIVAL - h * 3_600_000), ARRIVAL);
+    await stream.flush();
+
+    // Assess
+    const errors = sink.objects.filter((o) => o.key.startsWith('errors/'));
+    expect(sink.objects).toHaveLength(MAX_ACTIVE_PARTITIONS + 1);
+    expect(errors).toHaveLength(1);
+    expect(JSON.parse(gunzipSync(errors[0]?.body ?? Buffer.alloc(0)).toString())).toMatchObject({
+      errorCode: 'DynamicPartitioning.ActivePartitionsLimitExceeded',
+    });
+  });
+
+  it('fails at once, naming the bucket, when the bucket is gone (LocalStack restarted)', async () => {
+    const gone: ObjectSink = {
+      async put() {
+        throw Object.assign(new Error('The specified bucket does not exist'), { name: 'NoSuchBucket' });
+      },
+    };
+    const stream = new DeliveryStream(parseDeliveryStream('Plain', directPutProperties), gone, {
+      retryForMs: 60_000,
+    });
+    stream.put(Buffer.from('a'));
+    await expect(stream.flush()).rejects.toThrow(
+      /bucket warehouse-bucket does not exist \(was LocalStack restarted\?\)/,
+    );
+    expect(stream.counters.deliveryFailures).toBe(1);
   });
 });
