@@ -1,4 +1,4 @@
-import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { KinesisClient } from '@aws-sdk/client-kinesis';
@@ -108,6 +108,31 @@ describe('EventSourceMappingRunner', () => {
     }
     expect(Math.max(...lines.map((l) => l.records.length))).toBeLessThanOrEqual(10);
     expect(second.runner.progress()[0]?.totals).toMatchObject({ recordsRead: 6, recordsProcessed: 6 });
+  });
+
+  it('keeps the checkpoint file current while running, so a killed runtime resumes from what it left on disk', async () => {
+    // Prepare
+    const shards = new FakeShards(['shardId-000000000000']);
+    for (let id = 0; id < 20; id += 1) shards.put('shardId-000000000000', 'k', { id });
+    const first = start(assemblyWith({}), shards);
+    const file = join(first.dir, 'esm-checkpoints.json');
+    const onDisk = () => (existsSync(file) ? readFileSync(file, 'utf8') : '');
+    await until(() => processedIds(first.lines()).length === 20 && onDisk().includes('"sequenceNumber"'));
+    await until(() =>
+      JSON.stringify(JSON.parse(onDisk())).includes(
+        first.runner.progress()[0]?.shards['shardId-000000000000']?.checkpoint ?? '-',
+      ),
+    );
+
+    // Act: what a SIGKILL leaves behind is the file as it is now; a new runtime starts from a copy
+    const afterKill = mkdtempSync(join(tmpdir(), 'esm-'));
+    writeFileSync(join(afterKill, 'esm-checkpoints.json'), onDisk());
+    for (let id = 20; id < 23; id += 1) shards.put('shardId-000000000000', 'k', { id });
+    const second = start(assemblyWith({}), shards, afterKill);
+    await until(() => processedIds(second.lines()).length === 3);
+
+    // Assess
+    expect(processedIds(second.lines())).toEqual([20, 21, 22]);
   });
 
   it('resumes after a partial batch failure from the failed record, and sends a poison record to SQS in AWS format', async () => {
