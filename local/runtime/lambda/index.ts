@@ -14,3 +14,11 @@ export {
   MAX_PAYLOAD_BYTES,
 } from './local-function.js';
 export { fileLogSink, type LogSink, memoryLogSink, stderrLogSink } from './log-sink.js';
+export {
+  readScheduledRules,
+  type ScheduledRule,
+  type ScheduleProgress,
+  ScheduleRunner,
+  type ScheduleRunnerOptions,
+  scheduledEvent,
+} from './schedule-runner.js';
