@@ -33,8 +33,22 @@ async function applyShard(
 ): Promise<void> {
   const { pipeline, engine, stateStore } = deps;
   const now = deps.now ?? Date.now;
-  const stored = await stateStore.get(pipeline.name, shard);
-  const previous: Checkpoint | undefined = stored ? decodeCheckpoint(stored.body) : undefined;
+  // The engine updates state in place: a cached checkpoint is taken out now and put back only
+  // once a new one is written, so a failed batch never leaves a half-applied state behind.
+  const cached = deps.checkpointCache?.get(shard);
+  deps.checkpointCache?.delete(shard);
+  const stored = await stateStore.get(pipeline.name, shard, cached?.etag);
+  let previous: Checkpoint | undefined;
+  let etag: string | undefined;
+  if (stored && 'notModified' in stored) {
+    if (!cached)
+      throw new Error(`state store answered "not modified" for ${shard} without a cached checkpoint`);
+    previous = cached.checkpoint;
+    etag = cached.etag;
+  } else if (stored) {
+    previous = decodeCheckpoint(stored.body);
+    etag = stored.etag;
+  }
   const prepared = prepareRecords(records, {
     pipeline,
     shard,
@@ -45,6 +59,7 @@ async function applyShard(
   progress.firstUnapplied = prepared.firstUnapplied;
   if (prepared.lastPosition === undefined) {
     logger.info('batch already applied', { shard, skipped: prepared.skipped });
+    if (previous && etag) deps.checkpointCache?.set(shard, { etag, checkpoint: previous });
     return;
   }
   const output = engine.process(previous?.engine, prepared.valid);
@@ -74,15 +89,17 @@ async function applyShard(
     );
   }
 
-  const body = encodeCheckpoint({
+  const next: Checkpoint = {
     pipeline: pipeline.name,
     shard,
     position: prepared.lastPosition,
     engine: output.state,
     lastActivity: { at: emittedAt, streamTime: output.state.streamTime },
     updatedAt: emittedAt,
-  });
-  await stateStore.put(pipeline.name, shard, body, stored?.etag);
+  };
+  const body = encodeCheckpoint(next);
+  const written = await stateStore.put(pipeline.name, shard, body, etag);
+  deps.checkpointCache?.set(shard, { etag: written, checkpoint: next });
 
   stats.recordsIn += prepared.recordsIn;
   stats.invalidRecords += prepared.poison.length;

@@ -3,7 +3,14 @@ import type { DecodeOptions } from '../kinesis/decode.js';
 import type { AnyPipeline } from '../pipeline-event.js';
 import type { DeadLetterSink } from '../sinks/dead-letter-sink.js';
 import type { RecordSink } from '../sinks/record-sink.js';
+import type { Checkpoint } from '../state/checkpoint.js';
 import type { StateStore } from '../state/state-store.js';
+
+/**
+ * The last checkpoint each shard wrote from this container, by shard: the next batch asks the
+ * store only whether it changed (If-None-Match) instead of downloading and decoding it again.
+ */
+export type CheckpointCache = Map<string, { readonly etag: string; readonly checkpoint: Checkpoint }>;
 
 /** The logging calls the adapters make (Powertools' Logger has them). */
 export interface LoggerLike {
@@ -31,6 +38,8 @@ export interface AggregatorDependencies {
   /** Wall clock, epoch ms. @default Date.now */
   readonly now?: () => number;
   readonly decode?: DecodeOptions;
+  /** Per-container cache of checkpoints written. @default none (every batch reads the store) */
+  readonly checkpointCache?: CheckpointCache;
 }
 
 /** Counters of one invocation, published as metrics by the handler. */

@@ -33,5 +33,6 @@ export function aggregatorDependencies(
     late: new FirehoseSink({ client: clients.firehose, deliveryStreamName: env.LATE_DELIVERY_STREAM }),
     deadLetters: new SqsDeadLetterSink({ client: clients.sqs, queueUrl: env.DEAD_LETTER_QUEUE_URL }),
     logger,
+    checkpointCache: new Map(),
   };
 }

@@ -38,7 +38,7 @@ export async function flushIdleShards(deps: IdleFlushDependencies): Promise<Idle
   for (const shard of await stateStore.list(pipeline.name)) {
     outcome.shardsChecked += 1;
     const stored = await stateStore.get(pipeline.name, shard);
-    if (!stored) continue;
+    if (!stored || 'notModified' in stored) continue;
     const checkpoint = decodeCheckpoint(stored.body);
     const activity = checkpoint.lastActivity;
     const at = now();

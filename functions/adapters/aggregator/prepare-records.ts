@@ -7,7 +7,7 @@ import {
   decodeKinesisRecord,
   type RecordPosition,
 } from '../kinesis/decode.js';
-import { envelopeSchema } from '../kinesis/envelope.js';
+import { readEnvelope } from '../kinesis/envelope.js';
 import { type AnyPipeline, validateEvent } from '../pipeline-event.js';
 import type { DeadLetter } from '../sinks/dead-letter-sink.js';
 
@@ -34,21 +34,20 @@ function parseEnvelope(pipeline: AnyPipeline, data: Buffer, arrivalTime: number,
   } catch (error) {
     return new PoisonRecordError('not-json', `data must be a JSON envelope (${(error as Error).message})`);
   }
-  const envelope = envelopeSchema.safeParse(json);
-  if (!envelope.success) {
-    const issue = envelope.error.issues[0];
+  const envelope = readEnvelope(json);
+  if (typeof envelope === 'string') {
     return new PoisonRecordError(
       'invalid-envelope',
-      `data must be a {"v":1,"pipeline","key","ts","event"} envelope (${issue ? `${issue.path.join('.')}: ${issue.message}` : 'invalid'})`,
+      `data must be a {"v":1,"pipeline","key","ts","event"} envelope (${envelope})`,
     );
   }
-  if (envelope.data.pipeline !== pipeline.name) {
+  if (envelope.pipeline !== pipeline.name) {
     return new PoisonRecordError(
       'wrong-pipeline',
-      `envelope pipeline must be ${pipeline.name} (given ${JSON.stringify(envelope.data.pipeline)})`,
+      `envelope pipeline must be ${pipeline.name} (given ${JSON.stringify(envelope.pipeline)})`,
     );
   }
-  const parsed = validateEvent(pipeline, envelope.data.event, arrivalTime);
+  const parsed = validateEvent(pipeline, envelope.event, arrivalTime);
   if (!parsed.ok) return new PoisonRecordError('invalid-event', parsed.reason);
   if (parsed.key !== partitionKey) {
     // Another partition key may have put the record on another shard than its key's other records.

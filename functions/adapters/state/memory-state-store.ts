@@ -1,5 +1,5 @@
 import { CheckpointConflictError } from '../errors.js';
-import type { StateStore, StoredState } from './state-store.js';
+import type { NotModified, StateStore, StoredState } from './state-store.js';
 
 /** A StateStore in memory with the same conditional-write rules as S3 (tests, benchmarks). */
 export class MemoryStateStore implements StateStore {
@@ -8,8 +8,19 @@ export class MemoryStateStore implements StateStore {
   /** Number of successful writes, for assertions. */
   writes = 0;
 
-  async get(pipeline: string, shard: string): Promise<StoredState | undefined> {
-    return this.objects.get(`${pipeline}/${shard}`);
+  /** Number of get calls that returned a body, for assertions. */
+  reads = 0;
+
+  async get(
+    pipeline: string,
+    shard: string,
+    ifNoneMatch?: string,
+  ): Promise<StoredState | NotModified | undefined> {
+    const found = this.objects.get(`${pipeline}/${shard}`);
+    if (found && ifNoneMatch !== undefined && found.etag === ifNoneMatch)
+      return { notModified: true, etag: found.etag };
+    if (found) this.reads += 1;
+    return found;
   }
 
   async put(

@@ -7,7 +7,7 @@ import {
   type PutObjectCommandOutput,
 } from '@aws-sdk/client-s3';
 import { CheckpointConflictError } from '../errors.js';
-import type { StateStore, StoredState } from './state-store.js';
+import type { NotModified, StateStore, StoredState } from './state-store.js';
 
 /** The calls of an S3 client this store makes (a real S3Client, or a stub in unit tests). */
 export interface S3StateClient {
@@ -54,16 +54,27 @@ export class S3StateStore implements StateStore {
     return `${this.prefix}${pipeline}/${shard}.json`;
   }
 
-  async get(pipeline: string, shard: string): Promise<StoredState | undefined> {
+  async get(
+    pipeline: string,
+    shard: string,
+    ifNoneMatch?: string,
+  ): Promise<StoredState | NotModified | undefined> {
     try {
       const out = await this.client.send(
-        new GetObjectCommand({ Bucket: this.bucket, Key: this.keyOf(pipeline, shard) }),
+        new GetObjectCommand({
+          Bucket: this.bucket,
+          Key: this.keyOf(pipeline, shard),
+          IfNoneMatch: ifNoneMatch,
+        }),
       );
       if (!out.Body || !out.ETag)
         throw new Error(`GetObject ${this.keyOf(pipeline, shard)}: response has no body or ETag`);
       return { body: await out.Body.transformToByteArray(), etag: out.ETag };
     } catch (error) {
       if (nameOf(error) === 'NoSuchKey' || statusOf(error) === 404) return undefined;
+      if (ifNoneMatch !== undefined && (statusOf(error) === 304 || nameOf(error) === 'NotModified')) {
+        return { notModified: true, etag: ifNoneMatch };
+      }
       throw error;
     }
   }

@@ -153,7 +153,8 @@ describe('aggregateBatch', () => {
 
     // Assess
     expect(response.batchItemFailures).toEqual([{ itemIdentifier: records[0]?.kinesis.sequenceNumber }]);
-    expect(Buffer.from((await store.get('test-clicks', SHARD))?.body ?? []).toString()).toBe('{}');
+    const stored = await store.get('test-clicks', SHARD);
+    expect(stored && 'body' in stored ? Buffer.from(stored.body).toString() : undefined).toBe('{}');
   });
 
   it('retries from the first unapplied record when Firehose keeps failing, then applies once', async () => {
@@ -203,6 +204,32 @@ describe('aggregateBatch', () => {
     expect((await stateStore.list('test-clicks')).sort()).toEqual([
       'shardId-000000000001',
       'shardId-000000000002',
+    ]);
+  });
+
+  it('reuses the checkpoint it wrote while the store says it is unchanged, and rereads it when not', async () => {
+    // Prepare
+    const { deps, stateStore, aggregates } = memoryDeps({ checkpointCache: new Map() });
+    const records = clickRecords([
+      click('ann', T0 + 1000),
+      click('ann', T0 + 2000),
+      click('ann', T0 + 2 * MIN),
+    ]);
+    await aggregateBatch(records.slice(0, 1), deps);
+
+    // Act: one batch with the cache valid, then another writer (e.g. the idle flush) changes the checkpoint.
+    await aggregateBatch(records.slice(1, 2), deps);
+    const readsWhileCached = stateStore.reads;
+    const current = await stateStore.get('test-clicks', SHARD);
+    if (!current || !('body' in current)) throw new Error('expected a checkpoint');
+    await stateStore.put('test-clicks', SHARD, current.body, current.etag);
+    await aggregateBatch(records.slice(2), deps);
+
+    // Assess
+    expect(readsWhileCached).toBe(0);
+    expect(stateStore.reads).toBe(2);
+    expect(aggregates.records).toEqual([
+      expect.objectContaining({ key: 'ann', values: { clicks: 2, amount: 2 } }),
     ]);
   });
 });

@@ -19,8 +19,24 @@ describe('MemoryStateStore', () => {
 
     // Assess
     await expect(loser).rejects.toBeInstanceOf(CheckpointConflictError);
-    expect(Buffer.from((await store.get('p', 'shard-1'))?.body ?? []).toString()).toBe('v2-a');
+    const stored = await store.get('p', 'shard-1');
+    expect(stored && 'body' in stored ? Buffer.from(stored.body).toString() : undefined).toBe('v2-a');
     expect(read?.etag).toBe(first);
+  });
+
+  it('answers "not modified" to a reader that holds the current ETag', async () => {
+    // Prepare
+    const store = new MemoryStateStore();
+    const etag = await store.put('p', 'shard-1', body('v1'), undefined);
+
+    // Act
+    const unchanged = await store.get('p', 'shard-1', etag);
+    const changed = await store.get('p', 'shard-1', '"older"');
+
+    // Assess
+    expect(unchanged).toEqual({ notModified: true, etag });
+    expect(changed).toMatchObject({ etag });
+    expect(changed && 'body' in changed).toBe(true);
   });
 
   it('refuses a first write when an object already exists (If-None-Match: *)', async () => {
