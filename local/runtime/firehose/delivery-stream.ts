@@ -1,18 +1,12 @@
-import { randomUUID } from 'node:crypto';
-import { promisify } from 'node:util';
-import { gzip } from 'node:zlib';
 import type { DeliveryStreamConfig } from './config.js';
 import { type DeliveryCounters, emptyCounters } from './counters.js';
-import type { ObjectSink } from './object-sink.js';
+import { type ObjectSink, writeObject } from './object-sink.js';
 import type { ErrorOutputType } from './prefix.js';
 import { processRecord } from './record-processing.js';
 import { Spool } from './spool.js';
-import { compileTimestampPattern, zonedFields } from './timestamp-format.js';
 
-const gzipAsync = promisify(gzip);
 /** Firehose's quota of active partitions per delivery stream with dynamic partitioning. */
 export const MAX_ACTIVE_PARTITIONS = 500;
-const suffixTime = compileTimestampPattern('yyyy-MM-dd-HH-mm-ss');
 
 /** Options for tests and the runtime: a clock, S3 retry bounds. */
 export interface DeliveryStreamOptions {
@@ -232,53 +226,8 @@ export class DeliveryStream {
   }
 
   private async write(buffer: Buffered): Promise<void> {
-    const { config } = this;
-    const arrival = zonedFields(buffer.oldestArrivalMs, config.timeZone);
-    const isError = buffer.errorOutputType !== undefined;
-    const prefix = (isError ? config.errorPrefix : config.prefix).evaluate({
-      arrival,
-      partitionKeys: buffer.partitionKeys,
-      errorOutputType: buffer.errorOutputType,
-    });
-    const key = `${prefix}${config.name}-1-${suffixTime(arrival)}-${randomUUID()}${config.fileExtension}`;
-    const raw = Buffer.concat(buffer.payloads);
-    const body = config.compression === 'GZIP' ? await gzipAsync(raw) : raw;
-    await this.putWithRetry(key, body);
-    this.counters.bytesWritten += body.length;
-    if (isError) this.counters.errorObjects++;
-    else {
-      this.counters.objectsWritten++;
-      this.counters.recordsDelivered += buffer.payloads.length;
-    }
+    await writeObject(this.config, this.sink, this.counters, buffer, this.options.retryForMs ?? 30_000);
     for (const ack of buffer.acks) ack();
-  }
-
-  private async putWithRetry(key: string, body: Buffer): Promise<void> {
-    // Wall-clock time: the buffering clock may be a test's fake one.
-    const deadline = Date.now() + (this.options.retryForMs ?? 30_000);
-    for (let attempt = 0; ; attempt++) {
-      try {
-        await this.sink.put(this.config.bucket, key, body);
-        return;
-      } catch (error) {
-        this.counters.deliveryFailures++;
-        // A missing bucket does not come back by retrying: most likely LocalStack restarted without
-        // persistence and lost it. Fail at once, saying so.
-        if (error instanceof Error && error.name === 'NoSuchBucket') {
-          throw new Error(
-            `DeliveryStream ${this.config.name}: bucket ${this.config.bucket} does not exist (was LocalStack restarted?)`,
-            { cause: error },
-          );
-        }
-        if (Date.now() >= deadline) {
-          throw new Error(
-            `DeliveryStream ${this.config.name}: could not write s3://${this.config.bucket}/${key}`,
-            { cause: error },
-          );
-        }
-        await new Promise((resolve) => setTimeout(resolve, Math.min(2000, 100 * 2 ** attempt)));
-      }
-    }
   }
 }
 
