@@ -236,5 +236,9 @@ describe('aggregator against LocalStack (S3 state, SQS dead letters, Firehose di
     await expect(
       store.put('taxi-rides', 'shardId-999', new Uint8Array([2]), undefined),
     ).rejects.toBeInstanceOf(CheckpointConflictError);
+    // A reader holding the current ETag is told "not modified" (304) instead of getting the body.
+    const latest = await store.get('taxi-rides', 'shardId-999');
+    const etag = latest && 'etag' in latest ? latest.etag : '';
+    await expect(store.get('taxi-rides', 'shardId-999', etag)).resolves.toEqual({ notModified: true, etag });
   });
 });
