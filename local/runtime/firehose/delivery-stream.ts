@@ -7,6 +7,8 @@ import { Spool } from './spool.js';
 
 /** Firehose's quota of active partitions per delivery stream with dynamic partitioning. */
 export const MAX_ACTIVE_PARTITIONS = 500;
+/** Objects written at once: enough to flush hundreds of partitions quickly, few enough for LocalStack. */
+const CONCURRENT_WRITES = 4;
 
 /** Options for tests and the runtime: a clock, S3 retry bounds. */
 export interface DeliveryStreamOptions {
@@ -40,7 +42,9 @@ export class DeliveryStream {
   readonly counters: DeliveryCounters = emptyCounters();
   private readonly buffers = new Map<string, Buffered>();
   private readonly now: () => number;
-  private writes: Promise<void> = Promise.resolve();
+  private readonly queue: Buffered[] = [];
+  private readonly inflight = new Set<Promise<void>>();
+  /** The first write that failed for good; sticky, so that the run's final flush() reports it. */
   private failure: unknown;
   private timer: NodeJS.Timeout | undefined;
   private readonly spool: Spool | undefined;
@@ -169,15 +173,19 @@ export class DeliveryStream {
     for (const [id, buffer] of this.buffers) {
       if (now - buffer.openedAtMs >= this.config.bufferIntervalMs) this.deliver(id, buffer);
     }
-    await this.settled();
+    await this.drain();
   }
 
-  /** Writes every buffer now (end of a run) and waits for all writes; rejects if one failed for good. */
+  /**
+   * Writes every buffer now (end of a run) and waits for all writes; rejects when any write of this
+   * stream failed for good, now or earlier (its records were not delivered).
+   */
   async flush(): Promise<void> {
     for (const [id, buffer] of this.buffers) this.deliver(id, buffer);
-    await this.settled();
+    await this.drain();
     // Save the spool's watermark now: the process may exit before a scheduled save runs.
     this.spool?.save();
+    if (this.failure !== undefined) throw this.failure;
   }
 
   /** Starts the interval timer (checks a few times per interval, at least once a second). */
@@ -185,7 +193,8 @@ export class DeliveryStream {
     if (this.timer !== undefined) return;
     const every = Math.max(50, Math.min(1000, this.config.bufferIntervalMs / 4));
     this.timer = setInterval(() => {
-      this.tick().catch((error: unknown) => this.options.onError?.(error));
+      // Failed writes reach onError from pump(); tick() itself does not reject.
+      void this.tick();
     }, every);
     this.timer.unref();
   }
@@ -204,25 +213,32 @@ export class DeliveryStream {
     return count;
   }
 
-  private async settled(): Promise<void> {
-    await this.writes;
-    if (this.failure !== undefined) {
-      const failure = this.failure;
-      this.failure = undefined;
-      throw failure;
-    }
+  private async drain(): Promise<void> {
+    while (this.inflight.size > 0) await Promise.all([...this.inflight]);
   }
 
   private deliver(id: string, buffer: Buffered): void {
     this.buffers.delete(id);
     if (buffer.errorOutputType === undefined) this.activePartitions--;
-    // One write at a time keeps objects in arrival order and S3 load bounded, like one Firehose worker.
-    this.writes = this.writes
-      .then(() => this.write(buffer))
-      .catch((error: unknown) => {
-        this.failure = error;
-        this.options.onError?.(error);
-      });
+    this.queue.push(buffer);
+    this.pump();
+  }
+
+  private pump(): void {
+    while (this.inflight.size < CONCURRENT_WRITES) {
+      const buffer = this.queue.shift();
+      if (buffer === undefined) return;
+      const write: Promise<void> = this.write(buffer)
+        .catch((error: unknown) => {
+          this.failure ??= error;
+          this.options.onError?.(error);
+        })
+        .finally(() => {
+          this.inflight.delete(write);
+          this.pump();
+        });
+      this.inflight.add(write);
+    }
   }
 
   private async write(buffer: Buffered): Promise<void> {
