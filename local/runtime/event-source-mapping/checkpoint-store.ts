@@ -9,8 +9,17 @@ export interface ShardCheckpoint {
   readonly sequenceNumber?: string;
   /** A closed shard read to its end: its children may start. */
   readonly shardEnded?: boolean;
+  /** The open tumbling window and its state (ParallelizationFactor 1), as Lambda keeps it. */
+  readonly window?: SavedWindow;
   readonly updatedAt: string;
 }
+
+const WindowSchema = z.object({
+  startMs: z.number(),
+  endMs: z.number(),
+  state: z.record(z.string(), z.unknown()),
+});
+export type SavedWindow = z.infer<typeof WindowSchema>;
 
 const FileSchema = z.object({
   version: z.literal(1),
@@ -21,6 +30,7 @@ const FileSchema = z.object({
       z.object({
         sequenceNumber: z.string().optional(),
         shardEnded: z.boolean().optional(),
+        window: WindowSchema.optional(),
         updatedAt: z.string(),
       }),
     ),

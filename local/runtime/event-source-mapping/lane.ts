@@ -1,4 +1,5 @@
 import { type DeliveryPolicy, deliverBatch } from './batch-delivery.js';
+import type { SavedWindow } from './checkpoint-store.js';
 import { StoppedError } from './errors.js';
 import {
   type EventSourceContext,
@@ -60,7 +61,15 @@ export class Lane {
   constructor(
     private readonly settings: LaneSettings,
     private readonly host: LaneHost,
-  ) {}
+    restored?: SavedWindow,
+  ) {
+    this.window = restored && settings.tumblingWindowSeconds > 0 ? { ...restored } : undefined;
+  }
+
+  /** The open tumbling window and its state, for the checkpoint. */
+  snapshot(): SavedWindow | undefined {
+    return this.window ? { ...this.window, state: { ...this.window.state } } : undefined;
+  }
 
   get queued(): number {
     return this.queue.length;

@@ -181,6 +181,7 @@ export class EventSourceMappingRunner {
           progress,
           polling,
           signal,
+          savedWindow: saved?.window,
           invoke: (records, tumbling) => this.invoke(mapping, fn, records, tumbling, shard.shardId),
           discard: (batch) => this.discard(mapping, fn, sink, batch, shard.shardId),
           log: (m) => this.log(m),

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { CheckpointStore } from './checkpoint-store.js';
+import type { CheckpointStore, SavedWindow } from './checkpoint-store.js';
 import type { KinesisMappingConfig } from './config.js';
 import { StoppedError } from './errors.js';
 import type { EventSourceContext, TumblingWindowFields } from './kinesis-event.js';
@@ -31,6 +31,8 @@ export interface ShardConsumerDeps {
   readonly progress: ShardProgress;
   readonly polling: PollingOptions;
   readonly signal: AbortSignal;
+  /** The tumbling window the last run left open on this shard (ParallelizationFactor 1 only). */
+  readonly savedWindow?: SavedWindow;
   invoke(
     records: readonly StreamRecord[],
     tumbling: TumblingWindowFields | undefined,
@@ -69,7 +71,10 @@ export class ShardConsumer {
       },
       backoff: (attempt: number) => this.backoff(attempt),
     };
-    this.lanes = Array.from({ length: mapping.parallelizationFactor }, () => new Lane(mapping, host));
+    // Window state is saved only with one lane: with several, the shard checkpoint trails the lanes
+    // that ran ahead, and their saved state would count the records delivered again twice.
+    const saved = mapping.parallelizationFactor === 1 ? deps.savedWindow : undefined;
+    this.lanes = Array.from({ length: mapping.parallelizationFactor }, () => new Lane(mapping, host, saved));
   }
 
   /** Runs until the shard ends (closed and fully processed) or the runner stops. */
@@ -173,7 +178,8 @@ export class ShardConsumer {
     const moved = this.tracker.done(records.map((r) => r.sequenceNumber));
     if (moved !== undefined) {
       this.deps.progress.checkpoint = moved;
-      this.deps.checkpoints.set(this.deps.mapping.id, this.deps.shardId, { sequenceNumber: moved });
+      const window = this.lanes.length === 1 ? this.lanes[0]?.snapshot() : undefined;
+      this.deps.checkpoints.set(this.deps.mapping.id, this.deps.shardId, { sequenceNumber: moved, window });
     }
     this.notifier.notify();
   }

@@ -6,6 +6,7 @@ import { format } from 'node:util';
 
 const [entryFile, exportName] = process.argv.slice(2);
 let currentRequestId;
+const DONE_MARKER = '\u0000tributary-invocation-done ';
 
 // Lambda's Node.js runtime prefixes console output with time, request id and level (text format),
 // or writes one JSON object per call when the function's LoggingConfig asks for JSON.
@@ -35,6 +36,13 @@ function describe(error) {
     return { errorType: error.name, errorMessage: error.message, trace: (error.stack ?? '').split('\n') };
   }
   return { errorType: typeof error, errorMessage: String(error), trace: [] };
+}
+
+// Written after the handler's last output: the parent reports the invocation once it has read
+// the function's log lines up to here, so they come before END and REPORT, as in Lambda.
+function markDone(id) {
+  process.stdout.write(`${DONE_MARKER}${id}\n`);
+  process.stderr.write(`${DONE_MARKER}${id}\n`);
 }
 
 function send(message) {
@@ -86,13 +94,19 @@ process.on('message', async (message) => {
     const fn = await handlerPromise;
     const result = await callHandler(fn, event, context);
     const payload = JSON.stringify(result) ?? 'null';
+    markDone(id);
     await send({ type: 'result', id, payload });
   } catch (error) {
+    markDone(id);
     await send({ type: 'error', id, error: describe(error) });
   } finally {
     currentRequestId = undefined;
   }
 });
+
+// The runtime that started this environment is gone (stopped or killed): end with it, whatever
+// timers or sockets the handler keeps open.
+process.on('disconnect', () => process.exit(0));
 
 // Lambda's runtime ends the environment on these; the parent reports them and starts a new one.
 process.on('unhandledRejection', async (reason) => {

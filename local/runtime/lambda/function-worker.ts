@@ -6,6 +6,9 @@ import type { FunctionError } from './errors.js';
 import type { LogSink } from './log-sink.js';
 import { ChildMessage, type InvokeMessage } from './protocol.js';
 
+/** bootstrap.mjs writes it to stdout and stderr after each invocation's output. */
+const DONE_MARKER = '\u0000tributary-invocation-done ';
+
 const bootstrap = fileURLToPath(new URL('./bootstrap.mjs', import.meta.url));
 
 /** Lambda gives the init phase 10 s of its own, apart from the function's timeout. */
@@ -45,8 +48,14 @@ export class FunctionWorker {
       stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
     });
     for (const stream of [this.child.stdout, this.child.stderr]) {
-      if (stream)
-        createInterface({ input: stream, crlfDelay: Infinity }).on('line', (l) => logs.write(spec.name, l));
+      if (!stream) continue;
+      createInterface({ input: stream, crlfDelay: Infinity }).on('line', (line) => {
+        // Output without a final newline ends up on the marker's line.
+        const at = line.indexOf(DONE_MARKER);
+        if (at < 0) return logs.write(spec.name, line);
+        if (at > 0) logs.write(spec.name, line.slice(0, at));
+        this.markerSeen();
+      });
     }
     this.ready = new Promise((resolve) => {
       const timer = setTimeout(() => {
@@ -68,12 +77,13 @@ export class FunctionWorker {
         if (m.type === 'ready') settle(undefined);
         else if (m.type === 'init-error') settle(m.error);
         else if (m.type === 'crash') this.crash = m.error;
-        else
-          this.finish(
+        else {
+          this.returned =
             m.type === 'result'
               ? { kind: 'result', payload: m.payload }
-              : { kind: 'error', error: m.error, fatal: false },
-          );
+              : { kind: 'error', error: m.error, fatal: false };
+          this.completeWhenLogsRead();
+        }
       });
       this.child.on('exit', (code, signal) => {
         this.exited = true;
@@ -88,6 +98,22 @@ export class FunctionWorker {
   }
 
   private requestId = '';
+  private returned: InvokeOutcome | undefined;
+  private markers = 0;
+
+  private markerSeen(): void {
+    this.markers += 1;
+    this.completeWhenLogsRead();
+  }
+
+  /** The result arrived and both output streams were read up to the handler's end marker. */
+  private completeWhenLogsRead(): void {
+    if (this.returned === undefined || this.markers < 2) return;
+    const outcome = this.returned;
+    this.returned = undefined;
+    this.markers = 0;
+    this.finish(outcome);
+  }
 
   /** False once the process exited or was killed; such a worker is replaced. */
   get alive(): boolean {

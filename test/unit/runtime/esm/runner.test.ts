@@ -277,4 +277,27 @@ describe('EventSourceMappingRunner', () => {
     const final2 = lines.filter((l) => l.isFinalInvokeForWindow)[1];
     expect(final2).toMatchObject({ state: { count: 3 }, records: [] });
   });
+
+  it('keeps an open tumbling window and its state across a restart, as Lambda keeps it across pollers', async () => {
+    // Prepare: records in the current 15-minute window, which stays open during the test
+    const shards = new FakeShards(['shardId-000000000000']);
+    const windowStart = Math.floor(Date.now() / 900_000) * 900_000;
+    for (let id = 0; id < 3; id += 1) shards.put('shardId-000000000000', 'k', { id }, windowStart + id);
+    const settings = { TumblingWindowInSeconds: 900, BatchSize: 10 };
+    const first = start(assemblyWith(settings), shards);
+    await until(() => processedIds(first.lines()).length === 3);
+    await first.stop();
+
+    // Act
+    for (let id = 3; id < 5; id += 1) shards.put('shardId-000000000000', 'k', { id }, windowStart + id);
+    const second = start(assemblyWith(settings), shards, first.dir);
+    await until(() => processedIds(second.lines()).length === 5);
+
+    // Assess: the second runtime's first invocation carries the state the first one ended with
+    const lines = second.lines();
+    expect(lines.map((l) => [l.records.map((r) => r.id), l.state?.count ?? 0])).toEqual([
+      [[0, 1, 2], 0],
+      [[3, 4], 3],
+    ]);
+  });
 });

@@ -134,6 +134,20 @@ describe('LocalFunction', () => {
     });
   });
 
+  it("reports the invocation only after the function's log lines, even one without a final newline", async () => {
+    // Prepare
+    const { fn, logs } = open(basicSpec('partialLine'));
+
+    // Act
+    const result = await fn.invoke({});
+
+    // Assess
+    expect(result).toMatchObject({ ok: true, payload: 'done' });
+    const at = logs.lines.indexOf('[basic-partialLine] no newline at the end');
+    expect(at).toBeGreaterThan(0);
+    expect(logs.lines[at + 1]).toMatch(/^\[basic-partialLine\] END RequestId: /);
+  });
+
   it('supports callback-style handlers and returns null for undefined results', async () => {
     // Prepare
     const callback = open(basicSpec('callback')).fn;
