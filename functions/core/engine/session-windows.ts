@@ -3,9 +3,18 @@ import { CloseQueue } from './close-queue.js';
 import type { SessionEntry, SessionState } from './state.js';
 import type { Emissions, StrategyContext, WindowStrategy } from './strategy.js';
 
-// Shared by every session engine: the queue is derived from the state alone (gap and grace are
-// part of the state's window spec), so any engine may continue any state.
-const queues = new WeakMap<SessionState, CloseQueue>();
+/**
+ * In-memory lookups derived from a state (never serialized): the close queue, and the keys'
+ * session lists in a Map (the same arrays as in the state), which looks up a fresh key string
+ * faster than the state's dictionary object does. Derived from the state alone (gap and grace are
+ * part of its window spec), so any session engine may continue any state.
+ */
+interface Runtime {
+  readonly queue: CloseQueue;
+  readonly lists: Map<string, SessionEntry[]>;
+}
+
+const runtimes = new WeakMap<SessionState, Runtime>();
 
 /**
  * Session windows as Kafka Streams' KStreamSessionWindowAggregate: a session is `[first, last]`
@@ -25,33 +34,37 @@ export function sessionStrategy(
 ): WindowStrategy<SessionState> {
   const closeAt = (end: number) => end + gap + grace + 1;
 
-  const queueOf = (state: SessionState): CloseQueue => {
-    let queue = queues.get(state);
-    if (queue === undefined) {
-      queue = new CloseQueue();
+  const runtimeOf = (state: SessionState): Runtime => {
+    let found = runtimes.get(state);
+    if (found === undefined) {
+      found = { queue: new CloseQueue(), lists: new Map() };
       for (const key of Object.keys(state.sessions)) {
-        for (const [start, end] of state.sessions[key] ?? []) queue.push([closeAt(end), key, start]);
+        const list = state.sessions[key] ?? [];
+        found.lists.set(key, list);
+        for (const [start, end] of list) found.queue.push([closeAt(end), key, start]);
       }
-      queues.set(state, queue);
+      runtimes.set(state, found);
     }
-    return queue;
+    return found;
   };
+  // Set by attach(), which the engine calls with the state before every add/close on it.
+  let runtime: Runtime = { queue: new CloseQueue(), lists: new Map() };
 
   return {
     kind: 'session',
     attach: (state) => {
-      queueOf(state);
+      runtime = runtimeOf(state);
     },
     create: (base) => {
       const state: SessionState = { ...base, kind: 'session', sessions: Object.create(null) };
-      queues.set(state, new CloseQueue());
+      runtimes.set(state, { queue: new CloseQueue(), lists: new Map() });
       return state;
     },
 
     add(state, record: KeyedRecord, out: Emissions) {
       const { key, ts, value } = record;
       const streamTime = state.streamTime ?? ts;
-      let list = state.sessions[key];
+      let list = runtime.lists.get(key);
       // A key's sessions are disjoint and more than `gap` apart, so those within reach of ts
       // form one run of the list sorted by start.
       let first = list?.length ?? 0;
@@ -88,6 +101,7 @@ export function sessionStrategy(
       if (list === undefined) {
         list = [];
         state.sessions[key] = list;
+        runtime.lists.set(key, list);
       }
       const only = count === 1 ? (list[first] as SessionEntry) : undefined;
       if (only !== undefined && only[0] === start && only[1] === end) {
@@ -104,7 +118,7 @@ export function sessionStrategy(
         aggregates.add(accs, value, ts);
         only[0] = start;
         only[1] = end;
-        if (start !== oldStart) queueOf(state).push([closeAt(end), key, start]);
+        if (start !== oldStart) runtime.queue.push([closeAt(end), key, start]);
         if (emitUpdates) {
           out.results.push({ key, windowStart: oldStart, windowEnd: oldEnd, values: null });
           out.results.push({ key, windowStart: start, windowEnd: end, values: aggregates.result(accs) });
@@ -115,7 +129,7 @@ export function sessionStrategy(
       for (let i = first; i < first + count; i++) aggregates.merge(accs, (list[i] as SessionEntry)[2]);
       aggregates.add(accs, value, ts);
       const removed = list.splice(first, count, [start, end, accs]);
-      queueOf(state).push([closeAt(end), key, start]);
+      runtime.queue.push([closeAt(end), key, start]);
       if (emitUpdates) {
         for (const [oldStart, oldEnd] of removed) {
           out.results.push({ key, windowStart: oldStart, windowEnd: oldEnd, values: null });
@@ -125,13 +139,13 @@ export function sessionStrategy(
     },
 
     close(state, out, everything) {
-      const queue = queueOf(state);
+      const queue = runtime.queue;
       const streamTime = state.streamTime ?? 0;
       for (let next = queue.peek(); next !== undefined; next = queue.peek()) {
         if (!everything && next[0] > streamTime) break;
         queue.pop();
         const [at, key, start] = next;
-        const list = state.sessions[key];
+        const list = runtime.lists.get(key);
         let index = -1;
         if (list !== undefined) {
           for (let i = 0; i < list.length; i++) if ((list[i] as SessionEntry)[0] === start) index = i;
@@ -145,7 +159,10 @@ export function sessionStrategy(
           continue;
         }
         const [session] = list.splice(index, 1) as [SessionEntry];
-        if (list.length === 0) delete state.sessions[key];
+        if (list.length === 0) {
+          delete state.sessions[key];
+          runtime.lists.delete(key);
+        }
         if (!emitUpdates) {
           out.results.push({
             key,
