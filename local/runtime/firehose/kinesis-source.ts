@@ -29,6 +29,8 @@ export interface KinesisSourceOptions {
   /** How often new shards are looked for (resharding). @default 10_000 */
   readonly shardRefreshMs?: number;
   readonly onError?: (error: unknown) => void;
+  /** Where a shard without a checkpoint is read from. @default 'TRIM_HORIZON' */
+  readonly startingPosition?: 'TRIM_HORIZON' | 'LATEST';
 }
 
 // KPL aggregated records start with these magic bytes; Firehose de-aggregates them itself.
@@ -122,7 +124,7 @@ export class KinesisSource {
         StreamName: this.options.streamName,
         ShardId: shardId,
         ...(after === undefined
-          ? { ShardIteratorType: 'TRIM_HORIZON' }
+          ? { ShardIteratorType: this.options.startingPosition ?? 'TRIM_HORIZON' }
           : { ShardIteratorType: 'AFTER_SEQUENCE_NUMBER', StartingSequenceNumber: after }),
       }),
     );
