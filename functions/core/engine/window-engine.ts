@@ -68,13 +68,10 @@ function strategyFor(window: WindowSpec, context: StrategyContext): WindowStrate
   }
 }
 
+// Both sides come out of the window spec schema (engine options and decoded states alike), so
+// their fields are in the same order and the texts compare.
 function sameWindow(a: WindowSpec, b: WindowSpec): boolean {
-  const keys = new Set([...Object.keys(a), ...Object.keys(b)]);
-  for (const k of keys) {
-    if ((a as unknown as Record<string, unknown>)[k] !== (b as unknown as Record<string, unknown>)[k])
-      return false;
-  }
-  return true;
+  return a === b || JSON.stringify(a) === JSON.stringify(b);
 }
 
 function isTimestamp(ts: unknown): ts is number {
@@ -117,15 +114,26 @@ export function createWindowEngine(options: WindowEngineOptions): WindowEngine {
     initialState,
     process(given, records) {
       const state = check(given);
-      const out: Emissions = { results: [], late: [] };
+      // Checked before anything is applied: the state is updated in place, and a batch refused
+      // halfway would leave it holding part of the batch.
       for (let i = 0; i < records.length; i++) {
         const record = records[i] as KeyedRecord;
+        if (typeof record.key !== 'string') {
+          throw new InvalidRecordError(
+            `record ${i}: key must be a string (given ${JSON.stringify(record.key)})`,
+            i,
+          );
+        }
         if (!isTimestamp(record.ts)) {
           throw new InvalidRecordError(
             `record ${i} (key ${JSON.stringify(record.key)}): ts must be a whole number of epoch ms >= 0 (given ${JSON.stringify(record.ts)})`,
             i,
           );
         }
+      }
+      const out: Emissions = { results: [], late: [] };
+      for (let i = 0; i < records.length; i++) {
+        const record = records[i] as KeyedRecord;
         const advanced = state.streamTime === null || record.ts > state.streamTime;
         if (advanced) state.streamTime = record.ts;
         strategy.add(state, record, out);

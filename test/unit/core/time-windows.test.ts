@@ -122,14 +122,16 @@ describe('tumbling windows', () => {
     expect(state.kind === 'time' && state.buckets.map((b) => b.start)).toEqual([30]);
   });
 
-  it('rejects a record whose timestamp is not a whole number >= 0, naming it', () => {
+  it('rejects a batch with a timestamp that is not a whole number >= 0, naming it, applying none of it', () => {
     // Prepare
     const engine = createWindowEngine({ window: tumbling(10), aggregations: countAndSum() });
+    const { state } = engine.process(undefined, [rec('a', 1)]);
 
     // Act / Assess
-    expect(() => engine.process(undefined, [rec('a', 1), rec('b', -5)])).toThrow(
+    expect(() => engine.process(state, [rec('a', 2), rec('b', -5)])).toThrow(
       /record 1 \(key "b"\).*given -5/,
     );
+    expect(brief(engine.flush(state).results)).toEqual(['a 0-10 n=1']);
   });
 });
 
