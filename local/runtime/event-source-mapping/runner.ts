@@ -186,7 +186,13 @@ export class EventSourceMappingRunner {
           discard: (batch) => this.discard(mapping, fn, sink, batch, shard.shardId),
           log: (m) => this.log(m),
         });
-        consumers.set(shard.shardId, consumer.run(start));
+        const run = consumer.run(start).catch((error: unknown) => {
+          // Not expected (reads and invocations are retried inside): stop this shard, say why.
+          progress.lastError = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+          this.failure ??= error;
+          this.log(`${mapping.id} ${shard.shardId}: stopped by an error: ${progress.lastError}`);
+        });
+        consumers.set(shard.shardId, run);
       }
       try {
         await sleep(options.shardDiscoveryIntervalMs ?? 5_000, undefined, { signal });
