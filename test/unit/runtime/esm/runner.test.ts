@@ -1,89 +1,11 @@
 import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { KinesisClient } from '@aws-sdk/client-kinesis';
-import type { SQSClient } from '@aws-sdk/client-sqs';
 import { afterEach, describe, expect, it } from 'vitest';
-import { EventSourceMappingRunner } from '../../../../local/runtime/event-source-mapping/index.js';
-import { LocalLambdaRuntime, memoryLogSink } from '../../../../local/runtime/lambda/index.js';
-import { CloudAssembly, defaultLocalContext } from '../../../../local/runtime/template/index.js';
-import { projectRoot } from '../../../../local/tools/state-dir.js';
 import { FakeShards } from './fake-shards.js';
+import { assemblyWith, processedIds, start, stopAll, until } from './runner-harness.js';
 
-const fixtureDir = join(projectRoot, 'test', 'fixtures', 'templates', 'esm-app');
-const MAPPING = 'RecorderKinesisEventSourceEsmTestStreamF2B4C8A1';
-
-interface Line {
-  outcome: string;
-  records: { seq: string; pk: string; shard: string; id: number }[];
-  window?: { start: string; end: string };
-  isFinalInvokeForWindow?: boolean;
-  state?: { count?: number };
-  failed?: string;
-}
-
-/** The fixture app with the mapping's properties changed. */
-function assemblyWith(mapping: Record<string, unknown>): CloudAssembly {
-  const template = JSON.parse(readFileSync(join(fixtureDir, 'EsmTest.template.json'), 'utf8'));
-  Object.assign(template.Resources[MAPPING].Properties, mapping);
-  return CloudAssembly.fromTemplates({ EsmTest: template }, { dir: fixtureDir });
-}
-
-const cleanups: (() => Promise<void>)[] = [];
-afterEach(async () => {
-  for (const cleanup of cleanups.splice(0)) await cleanup();
-});
-
-function start(assembly: CloudAssembly, shards: FakeShards, dir = mkdtempSync(join(tmpdir(), 'esm-'))) {
-  const recordFile = join(dir, 'invocations.jsonl');
-  const sent: unknown[] = [];
-  const sqs = {
-    send: async (command: { input: { MessageBody: string } }) =>
-      sent.push(JSON.parse(command.input.MessageBody)),
-  };
-  const lambda = new LocalLambdaRuntime(assembly, {
-    local: { endpoint: 'http://127.0.0.1:1', region: 'us-east-1' },
-    logs: memoryLogSink(),
-    environmentOverrides: () => ({ RECORD_FILE: recordFile }),
-  });
-  const runner = EventSourceMappingRunner.start({
-    assembly,
-    lambda,
-    context: defaultLocalContext(),
-    kinesis: {} as KinesisClient,
-    sqs: sqs as unknown as SQSClient,
-    checkpointFile: join(dir, 'esm-checkpoints.json'),
-    shardSource: () => shards,
-    polling: { idlePollMs: 10, backoffBaseMs: 5, maxBackoffMs: 20 },
-    shardDiscoveryIntervalMs: 50,
-    log: () => {},
-  });
-  const stop = async () => {
-    await runner.stop();
-    lambda.close();
-  };
-  cleanups.push(stop);
-  const lines = (): Line[] =>
-    existsSync(recordFile)
-      ? readFileSync(recordFile, 'utf8')
-          .trim()
-          .split('\n')
-          .filter(Boolean)
-          .map((l) => JSON.parse(l))
-      : [];
-  return { runner, lines, sent, dir, stop };
-}
-
-async function until(condition: () => boolean, timeoutMs = 10_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error('condition not met in time');
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
-
-const processedIds = (lines: Line[]) =>
-  lines.filter((l) => l.outcome === 'ok').flatMap((l) => l.records.map((r) => r.id));
+afterEach(stopAll);
 
 describe('EventSourceMappingRunner', () => {
   it('delivers every shard in order in batches of BatchSize, and a restarted runner resumes after the checkpoint', async () => {
@@ -249,56 +171,5 @@ describe('EventSourceMappingRunner', () => {
     await run.stop();
     const saved = JSON.parse(readFileSync(join(run.dir, 'esm-checkpoints.json'), 'utf8'));
     expect(Object.values(saved.mappings)[0]).toMatchObject({ 'shardId-000000000000': { shardEnded: true } });
-  });
-
-  it('passes tumbling window state between invocations and makes a final invocation per window', async () => {
-    // Prepare
-    const shards = new FakeShards(['shardId-000000000000']);
-    const t0 = Math.floor(Date.now() / 60_000) * 60_000 - 120_000;
-    for (let id = 0; id < 6; id += 1) shards.put('shardId-000000000000', 'k', { id }, t0 + id * 1_000);
-    for (let id = 6; id < 9; id += 1)
-      shards.put('shardId-000000000000', 'k', { id }, t0 + 60_000 + id * 1_000);
-    const run = start(assemblyWith({ TumblingWindowInSeconds: 60, BatchSize: 4 }), shards);
-
-    // Act
-    await until(() => run.lines().filter((l) => l.isFinalInvokeForWindow).length === 2);
-
-    // Assess
-    const lines = run.lines();
-    const firstWindow = lines.filter(
-      (l) => l.window?.start === new Date(t0).toISOString().replace('.000Z', 'Z'),
-    );
-    expect(firstWindow.map((l) => [l.records.length, l.state?.count ?? 0, l.isFinalInvokeForWindow])).toEqual(
-      [
-        [4, 0, false],
-        [2, 4, false],
-        [0, 6, true],
-      ],
-    );
-    const final2 = lines.filter((l) => l.isFinalInvokeForWindow)[1];
-    expect(final2).toMatchObject({ state: { count: 3 }, records: [] });
-  });
-
-  it('keeps an open tumbling window and its state across a restart, as Lambda keeps it across pollers', async () => {
-    // Prepare: records in the current 15-minute window, which stays open during the test
-    const shards = new FakeShards(['shardId-000000000000']);
-    const windowStart = Math.floor(Date.now() / 900_000) * 900_000;
-    for (let id = 0; id < 3; id += 1) shards.put('shardId-000000000000', 'k', { id }, windowStart + id);
-    const settings = { TumblingWindowInSeconds: 900, BatchSize: 10 };
-    const first = start(assemblyWith(settings), shards);
-    await until(() => processedIds(first.lines()).length === 3);
-    await first.stop();
-
-    // Act
-    for (let id = 3; id < 5; id += 1) shards.put('shardId-000000000000', 'k', { id }, windowStart + id);
-    const second = start(assemblyWith(settings), shards, first.dir);
-    await until(() => processedIds(second.lines()).length === 5);
-
-    // Assess: the second runtime's first invocation carries the state the first one ended with
-    const lines = second.lines();
-    expect(lines.map((l) => [l.records.map((r) => r.id), l.state?.count ?? 0])).toEqual([
-      [[0, 1, 2], 0],
-      [[3, 4], 3],
-    ]);
   });
 });
