@@ -82,13 +82,16 @@ export function prepareRecords(
     lastPosition: undefined as RecordPosition | undefined,
     firstUnapplied: undefined as string | undefined,
   };
+  // A shard's records come in sequence order: once one is past the checkpoint, all that follow are.
+  let pastCheckpoint = checkpoint === null;
   for (const record of records) {
     for (const outcome of decodeKinesisRecord(record, context.decode)) {
       const position = outcome.ok ? outcome.record : outcome.position;
-      if (checkpoint && comparePositions(position, checkpoint) <= 0) {
+      if (!pastCheckpoint && checkpoint && comparePositions(position, checkpoint) <= 0) {
         out.skipped += 1;
         continue;
       }
+      pastCheckpoint = true;
       out.firstUnapplied ??= record.kinesis.sequenceNumber;
       out.lastPosition = {
         sequenceNumber: position.sequenceNumber,
