@@ -1,0 +1,48 @@
+import { describe, expect, it } from 'vitest';
+import { readAggregatorEnv, readIdleFlushEnv, readProducerEnv } from '../../../functions/adapters/config.js';
+import { ConfigurationError } from '../../../functions/adapters/errors.js';
+
+const aggregator = {
+  PIPELINE_NAME: 'taxi-rides',
+  STATE_BUCKET: 'state',
+  AGGREGATES_DELIVERY_STREAM: 'aggregates',
+  LATE_DELIVERY_STREAM: 'late',
+  DEAD_LETTER_QUEUE_URL: 'https://sqs.us-east-1.amazonaws.com/123456789012/dlq',
+};
+
+describe('environment readers', () => {
+  it('fills STATE_PREFIX with its default and reads IDLE_TIMEOUT_MS as a number', () => {
+    // Act
+    const env = readIdleFlushEnv({ ...aggregator, IDLE_TIMEOUT_MS: '120000' });
+
+    // Assess
+    expect(env).toMatchObject({ STATE_PREFIX: 'state/', IDLE_TIMEOUT_MS: 120_000 });
+  });
+
+  it('names every missing variable in one ConfigurationError', () => {
+    // Act
+    const error = (() => {
+      try {
+        readAggregatorEnv({ PIPELINE_NAME: 'taxi-rides' });
+      } catch (e) {
+        return e;
+      }
+    })();
+
+    // Assess
+    expect(error).toBeInstanceOf(ConfigurationError);
+    expect((error as Error).message).toMatch(/STATE_BUCKET[\s\S]*DEAD_LETTER_QUEUE_URL/);
+  });
+
+  it('reads STREAM_NAMES as a JSON object and refuses anything else', () => {
+    // Act
+    const env = readProducerEnv({ STREAM_NAMES: '{"taxi-rides":"tributary-taxi-rides"}' });
+
+    // Assess
+    expect(env.STREAM_NAMES).toEqual({ 'taxi-rides': 'tributary-taxi-rides' });
+    expect(() => readProducerEnv({ STREAM_NAMES: 'taxi-rides' })).toThrow(
+      /JSON object of pipeline name -> stream name/,
+    );
+    expect(() => readProducerEnv({ STREAM_NAMES: '["a"]' })).toThrow(ConfigurationError);
+  });
+});
