@@ -62,6 +62,11 @@ export interface Pipeline<S extends z.ZodType> {
    * stream; it is required when the pipeline uses arrival time.
    */
   parse(text: string, arrivalTime?: number): ParseOutcome<z.output<S>>;
+  /**
+   * Validates an already-decoded candidate event (schema, key, event time): `parse` without the
+   * decode step, for events that arrive as data (an envelope's `event`, a JSON body's item).
+   */
+  parseEvent(candidate: unknown, arrivalTime?: number): ParseOutcome<z.output<S>>;
   /** The aggregations as engine aggregate functions, by column name. */
   aggregateFunctions(): Record<string, AggregateFunction<z.output<S>, unknown, unknown>>;
   /** A windowing engine for one partition (shard) of this pipeline. */
@@ -145,13 +150,7 @@ export function definePipeline<S extends z.ZodType>(config: PipelineConfig<S>): 
   const timeSource = config.timeSource ?? 'event';
   const decode = config.decode ?? JSON.parse;
 
-  const parse = (text: string, arrivalTime?: number): ParseOutcome<z.output<S>> => {
-    let candidate: unknown;
-    try {
-      candidate = decode(text);
-    } catch (error) {
-      return { ok: false, reason: `cannot decode ${describe(text)}: ${(error as Error).message}` };
-    }
+  const parseEvent = (candidate: unknown, arrivalTime?: number): ParseOutcome<z.output<S>> => {
     const parsed = config.schema.safeParse(candidate);
     if (!parsed.success) {
       return {
@@ -178,6 +177,16 @@ export function definePipeline<S extends z.ZodType>(config: PipelineConfig<S>): 
     return { ok: true, event, key, ts };
   };
 
+  const parse = (text: string, arrivalTime?: number): ParseOutcome<z.output<S>> => {
+    let candidate: unknown;
+    try {
+      candidate = decode(text);
+    } catch (error) {
+      return { ok: false, reason: `cannot decode ${describe(text)}: ${(error as Error).message}` };
+    }
+    return parseEvent(candidate, arrivalTime);
+  };
+
   return {
     config,
     name: config.name,
@@ -185,6 +194,7 @@ export function definePipeline<S extends z.ZodType>(config: PipelineConfig<S>): 
     emit,
     timeSource,
     parse,
+    parseEvent,
     aggregateFunctions: () => ({ ...functions }),
     createEngine: (options) =>
       createWindowEngine({ window, aggregations: functions, emit: options?.emit ?? emit }),

@@ -52,6 +52,21 @@ describe('definePipeline', () => {
     expect(!outcome.ok && outcome.reason).toMatch(reason);
   });
 
+  it('validates an already-decoded event with the same checks as parse', () => {
+    // Prepare
+    const pipeline = definePipeline(config);
+
+    // Act
+    const valid = pipeline.parseEvent({ zone: 'Z1', pickupMs: 1000, fare: 12.5 });
+    const wrongType = pipeline.parseEvent({ zone: 'Z1', pickupMs: 'soon', fare: 1 });
+    const negative = pipeline.parseEvent({ zone: 'Z1', pickupMs: -1, fare: 1 });
+
+    // Assess
+    expect(valid).toEqual(pipeline.parse('{"zone":"Z1","pickupMs":1000,"fare":12.5}'));
+    expect(wrongType).toEqual(pipeline.parse('{"zone":"Z1","pickupMs":"soon","fare":1}'));
+    expect(!negative.ok && negative.reason).toMatch(/event time must be a whole number/);
+  });
+
   it('uses the arrival time instead of the event time when asked', () => {
     // Prepare
     const pipeline = definePipeline({ ...config, timeSource: 'arrival' });
