@@ -1,6 +1,7 @@
 import { spawn } from 'node:child_process';
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { withLock } from '../../services/lock.js';
 import { projectRoot, stateDir } from '../../tools/state-dir.js';
 
@@ -90,11 +91,32 @@ export async function ensureSynth(options: EnsureSynthOptions = {}): Promise<Syn
       return { synthesized: false, reason: 'up to date', durationMs: Date.now() - started };
     }
     log(`synthesizing the CDK app (${reason}) ...`);
-    await runCdkSynth(root, outDir);
+    await synthWaitingForOthers(root, outDir, log);
     const durationMs = Date.now() - started;
     log(`synthesized in ${(durationMs / 1000).toFixed(1)} s`);
     return { synthesized: true, reason, durationMs };
   });
+}
+
+/** How long to wait for another cdk process (not using our lock) that holds cdk.out. */
+const OTHER_SYNTH_WAIT_MS = 180_000;
+
+/**
+ * The cdk CLI refuses to synthesize while another cdk process writes the same folder (its own
+ * lock in cdk.out): wait for that one and try again, rather than fail.
+ */
+async function synthWaitingForOthers(root: string, outDir: string, log: (line: string) => void) {
+  const deadline = Date.now() + OTHER_SYNTH_WAIT_MS;
+  for (;;) {
+    try {
+      return await runCdkSynth(root, outDir);
+    } catch (error) {
+      const busy = error instanceof SynthError && /currently synthing/.test(error.message);
+      if (!busy || Date.now() > deadline) throw error;
+      log('another cdk process is synthesizing into cdk.out; waiting for it');
+      await sleep(2_000);
+    }
+  }
 }
 
 function runCdkSynth(root: string, outDir: string): Promise<void> {

@@ -1,0 +1,251 @@
+import { spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import {
+  DescribeStreamCommand,
+  GetRecordsCommand,
+  GetShardIteratorCommand,
+  type KinesisClient,
+} from '@aws-sdk/client-kinesis';
+import { DeleteObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import {
+  DeleteMessageBatchCommand,
+  GetQueueUrlCommand,
+  ReceiveMessageCommand,
+  type SQSClient,
+} from '@aws-sdk/client-sqs';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { findFunction, listFunctions, touchedResources } from '../../local/runtime/invoke/index.js';
+import { ensureSynth } from '../../local/runtime/synth/ensure-synth.js';
+import {
+  CloudAssembly,
+  defaultLocalContext,
+  readLambdaFunction,
+} from '../../local/runtime/template/index.js';
+import { kinesisClient, readServices, s3Client, sqsClient } from '../../local/services/clients.js';
+import { projectRoot } from '../../local/tools/state-dir.js';
+import { taxiTrip } from '../fixtures/taxi-trips.js';
+import { pollUntil } from './helpers/poll.js';
+
+const CLI = join(projectRoot, 'bin', 'tributary.mjs');
+const fixture = (path: string) => join(projectRoot, 'test', 'fixtures', path);
+/** The Lambda documentation's Kinesis sample records, as Powertools publishes them. */
+const KINESIS_SAMPLE = fixture('aws/powertools-python-kinesis-stream-event.json');
+const AGGREGATOR = 'Aggregator-taxi-rides/Handler';
+
+interface CliRun {
+  readonly code: number | null;
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
+/** Runs `tributary invoke ...` as a user would, in its own process (cdk.out is synthesized once, in beforeAll). */
+function invoke(args: readonly string[]): Promise<CliRun> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [CLI, 'invoke', ...args, '--skip-synth'], { cwd: projectRoot });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (c: Buffer) => {
+      stdout += c.toString('utf8');
+    });
+    child.stderr.on('data', (c: Buffer) => {
+      stderr += c.toString('utf8');
+    });
+    child.on('error', reject);
+    child.on('close', (code) => resolve({ code, stdout, stderr }));
+  });
+}
+
+let assembly: CloudAssembly;
+let s3: S3Client;
+let sqs: SQSClient;
+let kinesis: KinesisClient;
+
+/** The physical name of the resource of `type` that a function's environment names. */
+function resourceOf(functionQuery: string, type: string): string {
+  const entry = findFunction(listFunctions(assembly), functionQuery);
+  const spec = readLambdaFunction(assembly, entry.resource);
+  const found = touchedResources(assembly, spec.environment).find((r) => r.type === type);
+  if (!found) throw new Error(`${functionQuery} names no ${type}`);
+  return found.physicalName;
+}
+
+/** Receives and deletes everything in the queue (messages of earlier runs), returning the bodies. */
+async function drain(queueUrl: string): Promise<string[]> {
+  const bodies: string[] = [];
+  for (;;) {
+    const out = await sqs.send(
+      new ReceiveMessageCommand({ QueueUrl: queueUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: 0 }),
+    );
+    const messages = out.Messages ?? [];
+    if (messages.length === 0) return bodies;
+    bodies.push(...messages.map((m) => m.Body ?? ''));
+    await sqs.send(
+      new DeleteMessageBatchCommand({
+        QueueUrl: queueUrl,
+        Entries: messages.map((m, i) => ({ Id: String(i), ReceiptHandle: m.ReceiptHandle ?? '' })),
+      }),
+    );
+  }
+}
+
+beforeAll(async () => {
+  await ensureSynth();
+  const endpoint = readServices().localstack?.endpoint;
+  assembly = CloudAssembly.load(undefined, defaultLocalContext(endpoint ? { endpoint } : {}));
+  s3 = s3Client();
+  sqs = sqsClient();
+  kinesis = kinesisClient();
+});
+
+describe('tributary invoke against LocalStack', () => {
+  it('runs the aggregator on the AWS Kinesis sample event: a response, the records dead-lettered with reasons', async () => {
+    // Prepare: a first invoke provisions the queue and bucket; then forget what earlier runs did
+    // (the checkpoint would skip the sample's sequence numbers, the queue holds their letters).
+    const event = JSON.parse(readFileSync(KINESIS_SAMPLE, 'utf8'));
+    const first = await invoke([AGGREGATOR, '--event', KINESIS_SAMPLE]);
+    expect(first.code, first.stderr).toBe(0);
+    const queueName = resourceOf(AGGREGATOR, 'AWS::SQS::Queue');
+    const { QueueUrl = '' } = await sqs.send(new GetQueueUrlCommand({ QueueName: queueName }));
+    const shard = String(event.Records[0].eventID).split(':')[0];
+    await s3.send(
+      new DeleteObjectCommand({
+        Bucket: resourceOf(AGGREGATOR, 'AWS::S3::Bucket'),
+        Key: `state/taxi-rides/${shard}.json`,
+      }),
+    );
+    await drain(QueueUrl);
+
+    // Act
+    const run = await invoke([AGGREGATOR, '--event', KINESIS_SAMPLE]);
+
+    // Assess
+    expect(run.code, run.stderr).toBe(0);
+    expect(JSON.parse(run.stdout)).toEqual({ batchItemFailures: [] });
+    expect(run.stderr).toMatch(/START RequestId: .*\n(.*\n)*.*REPORT RequestId/);
+    const letters = (await drain(QueueUrl)).map((b) => JSON.parse(b));
+    const sequences = event.Records.map(
+      (r: { kinesis: { sequenceNumber: string } }) => r.kinesis.sequenceNumber,
+    );
+    expect(letters.map((l) => l.sequence_number).sort()).toEqual([...sequences].sort());
+    for (const letter of letters) {
+      expect(letter).toMatchObject({ pipeline: 'taxi-rides', shard, reason: expect.stringMatching(/\S/) });
+    }
+  });
+
+  it('runs the producer on a function URL request: the events are in the pipeline stream', async () => {
+    // Prepare: AWS's function URL sample, with Tributary's path and a body of two taxi trips.
+    const pickupMs = Date.UTC(2026, 0, 1) + Math.floor(Math.random() * 86_400_000);
+    const request = JSON.parse(readFileSync(fixture('aws/aws-lambda-go-lambda-urls-request.json'), 'utf8'));
+    request.rawPath = '/pipelines/taxi-rides/events';
+    request.requestContext.http.path = request.rawPath;
+    request.body = JSON.stringify({
+      events: [taxiTrip({ zone: 161, pickupMs }), taxiTrip({ zone: 162, pickupMs: pickupMs + 1 })],
+    });
+    const file = join(mkdtempSync(join(tmpdir(), 'invoke-url-')), 'request.json');
+    writeFileSync(file, JSON.stringify(request));
+    const startedAt = new Date(Date.now() - 1_000);
+
+    // Act
+    const run = await invoke(['Producer/Handler', '--event', file]);
+
+    // Assess
+    expect(run.code, run.stderr).toBe(0);
+    const response = JSON.parse(run.stdout);
+    expect(response.statusCode).toBe(200);
+    expect(JSON.parse(response.body)).toMatchObject({ pipeline: 'taxi-rides', accepted: 2, rejected: [] });
+    const streamName = resourceOf('Producer/Handler', 'AWS::Kinesis::Stream');
+    const stream = await kinesis.send(new DescribeStreamCommand({ StreamName: streamName }));
+    const shards = stream.StreamDescription?.Shards ?? [];
+    const ours = await pollUntil(
+      async () => {
+        const found: { ts: number }[] = [];
+        for (const shard of shards) {
+          const { ShardIterator } = await kinesis.send(
+            new GetShardIteratorCommand({
+              StreamName: streamName,
+              ShardId: shard.ShardId,
+              ShardIteratorType: 'AT_TIMESTAMP',
+              Timestamp: startedAt,
+            }),
+          );
+          const out = await kinesis.send(new GetRecordsCommand({ ShardIterator, Limit: 10_000 }));
+          for (const r of out.Records ?? []) {
+            const envelope = JSON.parse(Buffer.from(r.Data ?? []).toString('utf8'));
+            if (envelope.ts === pickupMs || envelope.ts === pickupMs + 1) found.push(envelope);
+          }
+        }
+        return found;
+      },
+      (found) => found.length >= 2,
+      { timeoutMs: 10_000 },
+    );
+    expect(ours).toHaveLength(2);
+    expect(ours[0]).toMatchObject({ v: 1, pipeline: 'taxi-rides' });
+  });
+
+  it('runs the idle flush on AWS scheduled event sample', async () => {
+    // Act
+    const run = await invoke([
+      'Aggregator-taxi-rides/IdleFlush',
+      '--event',
+      fixture('aws/powertools-ts-cloudwatch-scheduled-event.json'),
+    ]);
+
+    // Assess
+    expect(run.code, run.stderr).toBe(0);
+    expect(JSON.parse(run.stdout)).toMatchObject({ shardsChecked: expect.any(Number), windowsClosed: 0 });
+  });
+
+  it('exits 2 for an event file that is not JSON, naming it, without invoking anything', async () => {
+    // Prepare
+    const file = join(mkdtempSync(join(tmpdir(), 'invoke-bad-')), 'broken.json');
+    writeFileSync(file, '{"Records": [');
+
+    // Act
+    const run = await invoke([AGGREGATOR, '--event', file]);
+
+    // Assess
+    expect(run.code).toBe(2);
+    expect(run.stderr).toContain(`${file}: not valid JSON`);
+    expect(run.stderr).not.toContain('START RequestId');
+    expect(run.stdout).toBe('');
+  });
+
+  it('exits 2 for an unknown function, listing the template functions', async () => {
+    // Act
+    const run = await invoke(['Aggregator-nope/Handler', '--event', KINESIS_SAMPLE]);
+
+    // Assess
+    expect(run.code).toBe(2);
+    expect(run.stderr).toContain('unknown function "Aggregator-nope/Handler"');
+    expect(run.stderr).toContain('Tributary-dev/Aggregator-taxi-rides/Handler/Function');
+  });
+
+  describe("with an AWS Firehose sample event, which is not the aggregator's source", () => {
+    let run: CliRun;
+    beforeAll(async () => {
+      run = await invoke([
+        AGGREGATOR,
+        '--event',
+        fixture('events/aws-lambda-go-kinesis-firehose-event.json'),
+      ]);
+    });
+
+    it('warns that the event does not fit the function and still invokes it', () => {
+      // Assess
+      expect(run.stderr).toContain('note: the event looks like a Firehose data transformation event');
+      expect(run.stderr).toContain('START RequestId');
+      expect(() => JSON.parse(run.stdout)).not.toThrow();
+    });
+
+    // Known handler bug (reported to the lead): functions/handlers/aggregator.ts hands event.Records
+    // to aggregateBatch unchecked, so this event throws "TypeError: ... is not iterable" instead of
+    // being reported. `it.fails` keeps the test honest until the handler validates its event.
+    it.fails('the aggregator reports the event instead of throwing (exit 0)', () => {
+      // Assess
+      expect(run.code, run.stderr).toBe(0);
+    });
+  });
+});
