@@ -128,7 +128,9 @@ export async function provisionResources(
     } catch (error) {
       if (error instanceof ProvisionError) throw error;
       const reason = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
-      throw new ProvisionError(`cannot make ${r.type} ${name} ready in LocalStack (${reason})`);
+      throw new ProvisionError(
+        `cannot make ${r.type} ${name} ready in LocalStack (${reason}); is it running? \`npx tributary services status\``,
+      );
     }
   }
   return done;
