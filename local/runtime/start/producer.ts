@@ -1,0 +1,129 @@
+import { existsSync } from 'node:fs';
+import { setTimeout as sleep } from 'node:timers/promises';
+import {
+  GetRecordsCommand,
+  GetShardIteratorCommand,
+  type KinesisClient,
+  ListShardsCommand,
+} from '@aws-sdk/client-kinesis';
+import { encodeEnvelope } from '../../../functions/adapters/kinesis/envelope.js';
+import { type ProducerEntry, putRecords } from '../../../functions/adapters/producer/put-records.js';
+import type { AnyPipeline } from '../../../functions/pipelines/index.js';
+import type { InputRecord } from './input.js';
+import { type ProducerState, producerStateSchema, readJsonFile, writeJsonAtomic } from './run-folder.js';
+
+/** What the producer did in this process. */
+export interface ProduceOutcome {
+  /** Records the stream holds from this run (all processes). */
+  readonly accepted: number;
+  /** Input lines the pipeline refused (never written), with the reason. */
+  readonly invalid: { readonly index: number; readonly reason: string }[];
+  /** Valid records the stream refused after retries. */
+  readonly refused: { readonly index: number; readonly reason: string }[];
+  /** Input lines skipped because an earlier (killed) process had produced them. */
+  readonly resumedFrom: number;
+}
+
+export interface ProduceOptions {
+  readonly pipeline: AnyPipeline;
+  readonly input: readonly InputRecord[];
+  readonly kinesis: KinesisClient;
+  readonly streamName: string;
+  /** events/s; 0 = unpaced. */
+  readonly rate: number;
+  /** `<run>/producer.json`: lets a restarted run skip what was produced. */
+  readonly stateFile: string;
+  readonly onProgress?: (accepted: number) => void;
+  readonly signal?: AbortSignal;
+}
+
+/** Counts every record in the stream (all shards, from the trim horizon). */
+export async function countStreamRecords(kinesis: KinesisClient, streamName: string): Promise<number> {
+  const shards = (await kinesis.send(new ListShardsCommand({ StreamName: streamName }))).Shards ?? [];
+  let total = 0;
+  for (const shard of shards) {
+    let iterator = (
+      await kinesis.send(
+        new GetShardIteratorCommand({
+          StreamName: streamName,
+          ShardId: shard.ShardId,
+          ShardIteratorType: 'TRIM_HORIZON',
+        }),
+      )
+    ).ShardIterator;
+    while (iterator) {
+      const out = await kinesis.send(new GetRecordsCommand({ ShardIterator: iterator, Limit: 10_000 }));
+      total += out.Records?.length ?? 0;
+      if ((out.Records?.length ?? 0) === 0 && (out.MillisBehindLatest ?? 0) === 0) break;
+      iterator = out.NextShardIterator;
+    }
+  }
+  return total;
+}
+
+/**
+ * A batch was in flight when the last process died: the stream's record count says whether it
+ * landed (all of it: LocalStack applies a PutRecords call whole) or not. Anything else cannot be
+ * repaired by resending and is an error, never a silent double count.
+ */
+async function settlePending(state: ProducerState, options: ProduceOptions): Promise<ProducerState> {
+  if (!state.pending) return state;
+  const inStream = await countStreamRecords(options.kinesis, options.streamName);
+  const { from, to, records } = state.pending;
+  if (inStream === state.accepted + records) return { sent: to, accepted: inStream, pending: null };
+  if (inStream === state.accepted) return { sent: from, accepted: inStream, pending: null };
+  throw new Error(
+    `cannot resume: the stream holds ${inStream} records; expected ${state.accepted} (last batch lost) or ${state.accepted + records} (last batch written)`,
+  );
+}
+
+/**
+ * Writes the input to the stream as envelopes (partition key = pipeline key) with the adapter's
+ * PutRecords batching, paced at `rate`, recording its position after every call so a run killed
+ * mid-way resumes without producing a record twice.
+ */
+export async function produceInput(options: ProduceOptions): Promise<ProduceOutcome> {
+  const { pipeline, input, rate } = options;
+  let state: ProducerState = existsSync(options.stateFile)
+    ? readJsonFile(options.stateFile, producerStateSchema)
+    : { sent: 0, accepted: 0, pending: null };
+  state = await settlePending(state, options);
+  writeJsonAtomic(options.stateFile, state);
+  const resumedFrom = state.sent;
+  const invalid: ProduceOutcome['invalid'] = [];
+  const refused: ProduceOutcome['refused'] = [];
+  const batchSize = rate > 0 ? Math.max(1, Math.min(500, Math.round(rate / 2))) : 500;
+  const started = Date.now();
+  let sentHere = 0;
+  while (state.sent < input.length) {
+    if (options.signal?.aborted) break;
+    const from = state.sent;
+    const to = Math.min(input.length, from + batchSize);
+    const entries: ProducerEntry[] = [];
+    const origin: number[] = [];
+    for (let i = from; i < to; i += 1) {
+      const record = input[i] as InputRecord;
+      const parsed = pipeline.parse(record.text, record.arrivalMs);
+      if (!parsed.ok) {
+        invalid.push({ index: i, reason: parsed.reason });
+        continue;
+      }
+      const { key, ts, event } = parsed;
+      entries.push({ partitionKey: key, data: encodeEnvelope({ pipeline: pipeline.name, key, ts, event }) });
+      origin.push(i);
+    }
+    state = { ...state, pending: { from, to, records: entries.length } };
+    writeJsonAtomic(options.stateFile, state);
+    const report = await putRecords(entries, { client: options.kinesis, streamName: options.streamName });
+    for (const r of report.rejected) refused.push({ index: origin[r.index] ?? -1, reason: r.reason });
+    state = { sent: to, accepted: state.accepted + report.accepted.length, pending: null };
+    writeJsonAtomic(options.stateFile, state);
+    options.onProgress?.(state.accepted);
+    sentHere += to - from;
+    if (rate > 0) {
+      const due = started + (sentHere / rate) * 1000;
+      if (due > Date.now()) await sleep(due - Date.now());
+    }
+  }
+  return { accepted: state.accepted, invalid, refused, resumedFrom };
+}

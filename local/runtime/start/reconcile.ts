@@ -1,0 +1,124 @@
+import { z } from 'zod';
+import type { AnyPipeline } from '../../../functions/pipelines/index.js';
+import { type Comparison, compareResults } from '../../reconcile/compare-results.js';
+import { computeGroundTruth } from '../../reconcile/ground-truth.js';
+import { kinesisShardFor, referenceInput, type ShardRange } from '../../reconcile/reference-input.js';
+import type { InputRecord } from './input.js';
+
+const aggregateSchema = z.object({
+  id: z.string(),
+  pipeline: z.string(),
+  key: z.string(),
+  window_start: z.number(),
+  window_end: z.number(),
+  values: z.record(z.string(), z.union([z.number(), z.string(), z.null()])),
+  shard: z.string(),
+  emitted_at: z.number(),
+});
+const lateSchema = z.object({
+  pipeline: z.string(),
+  key: z.string(),
+  ts: z.number(),
+  window_start: z.number(),
+  window_end: z.number(),
+  shard: z.string(),
+  sequence_number: z.string(),
+});
+export type AggregateLine = z.output<typeof aggregateSchema>;
+
+/** A warehouse window in the comparison's shape. */
+export interface WarehouseWindow {
+  readonly partition: string;
+  readonly key: string;
+  readonly windowStart: number;
+  readonly windowEnd: number;
+  readonly values: Readonly<Record<string, unknown>>;
+}
+
+/** The reconciliation of one run. */
+export interface Reconciliation {
+  readonly ok: boolean;
+  readonly comparison: Comparison;
+  readonly aggregateLines: number;
+  /** Lines dropped because their result id was seen before (re-sent windows). */
+  readonly duplicateIds: number;
+  readonly windows: WarehouseWindow[];
+  readonly expectedLate: number;
+  readonly late: number;
+  readonly duplicateLate: number;
+  /** Input lines the pipeline refuses (dead-lettered or never produced). */
+  readonly invalidInput: number;
+  readonly problems: string[];
+}
+
+/**
+ * Compares the warehouse with the reference model run over the produced input: records placed on
+ * shards by MD5 of the key over the stream's real hash key ranges, in production order per shard,
+ * every window closed at the end (the final flush). Aggregates are deduplicated by result `id`
+ * (Firehose and a retried aggregator deliver at least once); late records by (shard, sequence, window).
+ */
+export function reconcile(
+  pipeline: AnyPipeline,
+  input: readonly InputRecord[],
+  shards: readonly ShardRange[],
+  aggregateLines: readonly unknown[],
+  lateLines: readonly unknown[],
+): Reconciliation {
+  const problems: string[] = [];
+  const { records, rejected } = referenceInput(pipeline, input, (key) => kinesisShardFor(key, shards));
+  // The engine does not reopen a session it closed (functions/core), hence `forget`.
+  const truth = computeGroundTruth(
+    records,
+    { window: pipeline.window, aggregations: pipeline.config.aggregations },
+    { flush: true, closedSessions: 'forget' },
+  );
+  const seen = new Set<string>();
+  const windows: WarehouseWindow[] = [];
+  let duplicateIds = 0;
+  for (const [i, line] of aggregateLines.entries()) {
+    const parsed = aggregateSchema.safeParse(line);
+    if (!parsed.success) {
+      problems.push(`aggregate line ${i}: not an aggregate record (${z.prettifyError(parsed.error)})`);
+      continue;
+    }
+    const a = parsed.data;
+    if (a.pipeline !== pipeline.name) continue;
+    if (seen.has(a.id)) {
+      duplicateIds += 1;
+      continue;
+    }
+    seen.add(a.id);
+    windows.push({
+      partition: a.shard,
+      key: a.key,
+      windowStart: a.window_start,
+      windowEnd: a.window_end,
+      values: a.values,
+    });
+  }
+  const lateSeen = new Set<string>();
+  let duplicateLate = 0;
+  for (const line of lateLines) {
+    const parsed = lateSchema.safeParse(line);
+    if (!parsed.success || parsed.data.pipeline !== pipeline.name) continue;
+    const id = `${parsed.data.shard}|${parsed.data.sequence_number}|${parsed.data.window_start}`;
+    if (lateSeen.has(id)) duplicateLate += 1;
+    else lateSeen.add(id);
+  }
+  const comparison = compareResults(truth.results, windows, { matchPartition: true });
+  if (lateSeen.size !== truth.late.length) {
+    problems.push(`late records: expected ${truth.late.length}, found ${lateSeen.size} in late/`);
+  }
+  return {
+    ok: comparison.ok && problems.length === 0,
+    comparison,
+    aggregateLines: aggregateLines.length,
+    duplicateIds,
+    windows,
+    expectedLate: truth.late.length,
+    late: lateSeen.size,
+    duplicateLate,
+    invalidInput: rejected.length,
+    problems,
+  };
+}

@@ -1,0 +1,269 @@
+import { writeFileSync } from 'node:fs';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { DescribeStreamSummaryCommand, ListShardsCommand } from '@aws-sdk/client-kinesis';
+import { getPipeline } from '../../../functions/pipelines/index.js';
+import type { ShardRange } from '../../reconcile/reference-input.js';
+import { LOCAL_REGION, localAwsConfig } from '../../services/clients.js';
+import { up } from '../../services/manager.js';
+import { provision } from '../provision/provision.js';
+import { resetPipeline } from '../provision/reset.js';
+import { CloudAssembly, defaultLocalContext } from '../template/index.js';
+import { destroyClients, type LocalClients, localClients } from './clients.js';
+import type { FaultPlan } from './faults.js';
+import { finalFlush } from './final-flush.js';
+import { fileInput, generatedInput, type InputRecord, loadInput, saveInput } from './input.js';
+import { pipelineResources } from './pipeline-resources.js';
+import { produceInput } from './producer.js';
+import { ProgressDisplay } from './progress.js';
+import { reconcile } from './reconcile.js';
+import {
+  existingRunFolder,
+  newRunFolder,
+  type RunSpec,
+  readJsonFile,
+  runSpecSchema,
+  writeJsonAtomic,
+} from './run-folder.js';
+import { printSummary, type RunSummary, summarize } from './run-summary.js';
+import { type PipelineRuntime, startPipelineRuntime } from './runtime.js';
+import { ensureSynthesized } from './synth.js';
+
+/** Options of {@link runStart} (`tributary start`). */
+export interface StartOptions {
+  readonly pipeline: string;
+  readonly events: number;
+  readonly rate: number;
+  readonly seed: number;
+  readonly input?: string;
+  readonly run?: string;
+  readonly keepRunning?: boolean;
+  /** Synthesize and run another stage than cdk.json's (own names; the e2e tests use `e2e`). */
+  readonly stage?: string;
+  readonly faults?: Omit<FaultPlan, 'functionName' | 'counterFile'>;
+  /** How long the consumer may take to catch up after the last record. @default 60 s + 50 ms per record */
+  readonly catchUpTimeoutMs?: number;
+  readonly out?: (line: string) => void;
+}
+
+/** A run that cannot give a trustworthy answer (LocalStack lost its data, the consumer stalled). */
+export class RunFailedError extends Error {
+  override readonly name = 'RunFailedError';
+}
+
+async function prepareFolder(options: StartOptions, reset: () => Promise<void>) {
+  if (options.run) {
+    const folder = existingRunFolder(options.run);
+    return {
+      folder,
+      spec: readJsonFile(folder.spec, runSpecSchema),
+      input: loadInput(folder.input),
+      resumed: true,
+    };
+  }
+  const folder = newRunFolder(options.pipeline);
+  const input: InputRecord[] = options.input
+    ? await fileInput(options.input)
+    : generatedInput(options.pipeline, options.events, options.seed);
+  const spec: RunSpec = {
+    id: folder.dir.split('/').pop() ?? folder.dir,
+    pipeline: options.pipeline,
+    events: input.length,
+    rate: options.rate,
+    seed: options.seed,
+    input: options.input ?? null,
+    stage: options.stage ?? null,
+    createdAt: new Date().toISOString(),
+  };
+  await reset();
+  saveInput(folder.input, input);
+  writeJsonAtomic(folder.spec, spec);
+  return { folder, spec, input, resumed: false };
+}
+
+async function shardRanges(clients: LocalClients, streamName: string): Promise<ShardRange[]> {
+  const shards = (await clients.kinesis.send(new ListShardsCommand({ StreamName: streamName }))).Shards ?? [];
+  return shards.map((s) => ({
+    shardId: s.ShardId ?? '',
+    startingHashKey: s.HashKeyRange?.StartingHashKey ?? '0',
+    endingHashKey: s.HashKeyRange?.EndingHashKey ?? '0',
+  }));
+}
+
+/** Throws a clear error when LocalStack no longer has the run's stream (restarted without persistence). */
+async function assertStreamAlive(clients: LocalClients, streamName: string, runtime?: PipelineRuntime) {
+  const lost = runtime?.shardErrors().filter((e) => /ResourceNotFound|not found/i.test(e)) ?? [];
+  try {
+    await clients.kinesis.send(new DescribeStreamSummaryCommand({ StreamName: streamName }));
+  } catch (error) {
+    throw new RunFailedError(
+      `LocalStack no longer has stream ${streamName} (${(error as Error).name}): it was restarted and lost its data; the run cannot be trusted. Start a new run.`,
+    );
+  }
+  if (lost.length > 0) {
+    throw new RunFailedError(
+      `reading the stream failed with ${lost.join('; ')}: LocalStack lost the stream (restarted?)`,
+    );
+  }
+}
+
+/**
+ * `tributary start`: services, synth-if-changed, provisioning, the local runtime, the producer,
+ * catch-up, the final flush, Firehose flush, then the summary and the reconciliation.
+ * Resolves to the exit code: 0 only when the warehouse matches the ground truth.
+ */
+export async function runStart(options: StartOptions): Promise<number> {
+  const out = options.out ?? ((line: string) => process.stdout.write(`${line}\n`));
+  const note = (line: string) => process.stderr.write(`${line}\n`);
+  const started = Date.now();
+  await up({ services: ['localstack'], mode: 'host', timeoutMs: 180_000, log: note });
+  const previous = options.run ? readJsonFile(existingRunFolder(options.run).spec, runSpecSchema) : undefined;
+  const stage = previous ? (previous.stage ?? undefined) : options.stage;
+  const synth = await ensureSynthesized({ log: note, stage });
+  note(
+    synth.synthesized
+      ? `synthesized cdk.out in ${(synth.ms / 1000).toFixed(1)} s`
+      : 'cdk.out is up to date (sources unchanged)',
+  );
+  const context = defaultLocalContext({ endpoint: localAwsConfig().endpoint, region: LOCAL_REGION });
+  const assembly = CloudAssembly.load(synth.dir, context);
+  const pipelineName = previous?.pipeline ?? options.pipeline;
+  const pipeline = getPipeline(pipelineName).pipeline;
+  const resources = pipelineResources(assembly, pipelineName);
+  const clients = localClients();
+  let runtime: PipelineRuntime | undefined;
+  try {
+    if (options.run) await assertStreamAlive(clients, resources.streamName);
+    const provisioned = await provision(assembly, clients);
+    note(`provisioned: ${provisioned.created.length} created, ${provisioned.existing.length} already there`);
+    const reset = () =>
+      resetPipeline(assembly, clients, {
+        streamName: resources.streamName,
+        deadLetterQueueUrl: resources.deadLetterQueueUrl,
+        prefixes: [
+          { bucket: resources.stateBucket, prefix: `${resources.statePrefix}${pipelineName}/` },
+          ...['raw', 'aggregates', 'late'].map((p) => ({
+            bucket: resources.warehouseBucket,
+            prefix: `${p}/pipeline=${pipelineName}/`,
+          })),
+        ],
+      });
+    const { folder, spec, input, resumed } = await prepareFolder(options, reset);
+    note(
+      `${resumed ? 'resuming' : 'run'} ${folder.dir}: ${pipelineName}, ${input.length} events${spec.rate > 0 ? ` at ${spec.rate}/s` : ''}`,
+    );
+    runtime = await startPipelineRuntime({
+      assembly,
+      context,
+      clients,
+      resources,
+      folder,
+      faults: options.faults,
+      log: note,
+    });
+    const rt = runtime;
+    let produced = 0;
+    let deadLettered = 0;
+    const display = new ProgressDisplay(() => ({
+      phase: produced < input.length ? 'producing' : 'draining',
+      produced,
+      target: input.length,
+      consumed: rt.consumed(),
+      iteratorAgeMs: rt.iteratorAgeMs(),
+      windowsClosed:
+        rt.firehose.counters()[resources.aggregatorEnv.AGGREGATES_DELIVERY_STREAM ?? '']?.recordsIn ?? 0,
+      late: rt.firehose.counters()[resources.aggregatorEnv.LATE_DELIVERY_STREAM ?? '']?.recordsIn ?? 0,
+      deadLettered,
+      elapsedMs: Date.now() - started,
+    }));
+    display.start();
+    const dlqTimer = setInterval(
+      () =>
+        void rt.deadLetters().then(
+          (n) => {
+            deadLettered = n;
+          },
+          () => {},
+        ),
+      2000,
+    );
+    dlqTimer.unref();
+    const produceStarted = Date.now();
+    const outcome = await produceInput({
+      pipeline,
+      input,
+      kinesis: clients.kinesis,
+      streamName: resources.streamName,
+      rate: spec.rate,
+      stateFile: folder.producer,
+      onProgress: (n) => {
+        produced = n;
+      },
+    });
+    produced = outcome.accepted;
+    const produceMs = Date.now() - produceStarted;
+    if (outcome.refused.length > 0) {
+      throw new RunFailedError(
+        `the stream refused ${outcome.refused.length} records, e.g. ${outcome.refused[0]?.reason}`,
+      );
+    }
+    const timeout = options.catchUpTimeoutMs ?? 60_000 + 50 * outcome.accepted;
+    const deadline = Date.now() + timeout;
+    while (rt.consumed() < outcome.accepted) {
+      await assertStreamAlive(clients, resources.streamName, rt);
+      if (Date.now() > deadline) {
+        throw new RunFailedError(
+          `the consumer did not catch up in ${timeout} ms: ${rt.consumed()} of ${outcome.accepted} records consumed`,
+        );
+      }
+      await sleep(500);
+    }
+    const lastConsumedAt = Date.now();
+    if (options.keepRunning) {
+      display.log(
+        'caught up; --keep-running: the runtime stays up (produce more with `tributary produce`), Ctrl-C ends it',
+      );
+      await new Promise<void>((resolve) => {
+        process.once('SIGINT', () => resolve());
+        process.once('SIGTERM', () => resolve());
+      });
+    }
+    await rt.stopConsumers();
+    const flushed = await finalFlush({
+      pipeline,
+      aggregatorEnv: resources.aggregatorEnv,
+      s3: clients.s3,
+      sqs: clients.sqs,
+      firehoseEndpoint: rt.firehose.endpoint.url,
+    });
+    await rt.firehose.flush();
+    deadLettered = await rt.deadLetters();
+    clearInterval(dlqTimer);
+    display.stop();
+    await assertStreamAlive(clients, resources.streamName, rt);
+    const summary: RunSummary = await summarize({
+      clients,
+      resources,
+      pipeline,
+      input,
+      folder,
+      runtime: rt,
+      shards: await shardRanges(clients, resources.streamName),
+      timings: {
+        totalMs: Date.now() - started,
+        produceMs,
+        drainMs: lastConsumedAt - produceStarted - produceMs,
+        lastAggregateMs: Date.now() - produceStarted - produceMs,
+      },
+      produced: outcome,
+      finalFlushWindows: flushed.windowsClosed,
+      deadLettered,
+      reconcile,
+    });
+    writeFileSync(folder.summary, `${JSON.stringify(summary.json, null, 2)}\n`);
+    printSummary(summary, out);
+    return summary.reconciliation.ok ? 0 : 1;
+  } finally {
+    await runtime?.close().catch(() => {});
+    destroyClients(clients);
+  }
+}

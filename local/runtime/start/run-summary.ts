@@ -1,0 +1,111 @@
+import type { AnyPipeline } from '../../../functions/pipelines/index.js';
+import type { ShardRange } from '../../reconcile/reference-input.js';
+import type { LocalClients } from './clients.js';
+import type { InputRecord } from './input.js';
+import type { PipelineResources } from './pipeline-resources.js';
+import type { ProduceOutcome } from './producer.js';
+import type { Reconciliation, reconcile } from './reconcile.js';
+import type { RunFolder } from './run-folder.js';
+import type { PipelineRuntime } from './runtime.js';
+import { reconciliationText, table, topWindows } from './summary.js';
+import { listObjects, readJsonLines, summarizeObjects } from './warehouse.js';
+
+/** Wall-clock phases of a run, ms. */
+export interface RunTimings {
+  readonly totalMs: number;
+  /** First to last PutRecords. */
+  readonly produceMs: number;
+  /** Last PutRecords to the consumer caught up. */
+  readonly drainMs: number;
+  /** Last PutRecords to the last aggregate written to the warehouse (final flush included). */
+  readonly lastAggregateMs: number;
+}
+
+/** Everything the summary shows, and its JSON form (`<run>/summary.json`). */
+export interface RunSummary {
+  readonly reconciliation: Reconciliation;
+  readonly text: string;
+  readonly json: Record<string, unknown>;
+}
+
+/** Reads the warehouse back and reconciles it; builds the summary text and JSON. */
+export async function summarize(args: {
+  readonly clients: LocalClients;
+  readonly resources: PipelineResources;
+  readonly pipeline: AnyPipeline;
+  readonly input: readonly InputRecord[];
+  readonly folder: RunFolder;
+  readonly runtime: PipelineRuntime;
+  readonly shards: readonly ShardRange[];
+  readonly timings: RunTimings;
+  readonly produced: ProduceOutcome;
+  readonly finalFlushWindows: number;
+  readonly deadLettered: number;
+  readonly reconcile: typeof reconcile;
+}): Promise<RunSummary> {
+  const { clients, resources, pipeline } = args;
+  const bucket = resources.warehouseBucket;
+  const name = pipeline.name;
+  const aggregates = await readJsonLines(clients.s3, bucket, `aggregates/pipeline=${name}/`);
+  const late = await readJsonLines(clients.s3, bucket, `late/pipeline=${name}/`);
+  const objects = (await listObjects(clients.s3, bucket, '')).filter(
+    (o) => o.key.includes(`pipeline=${name}/`) || o.key.startsWith('errors/'),
+  );
+  const reconciliation = args.reconcile(pipeline, args.input, args.shards, aggregates, late);
+  const esm = args.runtime.esm.progress()[0]?.totals;
+  const eventsPerSec =
+    args.timings.produceMs + args.timings.drainMs > 0
+      ? (args.produced.accepted * 1000) / (args.timings.produceMs + args.timings.drainMs)
+      : 0;
+  const byPrefix = summarizeObjects(objects);
+  const text = [
+    '',
+    `Run ${args.folder.dir}`,
+    `  ${args.produced.accepted} records produced to ${resources.streamName} (${args.shards.length} shards)` +
+      (args.produced.resumedFrom > 0 ? `, resumed after input line ${args.produced.resumedFrom}` : '') +
+      `; ${esm?.recordsProcessed ?? 0} processed, ${esm?.invocations ?? 0} invocations (${esm?.failedInvocations ?? 0} failed)`,
+    `  ${args.deadLettered} dead letters in the queue; ${args.finalFlushWindows} windows closed by the final flush`,
+    `  ${eventsPerSec.toFixed(1)} events/s through the pipeline; last aggregate ${(args.timings.lastAggregateMs / 1000).toFixed(1)} s after the last event`,
+    '',
+    'Top windows:',
+    topWindows(reconciliation.windows),
+    '',
+    'Warehouse objects:',
+    table(
+      ['prefix', 'objects', 'bytes'],
+      byPrefix.map((p) => [p.prefix, p.objects, p.bytes]),
+    ),
+    '',
+    reconciliationText(reconciliation),
+  ].join('\n');
+  const json = {
+    run: args.folder.dir,
+    pipeline: name,
+    ok: reconciliation.ok,
+    produced: args.produced.accepted,
+    resumedFrom: args.produced.resumedFrom,
+    invalidInput: reconciliation.invalidInput,
+    esm: esm ?? null,
+    deadLettered: args.deadLettered,
+    windows: reconciliation.windows.length,
+    matched: reconciliation.comparison.matched,
+    missing: reconciliation.comparison.missing.length,
+    extra: reconciliation.comparison.extra.length,
+    differing: reconciliation.comparison.differing.length,
+    aggregateLines: reconciliation.aggregateLines,
+    duplicateIds: reconciliation.duplicateIds,
+    late: reconciliation.late,
+    expectedLate: reconciliation.expectedLate,
+    duplicateLate: reconciliation.duplicateLate,
+    finalFlushWindows: args.finalFlushWindows,
+    objects: byPrefix,
+    timings: args.timings,
+    eventsPerSec,
+    problems: reconciliation.problems,
+  };
+  return { reconciliation, text, json };
+}
+
+export function printSummary(summary: RunSummary, out: (line: string) => void): void {
+  out(summary.text);
+}

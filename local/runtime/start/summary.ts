@@ -1,0 +1,64 @@
+import { formatComparison } from '../../reconcile/compare-results.js';
+import type { Reconciliation, WarehouseWindow } from './reconcile.js';
+
+/** A plain text table; numbers right-aligned. */
+export function table(header: readonly string[], rows: readonly (readonly unknown[])[]): string {
+  const cells = [header, ...rows].map((r) =>
+    r.map((c) => (typeof c === 'number' ? formatNumber(c) : String(c ?? ''))),
+  );
+  const widths = header.map((_, i) => Math.max(...cells.map((r) => (r[i] ?? '').length)));
+  const numeric = header.map((_, i) => rows.length > 0 && rows.every((r) => typeof r[i] === 'number'));
+  const line = (r: readonly string[]) =>
+    r
+      .map((c, i) => (numeric[i] ? c.padStart(widths[i] ?? 0) : c.padEnd(widths[i] ?? 0)))
+      .join('  ')
+      .trimEnd();
+  return [
+    line(cells[0] ?? []),
+    widths.map((w) => '-'.repeat(w)).join('  '),
+    ...cells.slice(1).map(line),
+  ].join('\n');
+}
+
+function formatNumber(n: number): string {
+  return Number.isInteger(n) ? String(n) : n.toFixed(2);
+}
+
+/** The `limit` windows with the largest first numeric column (e.g. trips), then by start. */
+export function topWindows(windows: readonly WarehouseWindow[], limit = 10): string {
+  if (windows.length === 0) return '(no windows in the warehouse)';
+  const columns = Object.keys(windows[0]?.values ?? {});
+  const rank = columns.find((c) =>
+    windows.every((w) => typeof w.values[c] === 'number' || w.values[c] === null),
+  );
+  const sorted = [...windows].sort(
+    (a, b) =>
+      (rank ? Number(b.values[rank] ?? 0) - Number(a.values[rank] ?? 0) : 0) || a.windowStart - b.windowStart,
+  );
+  const iso = (ms: number) => new Date(ms).toISOString().slice(0, 16).replace('T', ' ');
+  return table(
+    ['key', 'window start', 'end', ...columns],
+    sorted
+      .slice(0, limit)
+      .map((w) => [
+        w.key,
+        iso(w.windowStart),
+        iso(w.windowEnd).slice(11),
+        ...columns.map((c) => w.values[c] ?? null),
+      ]),
+  );
+}
+
+/** The reconciliation block of the summary. */
+export function reconciliationText(r: Reconciliation): string {
+  const lines = [
+    `Reconciliation: ${r.ok ? 'MATCH' : 'MISMATCH'}`,
+    `  windows: ${r.comparison.matched} matched of ${r.comparison.matched + r.comparison.missing.length + r.comparison.differing.length} expected` +
+      ` (${r.aggregateLines} aggregate lines read, ${r.duplicateIds} duplicates dropped by result id)`,
+    `  late records: ${r.late} in late/, ${r.expectedLate} expected (${r.duplicateLate} duplicates)`,
+    `  input lines the pipeline refuses: ${r.invalidInput}`,
+  ];
+  if (!r.comparison.ok) lines.push(formatComparison(r.comparison).replace(/^/gm, '  '));
+  for (const p of r.problems) lines.push(`  ${p}`);
+  return lines.join('\n');
+}

@@ -1,0 +1,77 @@
+import { createHash } from 'node:crypto';
+import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { join, relative } from 'node:path';
+import { run } from '../../services/run.js';
+import { projectRoot, stateDir } from '../../tools/state-dir.js';
+
+/** What the synthesized app depends on: a change in any of these files makes cdk.out stale. */
+const SOURCES = ['infra', 'functions', 'cdk.json', 'package-lock.json', 'tsconfig.json'];
+const HASH_FILE = '.tributary-source-hash';
+
+function* files(path: string): Generator<string> {
+  if (!existsSync(path)) return;
+  if (statSync(path).isFile()) {
+    yield path;
+    return;
+  }
+  for (const entry of readdirSync(path, { withFileTypes: true }).sort((a, b) =>
+    a.name.localeCompare(b.name),
+  )) {
+    if (entry.name === 'node_modules' || entry.name.startsWith('.')) continue;
+    yield* files(join(path, entry.name));
+  }
+}
+
+/** SHA-256 over the paths and contents of the app's sources (infra/, functions/, cdk.json, lock). */
+export function sourceHash(root = projectRoot): string {
+  const hash = createHash('sha256');
+  for (const source of SOURCES) {
+    for (const file of files(join(root, source))) {
+      hash.update(relative(root, file)).update('\0').update(readFileSync(file)).update('\0');
+    }
+  }
+  return hash.digest('hex');
+}
+
+/** What {@link ensureSynthesized} did. */
+export interface SynthOutcome {
+  readonly dir: string;
+  readonly synthesized: boolean;
+  readonly ms: number;
+}
+
+/**
+ * Synthesizes the CDK app into `cdk.out` with the pinned CLI (bundling every function with the
+ * local esbuild), unless cdk.out was synthesized from the same sources: the hash of the sources is
+ * stored next to the assembly, so an edit anywhere in infra/ or functions/ re-synthesizes.
+ */
+export async function ensureSynthesized(
+  options: {
+    readonly root?: string;
+    readonly force?: boolean;
+    /**
+     * Another stage than cdk.json's (e.g. the e2e tests' `e2e`): its own resource names, so runs
+     * do not share streams and buckets with a developer's `dev` runs. Synthesized into
+     * `.local/cdk.out-<stage>`.
+     */
+    readonly stage?: string;
+    readonly log?: (line: string) => void;
+  } = {},
+): Promise<SynthOutcome> {
+  const root = options.root ?? projectRoot;
+  const dir = options.stage ? join(stateDir(), `cdk.out-${options.stage}`) : join(root, 'cdk.out');
+  const hashFile = join(dir, HASH_FILE);
+  const hash = `${sourceHash(root)}:${options.stage ?? ''}`;
+  const started = Date.now();
+  const current = existsSync(join(dir, 'manifest.json')) && existsSync(hashFile);
+  if (!options.force && current && readFileSync(hashFile, 'utf8').trim() === hash) {
+    return { dir, synthesized: false, ms: Date.now() - started };
+  }
+  options.log?.('synthesizing the CDK app (infra/ or functions/ changed since cdk.out)...');
+  await run(join(root, 'node_modules', '.bin', 'cdk'), ['synth', '--quiet'], {
+    cwd: root,
+    timeoutMs: 300_000,
+  });
+  writeFileSync(hashFile, `${hash}\n`);
+  return { dir, synthesized: true, ms: Date.now() - started };
+}

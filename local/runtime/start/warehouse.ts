@@ -1,0 +1,52 @@
+import { gunzipSync } from 'node:zlib';
+import { GetObjectCommand, ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3';
+
+/** One object of the warehouse. */
+export interface WarehouseObject {
+  readonly key: string;
+  readonly size: number;
+}
+
+/** Every object under a prefix. */
+export async function listObjects(s3: S3Client, bucket: string, prefix: string): Promise<WarehouseObject[]> {
+  const out: WarehouseObject[] = [];
+  let token: string | undefined;
+  do {
+    const page = await s3.send(
+      new ListObjectsV2Command({ Bucket: bucket, Prefix: prefix, ContinuationToken: token }),
+    );
+    for (const o of page.Contents ?? []) if (o.Key) out.push({ key: o.Key, size: o.Size ?? 0 });
+    token = page.IsTruncated ? page.NextContinuationToken : undefined;
+  } while (token);
+  return out.sort((a, b) => a.key.localeCompare(b.key));
+}
+
+/** An object's text, gunzipped when it is GZIP (by its magic bytes, not its name). */
+export async function readObjectText(s3: S3Client, bucket: string, key: string): Promise<string> {
+  const out = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
+  const bytes = Buffer.from((await out.Body?.transformToByteArray()) ?? []);
+  return (bytes[0] === 0x1f && bytes[1] === 0x8b ? gunzipSync(bytes) : bytes).toString('utf8');
+}
+
+/** The JSON lines of every object under a prefix, in key order. */
+export async function readJsonLines(s3: S3Client, bucket: string, prefix: string): Promise<unknown[]> {
+  const lines: unknown[] = [];
+  for (const object of await listObjects(s3, bucket, prefix)) {
+    const text = await readObjectText(s3, bucket, object.key);
+    for (const line of text.split('\n')) if (line.trim() !== '') lines.push(JSON.parse(line));
+  }
+  return lines;
+}
+
+/** Objects written under each top-level prefix (`raw/`, `aggregates/`, `late/`, `errors/`). */
+export function summarizeObjects(objects: readonly WarehouseObject[]) {
+  const byPrefix = new Map<string, { objects: number; bytes: number }>();
+  for (const o of objects) {
+    const top = o.key.split('/')[0] ?? '';
+    const entry = byPrefix.get(top) ?? { objects: 0, bytes: 0 };
+    entry.objects += 1;
+    entry.bytes += o.size;
+    byPrefix.set(top, entry);
+  }
+  return [...byPrefix].map(([prefix, v]) => ({ prefix: `${prefix}/`, ...v }));
+}
