@@ -75,7 +75,9 @@ export const startCommand: Command = {
     });
     const pipeline = values.pipeline ?? 'taxi-rides';
     if (!pipelineNames.includes(pipeline)) {
-      throw new UsageError(`--pipeline must be one of ${pipelineNames.join(', ')} (given ${JSON.stringify(pipeline)})`);
+      throw new UsageError(
+        `--pipeline must be one of ${pipelineNames.join(', ')} (given ${JSON.stringify(pipeline)})`,
+      );
     }
     const events = parseCount('events', values.events, DEFAULT_EVENTS);
     const duration = parseCount('duration', values.duration, 0);
@@ -85,7 +87,9 @@ export const startCommand: Command = {
       rate = Math.max(1, Math.round(events / duration));
     }
     if (values.run && (values.input || values.events || values.pipeline)) {
-      throw new UsageError('--run repeats a run folder as it was: do not combine it with --pipeline, --events or --input');
+      throw new UsageError(
+        '--run repeats a run folder as it was: do not combine it with --pipeline, --events or --input',
+      );
     }
     return runStart({
       pipeline,

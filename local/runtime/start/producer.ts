@@ -31,8 +31,8 @@ export interface ProduceOptions {
   readonly streamName: string;
   /** events/s; 0 = unpaced. */
   readonly rate: number;
-  /** `<run>/producer.json`: lets a restarted run skip what was produced. */
-  readonly stateFile: string;
+  /** `<run>/producer.json`: lets a restarted run skip what was produced. @default none kept */
+  readonly stateFile?: string;
   readonly onProgress?: (accepted: number) => void;
   readonly signal?: AbortSignal;
 }
@@ -84,11 +84,16 @@ async function settlePending(state: ProducerState, options: ProduceOptions): Pro
  */
 export async function produceInput(options: ProduceOptions): Promise<ProduceOutcome> {
   const { pipeline, input, rate } = options;
-  let state: ProducerState = existsSync(options.stateFile)
-    ? readJsonFile(options.stateFile, producerStateSchema)
-    : { sent: 0, accepted: 0, pending: null };
+  const file = options.stateFile;
+  const save = (s: ProducerState) => {
+    if (file) writeJsonAtomic(file, s);
+  };
+  let state: ProducerState =
+    file && existsSync(file)
+      ? readJsonFile(file, producerStateSchema)
+      : { sent: 0, accepted: 0, pending: null };
   state = await settlePending(state, options);
-  writeJsonAtomic(options.stateFile, state);
+  save(state);
   const resumedFrom = state.sent;
   const invalid: ProduceOutcome['invalid'] = [];
   const refused: ProduceOutcome['refused'] = [];
@@ -113,11 +118,11 @@ export async function produceInput(options: ProduceOptions): Promise<ProduceOutc
       origin.push(i);
     }
     state = { ...state, pending: { from, to, records: entries.length } };
-    writeJsonAtomic(options.stateFile, state);
+    save(state);
     const report = await putRecords(entries, { client: options.kinesis, streamName: options.streamName });
     for (const r of report.rejected) refused.push({ index: origin[r.index] ?? -1, reason: r.reason });
     state = { sent: to, accepted: state.accepted + report.accepted.length, pending: null };
-    writeJsonAtomic(options.stateFile, state);
+    save(state);
     options.onProgress?.(state.accepted);
     sentHere += to - from;
     if (rate > 0) {

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { run } from '../../services/run.js';
 import { projectRoot, stateDir } from '../../tools/state-dir.js';
@@ -72,6 +72,7 @@ export async function ensureSynthesized(
     cwd: root,
     timeoutMs: 300_000,
   });
+  mkdirSync(dir, { recursive: true });
   writeFileSync(hashFile, `${hash}\n`);
   return { dir, synthesized: true, ms: Date.now() - started };
 }
