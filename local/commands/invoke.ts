@@ -161,6 +161,9 @@ export const invokeCommand: Command = {
         `Firehose ${name}: ${c.recordsIn} records in, ${c.objectsWritten} objects and ${c.errorObjects} error objects written to S3`,
       );
     }
+    for (const [name, q] of Object.entries(outcome.queues)) {
+      say(`SQS ${name}: ${q.after - q.before} messages added (${q.after} in the queue)`);
+    }
     const { result } = outcome;
     say(
       `${entry.path} ${result.ok ? 'returned' : 'threw'} in ${result.durationMs} ms (request ${result.requestId})`,

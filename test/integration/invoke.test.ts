@@ -26,6 +26,7 @@ import {
 import { kinesisClient, readServices, s3Client, sqsClient } from '../../local/services/clients.js';
 import { projectRoot } from '../../local/tools/state-dir.js';
 import { taxiTrip } from '../fixtures/taxi-trips.js';
+import { writeAppAssembly } from '../unit/runtime/invoke/app-template.js';
 import { pollUntil } from './helpers/poll.js';
 
 const CLI = join(projectRoot, 'bin', 'tributary.mjs');
@@ -124,6 +125,7 @@ describe('tributary invoke against LocalStack', () => {
     expect(run.code, run.stderr).toBe(0);
     expect(JSON.parse(run.stdout)).toEqual({ batchItemFailures: [] });
     expect(run.stderr).toMatch(/START RequestId: .*\n(.*\n)*.*REPORT RequestId/);
+    expect(run.stderr).toContain(`SQS ${queueName}: 2 messages added`);
     const letters = (await drain(QueueUrl)).map((b) => JSON.parse(b));
     const sequences = event.Records.map(
       (r: { kinesis: { sequenceNumber: string } }) => r.kinesis.sequenceNumber,
@@ -221,6 +223,35 @@ describe('tributary invoke against LocalStack', () => {
     expect(run.code).toBe(2);
     expect(run.stderr).toContain('unknown function "Aggregator-nope/Handler"');
     expect(run.stderr).toContain('Tributary-dev/Aggregator-taxi-rides/Handler/Function');
+  });
+
+  it('exits 1 when the handler throws, with its error type and message', async () => {
+    // Prepare: a small app whose `Thrower` function throws a TypeError.
+    const assemblyDir = writeAppAssembly();
+
+    // Act
+    const run = await invoke(['Thrower', '--event', KINESIS_SAMPLE, '--assembly', assemblyDir]);
+
+    // Assess
+    expect(run.code, run.stderr).toBe(1);
+    expect(run.stderr).toContain('TypeError: boom: expected a Kinesis event');
+    expect(JSON.parse(run.stdout)).toMatchObject({
+      errorType: 'TypeError',
+      errorMessage: 'boom: expected a Kinesis event',
+    });
+  });
+
+  it('prints what the handler returned, exit 0 (a small fixture app via --assembly)', async () => {
+    // Prepare
+    const assemblyDir = writeAppAssembly();
+
+    // Act
+    const run = await invoke(['Producer/Handler', '--event', KINESIS_SAMPLE, '--assembly', assemblyDir]);
+
+    // Assess
+    expect(run.code, run.stderr).toBe(0);
+    expect(JSON.parse(run.stdout)).toEqual({ got: JSON.parse(readFileSync(KINESIS_SAMPLE, 'utf8')) });
+    expect(run.stderr).toContain('note: the event looks like a Kinesis tumbling-window event');
   });
 
   describe("with an AWS Firehose sample event, which is not the aggregator's source", () => {

@@ -17,5 +17,6 @@ export {
   type ProvisionClients,
   type ProvisionedResource,
   provisionResources,
+  queueDepths,
   touchedResources,
 } from './provision.js';

@@ -12,6 +12,7 @@ import {
   type ProvisionClients,
   type ProvisionedResource,
   provisionResources,
+  queueDepths,
   touchedResources,
 } from './provision.js';
 
@@ -40,6 +41,8 @@ export interface InvokeOutcome {
   readonly provisioned: readonly ProvisionedResource[];
   /** Per emulated delivery stream: what the function sent and what was written to S3. */
   readonly firehose: Readonly<Record<string, DeliveryCounters & { buffered: number }>>;
+  /** Per queue the function names (its dead-letter queue): messages before and after the invocation. */
+  readonly queues: Readonly<Record<string, { readonly before: number; readonly after: number }>>;
 }
 
 /** Delivery streams the function names, and the buckets they write to (which must exist too). */
@@ -74,6 +77,9 @@ export async function invokeFunction(options: InvokeFunctionOptions): Promise<In
   const provisioned = await provisionResources([...touched, ...buckets], options.clients);
   for (const p of provisioned) log(`${p.action === 'created' ? 'created' : 'found'} ${p.type} ${p.name}`);
 
+  const queueNames = touched.filter((r) => r.type === 'AWS::SQS::Queue').map((r) => r.physicalName);
+  const before = await queueDepths(options.clients.sqs, queueNames);
+
   let delivery: FirehoseDelivery | undefined;
   if (directPut.length > 0) {
     delivery = await startFirehoseDelivery({
@@ -107,6 +113,10 @@ export async function invokeFunction(options: InvokeFunctionOptions): Promise<In
     await delivery?.stop();
   }
   const firehose = delivery?.counters() ?? {};
+  const after = await queueDepths(options.clients.sqs, queueNames);
+  const queues = Object.fromEntries(
+    queueNames.map((name) => [name, { before: before[name] ?? 0, after: after[name] ?? 0 }]),
+  );
   rmSync(options.runDir, { recursive: true, force: true });
-  return { result, provisioned, firehose };
+  return { result, provisioned, firehose, queues };
 }

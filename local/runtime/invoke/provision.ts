@@ -5,7 +5,12 @@ import {
   type KinesisClient,
 } from '@aws-sdk/client-kinesis';
 import { CreateBucketCommand, HeadBucketCommand, type S3Client } from '@aws-sdk/client-s3';
-import { CreateQueueCommand, GetQueueUrlCommand, type SQSClient } from '@aws-sdk/client-sqs';
+import {
+  CreateQueueCommand,
+  GetQueueAttributesCommand,
+  GetQueueUrlCommand,
+  type SQSClient,
+} from '@aws-sdk/client-sqs';
 import type { CloudAssembly, TemplateResource } from '../template/index.js';
 import { ProvisionError } from './errors.js';
 
@@ -134,4 +139,23 @@ export async function provisionResources(
     }
   }
   return done;
+}
+
+/**
+ * Messages in each queue (SQS' approximate count, exact enough in LocalStack), so the command can
+ * say how many letters an invocation sent to its dead-letter queue.
+ */
+export async function queueDepths(
+  sqs: SQSClient,
+  queueNames: readonly string[],
+): Promise<Record<string, number>> {
+  const depths: Record<string, number> = {};
+  for (const name of queueNames) {
+    const { QueueUrl } = await sqs.send(new GetQueueUrlCommand({ QueueName: name }));
+    const { Attributes } = await sqs.send(
+      new GetQueueAttributesCommand({ QueueUrl, AttributeNames: ['ApproximateNumberOfMessages'] }),
+    );
+    depths[name] = Number(Attributes?.ApproximateNumberOfMessages ?? 0);
+  }
+  return depths;
 }

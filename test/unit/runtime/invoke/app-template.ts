@@ -2,10 +2,10 @@ import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
-const fn = (path: string, env: Record<string, unknown> = {}) => ({
+const fn = (path: string, env: Record<string, unknown> = {}, handler = 'index.handler') => ({
   Type: 'AWS::Lambda::Function',
   Properties: {
-    Handler: 'index.handler',
+    Handler: handler,
     Runtime: 'nodejs22.x',
     Environment: { Variables: env },
     Code: { S3Key: `${'a'.repeat(64)}.zip` },
@@ -42,6 +42,7 @@ export const appTemplate = {
       },
     },
     IdleFlush: fn('Aggregator-orders/IdleFlush/Function', { STATE_BUCKET: { Ref: 'State' } }),
+    Thrower: fn('Thrower/Function', {}, 'index.thrower'),
     Schedule: {
       Type: 'AWS::Events::Rule',
       Properties: {
@@ -66,6 +67,13 @@ export function writeAppAssembly(): string {
     }),
   );
   mkdirSync(join(dir, `asset.${'a'.repeat(64)}`));
-  writeFileSync(join(dir, `asset.${'a'.repeat(64)}`, 'index.mjs'), 'export const handler = async () => 1;\n');
+  writeFileSync(
+    join(dir, `asset.${'a'.repeat(64)}`, 'index.mjs'),
+    [
+      'export const handler = async (event) => ({ got: event });',
+      "export const thrower = async () => { throw new TypeError('boom: expected a Kinesis event'); };",
+      '',
+    ].join('\n'),
+  );
   return dir;
 }

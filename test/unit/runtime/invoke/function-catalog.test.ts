@@ -15,6 +15,7 @@ describe('listFunctions', () => {
       ['App/Producer/Handler/Function', 'Producer', 'index.handler', ['function-url']],
       ['App/Aggregator-orders/Handler/Function', 'Aggregator', 'index.handler', ['kinesis']],
       ['App/Aggregator-orders/IdleFlush/Function', 'IdleFlush', 'index.handler', ['scheduled']],
+      ['App/Thrower/Function', 'Thrower', 'index.thrower', []],
     ]);
     expect(entries[1]?.sources[0]?.description).toBe('Kinesis app-orders (batch 500, batching window 0 s)');
     expect(entries[2]?.sources[0]?.description).toBe('EventBridge schedule rate(1 minute)');

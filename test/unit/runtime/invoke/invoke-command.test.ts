@@ -68,6 +68,7 @@ describe('tributary invoke arguments', () => {
         logicalId: 'IdleFlush',
         sources: [expect.objectContaining({ kind: 'scheduled' })],
       }),
+      expect.objectContaining({ logicalId: 'Thrower', handler: 'index.thrower', sources: [] }),
     ]);
     expect(stderr).not.toHaveBeenCalled();
   });
