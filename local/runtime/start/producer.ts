@@ -37,28 +37,42 @@ export interface ProduceOptions {
   readonly signal?: AbortSignal;
 }
 
-/** Counts every record in the stream (all shards, from the trim horizon). */
-export async function countStreamRecords(kinesis: KinesisClient, streamName: string): Promise<number> {
+/** The records of a stream: how many, and the last sequence number of each shard. */
+export interface StreamContents {
+  readonly total: number;
+  readonly lastSequenceNumbers: Readonly<Record<string, string>>;
+}
+
+/** Reads every shard from the trim horizon to its tip: counts the records and finds each shard's last one. */
+export async function readStreamContents(
+  kinesis: KinesisClient,
+  streamName: string,
+): Promise<StreamContents> {
   const shards = (await kinesis.send(new ListShardsCommand({ StreamName: streamName }))).Shards ?? [];
   let total = 0;
+  const lastSequenceNumbers: Record<string, string> = {};
   for (const shard of shards) {
+    const shardId = shard.ShardId ?? '';
     let iterator = (
       await kinesis.send(
         new GetShardIteratorCommand({
           StreamName: streamName,
-          ShardId: shard.ShardId,
+          ShardId: shardId,
           ShardIteratorType: 'TRIM_HORIZON',
         }),
       )
     ).ShardIterator;
     while (iterator) {
       const out = await kinesis.send(new GetRecordsCommand({ ShardIterator: iterator, Limit: 10_000 }));
-      total += out.Records?.length ?? 0;
-      if ((out.Records?.length ?? 0) === 0 && (out.MillisBehindLatest ?? 0) === 0) break;
+      const records = out.Records ?? [];
+      total += records.length;
+      const last = records.at(-1)?.SequenceNumber;
+      if (last) lastSequenceNumbers[shardId] = last;
+      if (records.length === 0 && (out.MillisBehindLatest ?? 0) === 0) break;
       iterator = out.NextShardIterator;
     }
   }
-  return total;
+  return { total, lastSequenceNumbers };
 }
 
 /**
@@ -68,7 +82,7 @@ export async function countStreamRecords(kinesis: KinesisClient, streamName: str
  */
 async function settlePending(state: ProducerState, options: ProduceOptions): Promise<ProducerState> {
   if (!state.pending) return state;
-  const inStream = await countStreamRecords(options.kinesis, options.streamName);
+  const inStream = (await readStreamContents(options.kinesis, options.streamName)).total;
   const { from, to, records } = state.pending;
   if (inStream === state.accepted + records) return { sent: to, accepted: inStream, pending: null };
   if (inStream === state.accepted) return { sent: from, accepted: inStream, pending: null };

@@ -17,6 +17,8 @@ export interface PipelineRuntime {
   /** Records the mapping finished with (processed or given up on). */
   consumed(): number;
   iteratorAgeMs(): number;
+  /** True when every shard's checkpoint reached the given last sequence number (or the shard ended). */
+  caughtUp(lastSequenceNumbers: Readonly<Record<string, string>>): boolean;
   /** Errors reading shards (e.g. ResourceNotFound after a LocalStack restart), by shard. */
   shardErrors(): string[];
   deadLetters(): Promise<number>;
@@ -106,6 +108,16 @@ export async function startPipelineRuntime(options: {
       return t ? t.recordsProcessed + t.recordsDiscarded : 0;
     },
     iteratorAgeMs: () => mapping()?.totals.iteratorAgeMs ?? 0,
+    caughtUp: (last) => {
+      const shards = mapping()?.shards ?? {};
+      return Object.entries(last).every(([id, seq]) => {
+        const shard = shards[id];
+        return (
+          shard !== undefined &&
+          (shard.ended || (shard.checkpoint !== undefined && BigInt(shard.checkpoint) >= BigInt(seq)))
+        );
+      });
+    },
     shardErrors: () =>
       Object.entries(mapping()?.shards ?? {}).flatMap(([id, s]) =>
         s.lastError ? [`${id}: ${s.lastError}`] : [],
