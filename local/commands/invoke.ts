@@ -99,6 +99,7 @@ export const invokeCommand: Command = {
       },
       true,
     );
+    if (values.json === true && values.list !== true) throw new UsageError('invoke: --json goes with --list');
     if (values.list !== true) {
       if (positionals.length === 0) throw new UsageError('invoke: name a function (`--list` shows them)');
       if (positionals.length > 1) {

@@ -28,6 +28,7 @@ describe('tributary invoke arguments', () => {
     [['invoke', 'Aggregator'], /--event <file.json> is required/],
     [['invoke', 'Aggregator', '--event', '/nonexistent/e.json'], /\/nonexistent\/e\.json: cannot read/],
     [['invoke', 'Aggregator', '--evnt', eventFile], /Unknown option '--evnt'/],
+    [['invoke', 'Aggregator', '--event', eventFile, '--json'], /--json goes with --list/],
   ])('%j exits 2 and says why', async (argv, message) => {
     // Act
     const code = await main(argv);
