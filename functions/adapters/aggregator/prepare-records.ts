@@ -2,9 +2,11 @@ import type { KinesisStreamRecord } from 'aws-lambda';
 import type { KeyedRecord } from '../../core/types.js';
 import { PoisonRecordError } from '../errors.js';
 import {
+  arrivalTimeOf,
   comparePositions,
   type DecodeOptions,
   decodeKinesisRecord,
+  decodePlainText,
   type RecordPosition,
 } from '../kinesis/decode.js';
 import { readEnvelope } from '../kinesis/envelope.js';
@@ -27,10 +29,10 @@ export interface PreparedRecords {
   readonly firstUnapplied: string | undefined;
 }
 
-function parseEnvelope(pipeline: AnyPipeline, data: Buffer, arrivalTime: number, partitionKey: string) {
+function parseEnvelope(pipeline: AnyPipeline, text: string, arrivalTime: number, partitionKey: string) {
   let json: unknown;
   try {
-    json = JSON.parse(data.toString('utf8'));
+    json = JSON.parse(text);
   } catch (error) {
     return new PoisonRecordError('not-json', `data must be a JSON envelope (${(error as Error).message})`);
   }
@@ -59,6 +61,51 @@ function parseEnvelope(pipeline: AnyPipeline, data: Buffer, arrivalTime: number,
   return parsed;
 }
 
+interface Accumulating {
+  valid: KeyedRecord[];
+  positions: Map<unknown, RecordPosition>;
+  poison: DeadLetter[];
+  skipped: number;
+  recordsIn: number;
+  lastPosition: RecordPosition | undefined;
+  firstUnapplied: string | undefined;
+}
+
+/** Sorts one user record (already decoded, or the reason it cannot be) into `out`. */
+function take(
+  out: Accumulating,
+  pipeline: AnyPipeline,
+  shard: string,
+  position: RecordPosition,
+  arrivalTime: number,
+  /** The record's data, for a dead letter: base64 text, or the bytes to encode when one is needed. */
+  data: string | Buffer,
+  /** The record's JSON text, or why it could not be decoded. */
+  input: string | PoisonRecordError,
+  partitionKey: string,
+): void {
+  out.recordsIn += 1;
+  out.lastPosition = position;
+  const parsed =
+    typeof input === 'string' ? parseEnvelope(pipeline, input, arrivalTime, partitionKey) : input;
+  if (parsed instanceof PoisonRecordError) {
+    out.poison.push({
+      reason: `${parsed.reason}: ${parsed.message}`,
+      pipeline: pipeline.name,
+      shard,
+      sequence_number: position.sequenceNumber,
+      ...(position.subSequenceNumber === undefined
+        ? {}
+        : { sub_sequence_number: position.subSequenceNumber }),
+      data_base64: typeof data === 'string' ? data : data.toString('base64'),
+      approximate_arrival: arrivalTime,
+    });
+    return;
+  }
+  out.valid.push({ key: parsed.key, ts: parsed.ts, value: parsed.event });
+  if (typeof parsed.event === 'object' && parsed.event !== null) out.positions.set(parsed.event, position);
+}
+
 /**
  * Decodes and validates one shard's records in order, skipping those at or below `checkpoint`.
  * Never throws for bad data: every failure becomes a dead letter with its reason.
@@ -73,56 +120,61 @@ export function prepareRecords(
   },
 ): PreparedRecords {
   const { pipeline, shard, checkpoint } = context;
-  const out = {
-    valid: [] as KeyedRecord[],
-    positions: new Map<unknown, RecordPosition>(),
-    poison: [] as DeadLetter[],
+  const maxBytes = context.decode?.maxRecordBytes;
+  const out: Accumulating = {
+    valid: [],
+    positions: new Map(),
+    poison: [],
     skipped: 0,
     recordsIn: 0,
-    lastPosition: undefined as RecordPosition | undefined,
-    firstUnapplied: undefined as string | undefined,
+    lastPosition: undefined,
+    firstUnapplied: undefined,
   };
   // A shard's records come in sequence order: once one is past the checkpoint, all that follow are.
   let pastCheckpoint = checkpoint === null;
   for (const record of records) {
-    for (const outcome of decodeKinesisRecord(record, context.decode)) {
-      const position = outcome.ok ? outcome.record : outcome.position;
+    const { sequenceNumber, partitionKey, data } = record.kinesis;
+    // Most records are plain JSON envelopes: decoded to text without a Buffer of their own.
+    const text = decodePlainText(data, maxBytes);
+    if (text !== undefined) {
+      const position: RecordPosition = { sequenceNumber, subSequenceNumber: undefined };
       if (!pastCheckpoint && checkpoint && comparePositions(position, checkpoint) <= 0) {
         out.skipped += 1;
         continue;
       }
       pastCheckpoint = true;
-      out.firstUnapplied ??= record.kinesis.sequenceNumber;
-      out.lastPosition = {
-        sequenceNumber: position.sequenceNumber,
-        subSequenceNumber: position.subSequenceNumber,
+      out.firstUnapplied ??= sequenceNumber;
+      take(out, pipeline, shard, position, arrivalTimeOf(record), data, text, partitionKey);
+      continue;
+    }
+    for (const outcome of decodeKinesisRecord(record, context.decode)) {
+      const source = outcome.ok ? outcome.record : outcome.position;
+      const position: RecordPosition = {
+        sequenceNumber: source.sequenceNumber,
+        subSequenceNumber: source.subSequenceNumber,
       };
-      out.recordsIn += 1;
-      const parsed = outcome.ok
-        ? parseEnvelope(
-            pipeline,
-            outcome.record.data,
-            outcome.record.arrivalTime,
-            outcome.record.partitionKey,
-          )
-        : outcome.error;
-      if (parsed instanceof PoisonRecordError) {
-        out.poison.push({
-          reason: `${parsed.reason}: ${parsed.message}`,
-          pipeline: pipeline.name,
-          shard,
-          sequence_number: position.sequenceNumber,
-          ...(position.subSequenceNumber === undefined
-            ? {}
-            : { sub_sequence_number: position.subSequenceNumber }),
-          data_base64: outcome.ok ? outcome.record.data.toString('base64') : outcome.dataBase64,
-          approximate_arrival: outcome.ok ? outcome.record.arrivalTime : outcome.arrivalTime,
-        });
+      if (!pastCheckpoint && checkpoint && comparePositions(position, checkpoint) <= 0) {
+        out.skipped += 1;
         continue;
       }
-      out.valid.push({ key: parsed.key, ts: parsed.ts, value: parsed.event });
-      if (typeof parsed.event === 'object' && parsed.event !== null)
-        out.positions.set(parsed.event, out.lastPosition);
+      pastCheckpoint = true;
+      out.firstUnapplied ??= sequenceNumber;
+      if (outcome.ok) {
+        const user = outcome.record;
+        const text = user.data.toString('utf8');
+        take(out, pipeline, shard, position, user.arrivalTime, user.data, text, user.partitionKey);
+      } else {
+        take(
+          out,
+          pipeline,
+          shard,
+          position,
+          outcome.arrivalTime,
+          outcome.dataBase64,
+          outcome.error,
+          partitionKey,
+        );
+      }
     }
   }
   return out;

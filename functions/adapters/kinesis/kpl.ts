@@ -34,7 +34,14 @@ export const KPL_MAGIC = Buffer.from('f3899ac2', 'hex');
 
 /** True when the record data starts with the KPL magic number. */
 export function isKplAggregated(data: Uint8Array): boolean {
-  return data.length >= KPL_MAGIC.length && KPL_MAGIC.every((byte, i) => data[i] === byte);
+  // Called for every record: no closure, no loop.
+  return (
+    data.length >= 4 &&
+    data[0] === KPL_MAGIC[0] &&
+    data[1] === KPL_MAGIC[1] &&
+    data[2] === KPL_MAGIC[2] &&
+    data[3] === KPL_MAGIC[3]
+  );
 }
 
 /** One user record unpacked from a KPL aggregated record. */

@@ -1,4 +1,5 @@
 import { definePipeline } from '../../core/pipeline.js';
+import { parseIsoTime } from '../iso-time.js';
 import { taxiTripSchema } from './schema.js';
 
 const MINUTE = 60_000;
@@ -25,7 +26,7 @@ export const taxiRides = definePipeline({
   description: 'NYC yellow-taxi trips and revenue per pickup zone, 5-minute tumbling windows of pickup time',
   schema: taxiTripSchema,
   key: (trip) => String(trip.PULocationID),
-  eventTime: (trip) => Date.parse(trip.tpep_pickup_datetime),
+  eventTime: (trip) => parseIsoTime(trip.tpep_pickup_datetime),
   window: { type: 'tumbling', sizeMs: 5 * MINUTE, graceMs: 60 * MINUTE },
   aggregations: {
     trips: { fn: 'count' },

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { parseIsoTime } from '../iso-time.js';
 
 // Field names and codes follow the TLC "Data Dictionary – Yellow Taxi Trip Records" (March 2025
 // edition, nyc.gov/assets/tlc/downloads/pdf/data_dictionary_trip_records_yellow.pdf).
@@ -10,6 +11,10 @@ const isoWithZone = z.iso.datetime({
     'New York wall-clock time without one: the producer must add the offset)',
 });
 const money = z.number();
+
+function field(input: unknown, name: string): unknown {
+  return typeof input === 'object' && input !== null ? (input as Record<string, unknown>)[name] : undefined;
+}
 const locationId = z.int().min(1).max(265);
 
 /** One NYC TLC yellow-taxi trip record, as the producer writes it (one JSON object per trip). */
@@ -48,15 +53,13 @@ export const taxiTripSchema = z
     Airport_fee: money.nullable().optional(),
     cbd_congestion_fee: money.nullable().optional(),
   })
-  .superRefine((trip, ctx) => {
-    if (Date.parse(trip.tpep_dropoff_datetime) >= Date.parse(trip.tpep_pickup_datetime)) return;
-    ctx.addIssue({
-      code: 'custom',
-      path: ['tpep_dropoff_datetime'],
-      message:
-        'expected tpep_dropoff_datetime at or after tpep_pickup_datetime ' +
-        `(pickup ${trip.tpep_pickup_datetime}, drop-off ${trip.tpep_dropoff_datetime})`,
-    });
+  // A refine, not a superRefine: zod's compiled parser runs a refine inline (the issue is built
+  // only when it fails). parseIsoTime is Date.parse, faster on these fields.
+  .refine((trip) => parseIsoTime(trip.tpep_dropoff_datetime) >= parseIsoTime(trip.tpep_pickup_datetime), {
+    path: ['tpep_dropoff_datetime'],
+    error: (issue) =>
+      'expected tpep_dropoff_datetime at or after tpep_pickup_datetime ' +
+      `(pickup ${field(issue.input, 'tpep_pickup_datetime')}, drop-off ${field(issue.input, 'tpep_dropoff_datetime')})`,
   });
 
 /** A validated taxi trip. */

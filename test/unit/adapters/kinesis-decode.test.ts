@@ -1,6 +1,10 @@
 import type { KinesisStreamEvent } from 'aws-lambda';
 import { describe, expect, it } from 'vitest';
-import { comparePositions, decodeKinesisRecord } from '../../../functions/adapters/kinesis/decode.js';
+import {
+  comparePositions,
+  decodeKinesisRecord,
+  decodePlainText,
+} from '../../../functions/adapters/kinesis/decode.js';
 import { aggregateRecords, isKplAggregated } from '../../../functions/adapters/kinesis/kpl.js';
 import { awsSample, kinesisRecord } from '../../fixtures/kinesis-events.js';
 
@@ -96,5 +100,49 @@ describe('comparePositions', () => {
       0,
     );
     expect(comparePositions(a, { ...a, subSequenceNumber: 0 })).toBeLessThan(0);
+  });
+});
+
+describe('decodePlainText', () => {
+  it('decodes a plain record to the text decodeKinesisRecord gives, reusing its buffer', () => {
+    // Prepare
+    const long = `{"text":"${'é'.repeat(70_000)}"}`;
+    const texts = ['{"a":1}', long, 'short again', ''];
+
+    // Act
+    const decoded = texts.map((t) => decodePlainText(Buffer.from(t).toString('base64')));
+
+    // Assess
+    expect(decoded).toEqual(texts);
+  });
+
+  it.each([
+    ['not base64', 'abc*', undefined],
+    ['a length that is not a multiple of 4', 'abcde', undefined],
+    ['data over the size limit', Buffer.from('12345').toString('base64'), 4],
+  ])('leaves %s to decodeKinesisRecord', (_, data, maxBytes) => {
+    // Prepare
+    const record = kinesisRecord({ data: 'x', partitionKey: 'k1', n: 1 });
+    record.kinesis.data = data;
+
+    // Act
+    const text = decodePlainText(data, maxBytes);
+    const outcomes = decodeKinesisRecord(record, { maxRecordBytes: maxBytes });
+
+    // Assess
+    expect(text).toBeUndefined();
+    expect(outcomes.map((o) => o.ok)).toEqual([false]);
+  });
+
+  it('leaves a KPL aggregated record to decodeKinesisRecord', () => {
+    // Prepare
+    const [aggregated] = aggregateRecords([{ partitionKey: 'k1', data: Buffer.from('{"id":"a"}') }]);
+    if (!aggregated) throw new Error('expected one aggregated record');
+
+    // Act
+    const text = decodePlainText(aggregated.data.toString('base64'));
+
+    // Assess
+    expect(text).toBeUndefined();
   });
 });
