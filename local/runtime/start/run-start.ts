@@ -43,6 +43,8 @@ export interface StartOptions {
   /** How long the consumer may take to catch up after the last record. @default 60 s + 50 ms per record */
   readonly catchUpTimeoutMs?: number;
   readonly out?: (line: string) => void;
+  /** Receives the summary's JSON form (`summary.json`), e.g. for the benchmark. */
+  readonly onSummary?: (json: Record<string, unknown>) => void;
 }
 
 /** A run that cannot give a trustworthy answer (LocalStack lost its data, the consumer stalled). */
@@ -92,11 +94,16 @@ async function shardRanges(clients: LocalClients, streamName: string): Promise<S
 /** Throws a clear error when LocalStack no longer has the run's stream (restarted without persistence). */
 async function assertStreamAlive(clients: LocalClients, streamName: string, runtime?: PipelineRuntime) {
   const lost = runtime?.shardErrors().filter((e) => /ResourceNotFound|not found/i.test(e)) ?? [];
+  let status: string | undefined;
   try {
-    await clients.kinesis.send(new DescribeStreamSummaryCommand({ StreamName: streamName }));
+    const out = await clients.kinesis.send(new DescribeStreamSummaryCommand({ StreamName: streamName }));
+    status = out.StreamDescriptionSummary?.StreamStatus;
   } catch (error) {
+    status = (error as Error).name;
+  }
+  if (status !== 'ACTIVE' && status !== 'UPDATING') {
     throw new RunFailedError(
-      `LocalStack no longer has stream ${streamName} (${(error as Error).name}): it was restarted and lost its data; the run cannot be trusted. Start a new run.`,
+      `LocalStack no longer has stream ${streamName} (${status}): it was restarted and lost its data, or the stream was deleted; the run cannot be trusted. Start a new run.`,
     );
   }
   if (lost.length > 0) {
@@ -198,6 +205,10 @@ export async function runStart(options: StartOptions): Promise<number> {
       onProgress: (n) => {
         produced = n;
       },
+    }).catch(async (error: unknown) => {
+      // A stream that vanished mid-run means LocalStack restarted: say so, not a bare SDK error.
+      await assertStreamAlive(clients, resources.streamName, rt);
+      throw error;
     });
     produced = outcome.accepted;
     const produceMs = Date.now() - produceStarted;
@@ -265,6 +276,7 @@ export async function runStart(options: StartOptions): Promise<number> {
     });
     writeFileSync(folder.summary, `${JSON.stringify(summary.json, null, 2)}\n`);
     printSummary(summary, out);
+    options.onSummary?.(summary.json);
     return summary.reconciliation.ok ? 0 : 1;
   } finally {
     await runtime?.close().catch(() => {});

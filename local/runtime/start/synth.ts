@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { run } from '../../services/run.js';
 import { projectRoot, stateDir } from '../../tools/state-dir.js';
 
@@ -68,10 +69,21 @@ export async function ensureSynthesized(
     return { dir, synthesized: false, ms: Date.now() - started };
   }
   options.log?.('synthesizing the CDK app (infra/ or functions/ changed since cdk.out)...');
-  await run(join(root, 'node_modules', '.bin', 'cdk'), ['synth', '--quiet'], {
-    cwd: root,
-    timeoutMs: 300_000,
-  });
+  // The CDK CLI refuses to synth while another of its processes synths (another helper, a
+  // parallel test file): wait and try again rather than fail the run.
+  for (let attempt = 1; ; attempt += 1) {
+    try {
+      await run(join(root, 'node_modules', '.bin', 'cdk'), ['synth', '--quiet', ...extra], {
+        cwd: root,
+        timeoutMs: 300_000,
+      });
+      break;
+    } catch (error) {
+      if (attempt >= 12 || !/Another CLI/.test((error as Error).message)) throw error;
+      options.log?.('another CDK CLI is synthesizing; waiting 5 s...');
+      await sleep(5_000);
+    }
+  }
   mkdirSync(dir, { recursive: true });
   writeFileSync(hashFile, `${hash}\n`);
   return { dir, synthesized: true, ms: Date.now() - started };

@@ -45,7 +45,9 @@ export function startRun(args: readonly string[], env: NodeJS.ProcessEnv = {}): 
       const dir = folder();
       const file = dir ? join(dir, 'summary.json') : undefined;
       const summary =
-        file && existsSync(file) ? (JSON.parse(readFileSync(file, 'utf8')) as Record<string, unknown>) : undefined;
+        file && existsSync(file)
+          ? (JSON.parse(readFileSync(file, 'utf8')) as Record<string, unknown>)
+          : undefined;
       resolve({ code, signal, stdout, stderr, folder: dir, summary });
     });
   });

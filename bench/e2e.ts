@@ -1,0 +1,108 @@
+/**
+ * `npm run bench:e2e [-- <events>]`: events/s through the whole local pipeline (PutRecords ->
+ * kinesis-mock -> event source mapping -> aggregator Lambda -> Firehose -> S3, until the consumer
+ * has caught up), against LocalStack Kinesis' raw PutRecords rate measured in the same run with
+ * the same records on a scratch stream of the same shard count (goal: ratio >= 0.8); and the delay
+ * from the last produced event to the last aggregate in the warehouse (final flush included).
+ * Not part of `npm run bench` (that one is CPU-only and needs no services).
+ */
+import { pathToFileURL } from 'node:url';
+import { CreateStreamCommand, DeleteStreamCommand, ListShardsCommand } from '@aws-sdk/client-kinesis';
+import { encodeEnvelope } from '../functions/adapters/kinesis/envelope.js';
+import { putRecords } from '../functions/adapters/producer/put-records.js';
+import { getPipeline } from '../functions/pipelines/index.js';
+import { waitActive } from '../local/runtime/provision/provision.js';
+import { generatedInput } from '../local/runtime/start/input.js';
+import { pipelineResources } from '../local/runtime/start/pipeline-resources.js';
+import { runStart } from '../local/runtime/start/run-start.js';
+import { table } from '../local/runtime/start/summary.js';
+import { ensureSynthesized } from '../local/runtime/start/synth.js';
+import { CloudAssembly, defaultLocalContext } from '../local/runtime/template/index.js';
+import { kinesisClient, LOCAL_REGION, localAwsConfig } from '../local/services/clients.js';
+import { up } from '../local/services/manager.js';
+
+const STAGE = 'e2e';
+const PIPELINE = 'taxi-rides';
+
+/** Raw PutRecords records/s into a scratch stream with `shards` shards. */
+async function rawPutRate(count: number, shards: number): Promise<number> {
+  const kinesis = kinesisClient();
+  const name = `tributary-bench-raw-${process.pid}`;
+  const pipeline = getPipeline(PIPELINE).pipeline;
+  const entries = generatedInput(PIPELINE, count, 11).flatMap((r) => {
+    const parsed = pipeline.parse(r.text, r.arrivalMs);
+    if (!parsed.ok) return [];
+    const { key, ts, event } = parsed;
+    return [{ partitionKey: key, data: encodeEnvelope({ pipeline: PIPELINE, key, ts, event }) }];
+  });
+  await kinesis.send(new CreateStreamCommand({ StreamName: name, ShardCount: shards }));
+  try {
+    await waitActive(kinesis, name);
+    const started = Date.now();
+    const report = await putRecords(entries, { client: kinesis, streamName: name });
+    return (report.accepted.length * 1000) / (Date.now() - started);
+  } finally {
+    await kinesis.send(new DeleteStreamCommand({ StreamName: name, EnforceConsumerDeletion: true }));
+    kinesis.destroy();
+  }
+}
+
+async function main(): Promise<void> {
+  const events = Number(process.argv[2] ?? 1000);
+  await up({ services: ['localstack'], mode: 'host', timeoutMs: 180_000, log: (l) => console.error(l) });
+  const synth = await ensureSynthesized({ stage: STAGE, log: (l) => console.error(l) });
+  const context = defaultLocalContext({ endpoint: localAwsConfig().endpoint, region: LOCAL_REGION });
+  const { streamName } = pipelineResources(CloudAssembly.load(synth.dir, context), PIPELINE);
+  let summary: Record<string, unknown> = {};
+  const code = await runStart({
+    pipeline: PIPELINE,
+    events,
+    rate: 0,
+    seed: 11,
+    stage: STAGE,
+    out: () => {},
+    onSummary: (json) => {
+      summary = json;
+    },
+  });
+  const kinesis = kinesisClient();
+  const shards = (await kinesis.send(new ListShardsCommand({ StreamName: streamName }))).Shards?.length ?? 1;
+  kinesis.destroy();
+  const raw = await rawPutRate(events, shards);
+  const timings = summary.timings as { produceMs: number; drainMs: number; lastAggregateMs: number };
+  const produced = Number(summary.produced);
+  const throughput = (produced * 1000) / (timings.produceMs + timings.drainMs);
+  const produceOnly = (produced * 1000) / timings.produceMs;
+  console.log(
+    table(
+      ['metric', 'value', 'unit', 'note'],
+      [
+        [
+          'events',
+          produced,
+          'events',
+          `${PIPELINE}, ${shards} shards, reconciliation ${code === 0 ? 'MATCH' : 'MISMATCH'}`,
+        ],
+        [
+          'raw PutRecords rate (kinesis-mock)',
+          raw,
+          'records/s',
+          'same records, scratch stream, same shard count',
+        ],
+        ['producer rate inside the run', produceOnly, 'events/s', 'PutRecords while the runtime reads'],
+        ['pipeline throughput', throughput, 'events/s', 'first PutRecords -> consumer caught up'],
+        ['ratio to raw PutRecords', throughput / raw, '', 'goal >= 0.8'],
+        ['last event -> consumer caught up', timings.drainMs / 1000, 's', ''],
+        [
+          'last event -> last aggregate in S3',
+          timings.lastAggregateMs / 1000,
+          's',
+          'final flush + Firehose flush included',
+        ],
+      ],
+    ),
+  );
+  process.exitCode = code;
+}
+
+if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) await main();

@@ -1,0 +1,101 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { DeleteStreamCommand } from '@aws-sdk/client-kinesis';
+import { describe, expect, it } from 'vitest';
+import { pipelineResources } from '../../local/runtime/start/pipeline-resources.js';
+import { CloudAssembly, defaultLocalContext } from '../../local/runtime/template/index.js';
+import { kinesisClient, LOCAL_REGION, localAwsConfig } from '../../local/services/clients.js';
+import { stateDir } from '../../local/tools/state-dir.js';
+import { explain, runStart, startRun } from './helpers/e2e-run.js';
+import { pollUntil } from './helpers/poll.js';
+
+const RUN_TIMEOUT = 300_000;
+
+function producedSoFar(folder: string | undefined): number {
+  const file = folder ? join(folder, 'producer.json') : undefined;
+  if (!file || !existsSync(file)) return 0;
+  return (JSON.parse(readFileSync(file, 'utf8')) as { sent: number }).sent;
+}
+
+describe('tributary start: faults', () => {
+  it(
+    'an aggregator killed mid-batch and one timing out are retried; the aggregates still equal the ground truth',
+    async () => {
+      // Prepare: invocation 2 is SIGKILLed 100 ms in, invocation 4 hangs past a 5 s timeout
+      const faults = JSON.stringify({ crashOn: [2], hangOn: [4], afterMs: 100, timeoutSeconds: 5 });
+
+      // Act
+      const result = await runStart(['--pipeline', 'taxi-rides', '--events', '300', '--rate', '60'], {
+        TRIBUTARY_FAULTS: faults,
+      });
+
+      // Assess
+      expect(result.code, explain(result)).toBe(0);
+      const esm = result.summary?.esm as { failedInvocations: number; invocations: number };
+      expect(esm.failedInvocations).toBeGreaterThanOrEqual(2);
+      expect(result.summary).toMatchObject({ ok: true, missing: 0, extra: 0, differing: 0 });
+      // Whether a retried batch re-sent windows the killed attempt had already delivered:
+      // the reconciliation drops them by result id and says how many it dropped.
+      expect(Number(result.summary?.duplicateIds)).toBeGreaterThanOrEqual(0);
+      console.log(
+        `fault run: ${esm.invocations} invocations, ${esm.failedInvocations} failed, ${result.summary?.duplicateIds} duplicate ids dropped`,
+      );
+    },
+    RUN_TIMEOUT,
+  );
+
+  it(
+    'a runtime SIGKILLed mid-run resumes from its checkpoints with --run; the reconciliation matches',
+    async () => {
+      // Prepare
+      const first = startRun(['--pipeline', 'taxi-rides', '--events', '400', '--rate', '40']);
+      await pollUntil(
+        async () => producedSoFar(first.folder()),
+        (sent) => sent >= 120,
+        { timeoutMs: 120_000 },
+      );
+
+      // Act
+      first.kill('SIGKILL');
+      const killed = await first.done;
+      const resumed = await runStart(['--run', killed.folder ?? '']);
+
+      // Assess
+      expect(killed.signal).toBe('SIGKILL');
+      expect(resumed.code, explain(resumed)).toBe(0);
+      expect(resumed.summary).toMatchObject({ ok: true, produced: 400 });
+      expect(Number(resumed.summary?.resumedFrom)).toBeGreaterThan(0);
+    },
+    RUN_TIMEOUT,
+  );
+
+  it(
+    'a stream lost mid-run (what a LocalStack restart does) fails the run with a clear message',
+    async () => {
+      // Prepare
+      const context = defaultLocalContext({ endpoint: localAwsConfig().endpoint, region: LOCAL_REGION });
+      const { streamName } = pipelineResources(
+        CloudAssembly.load(join(stateDir(), 'cdk.out-e2e'), context),
+        'taxi-rides',
+      );
+      const run = startRun(['--pipeline', 'taxi-rides', '--events', '400', '--rate', '40']);
+      await pollUntil(
+        async () => producedSoFar(run.folder()),
+        (sent) => sent >= 80,
+        { timeoutMs: 120_000 },
+      );
+
+      // Act
+      const kinesis = kinesisClient();
+      await kinesis.send(new DeleteStreamCommand({ StreamName: streamName, EnforceConsumerDeletion: true }));
+      kinesis.destroy();
+      const result = await run.done;
+
+      // Assess
+      expect(result.code, explain(result)).toBe(1);
+      expect(result.stderr).toMatch(/LocalStack (no longer has|lost the) stream/);
+      expect(result.stdout).not.toContain('Reconciliation: MATCH');
+    },
+    RUN_TIMEOUT,
+  );
+});
