@@ -3,12 +3,13 @@ import { Metrics } from '@aws-lambda-powertools/metrics';
 import { FirehoseClient } from '@aws-sdk/client-firehose';
 import { S3Client } from '@aws-sdk/client-s3';
 import { SQSClient } from '@aws-sdk/client-sqs';
-import type { KinesisStreamBatchResponse, KinesisStreamEvent } from 'aws-lambda';
+import type { KinesisStreamBatchResponse } from 'aws-lambda';
 import { aggregateBatch } from '../adapters/aggregator/aggregate-batch.js';
 import type { AggregatorDependencies } from '../adapters/aggregator/dependencies.js';
 import { aggregatorDependencies } from '../adapters/aggregator/from-env.js';
 import { recordAggregatorMetrics } from '../adapters/aggregator/metrics.js';
 import { readAggregatorEnv } from '../adapters/config.js';
+import { splitKinesisEvent } from '../adapters/kinesis/stream-event.js';
 import { getPipeline } from '../pipelines/index.js';
 
 const logger = new Logger();
@@ -17,16 +18,25 @@ const metrics = new Metrics({ namespace: 'Tributary' });
 /** Builds the handler around its dependencies, created once per container on first use. */
 export function createAggregatorHandler(create: () => AggregatorDependencies) {
   let deps: AggregatorDependencies | undefined;
-  return async (event: KinesisStreamEvent): Promise<KinesisStreamBatchResponse> => {
+  // `unknown`: the event is validated, since a misrouted invocation must not crash the function.
+  return async (event: unknown): Promise<KinesisStreamBatchResponse> => {
     if (!deps) {
       deps = create();
       metrics.setDefaultDimensions({ pipeline: deps.pipeline.name });
     }
     try {
-      const { response, stats } = await aggregateBatch(event.Records, deps);
+      const { records, unusable } = splitKinesisEvent(event, deps.pipeline.name);
+      if (unusable.length > 0) {
+        logger.error('entries that are not Kinesis records were dead-lettered', {
+          reasons: unusable.map((letter) => letter.reason),
+        });
+        await deps.deadLetters.send(unusable);
+      }
+      const { response, stats } = await aggregateBatch(records, deps);
+      stats.invalidRecords += unusable.length;
       recordAggregatorMetrics(metrics, stats);
       logger.info('batch processed', {
-        records: event.Records.length,
+        records: records.length,
         ...stats,
         failures: response.batchItemFailures,
       });

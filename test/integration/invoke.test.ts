@@ -271,12 +271,10 @@ describe('tributary invoke against LocalStack', () => {
       expect(() => JSON.parse(run.stdout)).not.toThrow();
     });
 
-    // Known handler bug (reported to the lead): functions/handlers/aggregator.ts hands event.Records
-    // to aggregateBatch unchecked, so this event throws "TypeError: ... is not iterable" instead of
-    // being reported. `it.fails` keeps the test honest until the handler validates its event.
-    it.fails('the aggregator reports the event instead of throwing (exit 0)', () => {
+    it('the aggregator dead-letters the event instead of throwing (exit 0)', () => {
       // Assess
       expect(run.code, run.stderr).toBe(0);
+      expect(JSON.parse(run.stdout)).toEqual({ batchItemFailures: [] });
     });
   });
 });

@@ -64,6 +64,43 @@ describe('aggregator handler', () => {
     },
   );
 
+  it('dead-letters an event that is not a Kinesis batch (AWS Firehose sample) instead of throwing', async () => {
+    // Prepare: aws-lambda-go's Firehose data-transformation sample, sent to the wrong function
+    const { aws, handler } = setup();
+    const event = awsSample<unknown>('../events/aws-lambda-go-kinesis-firehose-event.json');
+
+    // Act
+    const response = await handler(event);
+
+    // Assess
+    expect(response).toEqual({ batchItemFailures: [] });
+    expect(aws.sqs).toHaveLength(1);
+    expect(aws.sqs[0]).toMatchObject({
+      pipeline: 'taxi-rides',
+      reason: expect.stringMatching(
+        /^not-a-kinesis-event: expected \{"Records": \[\.\.\.\]\} \(given an object with keys \[/,
+      ),
+    });
+  });
+
+  it('dead-letters the entries of a batch that are not Kinesis records and applies the others', async () => {
+    // Prepare
+    const { aws, handler } = setup();
+    const good = trip(1, 161, T0);
+    const event = { Records: [{ eventID: 'x', kinesis: { sequenceNumber: 'abc' } }, good] };
+
+    // Act
+    const response = await handler(event);
+
+    // Assess
+    expect(response).toEqual({ batchItemFailures: [] });
+    expect(aws.sqs).toHaveLength(1);
+    expect(aws.sqs[0]).toMatchObject({
+      reason: expect.stringMatching(/^not-a-kinesis-record: Records\[0\] kinesis\.sequenceNumber: /),
+    });
+    expect([...aws.objects.keys()]).toEqual(['state/taxi-rides/shardId-000000000006.json']);
+  });
+
   it('aggregates trips from a KPL-aggregated record and closes the window after the grace period', async () => {
     // Prepare: 3 trips of zone 132 in [T0, T0+5m) packed into one KPL record, then a trip at T0+66m.
     const { aws, handler } = setup();

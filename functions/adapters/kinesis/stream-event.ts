@@ -1,0 +1,66 @@
+import type { KinesisStreamRecord } from 'aws-lambda';
+import { z } from 'zod';
+import type { DeadLetter } from '../sinks/dead-letter-sink.js';
+
+/** The fields of a Kinesis event record the aggregator reads; anything else passes through. */
+const kinesisRecordSchema = z.looseObject({
+  eventID: z.string().optional(),
+  kinesis: z.looseObject({
+    sequenceNumber: z.string().regex(/^\d+$/),
+    partitionKey: z.string(),
+    data: z.string(),
+    approximateArrivalTimestamp: z.number(),
+  }),
+});
+
+/** A Kinesis batch split into the records the aggregator can use and the entries it cannot. */
+export interface SplitKinesisEvent {
+  readonly records: KinesisStreamRecord[];
+  readonly unusable: DeadLetter[];
+}
+
+function asDeadLetter(pipeline: string, entry: unknown, reason: string): DeadLetter {
+  return {
+    reason,
+    pipeline,
+    shard: 'unknown',
+    sequence_number: '',
+    data_base64: Buffer.from(JSON.stringify(entry) ?? String(entry)).toString('base64'),
+    approximate_arrival: Date.now(),
+  };
+}
+
+function describeKeys(value: unknown): string {
+  if (value === null || typeof value !== 'object') return JSON.stringify(value) ?? String(value);
+  return `an object with keys [${Object.keys(value).slice(0, 8).join(', ')}]`;
+}
+
+/**
+ * Checks an invocation event before the aggregator trusts it: an event that is not a Kinesis
+ * batch (e.g. a Firehose or SQS event sent to the wrong function) and entries that are not Kinesis
+ * records are returned as dead letters with the reason, so nothing is thrown and nothing is lost.
+ */
+export function splitKinesisEvent(event: unknown, pipeline: string): SplitKinesisEvent {
+  const records: KinesisStreamRecord[] = [];
+  const unusable: DeadLetter[] = [];
+  const entries =
+    event !== null && typeof event === 'object' && Array.isArray((event as { Records?: unknown }).Records)
+      ? ((event as { Records: unknown[] }).Records as unknown[])
+      : undefined;
+  if (entries === undefined) {
+    const reason = `not-a-kinesis-event: expected {"Records": [...]} (given ${describeKeys(event)})`;
+    return { records, unusable: [asDeadLetter(pipeline, event, reason)] };
+  }
+  entries.forEach((entry, index) => {
+    const parsed = kinesisRecordSchema.safeParse(entry);
+    if (parsed.success) {
+      // Checked above for every field the aggregator reads; the rest is carried as it came.
+      records.push(entry as KinesisStreamRecord);
+      return;
+    }
+    const issue = parsed.error.issues[0];
+    const where = issue ? `${issue.path.join('.') || '(record)'}: ${issue.message}` : 'invalid';
+    unusable.push(asDeadLetter(pipeline, entry, `not-a-kinesis-record: Records[${index}] ${where}`));
+  });
+  return { records, unusable };
+}
