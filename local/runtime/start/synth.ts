@@ -69,6 +69,7 @@ export async function ensureSynthesized(
     return { dir, synthesized: false, ms: Date.now() - started };
   }
   options.log?.('synthesizing the CDK app (infra/ or functions/ changed since cdk.out)...');
+  const extra = options.stage ? ['-c', `stage=${options.stage}`, '-o', dir] : [];
   // The CDK CLI refuses to synth while another of its processes synths (another helper, a
   // parallel test file): wait and try again rather than fail the run.
   for (let attempt = 1; ; attempt += 1) {
