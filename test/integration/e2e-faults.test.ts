@@ -21,11 +21,12 @@ describe('tributary start: faults', () => {
   it(
     'an aggregator killed mid-batch and one timing out are retried; the aggregates still equal the ground truth',
     async () => {
-      // Prepare: invocation 2 is SIGKILLed 100 ms in, invocation 4 hangs past a 5 s timeout
+      // Prepare: web-access-logs closes windows mid-run (1 minute grace), so a killed attempt may
+      // already have sent results. Invocation 2 is SIGKILLed 100 ms in, 4 hangs past a 5 s timeout.
       const faults = JSON.stringify({ crashOn: [2], hangOn: [4], afterMs: 100, timeoutSeconds: 5 });
 
       // Act
-      const result = await runStart(['--pipeline', 'taxi-rides', '--events', '300', '--rate', '60'], {
+      const result = await runStart(['--pipeline', 'web-access-logs', '--events', '400', '--rate', '60'], {
         TRIBUTARY_FAULTS: faults,
       });
 
