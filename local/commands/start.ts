@@ -33,7 +33,8 @@ The run folder .local/runs/<id>/ keeps the input (input.jsonl), the producer pos
 source mapping and Firehose checkpoints, the functions' logs (lambda.log) and summary.json.
 
 Environment:
-  TRIBUTARY_FAULTS   tests only: JSON {"crashOn":[n],"hangOn":[n],"afterMs":ms,"timeoutSeconds":s}
+  TRIBUTARY_FAULTS   tests only: JSON {"crashOn":[n],"hangOn":[n],"afterMs":ms,"timeoutSeconds":s}:
+                     invocation n of the aggregator is killed at its checkpoint write / hangs
                      kills or hangs the aggregator's execution environment at invocation n
 
 Examples:

@@ -22,8 +22,9 @@ describe('tributary start: faults', () => {
     'an aggregator killed mid-batch and one timing out are retried; the aggregates still equal the ground truth',
     async () => {
       // Prepare: web-access-logs closes windows mid-run (1 minute grace), so a killed attempt may
-      // already have sent results. Invocation 2 is SIGKILLed 100 ms in, 4 hangs past a 5 s timeout.
-      const faults = JSON.stringify({ crashOn: [2], hangOn: [4], afterMs: 100, timeoutSeconds: 5 });
+      // already have sent results. Invocation 1 is SIGKILLed at its checkpoint write (after its
+      // results went to Firehose), invocation 2 hangs past a 5 s timeout.
+      const faults = JSON.stringify({ crashOn: [1], hangOn: [2], timeoutSeconds: 5 });
 
       // Act
       const result = await runStart(['--pipeline', 'web-access-logs', '--events', '400', '--rate', '60'], {

@@ -7,11 +7,14 @@ import { readLambdaFunction } from '../template/index.js';
 export interface FaultPlan {
   /** The function (its PIPELINE_NAME-bearing aggregator, by name) the faults apply to. */
   readonly functionName: string;
-  /** Invocation numbers (1-based, across environments) whose environment is SIGKILLed mid-way. */
+  /**
+   * Invocation numbers (1-based, across environments) whose environment is SIGKILLed mid-batch:
+   * at its first PUT request (the checkpoint write, after the results went to Firehose).
+   */
   readonly crashOn?: readonly number[];
-  /** Invocation numbers whose environment hangs until the timeout ends it. */
+  /** Invocation numbers whose environment hangs at once until the timeout ends it. */
   readonly hangOn?: readonly number[];
-  /** How long into the invocation the fault strikes. @default 50 */
+  /** A crash invocation without a PUT request is killed this long into it. @default 2000 */
   readonly afterMs?: number;
   /** Replaces the template's timeout (a hang test cannot wait the aggregator's 5 minutes). */
   readonly timeoutSeconds?: number;
@@ -29,7 +32,7 @@ export function faultEnvironment(spec: LambdaFunctionSpec, plan: FaultPlan): Rec
       counterFile: plan.counterFile,
       crashOn: plan.crashOn ?? [],
       hangOn: plan.hangOn ?? [],
-      afterMs: plan.afterMs ?? 50,
+      afterMs: plan.afterMs ?? 2000,
     }),
   };
 }
