@@ -46,6 +46,7 @@ Examples:
 const faultsSchema = z.object({
   crashOn: z.array(z.number().int().positive()).optional(),
   hangOn: z.array(z.number().int().positive()).optional(),
+  crashAfterResults: z.boolean().optional(),
   afterMs: z.number().int().nonnegative().optional(),
   timeoutSeconds: z.number().int().positive().optional(),
 });

@@ -12,6 +12,11 @@ export interface FaultPlan {
    * at its first PUT request (the checkpoint write, after the results went to Firehose).
    */
   readonly crashOn?: readonly number[];
+  /**
+   * The first invocation that sends results to Firehose is SIGKILLed at its checkpoint write:
+   * the results are delivered, the checkpoint is not, the retry sends them again.
+   */
+  readonly crashAfterResults?: boolean;
   /** Invocation numbers whose environment hangs at once until the timeout ends it. */
   readonly hangOn?: readonly number[];
   /** A crash invocation without a PUT request is killed this long into it. @default 2000 */
@@ -31,6 +36,7 @@ export function faultEnvironment(spec: LambdaFunctionSpec, plan: FaultPlan): Rec
     TRIBUTARY_FAULTS: JSON.stringify({
       counterFile: plan.counterFile,
       crashOn: plan.crashOn ?? [],
+      crashAfterResults: plan.crashAfterResults ?? false,
       hangOn: plan.hangOn ?? [],
       afterMs: plan.afterMs ?? 2000,
     }),
