@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { createWindowEngine } from '../../../functions/core/index.js';
+import { createWindowEngine, decodeState, encodeState } from '../../../functions/core/index.js';
 import { brief, briefLate, countAndSum, rec, run } from './helpers.js';
 
 const tumbling = (sizeMs: number, graceMs = 0) => ({ type: 'tumbling' as const, sizeMs, graceMs });
@@ -170,5 +170,41 @@ describe('hopping windows', () => {
     // Assess
     expect(briefLate(late)).toEqual(['a 7 0-10 st=12']);
     expect(brief(results)).toEqual(['a 5-15 n=2', 'a 10-20 n=1']);
+  });
+
+  it('open a flushed window afresh for a later record (flush keeps stream time)', () => {
+    // Prepare
+    const engine = createWindowEngine({ window: hopping(10, 5), aggregations: countAndSum(true) });
+    const first = engine.process(undefined, [rec('a', 12, 2), rec('b', 13, 3)]);
+    const flushed = engine.flush(first.state);
+
+    // Act
+    const again = engine.process(flushed.state, [rec('a', 14, 4)]);
+    const end = engine.flush(again.state);
+
+    // Assess
+    expect(brief(flushed.results)).toEqual(['a 5-15 n=1', 'b 5-15 n=1', 'a 10-20 n=1', 'b 10-20 n=1']);
+    expect(
+      end.results.map((r) => `${r.key} ${r.windowStart}-${r.windowEnd} ${JSON.stringify(r.values)}`),
+    ).toEqual(['a 5-15 {"n":1,"sum":4,"last":4}', 'a 10-20 {"n":1,"sum":4,"last":4}']);
+  });
+
+  it('keep every window of keys that come and go, across checkpoints', () => {
+    // Prepare: 3,000 keys, each seen once, windows closing as time goes on
+    const records = Array.from({ length: 3000 }, (_, i) => rec(`k${i}`, i * 3, 1));
+    const engine = createWindowEngine({ window: hopping(20, 5), aggregations: countAndSum() });
+
+    // Act: batches of 100, the state restored from its encoded form half the time
+    let state = engine.initialState();
+    let windows = 0;
+    for (let i = 0; i < records.length; i += 100) {
+      const out = engine.process(state, records.slice(i, i + 100));
+      windows += out.results.length;
+      state = i % 200 === 0 ? decodeState(encodeState(out.state, 'json')) : out.state;
+    }
+    windows += engine.flush(state).results.length;
+
+    // Assess: a record is in 4 windows, except near epoch 0: ts 0 and 3 in 1, 6 and 9 in 2, 12 in 3
+    expect(windows).toBe(3000 * 4 - (3 + 3 + 2 + 2 + 1));
   });
 });
