@@ -1,14 +1,12 @@
 import { writeFileSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { DescribeStreamSummaryCommand, ListShardsCommand } from '@aws-sdk/client-kinesis';
 import { getPipeline } from '../../../functions/pipelines/index.js';
-import type { ShardRange } from '../../reconcile/reference-input.js';
 import { LOCAL_REGION, localAwsConfig } from '../../services/clients.js';
 import { up } from '../../services/manager.js';
 import { provision } from '../provision/provision.js';
 import { resetPipeline } from '../provision/reset.js';
 import { CloudAssembly, defaultLocalContext } from '../template/index.js';
-import { destroyClients, type LocalClients, localClients } from './clients.js';
+import { destroyClients, localClients } from './clients.js';
 import type { FaultPlan } from './faults.js';
 import { finalFlush } from './final-flush.js';
 import { fileInput, generatedInput, type InputRecord, loadInput, saveInput } from './input.js';
@@ -26,6 +24,7 @@ import {
 } from './run-folder.js';
 import { printSummary, type RunSummary, summarize } from './run-summary.js';
 import { type PipelineRuntime, startPipelineRuntime } from './runtime.js';
+import { assertStreamAlive, RunFailedError, shardRanges } from './stream-checks.js';
 import { ensureSynthesized } from './synth.js';
 
 /** Options of {@link runStart} (`tributary start`). */
@@ -45,11 +44,6 @@ export interface StartOptions {
   readonly out?: (line: string) => void;
   /** Receives the summary's JSON form (`summary.json`), e.g. for the benchmark. */
   readonly onSummary?: (json: Record<string, unknown>) => void;
-}
-
-/** A run that cannot give a trustworthy answer (LocalStack lost its data, the consumer stalled). */
-export class RunFailedError extends Error {
-  override readonly name = 'RunFailedError';
 }
 
 async function prepareFolder(options: StartOptions, reset: () => Promise<void>) {
@@ -80,37 +74,6 @@ async function prepareFolder(options: StartOptions, reset: () => Promise<void>) 
   saveInput(folder.input, input);
   writeJsonAtomic(folder.spec, spec);
   return { folder, spec, input, resumed: false };
-}
-
-async function shardRanges(clients: LocalClients, streamName: string): Promise<ShardRange[]> {
-  const shards = (await clients.kinesis.send(new ListShardsCommand({ StreamName: streamName }))).Shards ?? [];
-  return shards.map((s) => ({
-    shardId: s.ShardId ?? '',
-    startingHashKey: s.HashKeyRange?.StartingHashKey ?? '0',
-    endingHashKey: s.HashKeyRange?.EndingHashKey ?? '0',
-  }));
-}
-
-/** Throws a clear error when LocalStack no longer has the run's stream (restarted without persistence). */
-async function assertStreamAlive(clients: LocalClients, streamName: string, runtime?: PipelineRuntime) {
-  const lost = runtime?.shardErrors().filter((e) => /ResourceNotFound|not found/i.test(e)) ?? [];
-  let status: string | undefined;
-  try {
-    const out = await clients.kinesis.send(new DescribeStreamSummaryCommand({ StreamName: streamName }));
-    status = out.StreamDescriptionSummary?.StreamStatus;
-  } catch (error) {
-    status = (error as Error).name;
-  }
-  if (status !== 'ACTIVE' && status !== 'UPDATING') {
-    throw new RunFailedError(
-      `LocalStack no longer has stream ${streamName} (${status}): it was restarted and lost its data, or the stream was deleted; the run cannot be trusted. Start a new run.`,
-    );
-  }
-  if (lost.length > 0) {
-    throw new RunFailedError(
-      `reading the stream failed with ${lost.join('; ')}: LocalStack lost the stream (restarted?)`,
-    );
-  }
 }
 
 /**
@@ -283,3 +246,5 @@ export async function runStart(options: StartOptions): Promise<number> {
     destroyClients(clients);
   }
 }
+
+export { RunFailedError } from './stream-checks.js';

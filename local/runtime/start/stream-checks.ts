@@ -1,0 +1,45 @@
+import { DescribeStreamSummaryCommand, ListShardsCommand } from '@aws-sdk/client-kinesis';
+import type { ShardRange } from '../../reconcile/reference-input.js';
+import type { LocalClients } from './clients.js';
+import type { PipelineRuntime } from './runtime.js';
+
+/** A run that cannot give a trustworthy answer (LocalStack lost its data, the consumer stalled). */
+export class RunFailedError extends Error {
+  override readonly name = 'RunFailedError';
+}
+
+/** The stream's shards with their hash key ranges (ListShards), for the reference model's placement. */
+export async function shardRanges(clients: LocalClients, streamName: string): Promise<ShardRange[]> {
+  const shards = (await clients.kinesis.send(new ListShardsCommand({ StreamName: streamName }))).Shards ?? [];
+  return shards.map((s) => ({
+    shardId: s.ShardId ?? '',
+    startingHashKey: s.HashKeyRange?.StartingHashKey ?? '0',
+    endingHashKey: s.HashKeyRange?.EndingHashKey ?? '0',
+  }));
+}
+
+/** Throws a clear error when LocalStack no longer has the run's stream (restarted without persistence). */
+export async function assertStreamAlive(
+  clients: LocalClients,
+  streamName: string,
+  runtime?: PipelineRuntime,
+) {
+  const lost = runtime?.shardErrors().filter((e) => /ResourceNotFound|not found/i.test(e)) ?? [];
+  let status: string | undefined;
+  try {
+    const out = await clients.kinesis.send(new DescribeStreamSummaryCommand({ StreamName: streamName }));
+    status = out.StreamDescriptionSummary?.StreamStatus;
+  } catch (error) {
+    status = (error as Error).name;
+  }
+  if (status !== 'ACTIVE' && status !== 'UPDATING') {
+    throw new RunFailedError(
+      `LocalStack no longer has stream ${streamName} (${status}): it was restarted and lost its data, or the stream was deleted; the run cannot be trusted. Start a new run.`,
+    );
+  }
+  if (lost.length > 0) {
+    throw new RunFailedError(
+      `reading the stream failed with ${lost.join('; ')}: LocalStack lost the stream (restarted?)`,
+    );
+  }
+}
