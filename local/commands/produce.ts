@@ -83,7 +83,11 @@ export const produceCommand: Command = {
         `${outcome.accepted} accepted, ${rejected.length} rejected, to ${streamName} in ${seconds.toFixed(1)} s (${(outcome.accepted / Math.max(seconds, 0.001)).toFixed(0)} events/s)`,
       );
       const byReason = new Map<string, number[]>();
-      for (const r of rejected) byReason.set(r.reason, [...(byReason.get(r.reason) ?? []), r.index]);
+      for (const r of rejected) {
+        // Schema errors span several lines: one line per reason, cut to stay readable.
+        const reason = r.reason.replace(/\s*\n\s*/g, ' ').slice(0, 200);
+        byReason.set(reason, [...(byReason.get(reason) ?? []), r.index]);
+      }
       for (const [reason, indexes] of byReason) {
         const shown = indexes.slice(0, 5).join(', ') + (indexes.length > 5 ? ', ...' : '');
         console.log(`  ${indexes.length} x ${reason} (input lines ${shown})`);
