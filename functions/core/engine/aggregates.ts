@@ -16,13 +16,6 @@ export interface Aggregates {
   init(): Accumulators;
   /** Adds one record's value to `accs` in place. */
   add(accs: Accumulators, value: unknown, timestamp: number): void;
-  /**
-   * Reads one record's fields once, for {@link Aggregates.addLoaded} to add to several windows
-   * (a hopping record's): the same as `add` on each, without reading the fields again.
-   */
-  load(value: unknown, timestamp: number): void;
-  /** Adds the record given to the last {@link Aggregates.load} to `accs` in place. */
-  addLoaded(accs: Accumulators): void;
   /** Merges `from` into `into` in place. */
   merge(into: Accumulators, from: Accumulators): void;
   /** A copy that shares nothing updatable with `accs`. */
@@ -75,18 +68,6 @@ class GenericAggregates implements Aggregates {
     }
   }
 
-  private loadedValue: unknown;
-  private loadedTimestamp = 0;
-
-  load(value: unknown, timestamp: number): void {
-    this.loadedValue = value;
-    this.loadedTimestamp = timestamp;
-  }
-
-  addLoaded(accs: Accumulators): void {
-    this.add(accs, this.loadedValue, this.loadedTimestamp);
-  }
-
   merge(into: Accumulators, from: Accumulators): void {
     const fns = this.fns;
     for (let i = 0; i < fns.length; i++) into[i] = fns[i]?.merge(into[i], from[i]);
@@ -124,9 +105,6 @@ class FusedAggregates implements Aggregates {
   private readonly fields: readonly ((value: unknown) => unknown)[];
   private readonly width: number;
   readonly signature: readonly string[];
-  /** The fields read by load(): the number, and 1 when the field was a number (else skipped). */
-  private readonly loaded: Float64Array;
-  private readonly present: Uint8Array;
 
   constructor(
     readonly names: readonly string[],
@@ -142,46 +120,6 @@ class FusedAggregates implements Aggregates {
     });
     this.width = width;
     this.fields = kinds.map((k) => k.field ?? (() => undefined));
-    this.loaded = new Float64Array(kinds.length);
-    this.present = new Uint8Array(kinds.length);
-  }
-
-  load(value: unknown): void {
-    const { codes, fields, loaded, present } = this;
-    for (let i = 0; i < codes.length; i++) {
-      if (codes[i] === COUNT) continue;
-      const n = (fields[i] as (value: unknown) => unknown)(value);
-      if (typeof n === 'number') {
-        loaded[i] = n;
-        present[i] = 1;
-      } else {
-        present[i] = 0;
-      }
-    }
-  }
-
-  addLoaded(raw: Accumulators): void {
-    const accs = raw as number[];
-    const { codes, offsets, loaded, present } = this;
-    for (let i = 0; i < codes.length; i++) {
-      const at = offsets[i] as number;
-      const code = codes[i];
-      if (code === COUNT) {
-        accs[at] = (accs[at] as number) + 1;
-        continue;
-      }
-      if (present[i] === 0) continue;
-      const n = loaded[i] as number;
-      if (code === SUM) {
-        accs[at] = (accs[at] as number) + n;
-      } else if (code === AVG) {
-        accs[at] = (accs[at] as number) + n;
-        accs[at + 1] = (accs[at + 1] as number) + 1;
-      } else if (accs[at + 1] === 0 || (code === MIN ? n < (accs[at] as number) : n > (accs[at] as number))) {
-        accs[at] = n;
-        accs[at + 1] = 1;
-      }
-    }
   }
 
   init(): Accumulators {

@@ -3,27 +3,35 @@ import { KeyOrder } from './key-order.js';
 import type { Accumulators, TimeBucket, TimeWindowState } from './state.js';
 import type { Emissions, StrategyContext, WindowStrategy } from './strategy.js';
 
-/**
- * One key's accumulators in the open buckets, in a ring indexed by `(start / advance) % ring`:
- * a record finds all its windows with one map lookup, instead of one per window. `starts` tells
- * which bucket a ring entry belongs to (-1: none). Entries of closed buckets stay until
- * overwritten: no record can reach a closed window again (it would be late), and closing does
- * not touch the index. Keys that left every bucket are swept now and then (see close).
- */
-interface KeyEntry {
-  readonly starts: number[];
-  readonly accs: (Accumulators | undefined)[];
+/** A bucket with its key -> position map. */
+interface Slot {
+  readonly bucket: TimeBucket;
+  readonly positions: Map<string, number>;
 }
 
 /** In-memory lookups derived from a state (never serialized). */
 interface Runtime {
-  readonly index: Map<string, KeyEntry>;
+  /** One per bucket, in the same (start) order as the state's buckets. */
+  readonly slots: Slot[];
   readonly order: KeyOrder;
 }
 
-// Shared by all engines: whichever continues a state finds its index up to date. (The ring size
-// comes from the window spec, which a state must share with the engine given it.)
 const runtimes = new WeakMap<TimeWindowState, Runtime>();
+
+function runtimeOf(state: TimeWindowState): Runtime {
+  let runtime = runtimes.get(state);
+  if (runtime === undefined) {
+    runtime = {
+      slots: state.buckets.map((bucket) => ({
+        bucket,
+        positions: new Map(bucket.keys.map((k, i) => [k, i])),
+      })),
+      order: new KeyOrder(),
+    };
+    runtimes.set(state, runtime);
+  }
+  return runtime;
+}
 
 /**
  * Tumbling (advance = size) and hopping windows, as Kafka Streams' TimeWindows: half-open
@@ -32,8 +40,7 @@ const runtimes = new WeakMap<TimeWindowState, Runtime>();
  * a hopping record can be late for one window and on time for the next).
  *
  * State is one bucket per window start holding every key's accumulators: a record touches
- * `size / advance` buckets, found through its key's ring of accumulators, and closing drops whole
- * buckets.
+ * `size / advance` buckets, found through a map by start, and closing drops whole buckets.
  */
 export function timeStrategy(
   size: number,
@@ -41,74 +48,34 @@ export function timeStrategy(
   grace: number,
   { aggregates, emitUpdates }: StrategyContext,
 ): WindowStrategy<TimeWindowState> {
-  // Open buckets start in (streamTime - size - grace, streamTime]: more ring entries than that
-  // span holds starts, so two open buckets never share an entry. (A record that moves stream time
-  // far ahead may take the entry of a bucket that is closed but not yet removed: it gets no
-  // records any more, and its removal only counts it out of `live`.)
-  let ring = 4;
-  while (ring < Math.floor((size + grace) / advance) + 2) ring *= 2;
-  // A power of two: the index is a mask of the window's number (start / advance, exact).
-  const mask = ring - 1;
-  const ringIndex = (start: number) => (start / advance) & mask;
-
-  const entryFor = (index: Map<string, KeyEntry>, key: string): KeyEntry => {
-    let entry = index.get(key);
-    if (entry === undefined) {
-      entry = { starts: new Array<number>(ring).fill(-1), accs: new Array(ring).fill(undefined) };
-      index.set(key, entry);
-    }
-    return entry;
-  };
-
-  const indexOf = (buckets: readonly TimeBucket[]): Map<string, KeyEntry> => {
-    const index = new Map<string, KeyEntry>();
-    for (const bucket of buckets) {
-      const at = ringIndex(bucket.start);
-      const { keys, accumulators } = bucket;
-      for (let i = 0; i < keys.length; i++) {
-        const entry = entryFor(index, keys[i] as string);
-        entry.starts[at] = bucket.start;
-        entry.accs[at] = accumulators[i];
-      }
-    }
-    return index;
-  };
-
-  const runtimeOf = (state: TimeWindowState): Runtime => {
-    let found = runtimes.get(state);
-    if (found === undefined) {
-      found = { index: indexOf(state.buckets), order: new KeyOrder() };
-      runtimes.set(state, found);
-    }
-    return found;
-  };
   // Set by attach(), which the engine calls with the state before every add/close on it.
-  let runtime: Runtime = { index: new Map(), order: new KeyOrder() };
+  let runtime: Runtime = { slots: [], order: new KeyOrder() };
 
-  /** A new window for `key` in the bucket of `start` (created when missing). */
-  const open = (state: TimeWindowState, entry: KeyEntry, at: number, start: number, key: string) => {
-    const buckets = state.buckets;
+  const accumulatorsFor = (state: TimeWindowState, start: number, key: string): Accumulators => {
+    const slots = runtime.slots;
     // Few buckets are open (size + grace over advance) and records mostly hit the newest.
-    let i = buckets.length;
-    let bucket: TimeBucket | undefined;
+    let i = slots.length;
+    let slot: Slot | undefined;
     while (i > 0) {
-      const candidate = buckets[i - 1] as TimeBucket;
-      if (candidate.start === start) {
-        bucket = candidate;
+      const candidate = slots[i - 1] as Slot;
+      if (candidate.bucket.start === start) {
+        slot = candidate;
         break;
       }
-      if (candidate.start < start) break;
+      if (candidate.bucket.start < start) break;
       i--;
     }
-    if (bucket === undefined) {
-      bucket = { start, keys: [], accumulators: [] };
-      buckets.splice(i, 0, bucket);
+    if (slot === undefined) {
+      slot = { bucket: { start, keys: [], accumulators: [] }, positions: new Map() };
+      slots.splice(i, 0, slot);
+      state.buckets.splice(i, 0, slot.bucket);
     }
+    const position = slot.positions.get(key);
+    if (position !== undefined) return slot.bucket.accumulators[position] as Accumulators;
     const accs = aggregates.init();
-    bucket.keys.push(key);
-    bucket.accumulators.push(accs);
-    entry.starts[at] = start;
-    entry.accs[at] = accs;
+    slot.positions.set(key, slot.bucket.keys.length);
+    slot.bucket.keys.push(key);
+    slot.bucket.accumulators.push(accs);
     runtime.order.saw(key);
     return accs;
   };
@@ -120,7 +87,7 @@ export function timeStrategy(
     },
     create: (base) => {
       const state: TimeWindowState = { ...base, kind: 'time', buckets: [] };
-      runtimes.set(state, { index: new Map(), order: new KeyOrder() });
+      runtimes.set(state, { slots: [], order: new KeyOrder() });
       return state;
     },
 
@@ -131,7 +98,6 @@ export function timeStrategy(
       // The earliest window holding ts: the first multiple of advance after ts - size.
       const firstStart =
         advance === size ? lastStart : Math.max(0, Math.floor((ts - size) / advance) * advance + advance);
-      let entry: KeyEntry | undefined;
       for (let start = firstStart; start <= lastStart; start += advance) {
         const end = start + size;
         if (streamTime >= end + grace) {
@@ -146,16 +112,8 @@ export function timeStrategy(
           });
           continue;
         }
-        if (entry === undefined) {
-          entry = entryFor(runtime.index, key);
-          // Several windows: the record's fields are read once, for all of them.
-          if (firstStart !== lastStart) aggregates.load(value, ts);
-        }
-        const at = ringIndex(start);
-        const accs =
-          entry.starts[at] === start ? (entry.accs[at] as Accumulators) : open(state, entry, at, start, key);
-        if (firstStart === lastStart) aggregates.add(accs, value, ts);
-        else aggregates.addLoaded(accs);
+        const accs = accumulatorsFor(state, start, key);
+        aggregates.add(accs, value, ts);
         if (emitUpdates) {
           out.results.push({ key, windowStart: start, windowEnd: end, values: aggregates.result(accs) });
         }
@@ -171,8 +129,8 @@ export function timeStrategy(
         const bucket = buckets[closed] as TimeBucket;
         const end = bucket.start + size;
         if (!everything && streamTime < end + grace) break;
-        const { keys, accumulators } = bucket;
         if (!emitUpdates) {
+          const { keys, accumulators } = bucket;
           for (const i of runtime.order.sortedPositions(keys, buckets)) {
             out.results.push({
               key: keys[i] as string,
@@ -184,19 +142,10 @@ export function timeStrategy(
         }
         closed++;
       }
-      if (closed === 0) return;
-      buckets.splice(0, closed);
-      if (everything) {
-        // Stream time stays where it was: a later record may open these windows again.
-        runtime.index.clear();
-        return;
+      if (closed > 0) {
+        buckets.splice(0, closed);
+        runtime.slots.splice(0, closed);
       }
-      // Sweep keys gone from every bucket once they outnumber the open windows (an ever-changing
-      // key set would grow the index without bound otherwise).
-      let open = 0;
-      for (const bucket of buckets) open += bucket.keys.length;
-      if (runtime.index.size > 2 * open + 1024)
-        runtimes.set(state, (runtime = { ...runtime, index: indexOf(buckets) }));
     },
   };
 }
