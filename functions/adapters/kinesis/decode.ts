@@ -70,7 +70,13 @@ export function decodePlainText(
   const written = scratch.write(dataBase64, 0, 'base64');
   if (written !== expected) return undefined;
   // The KPL magic number, read in place (a subarray would be one more object per record).
-  if (written >= 4 && scratch[0] === 0xf3 && scratch[1] === 0x89 && scratch[2] === 0x9a && scratch[3] === 0xc2)
+  if (
+    written >= 4 &&
+    scratch[0] === 0xf3 &&
+    scratch[1] === 0x89 &&
+    scratch[2] === 0x9a &&
+    scratch[3] === 0xc2
+  )
     return undefined;
   return scratch.toString('utf8', 0, written);
 }
