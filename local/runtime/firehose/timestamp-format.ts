@@ -1,3 +1,4 @@
+import { DAYS, MONTHS } from './calendar-names.js';
 import { FirehoseConfigError } from './errors.js';
 
 type Field =
@@ -15,21 +16,6 @@ type Piece = { readonly literal: string } | { readonly letter: string; readonly 
 /** Calendar fields of one instant in one time zone. */
 export type ZonedFields = Readonly<Record<Field, number>>;
 
-const MONTHS = [
-  'January',
-  'February',
-  'March',
-  'April',
-  'May',
-  'June',
-  'July',
-  'August',
-  'September',
-  'October',
-  'November',
-  'December',
-];
-const DAYS = ['Sunday', 'Monday', 'Tuesday', 'Wednesday', 'Thursday', 'Friday', 'Saturday'];
 const SUPPORTED = 'yuMLdDHhkKmsSaE';
 
 /**

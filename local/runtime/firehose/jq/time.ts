@@ -1,24 +1,9 @@
+import { DAYS, MONTHS } from '../calendar-names.js';
 import type { JsonValue } from './ast.js';
 import { JqRuntimeError } from './errors.js';
 
 /** jq's broken-down time: [year, month 0-11, day, hours, minutes, seconds (fractional), weekday, yearday]. */
 export type BrokenDownTime = [number, number, number, number, number, number, number, number];
-
-const DAYS = ['Sunday', 'Monday', 'Tuesday', 'Wednesday', 'Thursday', 'Friday', 'Saturday'];
-const MONTHS = [
-  'January',
-  'February',
-  'March',
-  'April',
-  'May',
-  'June',
-  'July',
-  'August',
-  'September',
-  'October',
-  'November',
-  'December',
-];
 
 /** `gmtime`: seconds since the epoch (fractional allowed) to broken-down UTC time. */
 export function gmtime(seconds: number): BrokenDownTime {
