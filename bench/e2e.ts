@@ -16,7 +16,7 @@ import { generatedInput } from '../local/runtime/start/input.js';
 import { pipelineResources } from '../local/runtime/start/pipeline-resources.js';
 import { runStart } from '../local/runtime/start/run-start.js';
 import { table } from '../local/runtime/start/summary.js';
-import { ensureSynthesized } from '../local/runtime/start/synth.js';
+import { ensureSynthesized } from '../local/runtime/synth/ensure-synthesized.js';
 import { CloudAssembly, defaultLocalContext } from '../local/runtime/template/index.js';
 import { kinesisClient, LOCAL_REGION, localAwsConfig } from '../local/services/clients.js';
 import { up } from '../local/services/manager.js';

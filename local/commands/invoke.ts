@@ -13,7 +13,7 @@ import {
   readEventFile,
   UnknownFunctionError,
 } from '../runtime/invoke/index.js';
-import { ensureSynth } from '../runtime/synth/ensure-synth.js';
+import { ensureSynthesized } from '../runtime/synth/ensure-synthesized.js';
 import { CloudAssembly, defaultAssemblyDir, defaultLocalContext } from '../runtime/template/index.js';
 import { kinesisClient, LOCAL_REGION, readServices, s3Client, sqsClient } from '../services/clients.js';
 import { stateDir } from '../tools/state-dir.js';
@@ -119,7 +119,7 @@ export const invokeCommand: Command = {
 
     const assemblyDir = values.assembly ?? defaultAssemblyDir;
     if (values.assembly === undefined && values['skip-synth'] !== true) {
-      await ensureSynth({ outDir: assemblyDir, log: say });
+      await ensureSynthesized({ log: say });
     }
     const endpoint = localstackEndpoint();
     const context = defaultLocalContext(endpoint ? { endpoint, region: LOCAL_REGION } : {});

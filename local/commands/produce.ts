@@ -5,7 +5,7 @@ import { parseCount, parseOptions } from '../cli/parse-options.js';
 import { fileInput, generatedInput } from '../runtime/start/input.js';
 import { pipelineResources } from '../runtime/start/pipeline-resources.js';
 import { produceInput } from '../runtime/start/producer.js';
-import { ensureSynthesized } from '../runtime/start/synth.js';
+import { ensureSynthesized } from '../runtime/synth/ensure-synthesized.js';
 import { CloudAssembly, defaultLocalContext } from '../runtime/template/index.js';
 import { kinesisClient, LOCAL_REGION, localAwsConfig } from '../services/clients.js';
 

@@ -17,7 +17,7 @@ import {
 } from '@aws-sdk/client-sqs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { findFunction, listFunctions, touchedResources } from '../../local/runtime/invoke/index.js';
-import { ensureSynth } from '../../local/runtime/synth/ensure-synth.js';
+import { ensureSynthesized } from '../../local/runtime/synth/ensure-synthesized.js';
 import {
   CloudAssembly,
   defaultLocalContext,
@@ -92,7 +92,7 @@ async function drain(queueUrl: string): Promise<string[]> {
 }
 
 beforeAll(async () => {
-  await ensureSynth();
+  await ensureSynthesized();
   const endpoint = readServices().localstack?.endpoint;
   assembly = CloudAssembly.load(undefined, defaultLocalContext(endpoint ? { endpoint } : {}));
   s3 = s3Client();

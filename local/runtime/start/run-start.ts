@@ -5,6 +5,7 @@ import { LOCAL_REGION, localAwsConfig } from '../../services/clients.js';
 import { up } from '../../services/manager.js';
 import { provision } from '../provision/provision.js';
 import { resetPipeline } from '../provision/reset.js';
+import { ensureSynthesized } from '../synth/ensure-synthesized.js';
 import { CloudAssembly, defaultLocalContext } from '../template/index.js';
 import { destroyClients, localClients } from './clients.js';
 import type { FaultPlan } from './faults.js';
@@ -25,7 +26,6 @@ import {
 import { printSummary, type RunSummary, summarize } from './run-summary.js';
 import { type PipelineRuntime, startPipelineRuntime } from './runtime.js';
 import { assertStreamAlive, RunFailedError, shardRanges } from './stream-checks.js';
-import { ensureSynthesized } from './synth.js';
 
 /** Options of {@link runStart} (`tributary start`). */
 export interface StartOptions {
