@@ -28,6 +28,12 @@ export interface UpOptions {
   readonly log: Log;
   /** Recorded with what is started: test runs stop only services that test runs started. */
   readonly startedBy?: 'cli' | 'tests';
+  /**
+   * Whether reusing a service a test run started makes it the developer's (kept after the tests).
+   * `tributary start` passes false: a test that runs it must not keep the test run's services alive.
+   * @default true
+   */
+  readonly claim?: boolean;
 }
 
 /** One service after `up`: whether it was already running (and so is not ours to stop later). */
@@ -94,7 +100,7 @@ async function reuse(name: ServiceName, options: UpOptions): Promise<boolean> {
     );
   }
   // A developer's `up` claims a service a test run started, so the test run's end leaves it running.
-  if ((options.startedBy ?? 'cli') === 'cli') claimForCli(name);
+  if ((options.startedBy ?? 'cli') === 'cli' && options.claim !== false) claimForCli(name);
   options.log(`${name}: already running${hostRunning ? ` (pid ${pid})` : ''}, healthy; reused`);
   return true;
 }

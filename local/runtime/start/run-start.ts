@@ -85,7 +85,7 @@ export async function runStart(options: StartOptions): Promise<number> {
   const out = options.out ?? ((line: string) => process.stdout.write(`${line}\n`));
   const note = (line: string) => process.stderr.write(`${line}\n`);
   const started = Date.now();
-  await up({ services: ['localstack'], mode: 'host', timeoutMs: 180_000, log: note });
+  await up({ services: ['localstack'], mode: 'host', timeoutMs: 180_000, log: note, claim: false });
   const previous = options.run ? readJsonFile(existingRunFolder(options.run).spec, runSpecSchema) : undefined;
   const stage = previous ? (previous.stage ?? undefined) : options.stage;
   const synth = await ensureSynthesized({ log: note, stage });
