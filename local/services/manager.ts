@@ -99,18 +99,33 @@ async function reuse(name: ServiceName, options: UpOptions): Promise<boolean> {
       `${reason}. It runs but does not answer: \`tributary services down ${name}\`, then up again`,
     );
   }
-  // A developer's `up` claims a service a test run started, so the test run's end leaves it running.
-  if ((options.startedBy ?? 'cli') === 'cli' && options.claim !== false) claimForCli(name);
+  claimIfWanted(name, options);
   options.log(`${name}: already running${hostRunning ? ` (pid ${pid})` : ''}, healthy; reused`);
   return true;
 }
 
-function claimForCli(name: ServiceName): void {
+/**
+ * Who owns a reused service afterwards. A developer's `up` claims a service a test run started, so
+ * the test run's end leaves it running; a test run, or `tributary start` (claim false), does not.
+ */
+export function ownerAfterReuse(
+  owner: 'cli' | 'tests' | undefined,
+  options: Pick<UpOptions, 'startedBy' | 'claim'>,
+): 'cli' | 'tests' | undefined {
+  const claims = (options.startedBy ?? 'cli') === 'cli' && options.claim !== false;
+  return claims && owner === 'tests' ? 'cli' : owner;
+}
+
+function claimIfWanted(name: ServiceName, options: UpOptions): void {
   const { localstack, kafka } = readState();
-  if (name === 'localstack' && localstack?.startedBy === 'tests') {
-    updateState('localstack', { ...localstack, startedBy: 'cli' });
+  if (name === 'localstack' && localstack) {
+    const startedBy = ownerAfterReuse(localstack.startedBy, options);
+    if (startedBy !== localstack.startedBy) updateState('localstack', { ...localstack, startedBy });
   }
-  if (name === 'kafka' && kafka?.startedBy === 'tests') updateState('kafka', { ...kafka, startedBy: 'cli' });
+  if (name === 'kafka' && kafka) {
+    const startedBy = ownerAfterReuse(kafka.startedBy, options);
+    if (startedBy !== kafka.startedBy) updateState('kafka', { ...kafka, startedBy });
+  }
 }
 
 // A process of ours runs but the state file lost its entry (deleted by hand): write it again.
