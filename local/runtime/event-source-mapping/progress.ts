@@ -13,6 +13,13 @@ export interface ShardProgress {
   millisBehindLatest: number;
   /** The checkpointed sequence number. */
   checkpoint: string | undefined;
+  /** The sequence number of the last record read from the shard. */
+  lastRead: string | undefined;
+  /**
+   * When (epoch ms) the last GetRecords that found the shard's tip (no records, nothing behind)
+   * was sent: every record written before then has been read.
+   */
+  readToTipAt: number | undefined;
   ended: boolean;
   /** The last error reading the shard (e.g. the stream vanished because LocalStack restarted). */
   lastError: string | undefined;
@@ -28,6 +35,8 @@ export function emptyShardProgress(): ShardProgress {
     iteratorAgeMs: 0,
     millisBehindLatest: 0,
     checkpoint: undefined,
+    lastRead: undefined,
+    readToTipAt: undefined,
     ended: false,
     lastError: undefined,
   };
@@ -39,7 +48,10 @@ export interface MappingProgress {
   readonly functionName: string;
   readonly streamName: string;
   readonly shards: Readonly<Record<string, Readonly<ShardProgress>>>;
-  readonly totals: Omit<ShardProgress, 'checkpoint' | 'ended' | 'lastError' | 'millisBehindLatest'> & {
+  readonly totals: Omit<
+    ShardProgress,
+    'checkpoint' | 'lastRead' | 'readToTipAt' | 'ended' | 'lastError' | 'millisBehindLatest'
+  > & {
     readonly shards: number;
   };
 }
@@ -67,4 +79,16 @@ export function summarize(
       iteratorAgeMs: Math.max(0, ...all.map((p) => p.iteratorAgeMs)),
     },
   };
+}
+
+/**
+ * Whether the consumer has read and checkpointed everything written to the shard before `since`
+ * (epoch ms): what "caught up" means for Lambda (iterator age zero), seen by the poller itself,
+ * so nobody has to read the stream a second time to find its tip.
+ */
+export function caughtUpSince(shard: Readonly<ShardProgress>, since: number): boolean {
+  if (shard.ended) return true;
+  if (shard.readToTipAt === undefined || shard.readToTipAt < since) return false;
+  if (shard.lastRead === undefined) return true;
+  return shard.checkpoint !== undefined && BigInt(shard.checkpoint) >= BigInt(shard.lastRead);
 }

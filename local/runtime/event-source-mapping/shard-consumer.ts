@@ -111,6 +111,7 @@ export class ShardConsumer {
       }
       try {
         iterator ??= await source.getIterator(this.deps.shardId, position(), signal);
+        const askedAt = Date.now();
         const page = await source.getRecords(iterator, 10_000, signal);
         progress.lastError = undefined;
         progress.millisBehindLatest = page.millisBehindLatest ?? 0;
@@ -120,6 +121,8 @@ export class ShardConsumer {
           lastSequence = record.sequenceNumber;
         }
         progress.recordsRead += page.records.length;
+        progress.lastRead = lastSequence;
+        if (page.records.length === 0 && (page.millisBehindLatest ?? 0) === 0) progress.readToTipAt = askedAt;
         if (page.records.length > 0) this.notifier.notify();
         iterator = page.nextIterator;
         if (iterator === undefined) {

@@ -12,7 +12,7 @@ import type { FaultPlan } from './faults.js';
 import { finalFlush } from './final-flush.js';
 import { fileInput, generatedInput, type InputRecord, loadInput, saveInput } from './input.js';
 import { pipelineResources } from './pipeline-resources.js';
-import { produceInput, readStreamContents } from './producer.js';
+import { produceInput } from './producer.js';
 import { ProgressDisplay } from './progress.js';
 import { reconcile } from './reconcile.js';
 import {
@@ -182,11 +182,13 @@ export async function runStart(options: StartOptions): Promise<number> {
     }
     const timeout = options.catchUpTimeoutMs ?? 60_000 + 50 * outcome.accepted;
     const deadline = Date.now() + timeout;
-    // Caught up = every shard checkpointed at its last record. The stream is read once for its
-    // tips, so records written by others (a test's poison records) and a resumed run's earlier
-    // records count too.
-    const contents = await readStreamContents(clients.kinesis, resources.streamName);
-    while (!rt.caughtUp(contents.lastSequenceNumbers)) {
+    // Caught up = on every shard, the mapping read up to the tip as it was once production ended
+    // and checkpointed all it read: records written by others (a test's poison records) and a
+    // resumed run's earlier records count too. (Reading the stream again to find the tips took
+    // ~10 s at 20,000 records on kinesis-mock: half the drain time.)
+    const producedAt = Date.now();
+    const shardIds = (await shardRanges(clients, resources.streamName)).map((s) => s.shardId);
+    while (!rt.caughtUp(shardIds, producedAt)) {
       await assertStreamAlive(clients, resources.streamName, rt);
       if (Date.now() > deadline) {
         throw new RunFailedError(

@@ -1,5 +1,6 @@
 import { GetQueueAttributesCommand } from '@aws-sdk/client-sqs';
 import { EventSourceMappingRunner } from '../event-source-mapping/index.js';
+import { caughtUpSince } from '../event-source-mapping/progress.js';
 import { deliveryStreamResources, type FirehoseDelivery, startFirehoseDelivery } from '../firehose/index.js';
 import { fileLogSink, LocalLambdaRuntime, ScheduleRunner } from '../lambda/index.js';
 import type { CloudAssembly, LocalAwsContext } from '../template/index.js';
@@ -17,8 +18,11 @@ export interface PipelineRuntime {
   /** Records the mapping finished with (processed or given up on). */
   consumed(): number;
   iteratorAgeMs(): number;
-  /** True when every shard's checkpoint reached the given last sequence number (or the shard ended). */
-  caughtUp(lastSequenceNumbers: Readonly<Record<string, string>>): boolean;
+  /**
+   * True when, for every given shard, the mapping has read and checkpointed everything written
+   * before `since` (epoch ms), or the shard ended.
+   */
+  caughtUp(shardIds: readonly string[], since: number): boolean;
   /** Errors reading shards (e.g. ResourceNotFound after a LocalStack restart), by shard. */
   shardErrors(): string[];
   deadLetters(): Promise<number>;
@@ -108,14 +112,11 @@ export async function startPipelineRuntime(options: {
       return t ? t.recordsProcessed + t.recordsDiscarded : 0;
     },
     iteratorAgeMs: () => mapping()?.totals.iteratorAgeMs ?? 0,
-    caughtUp: (last) => {
+    caughtUp: (shardIds, since) => {
       const shards = mapping()?.shards ?? {};
-      return Object.entries(last).every(([id, seq]) => {
+      return shardIds.every((id) => {
         const shard = shards[id];
-        return (
-          shard !== undefined &&
-          (shard.ended || (shard.checkpoint !== undefined && BigInt(shard.checkpoint) >= BigInt(seq)))
-        );
+        return shard !== undefined && caughtUpSince(shard, since);
       });
     },
     shardErrors: () =>
