@@ -112,7 +112,7 @@ describe('event source mapping runner against LocalStack Kinesis', () => {
       kinesis,
       sqs,
       checkpointFile,
-      polling: { idlePollMs: 100, backoffBaseMs: 50, maxBackoffMs: 500 },
+      polling: { pollIntervalMs: 100, backoffBaseMs: 50, maxBackoffMs: 500 },
       log: () => {},
     });
     const progress = await pollUntil(

@@ -42,7 +42,7 @@ export interface EventSourceMappingRunnerOptions {
 }
 
 const DEFAULT_POLLING: PollingOptions = {
-  idlePollMs: 200,
+  pollIntervalMs: 1_000,
   maxBufferedRecords: 20_000,
   backoffBaseMs: 100,
   maxBackoffMs: 5_000,

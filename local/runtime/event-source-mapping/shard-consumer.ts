@@ -11,10 +11,17 @@ import type { InvocationOutcome } from './response.js';
 import { Notifier, SequenceTracker } from './signals.js';
 import type { IteratorPosition, ShardSource, StreamRecord } from './types.js';
 
+/** GetRecords' maximum page. */
+const GET_RECORDS_LIMIT = 10_000;
+
 /** Polling settings (not in the template: how often the local poller asks). */
 export interface PollingOptions {
-  /** Pause after an empty GetRecords. Lambda polls a shard about once a second; locally faster. */
-  readonly idlePollMs: number;
+  /**
+   * The least time between the starts of two GetRecords on a shard, unless the last one came back
+   * full (more is waiting). Lambda polls each shard about once a second; polling faster gains
+   * little behind a batching window and slows kinesis-mock's PutRecords for everyone.
+   */
+  readonly pollIntervalMs: number;
   /** Stop reading ahead when this many records wait in the lanes. */
   readonly maxBufferedRecords: number;
   /** First retry delay of a failed batch; doubles per attempt up to `maxBackoffMs`. */
@@ -106,13 +113,13 @@ export class ShardConsumer {
     let iterator: string | undefined;
     while (!signal.aborted) {
       if (this.buffered() >= polling.maxBufferedRecords) {
-        await this.notifier.wait(polling.idlePollMs);
+        await this.notifier.wait(polling.pollIntervalMs);
         continue;
       }
       try {
         iterator ??= await source.getIterator(this.deps.shardId, position(), signal);
         const askedAt = Date.now();
-        const page = await source.getRecords(iterator, 10_000, signal);
+        const page = await source.getRecords(iterator, GET_RECORDS_LIMIT, signal);
         progress.lastError = undefined;
         progress.millisBehindLatest = page.millisBehindLatest ?? 0;
         for (const record of page.records) {
@@ -130,7 +137,9 @@ export class ShardConsumer {
           return;
         }
         if (page.records.length === 0 || (page.millisBehindLatest ?? 0) === 0) this.caughtUp = Date.now();
-        if (page.records.length === 0) await this.notifier.wait(polling.idlePollMs);
+        if (page.records.length < GET_RECORDS_LIMIT) {
+          await sleep(Math.max(0, askedAt + polling.pollIntervalMs - Date.now()), undefined, { signal });
+        }
       } catch (error) {
         if (signal.aborted) return;
         const name = error instanceof Error ? error.name : 'Error';

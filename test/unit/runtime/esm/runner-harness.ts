@@ -65,7 +65,7 @@ export function start(
     sqs: sqs as unknown as SQSClient,
     checkpointFile: join(dir, 'esm-checkpoints.json'),
     shardSource: () => shards,
-    polling: { idlePollMs: 10, backoffBaseMs: 5, maxBackoffMs: 20 },
+    polling: { pollIntervalMs: 10, backoffBaseMs: 5, maxBackoffMs: 20 },
     shardDiscoveryIntervalMs: 50,
     log: () => {},
   });
