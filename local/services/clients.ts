@@ -5,6 +5,7 @@ import { SQSClient, type SQSClientConfig } from '@aws-sdk/client-sqs';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
 import { Kafka, type KafkaConfig, logLevel } from 'kafkajs';
 import { ServiceConfigError } from './errors.js';
+import { externalLocalstackEndpoint } from './external-localstack.js';
 import {
   type KafkaState,
   type LocalstackState,
@@ -42,12 +43,13 @@ function kafkaState(path?: string): KafkaState {
 }
 
 /**
- * The settings every AWS SDK client needs against LocalStack: its endpoint on 127.0.0.1, the
- * region, and dummy credentials (LocalStack accepts any; `test` maps to account 000000000000).
+ * The settings every AWS SDK client needs against LocalStack: its endpoint on 127.0.0.1 (or
+ * TRIBUTARY_LOCALSTACK_ENDPOINT's), the region, and dummy credentials (LocalStack accepts any;
+ * `test` maps to account 000000000000).
  */
 export function localAwsConfig(path?: string) {
   return {
-    endpoint: localstack(path).endpoint,
+    endpoint: externalLocalstackEndpoint() ?? localstack(path).endpoint,
     region: LOCAL_REGION,
     credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
   };

@@ -1,9 +1,29 @@
+import { existsSync, mkdirSync, symlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { HOST, LOCALSTACK_SERVICES, serviceDir } from './config.js';
 
 /** Where LocalStack's host mode keeps its libraries, state and temporary files. */
 export function localstackFilesystemRoot(): string {
   return join(serviceDir('localstack'), 'filesystem');
+}
+
+/** LocalStack's package folder under a filesystem root (kinesis-mock lives there). */
+function packagesDir(filesystemRoot: string): string {
+  return join(filesystemRoot, 'var', 'lib', 'localstack', 'lib');
+}
+
+/**
+ * A new, empty filesystem root for a second LocalStack (the tests' private instance), whose
+ * package folder is a link to the managed instance's: kinesis-mock is installed there once, and
+ * a root without it would install it again with npm on the first Kinesis call.
+ */
+export function filesystemRootSharingPackages(root: string): string {
+  const packages = packagesDir(root);
+  if (!existsSync(packages)) {
+    mkdirSync(join(packages, '..'), { recursive: true });
+    symlinkSync(packagesDir(localstackFilesystemRoot()), packages, 'dir');
+  }
+  return root;
 }
 
 /** What the LocalStack runtime needs to know to run offline on this host. */

@@ -54,33 +54,69 @@ export async function warmUpKinesis(endpoint: string): Promise<true | undefined>
   return true;
 }
 
-/** Starts LocalStack's runtime on the host and waits until it serves Kinesis. */
+/** Where one LocalStack host process keeps its files. */
+export interface LocalstackHostFiles {
+  /** Its working directory. */
+  readonly dir: string;
+  /** LocalStack's FILESYSTEM_ROOT: packages (kinesis-mock), state, temporary files. */
+  readonly filesystemRoot: string;
+  readonly logFile: string;
+  readonly pidFile: string;
+}
+
+/** The files of the LocalStack that `tributary services up` manages: `.local/localstack/`. */
+export function managedLocalstackFiles(): LocalstackHostFiles {
+  return {
+    dir: serviceDir('localstack'),
+    filesystemRoot: localstackFilesystemRoot(),
+    logFile: logFile('localstack'),
+    pidFile: pidFile('localstack'),
+  };
+}
+
+/** Starts LocalStack's runtime on the host (installing it first) and waits until it serves Kinesis. */
 export async function startLocalstackHost(
   port: number,
   timeoutMs: number,
   log: Log,
 ): Promise<LocalstackState> {
   const python = await installLocalstack(log);
-  const endpoint = `http://${HOST}:${port}`;
+  return spawnLocalstackHost({ python, port, files: managedLocalstackFiles(), timeoutMs, log });
+}
+
+/**
+ * Starts an installed LocalStack runtime (`python`: the venv's interpreter) on `port` with the
+ * given files, in its own process group, and waits until it serves Kinesis. The tests start a
+ * private instance with this (own port and files, the installed venv) to restart it at will.
+ */
+export async function spawnLocalstackHost(options: {
+  readonly python: string;
+  readonly port: number;
+  readonly files: LocalstackHostFiles;
+  readonly timeoutMs: number;
+  readonly log: Log;
+}): Promise<LocalstackState> {
+  const { files, log } = options;
+  const endpoint = `http://${HOST}:${options.port}`;
   const started = Date.now();
   const pid = spawnDetached({
-    command: python,
+    command: options.python,
     args: ['-m', LOCALSTACK_MARKER],
-    cwd: serviceDir('localstack'),
-    env: localstackEnv({ port, filesystemRoot: localstackFilesystemRoot() }),
-    logFile: logFile('localstack'),
-    pidFile: pidFile('localstack'),
+    cwd: files.dir,
+    env: localstackEnv({ port: options.port, filesystemRoot: files.filesystemRoot }),
+    logFile: files.logFile,
+    pidFile: files.pidFile,
   });
   log(`localstack: started pid ${pid}, waiting for ${endpoint}/_localstack/health`);
-  const state = await stopIfUnhealthy(pid, pidFile('localstack'), () =>
-    waitForLocalstack(endpoint, timeoutMs, pid),
+  const state = await stopIfUnhealthy(pid, files.pidFile, () =>
+    waitForLocalstack(endpoint, options.timeoutMs, pid, files.logFile),
   );
   log(`localstack: ${state.version} healthy after ${((Date.now() - started) / 1000).toFixed(1)} s`);
   return {
     ...state,
     mode: 'host',
     pid,
-    logFile: logFile('localstack'),
+    logFile: files.logFile,
     startedAt: new Date(started).toISOString(),
   };
 }
@@ -90,9 +126,10 @@ export async function waitForLocalstack(
   endpoint: string,
   timeoutMs: number,
   pid?: number,
+  logPath = logFile('localstack'),
 ): Promise<Pick<LocalstackState, 'endpoint' | 'version' | 'services'>> {
   const abortIf = () =>
-    pid !== undefined && !isAlive(pid) ? `the process exited; see ${logFile('localstack')}` : undefined;
+    pid !== undefined && !isAlive(pid) ? `the process exited; see ${logPath}` : undefined;
   const deadline = Date.now() + timeoutMs;
   const health = await waitFor(() => localstackHealth(endpoint), { what: 'localstack', timeoutMs, abortIf });
   await waitFor(() => warmUpKinesis(endpoint), {

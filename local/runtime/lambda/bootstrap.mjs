@@ -108,6 +108,11 @@ process.on('message', async (message) => {
 // timers or sockets the handler keeps open.
 process.on('disconnect', () => process.exit(0));
 
+// Ctrl-C in a terminal signals the whole foreground process group, this environment included. A
+// Lambda environment never sees the developer's Ctrl-C: the runtime decides when it ends (a
+// `tributary start --keep-running` still invokes functions to catch up after its Ctrl-C).
+process.on('SIGINT', () => {});
+
 // Lambda's runtime ends the environment on these; the parent reports them and starts a new one.
 process.on('unhandledRejection', async (reason) => {
   const error = describe(reason);

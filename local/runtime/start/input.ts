@@ -2,6 +2,7 @@ import { createReadStream, existsSync, readFileSync, writeFileSync } from 'node:
 import { createInterface } from 'node:readline';
 import { z } from 'zod';
 import { getPipeline } from '../../../functions/pipelines/index.js';
+import { tsvTexts } from './tsv-input.js';
 
 /** One produced record: its payload text and its (simulated) arrival time. */
 export interface InputRecord {
@@ -57,18 +58,24 @@ function csvValue(raw: string): unknown {
   return Number.isFinite(n) && /^-?[\d.]+(e-?\d+)?$/i.test(raw) ? n : raw;
 }
 
-/** What kind of file `--input` is: JSON lines, CSV with a header row, or raw lines (access logs). */
-export function detectFormat(path: string, firstLine: string): 'jsonl' | 'csv' | 'lines' {
+/**
+ * What kind of file `--input` is: JSON lines, CSV or TSV with a header row, or raw lines (access
+ * logs). A TSV is known by its name or by a tab in its first line (access log lines have none).
+ */
+export function detectFormat(path: string, firstLine: string): 'jsonl' | 'csv' | 'tsv' | 'lines' {
   if (path.endsWith('.jsonl') || path.endsWith('.ndjson') || firstLine.trimStart().startsWith('{'))
     return 'jsonl';
   if (path.endsWith('.csv')) return 'csv';
+  if (path.endsWith('.tsv') || firstLine.includes('\t')) return 'tsv';
   return 'lines';
 }
 
 /**
  * Reads `--input`: each JSONL line is one event's JSON text; a CSV row becomes a JSON object
- * (numbers as numbers, empty fields as null) keyed by the header; any other line (an access log)
- * is passed as is to the pipeline's decoder. Arrival times are one millisecond apart from `startMs`.
+ * (numbers as numbers, empty fields as null) keyed by the header; a TSV row likewise, except the
+ * NASA access log TSV, which the web-access-logs pipeline's TSV reader turns into log entries
+ * (see tsv-input.ts); any other line (an access log) is passed as is to the pipeline's decoder.
+ * Arrival times are one millisecond apart from `startMs`.
  */
 export async function fileInput(path: string, startMs = Date.now()): Promise<InputRecord[]> {
   if (!existsSync(path)) throw new Error(`--input ${path}: no such file`);
@@ -81,6 +88,7 @@ export async function fileInput(path: string, startMs = Date.now()): Promise<Inp
   }
   const format = detectFormat(path, lines[0] ?? '');
   let texts = lines;
+  if (format === 'tsv') texts = tsvTexts(lines, csvValue);
   if (format === 'csv') {
     const header = csvFields(lines[0] ?? '');
     texts = lines.slice(1).map((line) => {

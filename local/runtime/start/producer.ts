@@ -1,16 +1,12 @@
 import { existsSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
-import {
-  GetRecordsCommand,
-  GetShardIteratorCommand,
-  type KinesisClient,
-  ListShardsCommand,
-} from '@aws-sdk/client-kinesis';
+import type { KinesisClient } from '@aws-sdk/client-kinesis';
 import { encodeEnvelope } from '../../../functions/adapters/kinesis/envelope.js';
 import { type ProducerEntry, putRecords } from '../../../functions/adapters/producer/put-records.js';
 import type { AnyPipeline } from '../../../functions/pipelines/index.js';
 import type { InputRecord } from './input.js';
 import { type ProducerState, producerStateSchema, readJsonFile, writeJsonAtomic } from './run-folder.js';
+import { forEachStreamRecord } from './stream-reader.js';
 
 /** What the producer did in this process. */
 export interface ProduceOutcome {
@@ -48,30 +44,12 @@ export async function readStreamContents(
   kinesis: KinesisClient,
   streamName: string,
 ): Promise<StreamContents> {
-  const shards = (await kinesis.send(new ListShardsCommand({ StreamName: streamName }))).Shards ?? [];
   let total = 0;
   const lastSequenceNumbers: Record<string, string> = {};
-  for (const shard of shards) {
-    const shardId = shard.ShardId ?? '';
-    let iterator = (
-      await kinesis.send(
-        new GetShardIteratorCommand({
-          StreamName: streamName,
-          ShardId: shardId,
-          ShardIteratorType: 'TRIM_HORIZON',
-        }),
-      )
-    ).ShardIterator;
-    while (iterator) {
-      const out = await kinesis.send(new GetRecordsCommand({ ShardIterator: iterator, Limit: 10_000 }));
-      const records = out.Records ?? [];
-      total += records.length;
-      const last = records.at(-1)?.SequenceNumber;
-      if (last) lastSequenceNumbers[shardId] = last;
-      if (records.length === 0 && (out.MillisBehindLatest ?? 0) === 0) break;
-      iterator = out.NextShardIterator;
-    }
-  }
+  await forEachStreamRecord(kinesis, streamName, (shardId, record) => {
+    total += 1;
+    if (record.SequenceNumber) lastSequenceNumbers[shardId] = record.SequenceNumber;
+  });
   return { total, lastSequenceNumbers };
 }
 

@@ -39,6 +39,7 @@ export function formatFigures(f: RunFigures): string {
 export class ProgressDisplay {
   private timer: NodeJS.Timeout | undefined;
   private lastPlain = 0;
+  private stopped = false;
   private readonly tty: boolean;
 
   constructor(
@@ -54,8 +55,10 @@ export class ProgressDisplay {
     this.timer.unref();
   }
 
-  /** Draws the final state and ends the line. */
+  /** Draws the final state and ends the line; once (a failed run stops it again on the way out). */
   stop(): void {
+    if (this.stopped) return;
+    this.stopped = true;
     if (this.timer) clearInterval(this.timer);
     this.timer = undefined;
     this.draw(true);

@@ -1,16 +1,18 @@
 import { writeFileSync } from 'node:fs';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { getPipeline } from '../../../functions/pipelines/index.js';
 import { LOCAL_REGION, localAwsConfig } from '../../services/clients.js';
-import { up } from '../../services/manager.js';
+import { useLocalstack } from '../../services/external-localstack.js';
 import { provision } from '../provision/provision.js';
 import { resetPipeline } from '../provision/reset.js';
 import { ensureSynthesized } from '../synth/ensure-synthesized.js';
 import { CloudAssembly, defaultLocalContext } from '../template/index.js';
+import { waitUntilCaughtUp } from './catch-up.js';
 import { destroyClients, localClients } from './clients.js';
 import type { FaultPlan } from './faults.js';
 import { finalFlush } from './final-flush.js';
 import { fileInput, generatedInput, type InputRecord, loadInput, saveInput } from './input.js';
+import { keepRunning, type RecordsWrittenByOthers } from './keep-running.js';
+import { LocalstackWatch } from './localstack-watch.js';
 import { pipelineResources } from './pipeline-resources.js';
 import { produceInput } from './producer.js';
 import { ProgressDisplay } from './progress.js';
@@ -85,7 +87,7 @@ export async function runStart(options: StartOptions): Promise<number> {
   const out = options.out ?? ((line: string) => process.stdout.write(`${line}\n`));
   const note = (line: string) => process.stderr.write(`${line}\n`);
   const started = Date.now();
-  await up({ services: ['localstack'], mode: 'host', timeoutMs: 180_000, log: note, claim: false });
+  await useLocalstack(note);
   const previous = options.run ? readJsonFile(existingRunFolder(options.run).spec, runSpecSchema) : undefined;
   const stage = previous ? (previous.stage ?? undefined) : options.stage;
   const synth = await ensureSynthesized({ log: note, stage });
@@ -95,14 +97,17 @@ export async function runStart(options: StartOptions): Promise<number> {
       : 'cdk.out is up to date (sources unchanged)',
   );
   const context = defaultLocalContext({ endpoint: localAwsConfig().endpoint, region: LOCAL_REGION });
+  const watch = await LocalstackWatch.begin(context.endpoint, note);
   const assembly = CloudAssembly.load(synth.dir, context);
   const pipelineName = previous?.pipeline ?? options.pipeline;
   const pipeline = getPipeline(pipelineName).pipeline;
   const resources = pipelineResources(assembly, pipelineName);
   const clients = localClients();
   let runtime: PipelineRuntime | undefined;
+  let display: ProgressDisplay | undefined;
+  let dlqTimer: NodeJS.Timeout | undefined;
   try {
-    if (options.run) await assertStreamAlive(clients, resources.streamName);
+    if (options.run) await assertStreamAlive(clients, resources.streamName, { watch });
     const provisioned = await provision(assembly, clients);
     note(`provisioned: ${provisioned.created.length} created, ${provisioned.existing.length} already there`);
     const reset = () =>
@@ -133,7 +138,7 @@ export async function runStart(options: StartOptions): Promise<number> {
     const rt = runtime;
     let produced = 0;
     let deadLettered = 0;
-    const display = new ProgressDisplay(() => ({
+    display = new ProgressDisplay(() => ({
       phase: produced < input.length ? 'producing' : 'draining',
       produced,
       target: input.length,
@@ -146,7 +151,7 @@ export async function runStart(options: StartOptions): Promise<number> {
       elapsedMs: Date.now() - started,
     }));
     display.start();
-    const dlqTimer = setInterval(
+    dlqTimer = setInterval(
       () =>
         void rt.deadLetters().then(
           (n) => {
@@ -170,7 +175,7 @@ export async function runStart(options: StartOptions): Promise<number> {
       },
     }).catch(async (error: unknown) => {
       // A stream that vanished mid-run means LocalStack restarted: say so, not a bare SDK error.
-      await assertStreamAlive(clients, resources.streamName, rt);
+      await assertStreamAlive(clients, resources.streamName, { runtime: rt, watch });
       throw error;
     });
     produced = outcome.accepted;
@@ -180,33 +185,18 @@ export async function runStart(options: StartOptions): Promise<number> {
         `the stream refused ${outcome.refused.length} records, e.g. ${outcome.refused[0]?.reason}`,
       );
     }
-    const timeout = options.catchUpTimeoutMs ?? 60_000 + 50 * outcome.accepted;
-    const deadline = Date.now() + timeout;
-    // Caught up = on every shard, the mapping read up to the tip as it was once production ended
-    // and checkpointed all it read: records written by others (a test's poison records) and a
-    // resumed run's earlier records count too. (Reading the stream again to find the tips took
-    // ~10 s at 20,000 records on kinesis-mock: half the drain time.)
-    const producedAt = Date.now();
-    const shardIds = (await shardRanges(clients, resources.streamName)).map((s) => s.shardId);
-    while (!rt.caughtUp(shardIds, producedAt)) {
-      await assertStreamAlive(clients, resources.streamName, rt);
-      if (Date.now() > deadline) {
-        throw new RunFailedError(
-          `the consumer did not catch up in ${timeout} ms: ${rt.consumed()} of ${outcome.accepted} records consumed`,
-        );
-      }
-      await sleep(500);
-    }
+    const catchUp = {
+      clients,
+      streamName: resources.streamName,
+      runtime: rt,
+      watch,
+      timeoutMs: options.catchUpTimeoutMs ?? 60_000 + 50 * outcome.accepted,
+    };
+    await waitUntilCaughtUp({ ...catchUp, since: Date.now() });
     const lastConsumedAt = Date.now();
-    if (options.keepRunning) {
-      display.log(
-        'caught up; --keep-running: the runtime stays up (produce more with `tributary produce`), Ctrl-C ends it',
-      );
-      await new Promise<void>((resolve) => {
-        process.once('SIGINT', () => resolve());
-        process.once('SIGTERM', () => resolve());
-      });
-    }
+    const writtenByOthers: RecordsWrittenByOthers = options.keepRunning
+      ? await keepRunning({ ...catchUp, pipelineName, log: (line) => display?.log(line) })
+      : { records: [], unreadable: 0 };
     await rt.stopConsumers();
     const flushed = await finalFlush({
       pipeline,
@@ -219,12 +209,13 @@ export async function runStart(options: StartOptions): Promise<number> {
     deadLettered = await rt.deadLetters();
     clearInterval(dlqTimer);
     display.stop();
-    await assertStreamAlive(clients, resources.streamName, rt);
+    await assertStreamAlive(clients, resources.streamName, { runtime: rt, watch });
     const summary: RunSummary = await summarize({
       clients,
       resources,
       pipeline,
-      input,
+      input: [...input, ...writtenByOthers.records],
+      writtenByOthers: writtenByOthers.records.length,
       folder,
       runtime: rt,
       shards: await shardRanges(clients, resources.streamName),
@@ -243,7 +234,14 @@ export async function runStart(options: StartOptions): Promise<number> {
     printSummary(summary, out);
     options.onSummary?.(summary.json);
     return summary.reconciliation.ok ? 0 : 1;
+  } catch (error) {
+    // Whatever failed (a refused connection, NoSuchBucket in the final flush), a LocalStack that
+    // restarted meanwhile is the cause to report.
+    if (!(error instanceof RunFailedError)) await watch.assertSameInstance();
+    throw error;
   } finally {
+    clearInterval(dlqTimer);
+    display?.stop();
     await runtime?.close().catch(() => {});
     destroyClients(clients);
   }

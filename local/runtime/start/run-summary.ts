@@ -34,6 +34,8 @@ export async function summarize(args: {
   readonly resources: PipelineResources;
   readonly pipeline: AnyPipeline;
   readonly input: readonly InputRecord[];
+  /** Records of `input` others wrote to the stream while a --keep-running run waited (at its end). */
+  readonly writtenByOthers?: number;
   readonly folder: RunFolder;
   readonly runtime: PipelineRuntime;
   readonly shards: readonly ShardRange[];
@@ -63,6 +65,7 @@ export async function summarize(args: {
     `Run ${args.folder.dir}`,
     `  ${args.produced.accepted} records produced to ${resources.streamName} (${args.shards.length} shards)` +
       (args.produced.resumedFrom > 0 ? `, resumed after input line ${args.produced.resumedFrom}` : '') +
+      (args.writtenByOthers ? ` + ${args.writtenByOthers} written by others while it kept running` : '') +
       `; ${esm?.recordsProcessed ?? 0} processed, ${esm?.invocations ?? 0} invocations (${esm?.failedInvocations ?? 0} failed)`,
     `  ${args.deadLettered} dead letters in the queue; ${args.finalFlushWindows} windows closed by the final flush`,
     `  ${eventsPerSec.toFixed(1)} events/s through the pipeline; last aggregate ${(args.timings.lastAggregateMs / 1000).toFixed(1)} s after the last event`,
@@ -84,6 +87,7 @@ export async function summarize(args: {
     ok: reconciliation.ok,
     produced: args.produced.accepted,
     resumedFrom: args.produced.resumedFrom,
+    writtenByOthers: args.writtenByOthers ?? 0,
     invalidInput: reconciliation.invalidInput,
     esm: esm ?? null,
     deadLettered: args.deadLettered,

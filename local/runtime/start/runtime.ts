@@ -137,9 +137,13 @@ export async function startPipelineRuntime(options: {
     },
     stopConsumers,
     async close() {
-      await stopConsumers();
-      await firehose.stop();
+      // Every part stops even when another fails (a LocalStack that restarted fails Firehose's
+      // last flush): one Lambda environment left running keeps the process from exiting.
+      const failures: unknown[] = [];
+      await stopConsumers().catch((error: unknown) => failures.push(error));
+      await firehose.stop().catch((error: unknown) => failures.push(error));
       lambda.close();
+      if (failures.length > 0) throw failures[0];
     },
   };
 }

@@ -1,12 +1,11 @@
 import { DescribeStreamSummaryCommand, ListShardsCommand } from '@aws-sdk/client-kinesis';
 import type { ShardRange } from '../../reconcile/reference-input.js';
 import type { LocalClients } from './clients.js';
+import type { LocalstackWatch } from './localstack-watch.js';
+import { RunFailedError } from './run-failed-error.js';
 import type { PipelineRuntime } from './runtime.js';
 
-/** A run that cannot give a trustworthy answer (LocalStack lost its data, the consumer stalled). */
-export class RunFailedError extends Error {
-  override readonly name = 'RunFailedError';
-}
+export { RunFailedError } from './run-failed-error.js';
 
 /** The stream's shards with their hash key ranges (ListShards), for the reference model's placement. */
 export async function shardRanges(clients: LocalClients, streamName: string): Promise<ShardRange[]> {
@@ -18,12 +17,16 @@ export async function shardRanges(clients: LocalClients, streamName: string): Pr
   }));
 }
 
-/** Throws a clear error when LocalStack no longer has the run's stream (restarted without persistence). */
+/**
+ * Throws a clear error when LocalStack restarted (the watch sees a new instance) or no longer has
+ * the run's stream (restarted without persistence, or the stream was deleted).
+ */
 export async function assertStreamAlive(
   clients: LocalClients,
   streamName: string,
-  runtime?: PipelineRuntime,
+  { runtime, watch }: { runtime?: PipelineRuntime; watch?: LocalstackWatch } = {},
 ) {
+  await watch?.assertSameInstance();
   const lost = runtime?.shardErrors().filter((e) => /ResourceNotFound|not found/i.test(e)) ?? [];
   let status: string | undefined;
   try {

@@ -2,6 +2,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { getPipeline } from '../../../../functions/pipelines/index.js';
 import {
   detectFormat,
   fileInput,
@@ -9,6 +10,7 @@ import {
   loadInput,
   saveInput,
 } from '../../../../local/runtime/start/input.js';
+import { projectRoot } from '../../../../local/tools/state-dir.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'tributary-input-'));
 
@@ -43,15 +45,73 @@ describe('fileInput', () => {
     expect(records.map((r) => r.text)).toEqual([line, line]);
   });
 
+  it('reads the NASA access log TSV into log entries the web-access-logs pipeline accepts', async () => {
+    // Prepare: CI checks out ../shared beside the clone; so does the development machine.
+    const file = join(projectRoot, '..', 'shared', 'data', 'nasa-access-19950801-2000.tsv');
+    const pipeline = getPipeline('web-access-logs').pipeline;
+
+    // Act
+    const records = await fileInput(file, 0);
+
+    // Assess: the header is not a record; the first row is
+    //   in24.inetnebr.com - 807249601 GET /shuttle/missions/sts-68/news/sts-68-mcc-05.txt 200 1839
+    expect(records).toHaveLength(2000);
+    expect(JSON.parse(records[0]?.text ?? '')).toEqual({
+      host: 'in24.inetnebr.com',
+      timeMs: 807_249_601_000,
+      request: 'GET /shuttle/missions/sts-68/news/sts-68-mcc-05.txt',
+      method: 'GET',
+      path: '/shuttle/missions/sts-68/news/sts-68-mcc-05.txt',
+      status: 200,
+      bytes: 1839,
+    });
+    const refused = records.map((r) => pipeline.parse(r.text, r.arrivalMs)).filter((p) => !p.ok);
+    expect(refused).toEqual([]);
+  });
+
+  it('passes a NASA TSV row its reader refuses on unchanged, so the pipeline refuses and counts it', async () => {
+    // Prepare
+    const file = join(dir, 'broken.tsv');
+    const header = 'host\tlogname\ttime\tmethod\turl\tresponse\tbytes\t\t';
+    const good = 'a.example\t-\t807249601\tGET\t/\t200\t10\t\t';
+    const broken = 'b.example\t-\tyesterday\tGET\t/\t200\t10\t\t';
+    writeFileSync(file, `${header}\n${good}\n${broken}\n`);
+
+    // Act
+    const texts = (await fileInput(file, 0)).map((r) => r.text);
+
+    // Assess
+    expect(JSON.parse(texts[0] ?? '')).toMatchObject({ host: 'a.example', status: 200, bytes: 10 });
+    expect(texts[1]).toBe(broken);
+    expect(getPipeline('web-access-logs').pipeline.parse(broken).ok).toBe(false);
+  });
+
+  it('turns the rows of any other TSV into JSON objects keyed by its header, like CSV', async () => {
+    // Prepare
+    const file = join(dir, 'trips.tsv');
+    writeFileSync(file, 'VendorID\tnote\tfare_amount\n2\tsay, "hi"\t12.5\n1\t\t3\n');
+
+    // Act
+    const records = await fileInput(file, 0);
+
+    // Assess
+    expect(records.map((r) => JSON.parse(r.text))).toEqual([
+      { VendorID: 2, note: 'say, "hi"', fare_amount: 12.5 },
+      { VendorID: 1, note: null, fare_amount: 3 },
+    ]);
+  });
+
   it('refuses a missing file naming it', async () => {
     await expect(fileInput(join(dir, 'nope.jsonl'))).rejects.toThrow(/nope\.jsonl: no such file/);
   });
 });
 
 describe('detectFormat', () => {
-  it('tells JSON lines, CSV and raw lines apart', () => {
+  it('tells JSON lines, CSV, TSV and raw lines apart', () => {
     expect(detectFormat('x.txt', '{"a":1}')).toBe('jsonl');
     expect(detectFormat('x.csv', 'a,b')).toBe('csv');
+    expect(detectFormat('x.tsv', 'a b')).toBe('tsv');
+    expect(detectFormat('export.txt', 'host\tlogname\ttime')).toBe('tsv');
     expect(detectFormat('x.log', '127.0.0.1 - - [01/Aug/1995]')).toBe('lines');
   });
 });

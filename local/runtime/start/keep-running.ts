@@ -1,0 +1,106 @@
+import type { KinesisClient } from '@aws-sdk/client-kinesis';
+import { readEnvelope } from '../../../functions/adapters/kinesis/envelope.js';
+import { waitUntilCaughtUp } from './catch-up.js';
+import type { LocalClients } from './clients.js';
+import type { InputRecord } from './input.js';
+import type { LocalstackWatch } from './localstack-watch.js';
+import { readStreamContents } from './producer.js';
+import type { PipelineRuntime } from './runtime.js';
+import { forEachStreamRecord } from './stream-reader.js';
+
+/** Resolves on the first Ctrl-C (SIGINT) or SIGTERM; a second one ends the process as usual. */
+export function untilInterrupted(): Promise<NodeJS.Signals> {
+  return new Promise((resolve) => {
+    const done = (signal: NodeJS.Signals) => {
+      process.off('SIGINT', done);
+      process.off('SIGTERM', done);
+      resolve(signal);
+    };
+    process.once('SIGINT', done);
+    process.once('SIGTERM', done);
+  });
+}
+
+/** Records others wrote to the stream while a --keep-running run waited. */
+export interface RecordsWrittenByOthers {
+  /** Valid envelopes of the pipeline, as input records (their event's JSON, their arrival time). */
+  readonly records: InputRecord[];
+  /** Records that are not such an envelope: the aggregator dead-letters them; they close no window. */
+  readonly unreadable: number;
+}
+
+/**
+ * The records written to the stream after the run's own had been consumed (`tips`: each shard's
+ * last sequence number then), e.g. by `tributary produce` beside a --keep-running run. They are not
+ * in the run's input, but the aggregator applied them, so the reconciliation needs them: each valid
+ * envelope becomes an input record the pipeline parses as the aggregator did (its event, validated
+ * again), placed after the run's own records, which every shard holds before them.
+ * KPL-aggregated records are not unpacked here (tributary's producers do not aggregate) and count as
+ * unreadable.
+ */
+export async function recordsWrittenSince(
+  kinesis: KinesisClient,
+  streamName: string,
+  pipelineName: string,
+  tips: Readonly<Record<string, string>>,
+): Promise<RecordsWrittenByOthers> {
+  const records: InputRecord[] = [];
+  let unreadable = 0;
+  await forEachStreamRecord(
+    kinesis,
+    streamName,
+    (_shardId, record) => {
+      const envelope = parseEnvelope(record.Data);
+      if (typeof envelope === 'string' || envelope.pipeline !== pipelineName) {
+        unreadable += 1;
+        return;
+      }
+      const { event } = envelope;
+      records.push({
+        text: typeof event === 'string' ? event : JSON.stringify(event),
+        arrivalMs: record.ApproximateArrivalTimestamp?.getTime() ?? Date.now(),
+      });
+    },
+    tips,
+  );
+  return { records, unreadable };
+}
+
+function parseEnvelope(data: Uint8Array | undefined): ReturnType<typeof readEnvelope> {
+  try {
+    return readEnvelope(JSON.parse(Buffer.from(data ?? []).toString('utf8')));
+  } catch {
+    return 'not JSON';
+  }
+}
+
+/**
+ * `--keep-running` after the run caught up: notes the stream's tips, keeps everything running
+ * until Ctrl-C, then waits until the mapping has consumed what others wrote meanwhile and returns
+ * those records for the reconciliation.
+ */
+export async function keepRunning(options: {
+  readonly clients: LocalClients;
+  readonly streamName: string;
+  readonly pipelineName: string;
+  readonly runtime: PipelineRuntime;
+  readonly watch: LocalstackWatch;
+  readonly timeoutMs: number;
+  readonly log: (line: string) => void;
+}): Promise<RecordsWrittenByOthers> {
+  const { clients, streamName, log } = options;
+  // Read before saying "caught up", so nothing written in answer to that line comes before them.
+  const tips = (await readStreamContents(clients.kinesis, streamName)).lastSequenceNumbers;
+  log(
+    'caught up; --keep-running: the runtime stays up (produce more with `tributary produce`), Ctrl-C ends it',
+  );
+  const signal = await untilInterrupted();
+  log(`${signal}: consuming what was written meanwhile, then the final flush and the reconciliation`);
+  await waitUntilCaughtUp({ ...options, since: Date.now() });
+  const written = await recordsWrittenSince(clients.kinesis, streamName, options.pipelineName, tips);
+  log(
+    `${written.records.length} records written by others while it kept running` +
+      (written.unreadable > 0 ? ` (and ${written.unreadable} that are not envelopes of this pipeline)` : ''),
+  );
+  return written;
+}
