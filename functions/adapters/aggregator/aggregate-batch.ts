@@ -9,13 +9,15 @@ import {
   silentLogger,
 } from './dependencies.js';
 import { toAggregateRecords, toLateRecords } from './output-records.js';
-import { prepareRecords } from './prepare-records.js';
+import { positionFinder, prepareRecords } from './prepare-records.js';
 
 /** What one invocation did: the partial batch response and the counters for metrics. */
 export interface AggregateBatchOutcome {
   readonly response: KinesisStreamBatchResponse;
   readonly stats: AggregatorStats;
 }
+
+const COLON = 58;
 
 /** `shardId-000000000006:4954...` -> `shardId-000000000006`. */
 export function shardOf(record: KinesisStreamRecord): string {
@@ -68,7 +70,7 @@ async function applyShard(
   const late = toLateRecords(output.late, {
     pipeline: pipeline.name,
     shard,
-    positionOf: (event) => prepared.positions.get(event),
+    positionOf: positionFinder(prepared),
   });
 
   // Dead letters first: once the checkpoint moves past a poison record, only the queue has it.
@@ -112,6 +114,32 @@ async function applyShard(
   }
 }
 
+// Whether `eventId` is `<shard>:<sequence>`: cheaper than slicing the shard out of every eventID.
+function isInShard(eventId: string, shard: string): boolean {
+  return (
+    shard !== '' &&
+    eventId.charCodeAt(shard.length) === COLON &&
+    eventId.startsWith(shard) &&
+    eventId.indexOf(':', shard.length + 1) === -1
+  );
+}
+
+/** A batch's records by shard, in order. Lambda sends one shard per batch; tests and replays may not. */
+function groupByShard(records: readonly KinesisStreamRecord[]): Map<string, KinesisStreamRecord[]> {
+  const byShard = new Map<string, KinesisStreamRecord[]>();
+  let shard = '';
+  let list: KinesisStreamRecord[] = [];
+  for (const record of records) {
+    if (!isInShard(record.eventID, shard)) {
+      shard = shardOf(record);
+      list = byShard.get(shard) ?? [];
+      byShard.set(shard, list);
+    }
+    list.push(record);
+  }
+  return byShard;
+}
+
 /**
  * The aggregator's flow for one Kinesis batch: per shard, load the checkpoint, skip what it already
  * covers, dead-letter poison records, run the engine, deliver results and late records, then
@@ -125,13 +153,7 @@ export async function aggregateBatch(
 ): Promise<AggregateBatchOutcome> {
   const logger = deps.logger ?? silentLogger;
   const stats = emptyStats();
-  const byShard = new Map<string, KinesisStreamRecord[]>();
-  for (const record of records) {
-    const shard = shardOf(record);
-    const list = byShard.get(shard);
-    if (list) list.push(record);
-    else byShard.set(shard, [record]);
-  }
+  const byShard = groupByShard(records);
   const failures: { itemIdentifier: string }[] = [];
   for (const [shard, shardRecords] of byShard) {
     // Until the checkpoint is read, every record counts as unapplied.

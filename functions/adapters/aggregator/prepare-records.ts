@@ -16,8 +16,8 @@ import type { DeadLetter } from '../sinks/dead-letter-sink.js';
 /** A shard's records sorted into what to apply, what to dead-letter and what was applied before. */
 export interface PreparedRecords {
   readonly valid: KeyedRecord[];
-  /** Stream position of each valid record's event (by object identity), for late records. */
-  readonly positions: Map<unknown, RecordPosition>;
+  /** Stream position of each valid record (`validPositions[i]` is `valid[i]`'s). */
+  readonly validPositions: RecordPosition[];
   readonly poison: DeadLetter[];
   /** User records at or below the checkpoint: already applied by an earlier attempt. */
   readonly skipped: number;
@@ -63,7 +63,7 @@ function parseEnvelope(pipeline: AnyPipeline, text: string, arrivalTime: number,
 
 interface Accumulating {
   valid: KeyedRecord[];
-  positions: Map<unknown, RecordPosition>;
+  validPositions: RecordPosition[];
   poison: DeadLetter[];
   skipped: number;
   recordsIn: number;
@@ -103,7 +103,7 @@ function take(
     return;
   }
   out.valid.push({ key: parsed.key, ts: parsed.ts, value: parsed.event });
-  if (typeof parsed.event === 'object' && parsed.event !== null) out.positions.set(parsed.event, position);
+  out.validPositions.push(position);
 }
 
 /**
@@ -123,7 +123,7 @@ export function prepareRecords(
   const maxBytes = context.decode?.maxRecordBytes;
   const out: Accumulating = {
     valid: [],
-    positions: new Map(),
+    validPositions: [],
     poison: [],
     skipped: 0,
     recordsIn: 0,
@@ -178,4 +178,21 @@ export function prepareRecords(
     }
   }
   return out;
+}
+
+/**
+ * Finds the stream position of an event the engine handed back (a late record carries the event
+ * object it was given). The index is built on first use: most batches have no late record.
+ */
+export function positionFinder(prepared: PreparedRecords): (event: unknown) => RecordPosition | undefined {
+  let byEvent: Map<unknown, RecordPosition> | undefined;
+  return (event) => {
+    if (byEvent === undefined) {
+      byEvent = new Map();
+      for (let i = 0; i < prepared.valid.length; i++) {
+        byEvent.set(prepared.valid[i]?.value, prepared.validPositions[i] as RecordPosition);
+      }
+    }
+    return byEvent.get(event);
+  };
 }
