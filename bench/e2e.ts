@@ -21,7 +21,8 @@ import { CloudAssembly, defaultLocalContext } from '../local/runtime/template/in
 import { kinesisClient, LOCAL_REGION, localAwsConfig } from '../local/services/clients.js';
 import { up } from '../local/services/manager.js';
 
-const STAGE = 'e2e';
+// Its own stage (stream, buckets, queue): an e2e test running at the same time cannot mix in.
+const STAGE = 'bench';
 const PIPELINE = 'taxi-rides';
 
 /** Raw PutRecords records/s into a scratch stream with `shards` shards. */
