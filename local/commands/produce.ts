@@ -19,7 +19,7 @@ the reasons. Exit 0 when every event was accepted, 1 when some were rejected.
 Options:
   --pipeline <name>   ${pipelineNames.join(' | ')} (required)
   --events <n>        generate n events with the pipeline's seeded generator (default 100)
-  --input <file>      JSON lines, CSV with a header row, or raw lines (an access log) instead
+  --input <file>      JSON lines, CSV or TSV with a header row, or raw lines (an access log) instead
   --rate <n>          events/s (default 0: as fast as the stream takes them)
   --seed <n>          generator seed (default 1)
   --stream <name>     write to this stream with the normal AWS environment (a real account) instead

@@ -22,8 +22,9 @@ Options:
   --rate <n>          PutRecords pace, events/s (default 0: as fast as the stream takes them)
   --duration <s>      spread the events over about this many seconds (sets --rate = events / duration)
   --seed <n>          generator seed (default 1)
-  --input <file>      replay a file instead: JSON lines, CSV with a header row, or raw lines for the
-                      pipeline's decoder (e.g. an access log for web-access-logs)
+  --input <file>      replay a file instead: JSON lines, CSV or TSV with a header row (the NASA access
+                      log TSV for web-access-logs), or raw lines for the pipeline's decoder (e.g. an
+                      access log for web-access-logs)
   --run <dir>         resume or repeat a run folder (.local/runs/<id>): same input, checkpoints kept
   --keep-running      after catching up, keep the runtime up until Ctrl-C (then flush and reconcile)
   --stage <name>      synthesize another stage than cdk.json's into .local/cdk.out-<name>: its own
@@ -33,6 +34,8 @@ The run folder .local/runs/<id>/ keeps the input (input.jsonl), the producer pos
 source mapping and Firehose checkpoints, the functions' logs (lambda.log) and summary.json.
 
 Environment:
+  TRIBUTARY_LOCALSTACK_ENDPOINT   a LocalStack to use that tributary neither starts nor stops
+                                  (default: the one \`tributary services up\` manages)
   TRIBUTARY_FAULTS   tests only: JSON {"crashOn":[n],"hangOn":[n],"afterMs":ms,"timeoutSeconds":s}:
                      invocation n of the aggregator is killed at its checkpoint write / hangs
                      kills or hangs the aggregator's execution environment at invocation n
@@ -40,6 +43,7 @@ Environment:
 Examples:
   npm start
   npx tributary start --pipeline web-access-logs --input ../shared/data/nasa-access-aug95-100.log
+  npx tributary start --pipeline web-access-logs --input ../shared/data/nasa-access-19950801-2000.tsv
   npx tributary start --events 500 --rate 100
   npx tributary start --run .local/runs/20261123T120000-taxi-rides-4242`;
 

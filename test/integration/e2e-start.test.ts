@@ -134,3 +134,30 @@ describe('tributary start: late records', () => {
     RUN_TIMEOUT,
   );
 });
+
+describe('tributary start: replaying the NASA access log TSV', () => {
+  it(
+    'web-access-logs --input nasa-access-19950801-2000.tsv: all 2,000 requests, windows equal to the ground truth',
+    async () => {
+      // Act: the README's command (the path is relative to the project, where the CLI runs)
+      const result = await runStart([
+        '--pipeline',
+        'web-access-logs',
+        '--input',
+        '../shared/data/nasa-access-19950801-2000.tsv',
+      ]);
+
+      // Assess
+      expect(result.code, explain(result)).toBe(0);
+      expect(result.summary).toMatchObject({
+        ok: true,
+        produced: 2000,
+        invalidInput: 0,
+        missing: 0,
+        extra: 0,
+      });
+      expect(Number(result.summary?.windows)).toBeGreaterThan(0);
+    },
+    RUN_TIMEOUT,
+  );
+});

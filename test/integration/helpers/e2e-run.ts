@@ -11,7 +11,19 @@ export interface StartedRun {
   readonly done: Promise<RunResult>;
   /** The run folder, once the run printed it. */
   folder(): string | undefined;
+  /** What it printed to stderr so far (progress, notes). */
+  stderr(): string;
   kill(signal: NodeJS.Signals): void;
+  /**
+   * Ctrl-C as a terminal sends it: SIGINT to the whole process group (the run and its Lambda
+   * environments). Only for a run started with `ownProcessGroup`.
+   */
+  interrupt(): void;
+}
+
+export interface StartOptions {
+  /** Runs it in a process group of its own, so {@link StartedRun.interrupt} reaches only it. */
+  readonly ownProcessGroup?: boolean;
 }
 
 export interface RunResult {
@@ -24,12 +36,18 @@ export interface RunResult {
   readonly summary: Record<string, unknown> | undefined;
 }
 
-/** Starts `node bin/tributary.mjs start --stage e2e ...args` in the project. */
-export function startRun(args: readonly string[], env: NodeJS.ProcessEnv = {}): StartedRun {
-  const child = spawn(process.execPath, ['bin/tributary.mjs', 'start', '--stage', E2E_STAGE, ...args], {
+/** Starts `node bin/tributary.mjs <command> --stage e2e ...args` in the project. */
+export function startCommand(
+  command: string,
+  args: readonly string[],
+  env: NodeJS.ProcessEnv = {},
+  options: StartOptions = {},
+): StartedRun {
+  const child = spawn(process.execPath, ['bin/tributary.mjs', command, '--stage', E2E_STAGE, ...args], {
     cwd: projectRoot,
     env: { ...process.env, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
+    detached: options.ownProcessGroup ?? false,
   });
   let stdout = '';
   let stderr = '';
@@ -51,7 +69,21 @@ export function startRun(args: readonly string[], env: NodeJS.ProcessEnv = {}): 
       resolve({ code, signal, stdout, stderr, folder: dir, summary });
     });
   });
-  return { done, folder, kill: (signal) => child.kill(signal) };
+  const interrupt = () => {
+    if (!options.ownProcessGroup || child.pid === undefined)
+      throw new Error('interrupt needs ownProcessGroup');
+    process.kill(-child.pid, 'SIGINT');
+  };
+  return { done, folder, stderr: () => stderr, kill: (signal) => child.kill(signal), interrupt };
+}
+
+/** Starts `node bin/tributary.mjs start --stage e2e ...args` in the project. */
+export function startRun(
+  args: readonly string[],
+  env: NodeJS.ProcessEnv = {},
+  options: StartOptions = {},
+): StartedRun {
+  return startCommand('start', args, env, options);
 }
 
 /** Runs `tributary start` to its end. */

@@ -1,0 +1,55 @@
+import { afterAll, describe, expect, it } from 'vitest';
+import { explain, type StartedRun, startCommand, startRun } from './helpers/e2e-run.js';
+import { pollUntil } from './helpers/poll.js';
+
+const RUN_TIMEOUT = 300_000;
+const CAUGHT_UP = 'caught up; --keep-running';
+
+describe('tributary start --keep-running', () => {
+  let run: StartedRun | undefined;
+
+  afterAll(async () => {
+    run?.kill('SIGKILL');
+    await run?.done;
+  });
+
+  it(
+    'stays up after catching up, consumes events produced meanwhile, and on Ctrl-C flushes and reconciles them all',
+    async () => {
+      // Prepare: a small run that stays up once it caught up
+      const started = startRun(
+        ['--pipeline', 'taxi-rides', '--events', '200', '--seed', '5', '--keep-running'],
+        {},
+        {
+          ownProcessGroup: true,
+        },
+      );
+      run = started;
+      const waiting = await pollUntil(
+        async () => started.stderr(),
+        (stderr) => stderr.includes(CAUGHT_UP),
+        { timeoutMs: 120_000 },
+      );
+      expect(waiting, 'the run says it caught up and keeps running').toContain(CAUGHT_UP);
+
+      // Act: more events from another process, then Ctrl-C
+      const produce = await startCommand('produce', [
+        '--pipeline',
+        'taxi-rides',
+        '--events',
+        '120',
+        '--seed',
+        '6',
+      ]).done;
+      started.interrupt();
+      const result = await started.done;
+
+      // Assess
+      expect(produce.code, explain(produce)).toBe(0);
+      expect(result.code, explain(result)).toBe(0);
+      expect(result.summary).toMatchObject({ ok: true, produced: 200, writtenByOthers: 120, missing: 0 });
+      expect(result.stdout).toContain('Reconciliation: MATCH');
+    },
+    RUN_TIMEOUT,
+  );
+});
