@@ -29,9 +29,9 @@ describe('tributary start: a real LocalStack restart mid-run', () => {
   it(
     'fails the run with a message that LocalStack restarted and lost its data, never MATCH',
     async () => {
-      // Prepare: a paced run (about 15 s of producing) against the private LocalStack
+      // Prepare: a paced run (20 s of producing: the restart lands in it) against the private LocalStack
       localstack = await startPrivateLocalstack();
-      const started = startRun(['--pipeline', 'taxi-rides', '--events', '600', '--rate', '40'], {
+      const started = startRun(['--pipeline', 'taxi-rides', '--events', '800', '--rate', '40'], {
         TRIBUTARY_LOCALSTACK_ENDPOINT: localstack.endpoint,
       });
       run = started;
@@ -48,7 +48,8 @@ describe('tributary start: a real LocalStack restart mid-run', () => {
 
       // Assess
       expect(result.code, explain(result)).toBe(1);
-      expect(result.stderr).toMatch(/LocalStack restarted and lost its data/);
+      const failure = result.stderr.split('\n').find((line) => line.startsWith('tributary start:'));
+      expect(failure, explain(result)).toMatch(/LocalStack restarted and lost its data/);
       expect(result.stderr).not.toMatch(/^\s+at /m); // a message, not a stack trace
       expect(result.stdout).not.toContain('MATCH');
     },
