@@ -15,9 +15,10 @@ import { portOpen, whoListens } from './health.js';
 import { KAFKA_MARKER, kafkaHealthy, startKafkaHost, waitForKafka } from './kafka.js';
 import { formattedClusterId, kafkaPaths } from './kafka-config.js';
 import { LOCALSTACK_MARKER, localstackHealth, startLocalstackHost, waitForLocalstack } from './localstack.js';
+import { localstackFilesystemRoot } from './localstack-env.js';
 import type { Log } from './localstack-install.js';
 import { withLock } from './lock.js';
-import { isAlive, isOurs, readPidFile, removePidFile, stopGroup } from './process.js';
+import { isAlive, isOurs, pidsWithCommandLine, readPidFile, removePidFile, stopGroup } from './process.js';
 import { type KafkaState, type LocalstackState, readState, updateState } from './state-file.js';
 
 /** What `up` should start, how, and how long it may take. */
@@ -206,8 +207,25 @@ export async function stopServices(services: readonly ServiceName[], log: Log): 
     } else {
       log(`${name}: not running`);
     }
+    if (name === 'localstack' && entry?.mode !== 'docker') stopOrphanedKinesisMock(log);
     removePidFile(pidFile(name));
     updateState(name, undefined);
+  }
+}
+
+/**
+ * LocalStack stops its kinesis-mock on SIGTERM, but kinesis-mock runs in a process group of its own:
+ * after a LocalStack killed with SIGKILL (a crash, `kill -9`, or stopGroup's last resort) it keeps
+ * running, holding the old streams. It is found by its path under the managed filesystem root.
+ */
+function stopOrphanedKinesisMock(log: Log): void {
+  for (const pid of pidsWithCommandLine(localstackFilesystemRoot())) {
+    try {
+      process.kill(pid, 'SIGKILL');
+      log(`localstack: stopped pid ${pid}, left behind by a LocalStack that was killed (kinesis-mock)`);
+    } catch {
+      // gone meanwhile
+    }
   }
 }
 

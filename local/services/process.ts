@@ -1,5 +1,14 @@
 import { spawn } from 'node:child_process';
-import { closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  closeSync,
+  existsSync,
+  mkdirSync,
+  openSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { dirname } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 
@@ -60,6 +69,25 @@ function readProc(pid: number, file: string): string | undefined {
   } catch {
     return undefined;
   }
+}
+
+/**
+ * Pids of live processes (this one excepted) whose command line contains `text`, e.g. a folder
+ * only one service's programs run from (Linux /proc; elsewhere none). LocalStack starts
+ * kinesis-mock in a process group of its own, so a LocalStack killed with SIGKILL leaves it
+ * running: it is found by its path under LocalStack's filesystem root.
+ */
+export function pidsWithCommandLine(text: string): number[] {
+  let entries: string[];
+  try {
+    entries = readdirSync('/proc');
+  } catch {
+    return [];
+  }
+  return entries
+    .filter((entry) => /^\d+$/.test(entry) && Number(entry) !== process.pid)
+    .filter((entry) => commandLine(Number(entry))?.includes(text) ?? false)
+    .map(Number);
 }
 
 /** Reads a pid file; undefined when it is missing or does not hold a pid. */

@@ -1,4 +1,4 @@
-import { mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { mkdirSync, rmSync } from 'node:fs';
 import { mkdtemp } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
@@ -6,7 +6,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { spawnLocalstackHost } from '../../../local/services/localstack.js';
 import { filesystemRootSharingPackages } from '../../../local/services/localstack-env.js';
 import { installLocalstack } from '../../../local/services/localstack-install.js';
-import { isAlive, stopGroup } from '../../../local/services/process.js';
+import { isAlive, pidsWithCommandLine, stopGroup } from '../../../local/services/process.js';
 import { stateDir } from '../../../local/tools/state-dir.js';
 
 /** A LocalStack of the test's own: its port and files, the installed venv, restartable at will. */
@@ -31,24 +31,6 @@ function freePort(): Promise<number> {
       server.close(() => (typeof address === 'object' && address ? resolve(address.port) : reject()));
     });
   });
-}
-
-/**
- * Pids of live processes whose command line names `dir`. LocalStack starts kinesis-mock in a
- * process group of its own, so killing LocalStack's group leaves kinesis-mock running: it is found
- * by its path under the instance's private filesystem root.
- */
-function processesUnder(dir: string): number[] {
-  return readdirSync('/proc')
-    .filter((entry) => /^\d+$/.test(entry) && Number(entry) !== process.pid)
-    .filter((entry) => {
-      try {
-        return readFileSync(`/proc/${entry}/cmdline`, 'utf8').includes(dir);
-      } catch {
-        return false; // exited meanwhile
-      }
-    })
-    .map(Number);
 }
 
 function killGroup(pid: number): void {
@@ -93,12 +75,12 @@ export async function startPrivateLocalstack(): Promise<PrivateLocalstack> {
     async restart() {
       if (pid !== undefined) killGroup(pid);
       // LocalStack's own group is gone; its kinesis-mock (a group of its own) is not.
-      await killAll(processesUnder(dir));
+      await killAll(pidsWithCommandLine(dir));
       pid = (await start()).pid;
     },
     async stop() {
       if (pid !== undefined) await stopGroup(pid, 5_000);
-      await killAll(processesUnder(dir));
+      await killAll(pidsWithCommandLine(dir));
       rmSync(dir, { recursive: true, force: true });
     },
   };

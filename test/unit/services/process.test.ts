@@ -3,7 +3,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { describe, expect, it } from 'vitest';
-import { isAlive, isOurs, readPidFile, spawnDetached, stopGroup } from '../../../local/services/process.js';
+import {
+  isAlive,
+  isOurs,
+  pidsWithCommandLine,
+  readPidFile,
+  spawnDetached,
+  stopGroup,
+} from '../../../local/services/process.js';
 
 describe('detached service processes', () => {
   it('outlive their spawner, log to a file, and stop with their whole process group', async () => {
@@ -51,5 +58,26 @@ describe('detached service processes', () => {
     } finally {
       await stopGroup(pid, 2_000);
     }
+  });
+
+  it('finds processes by a text in their command line, e.g. a child left in a group of its own', async () => {
+    // Prepare: as kinesis-mock runs from a path under LocalStack's filesystem root
+    const dir = mkdtempSync(join(tmpdir(), 'tributary-process-'));
+    const pid = spawnDetached({
+      command: process.execPath,
+      args: ['-e', 'setTimeout(() => {}, 30_000)', join(dir, 'kinesis-local', 'main.js')],
+      cwd: dir,
+      env: process.env,
+      logFile: join(dir, 'out.log'),
+      pidFile: join(dir, 'out.pid'),
+    });
+
+    // Act
+    const found = pidsWithCommandLine(dir);
+    await stopGroup(pid, 1_000);
+
+    // Assess
+    expect(found).toEqual([pid]);
+    expect(pidsWithCommandLine(dir)).toEqual([]);
   });
 });
