@@ -1,3 +1,4 @@
+import { setMaxListeners } from 'node:events';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { KinesisClient } from '@aws-sdk/client-kinesis';
 import type { SQSClient } from '@aws-sdk/client-sqs';
@@ -65,6 +66,9 @@ export class EventSourceMappingRunner {
 
   private constructor(private readonly options: EventSourceMappingRunnerOptions) {
     this.checkpoints = new CheckpointStore(options.checkpointFile);
+    // Every shard consumer (and each of its pending sleeps) listens to this one signal: more than
+    // Node's default of 10 listeners is the normal case here, not a leak.
+    setMaxListeners(0, this.controller.signal);
   }
 
   /** Reads the mappings, then starts polling every shard of every enabled one. */
