@@ -32,7 +32,9 @@ describe('tributary start --keep-running', () => {
       );
       expect(waiting, 'the run says it caught up and keeps running').toContain(CAUGHT_UP);
 
-      // Act: more events from another process, then Ctrl-C
+      // Act: a second run of the same pipeline and stage is refused (it would reset this one's
+      // stream and warehouse); more events from another process; then Ctrl-C
+      const second = await startCommand('start', ['--pipeline', 'taxi-rides', '--events', '10']).done;
       const produce = await startCommand('produce', [
         '--pipeline',
         'taxi-rides',
@@ -45,6 +47,8 @@ describe('tributary start --keep-running', () => {
       const result = await started.done;
 
       // Assess
+      expect(second.code, explain(second)).toBe(1);
+      expect(second.stderr).toContain('another tributary start (pid');
       expect(produce.code, explain(produce)).toBe(0);
       expect(result.code, explain(result)).toBe(0);
       expect(result.summary).toMatchObject({ ok: true, produced: 200, writtenByOthers: 120, missing: 0 });

@@ -5,7 +5,7 @@ import { useLocalstack } from '../../services/external-localstack.js';
 import { provision } from '../provision/provision.js';
 import { resetPipeline } from '../provision/reset.js';
 import { ensureSynthesized } from '../synth/ensure-synthesized.js';
-import { CloudAssembly, defaultLocalContext } from '../template/index.js';
+import { CloudAssembly, defaultLocalContext, type LocalAwsContext } from '../template/index.js';
 import { waitUntilCaughtUp } from './catch-up.js';
 import { destroyClients, localClients } from './clients.js';
 import type { FaultPlan } from './faults.js';
@@ -25,6 +25,7 @@ import {
   runSpecSchema,
   writeJsonAtomic,
 } from './run-folder.js';
+import { takeRunLock } from './run-lock.js';
 import { printSummary, type RunSummary, summarize } from './run-summary.js';
 import { type PipelineRuntime, startPipelineRuntime } from './runtime.js';
 import { assertStreamAlive, RunFailedError, shardRanges } from './stream-checks.js';
@@ -97,9 +98,29 @@ export async function runStart(options: StartOptions): Promise<number> {
       : 'cdk.out is up to date (sources unchanged)',
   );
   const context = defaultLocalContext({ endpoint: localAwsConfig().endpoint, region: LOCAL_REGION });
+  const pipelineName = previous?.pipeline ?? options.pipeline;
+  const releaseLock = takeRunLock({ endpoint: context.endpoint, stage, pipeline: pipelineName });
+  try {
+    return await runLocked(options, { synth, context, pipelineName, out, note, started });
+  } finally {
+    releaseLock();
+  }
+}
+
+async function runLocked(
+  options: StartOptions,
+  given: {
+    readonly synth: { readonly dir: string };
+    readonly context: LocalAwsContext;
+    readonly pipelineName: string;
+    readonly out: (line: string) => void;
+    readonly note: (line: string) => void;
+    readonly started: number;
+  },
+): Promise<number> {
+  const { synth, context, pipelineName, out, note, started } = given;
   const watch = await LocalstackWatch.begin(context.endpoint, note);
   const assembly = CloudAssembly.load(synth.dir, context);
-  const pipelineName = previous?.pipeline ?? options.pipeline;
   const pipeline = getPipeline(pipelineName).pipeline;
   const resources = pipelineResources(assembly, pipelineName);
   const clients = localClients();

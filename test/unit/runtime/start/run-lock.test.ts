@@ -1,0 +1,48 @@
+import { mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { takeRunLock } from '../../../../local/runtime/start/run-lock.js';
+
+const TARGET = { endpoint: 'http://127.0.0.1:4566', stage: 'e2e', pipeline: 'taxi-rides' };
+// 2^22 + 1 is above Linux's pid_max: no process has it.
+const DEAD_PID = 4_194_305;
+
+describe('takeRunLock (one tributary start per pipeline, stage and LocalStack)', () => {
+  let previous: string | undefined;
+  beforeEach(() => {
+    previous = process.env.TRIBUTARY_STATE_DIR;
+    process.env.TRIBUTARY_STATE_DIR = mkdtempSync(join(tmpdir(), 'tributary-run-lock-'));
+  });
+  afterEach(() => {
+    if (previous === undefined) delete process.env.TRIBUTARY_STATE_DIR;
+    else process.env.TRIBUTARY_STATE_DIR = previous;
+  });
+
+  it('refuses a second run of the same target while the first holds it, naming the holder', () => {
+    const release = takeRunLock(TARGET);
+    expect(() => takeRunLock(TARGET)).toThrow(
+      `another tributary start (pid ${process.pid}) is running taxi-rides on e2e`,
+    );
+    release();
+    takeRunLock(TARGET)();
+  });
+
+  it('lets runs of another pipeline, stage or LocalStack go at the same time', () => {
+    const release = takeRunLock(TARGET);
+    takeRunLock({ ...TARGET, pipeline: 'click-sessions' })();
+    takeRunLock({ ...TARGET, stage: 'dev' })();
+    takeRunLock({ ...TARGET, endpoint: 'http://127.0.0.1:4666' })();
+    release();
+  });
+
+  it('takes over a lock left by a run that was killed', () => {
+    const release = takeRunLock(TARGET);
+    const runs = join(process.env.TRIBUTARY_STATE_DIR as string, 'runs');
+    const [lock] = readdirSync(runs);
+    release();
+    writeFileSync(join(runs, lock as string), String(DEAD_PID));
+
+    takeRunLock(TARGET)();
+  });
+});
