@@ -14,6 +14,9 @@ import { AckQueue } from './ack-queue.js';
 import { CheckpointStore } from './checkpoint-store.js';
 import type { DeliveryStream } from './delivery-stream.js';
 
+/** GetRecords' maximum page. */
+const GET_RECORDS_LIMIT = 10_000;
+
 /** Settings of the Kinesis reader; the defaults suit LocalStack's kinesis-mock. */
 export interface KinesisSourceOptions {
   readonly client: KinesisClient;
@@ -22,8 +25,9 @@ export interface KinesisSourceOptions {
   /** JSON file in the run folder holding the per-shard positions. */
   readonly checkpointFile: string;
   /**
-   * Pause after an empty GetRecords. Firehose reads each shard about once a second, and every read
-   * costs LocalStack's kinesis-mock, which the event source mappings share. @default 1000
+   * The least time between two GetRecords on a shard (unless a page came back full). Firehose reads
+   * each shard about once a second, and every read costs LocalStack's kinesis-mock, which the
+   * event source mappings share. @default 1000
    */
   readonly pollIntervalMs?: number;
   /** How often new shards are looked for (resharding). @default 10_000 */
@@ -133,8 +137,9 @@ export class KinesisSource {
 
   private async readShard(shardId: string): Promise<void> {
     const pause = this.options.pollIntervalMs ?? 1000;
-    // Kinesis allows 5 GetRecords a second per shard: a busy shard is read every 200 ms at most.
-    const busyPause = Math.min(pause, 200);
+    // Firehose calls GetRecords once a second per shard; only a full page (more is waiting) is
+    // followed at once, within Kinesis' 5 reads a second per shard.
+    const fullPagePause = Math.min(pause, 200);
     let lastRead = this.checkpoints.get(shardId);
     let iterator: string | undefined;
     let backoff = pause;
@@ -142,8 +147,9 @@ export class KinesisSource {
       try {
         iterator ??= await this.iterator(shardId, lastRead);
         if (iterator === undefined) break;
+        const askedAt = Date.now();
         const response = await this.options.client.send(
-          new GetRecordsCommand({ ShardIterator: iterator, Limit: 10_000 }),
+          new GetRecordsCommand({ ShardIterator: iterator, Limit: GET_RECORDS_LIMIT }),
         );
         const records = response.Records ?? [];
         for (const record of records) this.deliver(shardId, record);
@@ -151,7 +157,9 @@ export class KinesisSource {
         iterator = response.NextShardIterator;
         backoff = pause;
         if (iterator === undefined) break; // the shard was closed by resharding and is fully read
-        await this.sleepUnlessStopped(records.length === 0 ? pause : busyPause);
+        await this.sleepUnlessStopped(
+          records.length === GET_RECORDS_LIMIT ? fullPagePause : Math.max(0, askedAt + pause - Date.now()),
+        );
       } catch (error) {
         if (error instanceof ExpiredIteratorException) {
           iterator = undefined;
