@@ -159,8 +159,27 @@ function throughput(name: string, window: WindowSpec): Benchmark {
   };
 }
 
+/** Open windows of time state: per window start not closed yet, the keys in its panes. */
+function openTimeWindows(state: EngineState & { kind: 'time' }): number {
+  const { window, panes, streamTime } = state;
+  const size = window.type === 'hopping' || window.type === 'tumbling' ? window.sizeMs : 0;
+  const advance = window.type === 'hopping' ? window.advanceMs : size;
+  const closedThrough = (streamTime ?? 0) - size - window.graceMs;
+  const starts = new Set<number>();
+  for (const pane of panes) {
+    for (let s = pane.start - (pane.start % advance); s > pane.start - size && s >= 0; s -= advance) {
+      if (s > closedThrough) starts.add(s);
+    }
+  }
+  let open = 0;
+  for (const s of starts) {
+    open += new Set(panes.filter((p) => p.start >= s && p.start < s + size).flatMap((p) => p.keys)).size;
+  }
+  return open;
+}
+
 function openWindows(state: EngineState): number {
-  if (state.kind === 'time') return state.buckets.reduce((n, b) => n + b.keys.length, 0);
+  if (state.kind === 'time') return openTimeWindows(state);
   const lists = state.kind === 'session' ? state.sessions : state.windows;
   return Object.values(lists).reduce((n, l) => n + l.length, 0);
 }

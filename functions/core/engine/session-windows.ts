@@ -1,7 +1,7 @@
 import type { KeyedRecord } from '../types.js';
 import { CloseQueue } from './close-queue.js';
 import type { SessionEntry, SessionState } from './state.js';
-import type { Emissions, StrategyContext, WindowStrategy } from './strategy.js';
+import { type Emissions, lateRecord, type StrategyContext, type WindowStrategy } from './strategy.js';
 
 /**
  * In-memory lookups derived from a state (never serialized): the close queue, and the keys'
@@ -87,15 +87,7 @@ export function sessionStrategy(
         }
       }
       if (end < streamTime - gap - grace) {
-        out.late.push({
-          key,
-          ts,
-          value,
-          windowStart: start,
-          windowEnd: end,
-          streamTime,
-          lateness: streamTime - ts,
-        });
+        out.late.push(lateRecord(record, start, end, streamTime));
         return;
       }
       if (list === undefined) {
@@ -106,35 +98,40 @@ export function sessionStrategy(
       const only = count === 1 ? (list[first] as SessionEntry) : undefined;
       if (only !== undefined && only[0] === start && only[1] === end) {
         // Inside an existing session: same window, updated in place.
-        aggregates.add(only[2], value, ts);
+        aggregates.add(only[2], 0, value, ts);
         if (emitUpdates)
-          out.results.push({ key, windowStart: start, windowEnd: end, values: aggregates.result(only[2]) });
+          out.results.push({
+            key,
+            windowStart: start,
+            windowEnd: end,
+            values: aggregates.result(only[2], 0),
+          });
         return;
       }
       if (only !== undefined) {
         // One session grows: updated in place. Its queue entry is found by start, so only a new
         // start needs a new entry; a later end is caught when the old entry comes up (close()).
         const [oldStart, oldEnd, accs] = only;
-        aggregates.add(accs, value, ts);
+        aggregates.add(accs, 0, value, ts);
         only[0] = start;
         only[1] = end;
         if (start !== oldStart) runtime.queue.push([closeAt(end), key, start]);
         if (emitUpdates) {
           out.results.push({ key, windowStart: oldStart, windowEnd: oldEnd, values: null });
-          out.results.push({ key, windowStart: start, windowEnd: end, values: aggregates.result(accs) });
+          out.results.push({ key, windowStart: start, windowEnd: end, values: aggregates.result(accs, 0) });
         }
         return;
       }
       const accs = aggregates.init();
-      for (let i = first; i < first + count; i++) aggregates.merge(accs, (list[i] as SessionEntry)[2]);
-      aggregates.add(accs, value, ts);
+      for (let i = first; i < first + count; i++) aggregates.merge(accs, 0, (list[i] as SessionEntry)[2], 0);
+      aggregates.add(accs, 0, value, ts);
       const removed = list.splice(first, count, [start, end, accs]);
       runtime.queue.push([closeAt(end), key, start]);
       if (emitUpdates) {
         for (const [oldStart, oldEnd] of removed) {
           out.results.push({ key, windowStart: oldStart, windowEnd: oldEnd, values: null });
         }
-        out.results.push({ key, windowStart: start, windowEnd: end, values: aggregates.result(accs) });
+        out.results.push({ key, windowStart: start, windowEnd: end, values: aggregates.result(accs, 0) });
       }
     },
 
@@ -168,7 +165,7 @@ export function sessionStrategy(
             key,
             windowStart: start,
             windowEnd: session[1],
-            values: aggregates.result(session[2]),
+            values: aggregates.result(session[2], 0),
           });
         }
       }

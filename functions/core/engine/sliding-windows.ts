@@ -1,7 +1,7 @@
 import type { KeyedRecord } from '../types.js';
 import { CloseQueue } from './close-queue.js';
 import type { Accumulators, SlidingEntry, SlidingState } from './state.js';
-import type { Emissions, StrategyContext, WindowStrategy } from './strategy.js';
+import { type Emissions, lateRecord, type StrategyContext, type WindowStrategy } from './strategy.js';
 
 interface Indexes {
   /** Windows not yet closed, by close time. */
@@ -75,15 +75,7 @@ export function slidingStrategy(
     const closeTime = streamTime - grace;
     if (ts + 1 + td <= closeTime) {
       const start = Math.max(0, ts - td);
-      out.late.push({
-        key,
-        ts,
-        value,
-        windowStart: start,
-        windowEnd: start + td,
-        streamTime,
-        lateness: streamTime - ts,
-      });
+      out.late.push(lateRecord(record, start, start + td, streamTime));
       return;
     }
     let list = state.windows[key];
@@ -99,22 +91,19 @@ export function slidingStrategy(
 
     const forward = (start: number, accs: Accumulators) => {
       if (emitUpdates)
-        out.results.push({ key, windowStart: start, windowEnd: start + td, values: aggregates.result(accs) });
+        out.results.push({
+          key,
+          windowStart: start,
+          windowEnd: start + td,
+          values: aggregates.result(accs, 0),
+        });
     };
     const updateExisting = (entry: SlidingEntry) => {
       if (entry[0] + td < closeTime) {
-        out.late.push({
-          key,
-          ts,
-          value,
-          windowStart: entry[0],
-          windowEnd: entry[0] + td,
-          streamTime,
-          lateness: streamTime - ts,
-        });
+        out.late.push(lateRecord(record, entry[0], entry[0] + td, streamTime));
         return;
       }
-      aggregates.add(entry[2], value, ts);
+      aggregates.add(entry[2], 0, value, ts);
       if (ts > entry[1]) entry[1] = ts;
       forward(entry[0], entry[2]);
     };
@@ -133,18 +122,10 @@ export function slidingStrategy(
     };
     const createWithRecord = (start: number, accs: Accumulators) => {
       if (start + td < closeTime) {
-        out.late.push({
-          key,
-          ts,
-          value,
-          windowStart: start,
-          windowEnd: start + td,
-          streamTime,
-          lateness: streamTime - ts,
-        });
+        out.late.push(lateRecord(record, start, start + td, streamTime));
         return;
       }
-      aggregates.add(accs, value, ts);
+      aggregates.add(accs, 0, value, ts);
       insert([start, ts, accs]);
       forward(start, accs);
     };
@@ -269,7 +250,7 @@ export function slidingStrategy(
             key,
             windowStart: start,
             windowEnd: start + td,
-            values: aggregates.result(entry[2]),
+            values: aggregates.result(entry[2], 0),
           });
         }
         evict.push([evictAt(start), key, start]);

@@ -41,12 +41,11 @@ const stateSchema = z.discriminatedUnion('kind', [
   z.strictObject({
     ...base,
     kind: z.literal('time'),
-    buckets: z.array(
+    panes: z.array(
+      // How many slots a key takes depends on the aggregations: checked when an engine takes it.
       z
-        .strictObject({ start: timestamp, keys: z.array(z.string()), accumulators: z.array(accumulators) })
-        .refine((b) => b.keys.length === b.accumulators.length && new Set(b.keys).size === b.keys.length, {
-          message: 'a bucket needs one accumulator array per key, and distinct keys',
-        }),
+        .strictObject({ start: timestamp, keys: z.array(z.string()), accumulators: z.array(z.unknown()) })
+        .refine((p) => new Set(p.keys).size === p.keys.length, { message: 'a pane needs distinct keys' }),
     ),
   }),
   z.strictObject({

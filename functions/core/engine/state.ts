@@ -1,19 +1,22 @@
 import type { WindowSpec } from '../types.js';
 
 /** Version of the state layout below; bumped on any incompatible change. */
-export const STATE_VERSION = 1;
+export const STATE_VERSION = 2;
 
 /** Accumulators of one window, one per aggregation, in the order of the aggregations' names. */
 export type Accumulators = unknown[];
 
 /**
- * Tumbling and hopping windows: one bucket per window start, holding every key's accumulators
- * (`accumulators[i]` belongs to `keys[i]`; keys in arrival order).
+ * Tumbling and hopping windows: records are aggregated into panes, the slices of
+ * `gcd(size, advance)` that windows are made of, and a window is the merge of its panes. A pane
+ * holds every key's accumulators end to end, keys in arrival order: the i-th key's are the slots
+ * from `i * width` on, `width` being what the aggregations take (numeric built-ins one or two
+ * numbers each, others one slot each).
  */
-export interface TimeBucket {
+export interface TimePane {
   readonly start: number;
   readonly keys: string[];
-  readonly accumulators: Accumulators[];
+  readonly accumulators: unknown[];
 }
 
 /** A session: `[start, end, accumulators]`, both bounds inclusive. */
@@ -32,10 +35,10 @@ interface StateBase {
   streamTime: number | null;
 }
 
-/** State of a tumbling or hopping engine: buckets sorted by start. */
+/** State of a tumbling or hopping engine: panes sorted by start. */
 export interface TimeWindowState extends StateBase {
   readonly kind: 'time';
-  readonly buckets: TimeBucket[];
+  readonly panes: TimePane[];
 }
 
 /** State of a session engine: each key's open sessions, sorted by start. */

@@ -33,3 +33,14 @@ export interface WindowStrategy<S extends EngineState = EngineState> {
    */
   close(state: S, out: Emissions, everything: boolean): void;
 }
+
+/** The late record reporting that `record` missed the window from `windowStart` to `windowEnd`. */
+export function lateRecord(
+  record: KeyedRecord,
+  windowStart: number,
+  windowEnd: number,
+  streamTime: number,
+): LateRecord {
+  const { key, ts, value } = record;
+  return { key, ts, value, windowStart, windowEnd, streamTime, lateness: streamTime - ts };
+}

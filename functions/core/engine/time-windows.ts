@@ -1,36 +1,25 @@
+import { StateCorruptError } from '../errors.js';
 import type { KeyedRecord } from '../types.js';
-import { KeyOrder } from './key-order.js';
-import type { Accumulators, TimeBucket, TimeWindowState } from './state.js';
-import type { Emissions, StrategyContext, WindowStrategy } from './strategy.js';
-
-/** A bucket with its key -> position map. */
-interface Slot {
-  readonly bucket: TimeBucket;
-  readonly positions: Map<string, number>;
-}
+import { IdPositions } from './id-positions.js';
+import { KeyTable } from './key-table.js';
+import { type IndexedPane, PaneMerger } from './pane-merger.js';
+import type { TimePane, TimeWindowState } from './state.js';
+import { type Emissions, lateRecord, type StrategyContext, type WindowStrategy } from './strategy.js';
 
 /** In-memory lookups derived from a state (never serialized). */
 interface Runtime {
-  /** One per bucket, in the same (start) order as the state's buckets. */
-  readonly slots: Slot[];
-  readonly order: KeyOrder;
+  readonly keys: KeyTable;
+  /** One per pane, in the same (start) order as the state's panes. */
+  readonly panes: IndexedPane[];
+  /** Windows starting at or before this were emitted: closed at the stream time of the last close. */
+  closedThrough: number;
+  readonly merger: PaneMerger;
 }
 
 const runtimes = new WeakMap<TimeWindowState, Runtime>();
 
-function runtimeOf(state: TimeWindowState): Runtime {
-  let runtime = runtimes.get(state);
-  if (runtime === undefined) {
-    runtime = {
-      slots: state.buckets.map((bucket) => ({
-        bucket,
-        positions: new Map(bucket.keys.map((k, i) => [k, i])),
-      })),
-      order: new KeyOrder(),
-    };
-    runtimes.set(state, runtime);
-  }
-  return runtime;
+function greatestCommonDivisor(a: number, b: number): number {
+  return b === 0 ? a : greatestCommonDivisor(b, a % b);
 }
 
 /**
@@ -39,8 +28,11 @@ function runtimeOf(state: TimeWindowState): Runtime {
  * closed once `streamTime >= end + grace`, and a record for a closed window is late (per window:
  * a hopping record can be late for one window and on time for the next).
  *
- * State is one bucket per window start holding every key's accumulators: a record touches
- * `size / advance` buckets, found through a map by start, and closing drops whole buckets.
+ * A record is aggregated once, into its pane (see TimePane), not into each of the `size / advance`
+ * windows holding it; a window's panes are merged when it closes. A record late for every window
+ * holding its pane is not aggregated. Windows close in start order, so a window's panes hold
+ * exactly the records that were on time for it (a later record in a pane it shares with an open
+ * window arrives after it was emitted). A pane leaves the state with the last window holding it.
  */
 export function timeStrategy(
   size: number,
@@ -48,103 +40,164 @@ export function timeStrategy(
   grace: number,
   { aggregates, emitUpdates }: StrategyContext,
 ): WindowStrategy<TimeWindowState> {
-  // Set by attach(), which the engine calls with the state before every add/close on it.
-  let runtime: Runtime = { slots: [], order: new KeyOrder() };
+  const paneSize = greatestCommonDivisor(size, advance);
+  const width = aggregates.width;
+  /** Windows starting at or before this are closed at `streamTime`. */
+  const closedAt = (streamTime: number) => streamTime - size - grace;
+  /** The first window holding the pane starting at `paneStart`. */
+  const firstWindowOf = (paneStart: number) =>
+    Math.max(0, Math.ceil((paneStart + paneSize - size) / advance) * advance);
 
-  const accumulatorsFor = (state: TimeWindowState, start: number, key: string): Accumulators => {
-    const slots = runtime.slots;
-    // Few buckets are open (size + grace over advance) and records mostly hit the newest.
-    let i = slots.length;
-    let slot: Slot | undefined;
+  const index = (pane: TimePane, keys: KeyTable): IndexedPane => {
+    if (pane.accumulators.length !== pane.keys.length * width) {
+      throw new StateCorruptError(
+        `pane ${pane.start} holds ${pane.accumulators.length} accumulator slots for ${pane.keys.length} keys (${width} each)`,
+      );
+    }
+    const indexed: IndexedPane = { pane, ids: [], positions: new IdPositions(pane.keys.length) };
+    for (const key of pane.keys) {
+      const id = keys.idOf(key);
+      indexed.positions.add(id, indexed.ids.length);
+      indexed.ids.push(id);
+    }
+    return indexed;
+  };
+  const build = (state: TimeWindowState): Runtime => {
+    const keys = new KeyTable();
+    return {
+      keys,
+      panes: state.panes.map((pane) => index(pane, keys)),
+      closedThrough: state.streamTime === null ? Number.NEGATIVE_INFINITY : closedAt(state.streamTime),
+      merger: new PaneMerger(aggregates, keys),
+    };
+  };
+  // Set by attach(), which the engine calls with the state before every add/close on it.
+  let runtime = build({ panes: [], streamTime: null } as unknown as TimeWindowState);
+
+  const paneAt = (state: TimeWindowState, start: number): IndexedPane => {
+    const panes = runtime.panes;
+    // Few panes are open and records mostly hit the newest.
+    let i = panes.length;
     while (i > 0) {
-      const candidate = slots[i - 1] as Slot;
-      if (candidate.bucket.start === start) {
-        slot = candidate;
-        break;
-      }
-      if (candidate.bucket.start < start) break;
+      const candidate = panes[i - 1] as IndexedPane;
+      if (candidate.pane.start === start) return candidate;
+      if (candidate.pane.start < start) break;
       i--;
     }
-    if (slot === undefined) {
-      slot = { bucket: { start, keys: [], accumulators: [] }, positions: new Map() };
-      slots.splice(i, 0, slot);
-      state.buckets.splice(i, 0, slot.bucket);
-    }
-    const position = slot.positions.get(key);
-    if (position !== undefined) return slot.bucket.accumulators[position] as Accumulators;
-    const accs = aggregates.init();
-    slot.positions.set(key, slot.bucket.keys.length);
-    slot.bucket.keys.push(key);
-    slot.bucket.accumulators.push(accs);
-    runtime.order.saw(key);
-    return accs;
+    // Panes of a steady stream hold about as many keys as the newest one did.
+    const expected = (panes[panes.length - 1] as IndexedPane | undefined)?.ids.length ?? 0;
+    const created: IndexedPane = {
+      pane: { start, keys: [], accumulators: [] },
+      ids: [],
+      positions: new IdPositions(expected),
+    };
+    panes.splice(i, 0, created);
+    state.panes.splice(i, 0, created.pane);
+    return created;
+  };
+
+  /** Panes `[first, last)` are those of the window starting at `start`: the first at or after it. */
+  const panesFrom = (start: number): number => {
+    const panes = runtime.panes;
+    let i = panes.length;
+    while (i > 0 && (panes[i - 1] as IndexedPane).pane.start >= start) i--;
+    return i;
+  };
+  const panesUntil = (from: number, start: number): number => {
+    const panes = runtime.panes;
+    let j = from;
+    while (j < panes.length && (panes[j] as IndexedPane).pane.start < start + size) j++;
+    return j;
   };
 
   return {
     kind: 'time',
     attach: (state) => {
-      runtime = runtimeOf(state);
+      let found = runtimes.get(state);
+      if (found === undefined) {
+        found = build(state);
+        runtimes.set(state, found);
+      }
+      runtime = found;
     },
     create: (base) => {
-      const state: TimeWindowState = { ...base, kind: 'time', buckets: [] };
-      runtimes.set(state, { slots: [], order: new KeyOrder() });
+      const state: TimeWindowState = { ...base, kind: 'time', panes: [] };
+      runtimes.set(state, build(state));
       return state;
     },
 
     add(state, record: KeyedRecord, out: Emissions) {
       const { key, ts, value } = record;
       const streamTime = state.streamTime ?? ts;
+      const closedThrough = closedAt(streamTime);
       const lastStart = ts - (ts % advance);
       // The earliest window holding ts: the first multiple of advance after ts - size.
       const firstStart =
         advance === size ? lastStart : Math.max(0, Math.floor((ts - size) / advance) * advance + advance);
+      for (let start = firstStart; start <= lastStart && start <= closedThrough; start += advance) {
+        out.late.push(lateRecord(record, start, start + size, streamTime));
+      }
+      if (lastStart <= closedThrough) return;
+
+      const id = runtime.keys.idOf(key);
+      const indexed = paneAt(state, ts - (ts % paneSize));
+      let position = indexed.positions.get(id);
+      if (position < 0) {
+        position = indexed.ids.length;
+        indexed.positions.add(id, position);
+        indexed.ids.push(id);
+        indexed.pane.keys.push(key);
+        aggregates.append(indexed.pane.accumulators);
+      }
+      aggregates.add(indexed.pane.accumulators, position * width, value, ts);
+      if (!emitUpdates) return;
       for (let start = firstStart; start <= lastStart; start += advance) {
-        const end = start + size;
-        if (streamTime >= end + grace) {
-          out.late.push({
-            key,
-            ts,
-            value,
-            windowStart: start,
-            windowEnd: end,
-            streamTime,
-            lateness: streamTime - ts,
-          });
-          continue;
-        }
-        const accs = accumulatorsFor(state, start, key);
-        aggregates.add(accs, value, ts);
-        if (emitUpdates) {
-          out.results.push({ key, windowStart: start, windowEnd: end, values: aggregates.result(accs) });
-        }
+        if (start <= closedThrough) continue;
+        const first = panesFrom(start);
+        const values = runtime.merger.keyValues(runtime.panes, first, panesUntil(first, start), id);
+        out.results.push({ key, windowStart: start, windowEnd: start + size, values });
       }
     },
 
     close(state, out, everything) {
-      const buckets = state.buckets;
-      const streamTime = state.streamTime ?? 0;
-      let closed = 0;
-      // Every bucket has the same size, so ascending start is ascending end.
-      while (closed < buckets.length) {
-        const bucket = buckets[closed] as TimeBucket;
-        const end = bucket.start + size;
-        if (!everything && streamTime < end + grace) break;
-        if (!emitUpdates) {
-          const { keys, accumulators } = bucket;
-          for (const i of runtime.order.sortedPositions(keys, buckets)) {
-            out.results.push({
-              key: keys[i] as string,
-              windowStart: bucket.start,
-              windowEnd: end,
-              values: aggregates.result(accumulators[i] as Accumulators),
-            });
+      const panes = runtime.panes;
+      const closing =
+        everything || state.streamTime === null ? Number.POSITIVE_INFINITY : closedAt(state.streamTime);
+      if (!emitUpdates) {
+        // Windows emitted before are skipped, and so are the gaps without panes.
+        let start = Math.floor(runtime.closedThrough / advance) * advance + advance;
+        let i = 0;
+        while (i < panes.length) {
+          const paneStart = (panes[i] as IndexedPane).pane.start;
+          start = Math.max(start, firstWindowOf(paneStart));
+          if (start > closing) break;
+          if (start > paneStart) {
+            i++;
+            continue;
           }
+          runtime.merger.emitWindow(panes, i, panesUntil(i, start), start, start + size, out.results);
+          start += advance;
+          while (i < panes.length && (panes[i] as IndexedPane).pane.start < start) i++;
         }
-        closed++;
       }
-      if (closed > 0) {
-        buckets.splice(0, closed);
-        runtime.slots.splice(0, closed);
+      // A pane goes with the last window holding it, the one starting at or just before it.
+      let done = 0;
+      while (done < panes.length) {
+        const paneStart = (panes[done] as IndexedPane).pane.start;
+        if (paneStart - (paneStart % advance) > closing) break;
+        done++;
+      }
+      if (done > 0) {
+        panes.splice(0, done);
+        state.panes.splice(0, done);
+      }
+      if (!everything && state.streamTime !== null) runtime.closedThrough = closing;
+      // Ids of keys gone from every pane are not reused: index afresh once they outnumber the live ones.
+      let entries = 0;
+      for (const pane of state.panes) entries += pane.keys.length;
+      if (runtime.keys.size > 2 * entries + 1024) {
+        runtime = build(state);
+        runtimes.set(state, runtime);
       }
     },
   };

@@ -108,7 +108,7 @@ describe('tumbling windows', () => {
     // Assess
     expect(brief(open.results)).toEqual(['a 0-10 n=1']);
     expect(brief(flushed.results)).toEqual(['a 0-10 n=1', 'a 10-20 n=1']);
-    expect(flushed.state.kind === 'time' && flushed.state.buckets).toEqual([]);
+    expect(flushed.state.kind === 'time' && flushed.state.panes).toEqual([]);
   });
 
   it('updates mode emits after every change, and closed windows still leave the state', () => {
@@ -119,7 +119,7 @@ describe('tumbling windows', () => {
 
     // Assess
     expect(brief(results)).toEqual(['a 0-10 n=1', 'a 0-10 n=2', 'a 10-20 n=1', 'a 30-40 n=1']);
-    expect(state.kind === 'time' && state.buckets.map((b) => b.start)).toEqual([30]);
+    expect(state.kind === 'time' && state.panes.map((p) => p.start)).toEqual([30]);
   });
 
   it('rejects a batch with a timestamp that is not a whole number >= 0, naming it, applying none of it', () => {
