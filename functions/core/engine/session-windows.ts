@@ -1,3 +1,4 @@
+import { StateCorruptError } from '../errors.js';
 import type { KeyedRecord } from '../types.js';
 import { CloseQueue } from './close-queue.js';
 import type { SessionEntry, SessionState } from './state.js';
@@ -33,6 +34,8 @@ export function sessionStrategy(
   { aggregates, emitUpdates }: StrategyContext,
 ): WindowStrategy<SessionState> {
   const closeAt = (end: number) => end + gap + grace + 1;
+  /** Where a session's accumulators start in its entry, after its start and end. */
+  const ACCUMULATORS = 2;
 
   const runtimeOf = (state: SessionState): Runtime => {
     let found = runtimes.get(state);
@@ -41,7 +44,14 @@ export function sessionStrategy(
       for (const key of Object.keys(state.sessions)) {
         const list = state.sessions[key] ?? [];
         found.lists.set(key, list);
-        for (const [start, end] of list) found.queue.push([closeAt(end), key, start]);
+        for (const session of list) {
+          if (session.length !== ACCUMULATORS + aggregates.width) {
+            throw new StateCorruptError(
+              `session ${JSON.stringify(session.slice(0, 2))} of key ${JSON.stringify(key)} holds ${session.length - ACCUMULATORS} accumulator slots, not ${aggregates.width}`,
+            );
+          }
+          found.queue.push(closeAt(session[1]), key, session[0]);
+        }
       }
       runtimes.set(state, found);
     }
@@ -98,50 +108,65 @@ export function sessionStrategy(
       const only = count === 1 ? (list[first] as SessionEntry) : undefined;
       if (only !== undefined && only[0] === start && only[1] === end) {
         // Inside an existing session: same window, updated in place.
-        aggregates.add(only[2], 0, value, ts);
-        if (emitUpdates)
+        aggregates.add(only, ACCUMULATORS, value, ts);
+        if (emitUpdates) {
           out.results.push({
             key,
             windowStart: start,
             windowEnd: end,
-            values: aggregates.result(only[2], 0),
+            values: aggregates.result(only, ACCUMULATORS),
           });
+        }
         return;
       }
       if (only !== undefined) {
         // One session grows: updated in place. Its queue entry is found by start, so only a new
         // start needs a new entry; a later end is caught when the old entry comes up (close()).
-        const [oldStart, oldEnd, accs] = only;
-        aggregates.add(accs, 0, value, ts);
+        const oldStart = only[0];
+        const oldEnd = only[1];
+        aggregates.add(only, ACCUMULATORS, value, ts);
         only[0] = start;
         only[1] = end;
-        if (start !== oldStart) runtime.queue.push([closeAt(end), key, start]);
+        if (start !== oldStart) runtime.queue.push(closeAt(end), key, start);
         if (emitUpdates) {
           out.results.push({ key, windowStart: oldStart, windowEnd: oldEnd, values: null });
-          out.results.push({ key, windowStart: start, windowEnd: end, values: aggregates.result(accs, 0) });
+          out.results.push({
+            key,
+            windowStart: start,
+            windowEnd: end,
+            values: aggregates.result(only, ACCUMULATORS),
+          });
         }
         return;
       }
-      const accs = aggregates.init();
-      for (let i = first; i < first + count; i++) aggregates.merge(accs, 0, (list[i] as SessionEntry)[2], 0);
-      aggregates.add(accs, 0, value, ts);
-      const removed = list.splice(first, count, [start, end, accs]);
-      runtime.queue.push([closeAt(end), key, start]);
+      const merged: SessionEntry = [start, end];
+      aggregates.append(merged);
+      for (let i = first; i < first + count; i++) {
+        aggregates.merge(merged, ACCUMULATORS, list[i] as SessionEntry, ACCUMULATORS);
+      }
+      aggregates.add(merged, ACCUMULATORS, value, ts);
+      const removed = list.splice(first, count, merged);
+      runtime.queue.push(closeAt(end), key, start);
       if (emitUpdates) {
-        for (const [oldStart, oldEnd] of removed) {
-          out.results.push({ key, windowStart: oldStart, windowEnd: oldEnd, values: null });
-        }
-        out.results.push({ key, windowStart: start, windowEnd: end, values: aggregates.result(accs, 0) });
+        for (const old of removed)
+          out.results.push({ key, windowStart: old[0], windowEnd: old[1], values: null });
+        out.results.push({
+          key,
+          windowStart: start,
+          windowEnd: end,
+          values: aggregates.result(merged, ACCUMULATORS),
+        });
       }
     },
 
     close(state, out, everything) {
       const queue = runtime.queue;
       const streamTime = state.streamTime ?? 0;
-      for (let next = queue.peek(); next !== undefined; next = queue.peek()) {
-        if (!everything && next[0] > streamTime) break;
+      while (queue.size > 0 && (everything || queue.nextCloseAt <= streamTime)) {
+        const at = queue.nextCloseAt;
+        const key = queue.nextKey;
+        const start = queue.nextStart;
         queue.pop();
-        const [at, key, start] = next;
         const list = runtime.lists.get(key);
         let index = -1;
         if (list !== undefined) {
@@ -152,7 +177,7 @@ export function sessionStrategy(
         const due = closeAt((list[index] as SessionEntry)[1]);
         if (due > at) {
           // The session grew since this entry was queued: queue it again at its current close time.
-          queue.push([due, key, start]);
+          queue.push(due, key, start);
           continue;
         }
         const [session] = list.splice(index, 1) as [SessionEntry];
@@ -165,7 +190,7 @@ export function sessionStrategy(
             key,
             windowStart: start,
             windowEnd: session[1],
-            values: aggregates.result(session[2], 0),
+            values: aggregates.result(session, ACCUMULATORS),
           });
         }
       }

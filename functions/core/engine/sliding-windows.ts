@@ -60,8 +60,8 @@ export function slidingStrategy(
       const streamTime = state.streamTime ?? 0;
       for (const key of Object.keys(state.windows)) {
         for (const [start] of state.windows[key] ?? []) {
-          if (closeAt(start) <= streamTime) found.evict.push([evictAt(start), key, start]);
-          else found.close.push([closeAt(start), key, start]);
+          if (closeAt(start) <= streamTime) found.evict.push(evictAt(start), key, start);
+          else found.close.push(closeAt(start), key, start);
         }
       }
       indexes.set(state, found);
@@ -118,7 +118,7 @@ export function slidingStrategy(
         return;
       }
       windows.splice(at + 1, 0, entry);
-      queue.push([closeAt(entry[0]), key, entry[0]]);
+      queue.push(closeAt(entry[0]), key, entry[0]);
     };
     const createWithRecord = (start: number, accs: Accumulators) => {
       if (start + td < closeTime) {
@@ -237,10 +237,10 @@ export function slidingStrategy(
     close(state, out, everything) {
       const { close, evict } = indexesOf(state);
       const streamTime = state.streamTime ?? 0;
-      for (let next = close.peek(); next !== undefined; next = close.peek()) {
-        if (!everything && next[0] > streamTime) break;
+      while (close.size > 0 && (everything || close.nextCloseAt <= streamTime)) {
+        const key = close.nextKey;
+        const start = close.nextStart;
         close.pop();
-        const [, key, start] = next;
         const list = state.windows[key];
         const index = list === undefined ? -1 : find(list, start);
         if (list === undefined || index < 0) continue;
@@ -253,12 +253,12 @@ export function slidingStrategy(
             values: aggregates.result(entry[2], 0),
           });
         }
-        evict.push([evictAt(start), key, start]);
+        evict.push(evictAt(start), key, start);
       }
-      for (let next = evict.peek(); next !== undefined; next = evict.peek()) {
-        if (!everything && next[0] > streamTime) break;
+      while (evict.size > 0 && (everything || evict.nextCloseAt <= streamTime)) {
+        const key = evict.nextKey;
+        const start = evict.nextStart;
         evict.pop();
-        const [, key, start] = next;
         const list = state.windows[key];
         const index = list === undefined ? -1 : find(list, start);
         if (list === undefined || index < 0) continue;

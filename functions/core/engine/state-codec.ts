@@ -51,7 +51,8 @@ const stateSchema = z.discriminatedUnion('kind', [
   z.strictObject({
     ...base,
     kind: z.literal('session'),
-    sessions: dictionary(z.array(z.tuple([timestamp, timestamp, accumulators]))),
+    // How many slots a session takes depends on the aggregations: checked when an engine takes it.
+    sessions: dictionary(z.array(z.tuple([timestamp, timestamp], z.unknown()))),
   }),
   z.strictObject({
     ...base,

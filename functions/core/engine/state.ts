@@ -1,7 +1,7 @@
 import type { WindowSpec } from '../types.js';
 
 /** Version of the state layout below; bumped on any incompatible change. */
-export const STATE_VERSION = 2;
+export const STATE_VERSION = 3;
 
 /** Accumulators of one window, one per aggregation, in the order of the aggregations' names. */
 export type Accumulators = unknown[];
@@ -19,8 +19,11 @@ export interface TimePane {
   readonly accumulators: unknown[];
 }
 
-/** A session: `[start, end, accumulators]`, both bounds inclusive. */
-export type SessionEntry = [start: number, end: number, accumulators: Accumulators];
+/**
+ * A session: its bounds (both inclusive), then its accumulators' slots in the same array (one
+ * array per session, unboxed doubles when the aggregations are numeric built-ins).
+ */
+export type SessionEntry = [start: number, end: number, ...accumulators: unknown[]];
 
 /** A sliding window `[start, start + timeDifference]`: `[start, maxRecordTs, accumulators]`. */
 export type SlidingEntry = [start: number, maxRecordTs: number, accumulators: Accumulators];

@@ -79,6 +79,19 @@ describe('engine state codec', () => {
     expect(() => engine.process(decodeState(text), [])).toThrow(/5 accumulator slots for 2 keys \(2 each\)/);
   });
 
+  it('refuses a session whose accumulator slots do not fit the aggregations', () => {
+    // Prepare
+    const engine = createWindowEngine({
+      window: { type: 'session', gapMs: 5, graceMs: 0 },
+      aggregations: countAndSum(),
+    });
+    const { state } = engine.process(undefined, [rec('a', 1)]);
+    const text = encodeState(state, 'json').replace('"a":[[1,1,', '"a":[[1,1,7,');
+
+    // Act / Assess
+    expect(() => engine.process(decodeState(text), [])).toThrow(/holds 3 accumulator slots, not 2/);
+  });
+
   it('refuses state built for another window or other aggregations', () => {
     // Prepare
     const five = createWindowEngine({ window: { ...tumbling, sizeMs: 5 }, aggregations: countAndSum() });
