@@ -11,11 +11,15 @@ import { type Emissions, lateRecord, type StrategyContext, type WindowStrategy }
  * part of its window spec), so any session engine may continue any state.
  */
 interface Runtime {
-  readonly queue: CloseQueue;
+  readonly queue: CloseQueue<SessionEntry>;
   readonly lists: Map<string, SessionEntry[]>;
+  /** What prefetch() last read (see there). */
+  touched: number;
 }
 
 const runtimes = new WeakMap<SessionState, Runtime>();
+
+const emptyRuntime = (): Runtime => ({ queue: new CloseQueue<SessionEntry>(), lists: new Map(), touched: 0 });
 
 /**
  * Session windows as Kafka Streams' KStreamSessionWindowAggregate: a session is `[first, last]`
@@ -36,11 +40,16 @@ export function sessionStrategy(
   const closeAt = (end: number) => end + gap + grace + 1;
   /** Where a session's accumulators start in its entry, after its start and end. */
   const ACCUMULATORS = 2;
+  /**
+   * The start given to a session entry that left the state, merged or closed, so that the close
+   * queue, which holds entries themselves (no lookup per close time that comes up), skips it.
+   */
+  const GONE = -1;
 
   const runtimeOf = (state: SessionState): Runtime => {
     let found = runtimes.get(state);
     if (found === undefined) {
-      found = { queue: new CloseQueue(), lists: new Map() };
+      found = emptyRuntime();
       for (const key of Object.keys(state.sessions)) {
         const list = state.sessions[key] ?? [];
         found.lists.set(key, list);
@@ -50,7 +59,7 @@ export function sessionStrategy(
               `session ${JSON.stringify(session.slice(0, 2))} of key ${JSON.stringify(key)} holds ${session.length - ACCUMULATORS} accumulator slots, not ${aggregates.width}`,
             );
           }
-          found.queue.push(closeAt(session[1]), key, session[0]);
+          found.queue.push(closeAt(session[1]), key, session[0], session);
         }
       }
       runtimes.set(state, found);
@@ -58,7 +67,7 @@ export function sessionStrategy(
     return found;
   };
   // Set by attach(), which the engine calls with the state before every add/close on it.
-  let runtime: Runtime = { queue: new CloseQueue(), lists: new Map() };
+  let runtime: Runtime = emptyRuntime();
 
   return {
     kind: 'session',
@@ -67,8 +76,18 @@ export function sessionStrategy(
     },
     create: (base) => {
       const state: SessionState = { ...base, kind: 'session', sessions: Object.create(null) };
-      runtimes.set(state, { queue: new CloseQueue(), lists: new Map() });
+      runtimes.set(state, emptyRuntime());
       return state;
+    },
+
+    prefetch(_, records) {
+      let touched = 0;
+      for (let i = 0; i < records.length; i++) {
+        const list = runtime.lists.get((records[i] as KeyedRecord).key);
+        if (list !== undefined) touched += (list[0] as SessionEntry)[1];
+      }
+      // Kept, so that the reads are not optimized away.
+      runtime.touched = touched;
     },
 
     add(state, record: KeyedRecord, out: Emissions) {
@@ -120,14 +139,14 @@ export function sessionStrategy(
         return;
       }
       if (only !== undefined) {
-        // One session grows: updated in place. Its queue entry is found by start, so only a new
+        // One session grows: updated in place. Its queue entry holds its start, so only a new
         // start needs a new entry; a later end is caught when the old entry comes up (close()).
         const oldStart = only[0];
         const oldEnd = only[1];
         aggregates.add(only, ACCUMULATORS, value, ts);
         only[0] = start;
         only[1] = end;
-        if (start !== oldStart) runtime.queue.push(closeAt(end), key, start);
+        if (start !== oldStart) runtime.queue.push(closeAt(end), key, start, only);
         if (emitUpdates) {
           out.results.push({ key, windowStart: oldStart, windowEnd: oldEnd, values: null });
           out.results.push({
@@ -146,7 +165,7 @@ export function sessionStrategy(
       }
       aggregates.add(merged, ACCUMULATORS, value, ts);
       const removed = list.splice(first, count, merged);
-      runtime.queue.push(closeAt(end), key, start);
+      runtime.queue.push(closeAt(end), key, start, merged);
       if (emitUpdates) {
         for (const old of removed)
           out.results.push({ key, windowStart: old[0], windowEnd: old[1], values: null });
@@ -157,6 +176,7 @@ export function sessionStrategy(
           values: aggregates.result(merged, ACCUMULATORS),
         });
       }
+      for (const old of removed) old[0] = GONE;
     },
 
     close(state, out, everything) {
@@ -166,21 +186,20 @@ export function sessionStrategy(
         const at = queue.nextCloseAt;
         const key = queue.nextKey;
         const start = queue.nextStart;
+        const session = queue.nextPayload;
         queue.pop();
-        const list = runtime.lists.get(key);
-        let index = -1;
-        if (list !== undefined) {
-          for (let i = 0; i < list.length; i++) if ((list[i] as SessionEntry)[0] === start) index = i;
-        }
-        // Stale entry: the session merged into another one, which has an entry of its own.
-        if (list === undefined || index < 0) continue;
-        const due = closeAt((list[index] as SessionEntry)[1]);
+        // Stale entry: the session merged into another one or left the state (both marked GONE),
+        // or it starts earlier now and has an entry under its new start.
+        if (session[0] !== start) continue;
+        const due = closeAt(session[1]);
         if (due > at) {
           // The session grew since this entry was queued: queue it again at its current close time.
-          queue.push(due, key, start);
+          queue.push(due, key, start, session);
           continue;
         }
-        const [session] = list.splice(index, 1) as [SessionEntry];
+        session[0] = GONE;
+        const list = runtime.lists.get(key) as SessionEntry[];
+        list.splice(list.indexOf(session), 1);
         if (list.length === 0) {
           delete state.sessions[key];
           runtime.lists.delete(key);
