@@ -58,7 +58,7 @@ type Result = (accs: Accumulators, base: number) => Record<string, unknown>;
 
 /**
  * The numeric built-ins of an engine fused into plain numbers, a few slots per aggregation, with
- * add, merge and result compiled for exactly these aggregations: straight-line code, no loop over
+ * every operation compiled for exactly these aggregations: straight-line code, no loop over
  * the aggregations and no branch on their kind per record, and a window's values built by one
  * object literal (V8 gives it its final shape at once: three times faster than storing name by
  * name, and a hopping engine emits more results than it reads records).
@@ -66,6 +66,8 @@ type Result = (accs: Accumulators, base: number) => Record<string, unknown>;
 export class FusedAggregates implements Aggregates {
   readonly width: number;
   readonly signature: readonly string[];
+  readonly append: (accs: Accumulators) => void;
+  readonly reset: (accs: Accumulators, at: number) => void;
   readonly add: Add;
   readonly merge: Merge;
   readonly result: Result;
@@ -90,6 +92,10 @@ export class FusedAggregates implements Aggregates {
       width += source.slots;
     });
     this.width = width;
+    const zeros = Array.from({ length: width }, () => '0');
+    const resets = zeros.map((_, i) => `accs[at + ${i}] = 0;`);
+    this.append = new Function(`return (accs) => { accs.push(${zeros.join(', ')}); };`)();
+    this.reset = new Function(`return (accs, at) => { ${resets.join(' ')} };`)();
     const readers = kinds.map((_, i) => `read${i}`);
     const fields = kinds.map((k) => k.field ?? (() => undefined));
     this.add = new Function(...readers, `return (accs, base, value) => { let n; ${adds.join(' ')} };`)(
@@ -105,14 +111,6 @@ export class FusedAggregates implements Aggregates {
     const accs: number[] = [];
     this.append(accs);
     return accs;
-  }
-
-  append(accs: Accumulators): void {
-    for (let i = 0; i < this.width; i++) accs.push(0);
-  }
-
-  reset(accs: Accumulators, at: number): void {
-    for (let i = 0; i < this.width; i++) accs[at + i] = 0;
   }
 
   copy(accs: Accumulators): Accumulators {

@@ -13,13 +13,11 @@ import { type Emissions, lateRecord, type StrategyContext, type WindowStrategy }
 interface Runtime {
   readonly queue: CloseQueue<SessionEntry>;
   readonly lists: Map<string, SessionEntry[]>;
-  /** What prefetch() last read (see there). */
-  touched: number;
 }
 
 const runtimes = new WeakMap<SessionState, Runtime>();
 
-const emptyRuntime = (): Runtime => ({ queue: new CloseQueue<SessionEntry>(), lists: new Map(), touched: 0 });
+const emptyRuntime = (): Runtime => ({ queue: new CloseQueue<SessionEntry>(), lists: new Map() });
 
 /**
  * Session windows as Kafka Streams' KStreamSessionWindowAggregate: a session is `[first, last]`
@@ -78,16 +76,6 @@ export function sessionStrategy(
       const state: SessionState = { ...base, kind: 'session', sessions: Object.create(null) };
       runtimes.set(state, emptyRuntime());
       return state;
-    },
-
-    prefetch(_, records) {
-      let touched = 0;
-      for (let i = 0; i < records.length; i++) {
-        const list = runtime.lists.get((records[i] as KeyedRecord).key);
-        if (list !== undefined) touched += (list[0] as SessionEntry)[1];
-      }
-      // Kept, so that the reads are not optimized away.
-      runtime.touched = touched;
     },
 
     add(state, record: KeyedRecord, out: Emissions) {

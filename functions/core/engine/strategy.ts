@@ -23,13 +23,6 @@ export interface WindowStrategy<S extends EngineState = EngineState> {
    * (re)build indexes derived from the state as it was checkpointed.
    */
   attach?(state: S): void;
-  /**
-   * Called with each batch before its records are added, to read ahead what they will touch:
-   * the reads do not depend on each other, so the processor overlaps their cache misses, where
-   * record by record each waits for the last (10,000 keys' state does not stay in cache between
-   * one record of a key and the next).
-   */
-  prefetch?(state: S, records: readonly KeyedRecord[]): void;
   /** An empty state of this kind. */
   create(base: Pick<S, 'v' | 'window' | 'aggregations' | 'streamTime'>): S;
   /** Aggregates one record; `state.streamTime` already includes it. Reports late windows. */

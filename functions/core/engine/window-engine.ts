@@ -131,7 +131,6 @@ export function createWindowEngine(options: WindowEngineOptions): WindowEngine {
           );
         }
       }
-      strategy.prefetch?.(state, records);
       const out: Emissions = { results: [], late: [] };
       for (let i = 0; i < records.length; i++) {
         const record = records[i] as KeyedRecord;
