@@ -1,7 +1,6 @@
 import { createHash } from 'node:crypto';
-import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { isAlive } from '../../services/process.js';
+import { tryLock } from '../../services/lock.js';
 import { stateDir } from '../../tools/state-dir.js';
 import { RunFailedError } from './run-failed-error.js';
 
@@ -11,14 +10,6 @@ export interface RunTarget {
   /** The stage (undefined: cdk.json's). */
   readonly stage: string | undefined;
   readonly pipeline: string;
-}
-
-function readHolder(path: string): string {
-  try {
-    return readFileSync(path, 'utf8').trim();
-  } catch {
-    return '';
-  }
 }
 
 /**
@@ -32,26 +23,11 @@ export function takeRunLock(target: RunTarget): () => void {
     .update(`${target.endpoint}|${target.stage ?? ''}|${target.pipeline}`)
     .digest('hex')
     .slice(0, 16);
-  const dir = join(stateDir(), 'runs');
-  mkdirSync(dir, { recursive: true });
-  const path = join(dir, `.start-${id}.lock`);
-  for (let attempt = 0; attempt < 2; attempt++) {
-    try {
-      writeFileSync(path, String(process.pid), { flag: 'wx' });
-      return () => rmSync(path, { force: true });
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
-    }
-    const holder = readHolder(path);
-    const pid = Number(holder);
-    // An empty file is a lock being written this very moment by another run.
-    if (holder === '' || (Number.isInteger(pid) && pid > 0 && isAlive(pid))) {
-      const stage = target.stage ?? "cdk.json's stage";
-      throw new RunFailedError(
-        `another tributary start (pid ${holder || 'starting'}) is running ${target.pipeline} on ${stage} against ${target.endpoint}; two runs would reset and read each other's stream and warehouse. Wait for it to end, or use another --stage.`,
-      );
-    }
-    rmSync(path, { force: true });
-  }
-  throw new RunFailedError(`could not take the run lock ${path}`);
+  const path = join(stateDir(), 'runs', `.start-${id}.lock`);
+  const attempt = tryLock(path);
+  if ('release' in attempt) return attempt.release;
+  const stage = target.stage ?? "cdk.json's stage";
+  throw new RunFailedError(
+    `another tributary start (pid ${attempt.holder || 'starting'}) is running ${target.pipeline} on ${stage} against ${target.endpoint}; two runs would reset and read each other's stream and warehouse. Wait for it to end, or use another --stage.`,
+  );
 }

@@ -17,6 +17,7 @@ import { pipelineResources } from './pipeline-resources.js';
 import { produceInput } from './producer.js';
 import { ProgressDisplay } from './progress.js';
 import { reconcile } from './reconcile.js';
+import { RunFailedError } from './run-failed-error.js';
 import {
   existingRunFolder,
   newRunFolder,
@@ -28,7 +29,7 @@ import {
 import { takeRunLock } from './run-lock.js';
 import { printSummary, type RunSummary, summarize } from './run-summary.js';
 import { type PipelineRuntime, startPipelineRuntime } from './runtime.js';
-import { assertStreamAlive, RunFailedError, shardRanges } from './stream-checks.js';
+import { assertStreamAlive, shardRanges } from './stream-checks.js';
 
 /** Options of {@link runStart} (`tributary start`). */
 export interface StartOptions {
@@ -267,5 +268,3 @@ async function runLocked(
     destroyClients(clients);
   }
 }
-
-export { RunFailedError } from './stream-checks.js';

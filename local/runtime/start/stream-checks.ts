@@ -5,8 +5,6 @@ import type { LocalstackWatch } from './localstack-watch.js';
 import { RunFailedError } from './run-failed-error.js';
 import type { PipelineRuntime } from './runtime.js';
 
-export { RunFailedError } from './run-failed-error.js';
-
 /** The stream's shards with their hash key ranges (ListShards), for the reference model's placement. */
 export async function shardRanges(clients: LocalClients, streamName: string): Promise<ShardRange[]> {
   const shards = (await clients.kinesis.send(new ListShardsCommand({ StreamName: streamName }))).Shards ?? [];
