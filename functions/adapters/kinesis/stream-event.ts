@@ -2,11 +2,13 @@ import type { KinesisStreamRecord } from 'aws-lambda';
 import { z } from 'zod';
 import type { DeadLetter } from '../sinks/dead-letter-sink.js';
 
+const DIGITS = /^\d+$/;
+
 /** The fields of a Kinesis event record the aggregator reads; anything else passes through. */
-const kinesisRecordSchema = z.looseObject({
+export const kinesisRecordSchema = z.looseObject({
   eventID: z.string().optional(),
   kinesis: z.looseObject({
-    sequenceNumber: z.string().regex(/^\d+$/),
+    sequenceNumber: z.string().regex(DIGITS),
     partitionKey: z.string(),
     data: z.string(),
     approximateArrivalTimestamp: z.number(),
@@ -17,6 +19,31 @@ const kinesisRecordSchema = z.looseObject({
 export interface SplitKinesisEvent {
   readonly records: KinesisStreamRecord[];
   readonly unusable: DeadLetter[];
+}
+
+/**
+ * The rules of {@link kinesisRecordSchema}, checked by hand for the records that pass: zod's loose
+ * object parse cost ~1.5 us a record (15 ms of a 10,000-record batch, as much as the engine), this
+ * check ~0.1 us. A record it refuses still goes through the schema, which gives the verdict and the
+ * reason; a unit test keeps both in agreement.
+ */
+export function isKinesisRecord(entry: unknown): entry is KinesisStreamRecord {
+  if (typeof entry !== 'object' || entry === null || Array.isArray(entry)) return false;
+  const { eventID, kinesis } = entry as { eventID?: unknown; kinesis?: unknown };
+  if (eventID !== undefined && typeof eventID !== 'string') return false;
+  if (typeof kinesis !== 'object' || kinesis === null || Array.isArray(kinesis)) return false;
+  const { sequenceNumber, partitionKey, data, approximateArrivalTimestamp } = kinesis as Record<
+    string,
+    unknown
+  >;
+  return (
+    typeof sequenceNumber === 'string' &&
+    DIGITS.test(sequenceNumber) &&
+    typeof partitionKey === 'string' &&
+    typeof data === 'string' &&
+    typeof approximateArrivalTimestamp === 'number' &&
+    Number.isFinite(approximateArrivalTimestamp)
+  );
 }
 
 function asDeadLetter(pipeline: string, entry: unknown, reason: string): DeadLetter {
@@ -52,9 +79,13 @@ export function splitKinesisEvent(event: unknown, pipeline: string): SplitKinesi
     return { records, unusable: [asDeadLetter(pipeline, event, reason)] };
   }
   entries.forEach((entry, index) => {
+    // Checked for every field the aggregator reads; the rest is carried as it came.
+    if (isKinesisRecord(entry)) {
+      records.push(entry);
+      return;
+    }
     const parsed = kinesisRecordSchema.safeParse(entry);
     if (parsed.success) {
-      // Checked above for every field the aggregator reads; the rest is carried as it came.
       records.push(entry as KinesisStreamRecord);
       return;
     }
