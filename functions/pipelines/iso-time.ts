@@ -5,9 +5,19 @@
  * field out of range) goes to `Date.parse` itself, so the answer is always Date.parse's.
  */
 export function parseIsoTime(text: string): number {
+  const fast = readIsoTime(text);
+  return Number.isNaN(fast) ? Date.parse(text) : fast;
+}
+
+/**
+ * The fast path of {@link parseIsoTime} alone: epoch ms of a date-time in the producers' shape
+ * with every field in range, NaN for any other text (which Date.parse may still read). A text it
+ * reads is also one zod's `z.iso.datetime({ offset: true })` accepts (a unit test holds it to that).
+ */
+export function readIsoTime(text: string): number {
   const n = text.length;
   // 20: ...SSZ, 24: ...SS.sssZ, 25: ...SS+HH:MM, 29: ...SS.sss+HH:MM
-  if (n !== 20 && n !== 24 && n !== 25 && n !== 29) return Date.parse(text);
+  if (n !== 20 && n !== 24 && n !== 25 && n !== 29) return Number.NaN;
   if (
     text.charCodeAt(4) !== 45 || // -
     text.charCodeAt(7) !== 45 ||
@@ -15,7 +25,7 @@ export function parseIsoTime(text: string): number {
     text.charCodeAt(13) !== 58 || // :
     text.charCodeAt(16) !== 58
   ) {
-    return Date.parse(text);
+    return Number.NaN;
   }
   const year = digits(text, 0, 4);
   const month = digits(text, 5, 2);
@@ -36,10 +46,10 @@ export function parseIsoTime(text: string): number {
   } else if ((zone === 43 || zone === 45) && at + 6 === n && text.charCodeAt(at + 3) === 58) {
     const oh = digits(text, at + 1, 2);
     const om = digits(text, at + 4, 2);
-    if (oh < 0 || oh > 23 || om < 0 || om > 59) return Date.parse(text);
+    if (oh < 0 || oh > 23 || om < 0 || om > 59) return Number.NaN;
     offset = (zone === 43 ? 1 : -1) * (oh * 60 + om) * 60_000;
   } else {
-    return Date.parse(text);
+    return Number.NaN;
   }
   if (
     year < 0 ||
@@ -55,7 +65,7 @@ export function parseIsoTime(text: string): number {
     second > 59 ||
     ms < 0
   ) {
-    return Date.parse(text);
+    return Number.NaN;
   }
   return (
     daysFromCivil(year, month, day) * 86_400_000 + ((hour * 60 + minute) * 60 + second) * 1000 + ms - offset

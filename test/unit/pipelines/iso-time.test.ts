@@ -1,6 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { parseIsoTime } from '../../../functions/pipelines/iso-time.js';
+import { z } from 'zod';
+import { parseIsoTime, readIsoTime } from '../../../functions/pipelines/iso-time.js';
 
 const pad = (value: number, width: number) => String(value).padStart(width, '0');
 
@@ -74,6 +75,33 @@ describe('parseIsoTime', () => {
         fc.string({ minLength: 20, maxLength: 29, unit: fc.constantFrom(...'0123456789-:T.Z+ ') }),
         (text) => {
           expect(parseIsoTime(text)).toEqual(Date.parse(text));
+        },
+      ),
+      { numRuns: 20_000 },
+    );
+  });
+});
+
+describe('readIsoTime', () => {
+  // The taxi event reader takes a date-time readIsoTime reads as one the schema's format accepts.
+  const zodFormat = z.iso.datetime({ offset: true });
+
+  it('reads only date-times that z.iso.datetime({ offset: true }) accepts, as Date.parse does', () => {
+    fc.assert(
+      fc.property(
+        fc.oneof(
+          isoLike,
+          fc.string({ minLength: 20, maxLength: 29, unit: fc.constantFrom(...'0123456789-:T.Z+ ') }),
+        ),
+        (text) => {
+          // Act
+          const read = readIsoTime(text);
+
+          // Assess
+          if (!Number.isNaN(read)) {
+            expect(zodFormat.safeParse(text).success).toBe(true);
+            expect(read).toEqual(Date.parse(text));
+          }
         },
       ),
       { numRuns: 20_000 },
