@@ -442,4 +442,34 @@ describe('Firehose delivery against LocalStack', () => {
     const aggregates = (await readWarehouse('aggregates/')).flatMap((o) => o.lines);
     expect(aggregates.filter((l) => !aggregatesBefore.includes(l)).sort()).toEqual([...direct].sort());
   });
+
+  it('reads every shard to its tip on request, without waiting for the next poll', async () => {
+    // Prepare: a minute between polls, so only readToTip can bring the new records in
+    const batchE = envelopes(4000, 40);
+    const delivery = await startFirehoseDelivery({
+      resources: resources(60),
+      s3,
+      kinesis,
+      runDir,
+      pollIntervalMs: 60_000,
+    });
+    try {
+      expect(await delivery.readToTip()).toBe(true);
+      const before = delivery.totals().recordsIn;
+      await produce(batchE);
+
+      // Act
+      const started = Date.now();
+      const reached = await delivery.readToTip();
+
+      // Assess
+      expect(reached).toBe(true);
+      expect(Date.now() - started).toBeLessThan(20_000);
+      expect(delivery.totals().recordsIn - before).toBe(batchE.length);
+    } finally {
+      await delivery.stop();
+    }
+    const raw = (await readWarehouse('raw/')).flatMap((o) => o.lines);
+    expect(raw).toEqual(expect.arrayContaining(batchE));
+  });
 });

@@ -8,6 +8,7 @@ import {
   windowTimestamp,
 } from './kinesis-event.js';
 import type { DiscardedBatch } from './on-failure.js';
+import type { WaitingBatch } from './poll-pacing.js';
 import type { InvocationOutcome } from './response.js';
 import type { Notifier } from './signals.js';
 import type { StreamRecord } from './types.js';
@@ -73,6 +74,21 @@ export class Lane {
 
   get queued(): number {
     return this.queue.length;
+  }
+
+  /** The queued batch while it only waits for its batching window (see nextPollAt). */
+  waitingBatch(): WaitingBatch | undefined {
+    const first = this.queue[0];
+    const last = this.queue[this.queue.length - 1];
+    const { batchSize, maxBatchingWindowMs, tumblingWindowSeconds } = this.settings;
+    if (!first || !last || this.queue.length >= batchSize || tumblingWindowSeconds > 0) return undefined;
+    if (maxBatchingWindowMs === 0 || this.firstQueuedAt === undefined) return undefined;
+    return {
+      dueAt: this.firstQueuedAt + maxBatchingWindowMs,
+      queued: this.queue.length,
+      firstArrivalMs: first.approximateArrivalTimestamp,
+      lastArrivalMs: last.approximateArrivalTimestamp,
+    };
   }
 
   push(record: StreamRecord): void {

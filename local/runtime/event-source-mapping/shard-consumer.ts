@@ -6,6 +6,7 @@ import { StoppedError } from './errors.js';
 import type { EventSourceContext, TumblingWindowFields } from './kinesis-event.js';
 import { Lane } from './lane.js';
 import type { DiscardedBatch } from './on-failure.js';
+import { nextPollAt } from './poll-pacing.js';
 import type { ShardProgress } from './progress.js';
 import type { InvocationOutcome } from './response.js';
 import { Notifier, SequenceTracker } from './signals.js';
@@ -138,7 +139,13 @@ export class ShardConsumer {
         }
         if (page.records.length === 0 || (page.millisBehindLatest ?? 0) === 0) this.caughtUp = Date.now();
         if (page.records.length < GET_RECORDS_LIMIT) {
-          await sleep(Math.max(0, askedAt + polling.pollIntervalMs - Date.now()), undefined, { signal });
+          const at = nextPollAt({
+            askedAt,
+            pollIntervalMs: polling.pollIntervalMs,
+            batchSize: this.deps.mapping.batchSize,
+            lanes: this.lanes.map((lane) => lane.waitingBatch()),
+          });
+          await sleep(Math.max(0, at - Date.now()), undefined, { signal });
         }
       } catch (error) {
         if (signal.aborted) return;

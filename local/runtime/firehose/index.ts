@@ -48,7 +48,13 @@ export interface FirehoseDeliveryOptions {
   /** Port of the local Firehose endpoint. @default a free port */
   readonly endpointPort?: number;
   readonly region?: string;
-  /** Kinesis poll pause after an empty read. @default 1000 */
+  /**
+   * The least time between two GetRecords on a shard. Firehose reads about once a second; here
+   * the default is 5 s. Delivery does not change (buffers hold at least 60 s, and a run's end reads
+   * to the tip: readToTip), but each read costs kinesis-mock ~20 ms of its single thread whatever
+   * it returns, and that thread is what the producer and the event source mappings wait for.
+   * @default 5000
+   */
   readonly pollIntervalMs?: number;
   /** Failures that do not stop delivery (a retried S3 write, a failed GetRecords). */
   readonly onError?: (error: unknown) => void;
@@ -63,6 +69,11 @@ export interface FirehoseDelivery {
   counters(): Record<string, DeliveryCounters & { buffered: number }>;
   /** All streams added up, for the progress line. */
   totals(): DeliveryCounters & { buffered: number };
+  /**
+   * Reads every Kinesis source to where its stream stood at the call (see KinesisSource.readToTip);
+   * false if a shard did not get there in time.
+   */
+  readToTip(): Promise<boolean>;
   /** Writes every buffer now and saves the Kinesis positions; delivery goes on. */
   flush(): Promise<void>;
   /** Stops the endpoint and the Kinesis readers, then flushes (end of a run). */
@@ -98,7 +109,7 @@ export async function startFirehoseDelivery(options: FirehoseDeliveryOptions): P
         streamName: source.streamName,
         delivery: stream,
         checkpointFile: join(options.runDir, 'firehose', `${name}.checkpoints.json`),
-        pollIntervalMs: options.pollIntervalMs,
+        pollIntervalMs: options.pollIntervalMs ?? 5000,
         onError: options.onError,
       }),
     );
@@ -126,6 +137,10 @@ export async function startFirehoseDelivery(options: FirehoseDeliveryOptions): P
         for (const key of Object.keys(total) as (keyof typeof total)[]) total[key] += c[key];
       }
       return total;
+    },
+    async readToTip() {
+      const reached = await Promise.all(sources.map((s) => s.readToTip()));
+      return reached.every(Boolean);
     },
     flush,
     async stop() {

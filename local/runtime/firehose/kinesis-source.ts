@@ -26,8 +26,9 @@ export interface KinesisSourceOptions {
   readonly checkpointFile: string;
   /**
    * The least time between two GetRecords on a shard (unless a page came back full). Firehose reads
-   * each shard about once a second, and every read costs LocalStack's kinesis-mock, which the
-   * event source mappings share. @default 1000
+   * each shard about once a second; every read costs LocalStack's kinesis-mock, which the event
+   * source mappings and the producer share, so the runtime asks for less (see startFirehoseDelivery).
+   * @default 1000
    */
   readonly pollIntervalMs?: number;
   /** How often new shards are looked for (resharding). @default 10_000 */
@@ -54,6 +55,12 @@ export class KinesisSource {
   private stopped = false;
   private discovery: Promise<void> | undefined;
   private saveTimer: NodeJS.Timeout | undefined;
+  /** Per shard, when the last read that reached the shard's tip (a page not full) was asked. */
+  private readonly tipReadAt = new Map<string, number>();
+  /** Bumped by readToTip: a sleeping reader wakes and reads at once. */
+  private wakeups = 0;
+  /** readToTip calls waiting: readers follow each page at once until they see an empty one. */
+  private tipWaiters = 0;
   /** Records read from Kinesis (before de-aggregation). */
   recordsRead = 0;
 
@@ -75,6 +82,30 @@ export class KinesisSource {
     await Promise.allSettled(this.readers.values());
     clearInterval(this.saveTimer);
     this.checkpoints.save();
+  }
+
+  /**
+   * Reads every shard up to where its tip stood at the call, now rather than at the next poll: at the
+   * end of a run, what was produced is handed to the delivery stream before its final flush. False
+   * when a shard did not get there within `timeoutMs` (its reads keep failing).
+   */
+  async readToTip(timeoutMs = 30_000): Promise<boolean> {
+    const since = Date.now();
+    this.wakeups += 1;
+    this.tipWaiters += 1;
+    const reached = () =>
+      [...this.readers.keys()].every(
+        (id) => this.finished.has(id) || (this.tipReadAt.get(id) ?? Number.NEGATIVE_INFINITY) >= since,
+      );
+    try {
+      while (!reached()) {
+        if (this.stopped || Date.now() - since > timeoutMs) return false;
+        await new Promise((resolve) => setTimeout(resolve, 20));
+      }
+      return true;
+    } finally {
+      this.tipWaiters -= 1;
+    }
   }
 
   /** The committed positions (everything up to them is in S3). */
@@ -148,17 +179,23 @@ export class KinesisSource {
         iterator ??= await this.iterator(shardId, lastRead);
         if (iterator === undefined) break;
         const askedAt = Date.now();
+        const wakeupsSeen = this.wakeups;
         const response = await this.options.client.send(
           new GetRecordsCommand({ ShardIterator: iterator, Limit: GET_RECORDS_LIMIT }),
         );
         const records = response.Records ?? [];
         for (const record of records) this.deliver(shardId, record);
         lastRead = records.at(-1)?.SequenceNumber ?? lastRead;
+        // An empty page: everything the shard held when the read was asked has been read.
+        if (records.length === 0) this.tipReadAt.set(shardId, askedAt);
         iterator = response.NextShardIterator;
         backoff = pause;
         if (iterator === undefined) break; // the shard was closed by resharding and is fully read
         await this.sleepUnlessStopped(
-          records.length === GET_RECORDS_LIMIT ? fullPagePause : Math.max(0, askedAt + pause - Date.now()),
+          records.length === GET_RECORDS_LIMIT || this.tipWaiters > 0
+            ? fullPagePause
+            : Math.max(0, askedAt + pause - Date.now()),
+          wakeupsSeen,
         );
       } catch (error) {
         if (error instanceof ExpiredIteratorException) {
@@ -201,9 +238,10 @@ export class KinesisSource {
     for (const data of parts) this.options.delivery.put(data, arrival, onDelivered);
   }
 
-  private async sleepUnlessStopped(ms: number): Promise<void> {
+  /** Sleeps `ms`, less when stopped or when readToTip was called after `wakeupsSeen` was read. */
+  private async sleepUnlessStopped(ms: number, wakeupsSeen = this.wakeups): Promise<void> {
     const step = 50;
-    for (let waited = 0; waited < ms && !this.stopped; waited += step) {
+    for (let waited = 0; waited < ms && !this.stopped && this.wakeups === wakeupsSeen; waited += step) {
       await new Promise((resolve) => setTimeout(resolve, Math.min(step, ms - waited)));
     }
   }

@@ -1,5 +1,5 @@
 import { existsSync } from 'node:fs';
-import { setTimeout as sleep } from 'node:timers/promises';
+import { setImmediate, setTimeout as sleep } from 'node:timers/promises';
 import type { KinesisClient } from '@aws-sdk/client-kinesis';
 import { encodeEnvelope } from '../../../functions/adapters/kinesis/envelope.js';
 import { type ProducerEntry, putRecords } from '../../../functions/adapters/producer/put-records.js';
@@ -69,6 +69,31 @@ async function settlePending(state: ProducerState, options: ProduceOptions): Pro
   );
 }
 
+/** Input lines `from` .. `from + size` as envelopes; the lines the pipeline refuses go to `invalid`. */
+function encodeBatch(
+  pipeline: AnyPipeline,
+  input: readonly InputRecord[],
+  from: number,
+  size: number,
+  invalid: ProduceOutcome['invalid'],
+): { from: number; to: number; entries: ProducerEntry[]; origin: number[] } {
+  const to = Math.min(input.length, from + size);
+  const entries: ProducerEntry[] = [];
+  const origin: number[] = [];
+  for (let i = from; i < to; i += 1) {
+    const record = input[i] as InputRecord;
+    const parsed = pipeline.parse(record.text, record.arrivalMs);
+    if (!parsed.ok) {
+      invalid.push({ index: i, reason: parsed.reason });
+      continue;
+    }
+    const { key, ts, event } = parsed;
+    entries.push({ partitionKey: key, data: encodeEnvelope({ pipeline: pipeline.name, key, ts, event }) });
+    origin.push(i);
+  }
+  return { from, to, entries, origin };
+}
+
 /**
  * Writes the input to the stream as envelopes (partition key = pipeline key) with the adapter's
  * PutRecords batching, paced at `rate`, recording its position after every call so a run killed
@@ -92,26 +117,20 @@ export async function produceInput(options: ProduceOptions): Promise<ProduceOutc
   const batchSize = rate > 0 ? Math.max(1, Math.min(500, Math.round(rate / 2))) : 500;
   const started = Date.now();
   let sentHere = 0;
-  while (state.sent < input.length) {
+  // The next batch is encoded while the current PutRecords is in flight: kinesis-mock is the
+  // bottleneck of a local run, and it would otherwise wait for the producer between calls.
+  let batch =
+    state.sent < input.length ? encodeBatch(pipeline, input, state.sent, batchSize, invalid) : undefined;
+  while (batch) {
     if (options.signal?.aborted) break;
-    const from = state.sent;
-    const to = Math.min(input.length, from + batchSize);
-    const entries: ProducerEntry[] = [];
-    const origin: number[] = [];
-    for (let i = from; i < to; i += 1) {
-      const record = input[i] as InputRecord;
-      const parsed = pipeline.parse(record.text, record.arrivalMs);
-      if (!parsed.ok) {
-        invalid.push({ index: i, reason: parsed.reason });
-        continue;
-      }
-      const { key, ts, event } = parsed;
-      entries.push({ partitionKey: key, data: encodeEnvelope({ pipeline: pipeline.name, key, ts, event }) });
-      origin.push(i);
-    }
+    const { from, to, entries, origin } = batch;
     state = { ...state, pending: { from, to, records: entries.length } };
     save(state);
-    const report = await putRecords(entries, { client: options.kinesis, streamName: options.streamName });
+    const sending = putRecords(entries, { client: options.kinesis, streamName: options.streamName });
+    sending.catch(() => {}); // awaited below; a failure meanwhile is not an unhandled rejection
+    await setImmediate(); // the request goes out before the CPU work below
+    batch = to < input.length ? encodeBatch(pipeline, input, to, batchSize, invalid) : undefined;
+    const report = await sending;
     for (const r of report.rejected) refused.push({ index: origin[r.index] ?? -1, reason: r.reason });
     state = { sent: to, accepted: state.accepted + report.accepted.length, pending: null };
     save(state);

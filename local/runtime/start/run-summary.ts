@@ -8,7 +8,7 @@ import type { Reconciliation, reconcile } from './reconcile.js';
 import type { RunFolder } from './run-folder.js';
 import type { PipelineRuntime } from './runtime.js';
 import { reconciliationText, table, topWindows } from './summary.js';
-import { listObjects, readJsonLines, summarizeObjects } from './warehouse.js';
+import { countLines, listObjects, readJsonLines, summarizeObjects } from './warehouse.js';
 
 /** Wall-clock phases of a run, ms. */
 export interface RunTimings {
@@ -23,6 +23,8 @@ export interface RunTimings {
 
 /** Everything the summary shows, and its JSON form (`<run>/summary.json`). */
 export interface RunSummary {
+  /** The aggregates reconcile and raw/ holds every produced event. */
+  readonly ok: boolean;
   readonly reconciliation: Reconciliation;
   readonly text: string;
   readonly json: Record<string, unknown>;
@@ -54,6 +56,12 @@ export async function summarize(args: {
     (o) => o.key.includes(`pipeline=${name}/`) || o.key.startsWith('errors/'),
   );
   const reconciliation = args.reconcile(pipeline, args.input, args.shards, aggregates, late);
+  // Firehose delivers at least once: raw/ may hold a record twice after a restart, never less.
+  const rawRecords = await countLines(clients.s3, bucket, `raw/pipeline=${name}/`);
+  const expectedRaw = args.produced.accepted + (args.writtenByOthers ?? 0);
+  const rawProblems =
+    rawRecords < expectedRaw ? [`raw/: ${rawRecords} records, expected at least ${expectedRaw}`] : [];
+  const ok = reconciliation.ok && rawProblems.length === 0;
   const esm = args.runtime.esm.progress()[0]?.totals;
   const eventsPerSec =
     args.timings.produceMs + args.timings.drainMs > 0
@@ -80,11 +88,12 @@ export async function summarize(args: {
     ),
     '',
     reconciliationText(reconciliation),
+    `  raw events: ${rawRecords} in raw/, ${expectedRaw} produced${rawProblems.length > 0 ? ' (RAW INCOMPLETE)' : ''}`,
   ].join('\n');
   const json = {
     run: args.folder.dir,
     pipeline: name,
-    ok: reconciliation.ok,
+    ok,
     produced: args.produced.accepted,
     resumedFrom: args.produced.resumedFrom,
     writtenByOthers: args.writtenByOthers ?? 0,
@@ -103,11 +112,12 @@ export async function summarize(args: {
     duplicateLate: reconciliation.duplicateLate,
     finalFlushWindows: args.finalFlushWindows,
     objects: byPrefix,
+    rawRecords,
     timings: args.timings,
     eventsPerSec,
-    problems: reconciliation.problems,
+    problems: [...reconciliation.problems, ...rawProblems],
   };
-  return { reconciliation, text, json };
+  return { ok, reconciliation, text, json };
 }
 
 export function printSummary(summary: RunSummary, out: (line: string) => void): void {

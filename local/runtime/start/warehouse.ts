@@ -38,6 +38,17 @@ export async function readJsonLines(s3: S3Client, bucket: string, prefix: string
   return lines;
 }
 
+/** The non-empty lines of every object under a prefix. */
+export async function countLines(s3: S3Client, bucket: string, prefix: string): Promise<number> {
+  let count = 0;
+  for (const object of await listObjects(s3, bucket, prefix)) {
+    for (const line of (await readObjectText(s3, bucket, object.key)).split('\n')) {
+      if (line.trim() !== '') count += 1;
+    }
+  }
+  return count;
+}
+
 /** Objects written under each top-level prefix (`raw/`, `aggregates/`, `late/`, `errors/`). */
 export function summarizeObjects(objects: readonly WarehouseObject[]) {
   const byPrefix = new Map<string, { objects: number; bytes: number }>();

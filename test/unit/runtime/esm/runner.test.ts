@@ -138,6 +138,26 @@ describe('EventSourceMappingRunner', () => {
     expect(Date.now() - started).toBeGreaterThanOrEqual(1_000);
   });
 
+  it('reads a trickling shard about twice per batching window, and the batches are what the window gathers', async () => {
+    // Prepare: a record every 50 ms; the harness polls every 10 ms, i.e. ~100 reads a second unpaced
+    const shards = new FakeShards(['shardId-000000000000']);
+    const run = start(assemblyWith({ BatchSize: 100, MaximumBatchingWindowInSeconds: 1 }), shards);
+    await until(() => shards.getRecordsCalls > 0);
+    const callsBefore = shards.getRecordsCalls;
+
+    // Act
+    for (let id = 0; id < 40; id += 1) {
+      shards.put('shardId-000000000000', 'k', { id });
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    await until(() => processedIds(run.lines()).length === 40, 5_000);
+
+    // Assess: records in order, gathered into ~1 s batches, with a few dozen reads rather than ~300
+    expect(processedIds(run.lines())).toEqual(Array.from({ length: 40 }, (_, i) => i));
+    expect(run.lines().length).toBeLessThanOrEqual(4);
+    expect(shards.getRecordsCalls - callsBefore).toBeLessThan(100);
+  });
+
   it('starts at the end of each shard with StartingPosition LATEST', async () => {
     // Prepare
     const shards = new FakeShards(['shardId-000000000000']);
