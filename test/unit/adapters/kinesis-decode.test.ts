@@ -1,4 +1,5 @@
 import type { KinesisStreamEvent } from 'aws-lambda';
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import {
   comparePositions,
@@ -104,7 +105,7 @@ describe('comparePositions', () => {
 });
 
 describe('decodePlainText', () => {
-  it('decodes a plain record to the text decodeKinesisRecord gives, reusing its buffer', () => {
+  it('decodes a plain record to the text decodeKinesisRecord gives, ASCII or not', () => {
     // Prepare
     const long = `{"text":"${'é'.repeat(70_000)}"}`;
     const texts = ['{"a":1}', long, 'short again', ''];
@@ -132,6 +133,32 @@ describe('decodePlainText', () => {
     // Assess
     expect(text).toBeUndefined();
     expect(outcomes.map((o) => o.ok)).toEqual([false]);
+  });
+
+  it('gives the text decodeKinesisRecord gives, or leaves the record to it, on any data text', () => {
+    const base64ish = fc.string({
+      maxLength: 24,
+      unit: fc.constantFrom(...'QUJDRA0123abc+/=-_ \n*'),
+    });
+    const encoded = fc.uint8Array({ maxLength: 18 }).map((bytes) => Buffer.from(bytes).toString('base64'));
+    fc.assert(
+      fc.property(fc.oneof(base64ish, encoded), (data) => {
+        // Prepare
+        const record = kinesisRecord({ data: 'x', partitionKey: 'k1', n: 1 });
+        record.kinesis.data = data;
+
+        // Act
+        const text = decodePlainText(data);
+        const [outcome, ...more] = decodeKinesisRecord(record);
+
+        // Assess
+        if (text !== undefined) {
+          expect(more).toEqual([]);
+          expect(outcome?.ok && outcome.record.data.toString('utf8')).toBe(text);
+        }
+      }),
+      { numRuns: 5000 },
+    );
   });
 
   it('leaves a KPL aggregated record to decodeKinesisRecord', () => {
