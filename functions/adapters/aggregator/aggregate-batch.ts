@@ -9,7 +9,7 @@ import {
   silentLogger,
 } from './dependencies.js';
 import { toAggregateRecords, toLateRecords } from './output-records.js';
-import { positionFinder, prepareRecords } from './prepare-records.js';
+import { positionsOf, prepareRecords } from './prepare-records.js';
 
 /** What one invocation did: the partial batch response and the counters for metrics. */
 export interface AggregateBatchOutcome {
@@ -67,10 +67,14 @@ async function applyShard(
   const output = engine.process(previous?.engine, prepared.valid);
   const emittedAt = now();
   const aggregates = toAggregateRecords(output.results, { pipeline: pipeline.name, shard, emittedAt });
+  const latePositions = positionsOf(
+    prepared,
+    output.late.map((record) => record.value),
+  );
   const late = toLateRecords(output.late, {
     pipeline: pipeline.name,
     shard,
-    positionOf: positionFinder(prepared),
+    positionOf: (event) => latePositions.get(event),
   });
 
   // Dead letters first: once the checkpoint moves past a poison record, only the queue has it.
