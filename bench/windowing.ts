@@ -10,11 +10,13 @@ import {
   avgAggregate,
   countAggregate,
   createWindowEngine,
+  decodeState,
   type EngineState,
   encodeState,
   type KeyedRecord,
   maxAggregate,
   sumAggregate,
+  type WindowEngine,
   type WindowSpec,
 } from '../functions/core/index.js';
 import type { Benchmark, BenchRow } from './run.js';
@@ -178,10 +180,11 @@ function openTimeWindows(state: EngineState & { kind: 'time' }): number {
   return open;
 }
 
-function openWindows(state: EngineState): number {
+/** Open windows of a state: sessions as a flush of a copy of the state emits them. */
+function openWindows(state: EngineState, engine: WindowEngine): number {
   if (state.kind === 'time') return openTimeWindows(state);
-  const lists = state.kind === 'session' ? state.sessions : state.windows;
-  return Object.values(lists).reduce((n, l) => n + l.length, 0);
+  if (state.kind === 'session') return engine.flush(decodeState(encodeState(state, 'json'))).results.length;
+  return Object.values(state.windows).reduce((n, l) => n + l.length, 0);
 }
 
 const stateSize: Benchmark = {
@@ -196,7 +199,7 @@ const stateSize: Benchmark = {
         undefined,
         events.map((e) => ({ key: e.pickup_zone, ts: e.pickup_ts, value: e })),
       );
-      const open = openWindows(state);
+      const open = openWindows(state, engine);
       const json = encodeState(state, 'json').length;
       const gzip = gzipSync(encodeState(state, 'json')).length;
       rows.push({
@@ -248,7 +251,7 @@ const heap: Benchmark = {
           metric: `heap after ${i.toLocaleString('en-US')} events`,
           value: mb,
           unit: 'MiB',
-          note: `${openWindows(state as EngineState)} open windows`,
+          note: `${openWindows(state as EngineState, engine)} open windows`,
         });
       }
     }

@@ -8,12 +8,10 @@
  * Entries are kept in parallel arrays rather than one object each: a push allocates
  * nothing, and sifting compares close times read from one array of unboxed doubles.
  */
-export class CloseQueue<T> {
+export class CloseQueue {
   private readonly closeAts: number[] = [];
   private readonly keys: string[] = [];
   private readonly starts: number[] = [];
-  /** What the caller queued with each window (a session: its entry, found without a lookup). */
-  private readonly payloads: T[] = [];
 
   get size(): number {
     return this.closeAts.length;
@@ -34,35 +32,28 @@ export class CloseQueue<T> {
     return this.starts[0] as number;
   }
 
-  /** Payload of the window that closes first. */
-  get nextPayload(): T {
-    return this.payloads[0] as T;
-  }
-
   /** Queues the window of `key` starting at `start`, closing when stream time reaches `closeAt`. */
-  push(closeAt: number, key: string, start: number, payload: T): void {
-    const { closeAts, keys, starts, payloads } = this;
+  push(closeAt: number, key: string, start: number): void {
+    const { closeAts, keys, starts } = this;
     let i = closeAts.length;
     closeAts.push(closeAt);
     keys.push(key);
     starts.push(start);
-    payloads.push(payload);
     while (i > 0) {
       const parent = (i - 1) >> 1;
       if (!this.before(closeAt, key, start, parent)) break;
       this.move(parent, i);
       i = parent;
     }
-    this.put(i, closeAt, key, start, payload);
+    this.put(i, closeAt, key, start);
   }
 
   /** Removes the window that closes first. */
   pop(): void {
-    const { closeAts, keys, starts, payloads } = this;
+    const { closeAts, keys, starts } = this;
     const closeAt = closeAts.pop();
     const key = keys.pop() as string;
     const start = starts.pop() as number;
-    const payload = payloads.pop() as T;
     const n = closeAts.length;
     if (closeAt === undefined || n === 0) return;
     // The last entry goes down from the top.
@@ -76,7 +67,7 @@ export class CloseQueue<T> {
       this.move(child, i);
       i = child;
     }
-    this.put(i, closeAt, key, start, payload);
+    this.put(i, closeAt, key, start);
   }
 
   /** Whether the entry given closes before the one at `i`. */
@@ -93,14 +84,13 @@ export class CloseQueue<T> {
   }
 
   private move(from: number, to: number): void {
-    const { closeAts, keys, starts, payloads } = this;
-    this.put(to, closeAts[from] as number, keys[from] as string, starts[from] as number, payloads[from] as T);
+    const { closeAts, keys, starts } = this;
+    this.put(to, closeAts[from] as number, keys[from] as string, starts[from] as number);
   }
 
-  private put(i: number, closeAt: number, key: string, start: number, payload: T): void {
+  private put(i: number, closeAt: number, key: string, start: number): void {
     this.closeAts[i] = closeAt;
     this.keys[i] = key;
     this.starts[i] = start;
-    this.payloads[i] = payload;
   }
 }

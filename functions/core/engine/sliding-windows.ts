@@ -5,9 +5,9 @@ import { type Emissions, lateRecord, type StrategyContext, type WindowStrategy }
 
 interface Indexes {
   /** Windows not yet closed, by close time. */
-  readonly close: CloseQueue<null>;
+  readonly close: CloseQueue;
   /** Closed windows kept for lookups (as Kafka Streams' store retention does), by eviction time. */
-  readonly evict: CloseQueue<null>;
+  readonly evict: CloseQueue;
 }
 
 // Derived from the state alone, so any sliding engine may continue any state.
@@ -56,12 +56,12 @@ export function slidingStrategy(
   const indexesOf = (state: SlidingState): Indexes => {
     let found = indexes.get(state);
     if (found === undefined) {
-      found = { close: new CloseQueue<null>(), evict: new CloseQueue<null>() };
+      found = { close: new CloseQueue(), evict: new CloseQueue() };
       const streamTime = state.streamTime ?? 0;
       for (const key of Object.keys(state.windows)) {
         for (const [start] of state.windows[key] ?? []) {
-          if (closeAt(start) <= streamTime) found.evict.push(evictAt(start), key, start, null);
-          else found.close.push(closeAt(start), key, start, null);
+          if (closeAt(start) <= streamTime) found.evict.push(evictAt(start), key, start);
+          else found.close.push(closeAt(start), key, start);
         }
       }
       indexes.set(state, found);
@@ -118,7 +118,7 @@ export function slidingStrategy(
         return;
       }
       windows.splice(at + 1, 0, entry);
-      queue.push(closeAt(entry[0]), key, entry[0], null);
+      queue.push(closeAt(entry[0]), key, entry[0]);
     };
     const createWithRecord = (start: number, accs: Accumulators) => {
       if (start + td < closeTime) {
@@ -220,7 +220,7 @@ export function slidingStrategy(
     },
     create: (base) => {
       const state: SlidingState = { ...base, kind: 'sliding', windows: Object.create(null) };
-      indexes.set(state, { close: new CloseQueue<null>(), evict: new CloseQueue<null>() });
+      indexes.set(state, { close: new CloseQueue(), evict: new CloseQueue() });
       return state;
     },
 
@@ -253,7 +253,7 @@ export function slidingStrategy(
             values: aggregates.result(entry[2], 0),
           });
         }
-        evict.push(evictAt(start), key, start, null);
+        evict.push(evictAt(start), key, start);
       }
       while (evict.size > 0 && (everything || evict.nextCloseAt <= streamTime)) {
         const key = evict.nextKey;

@@ -52,7 +52,7 @@ const stateSchema = z.discriminatedUnion('kind', [
     ...base,
     kind: z.literal('session'),
     // How many slots a session takes depends on the aggregations: checked when an engine takes it.
-    sessions: dictionary(z.array(z.tuple([timestamp, timestamp], z.unknown()))),
+    sessions: dictionary(z.array(z.unknown()).min(1)),
   }),
   z.strictObject({
     ...base,

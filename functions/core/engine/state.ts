@@ -1,7 +1,7 @@
 import type { WindowSpec } from '../types.js';
 
 /** Version of the state layout below; bumped on any incompatible change. */
-export const STATE_VERSION = 3;
+export const STATE_VERSION = 4;
 
 /** Accumulators of one window, one per aggregation, in the order of the aggregations' names. */
 export type Accumulators = unknown[];
@@ -20,10 +20,12 @@ export interface TimePane {
 }
 
 /**
- * A session: its bounds (both inclusive), then its accumulators' slots in the same array (one
- * array per session, unboxed doubles when the aggregations are numeric built-ins).
+ * A key's open sessions in one flat array, sorted by start: `[start, end, ...accumulators]` per
+ * session (bounds both inclusive, then `width` accumulator slots; unboxed doubles when the
+ * aggregations are numeric built-ins). One array per key rather than one per session: a record
+ * reaches its sessions through one array instead of two.
  */
-export type SessionEntry = [start: number, end: number, ...accumulators: unknown[]];
+export type KeySessions = unknown[];
 
 /** A sliding window `[start, start + timeDifference]`: `[start, maxRecordTs, accumulators]`. */
 export type SlidingEntry = [start: number, maxRecordTs: number, accumulators: Accumulators];
@@ -47,7 +49,7 @@ export interface TimeWindowState extends StateBase {
 /** State of a session engine: each key's open sessions, sorted by start. */
 export interface SessionState extends StateBase {
   readonly kind: 'session';
-  readonly sessions: Record<string, SessionEntry[]>;
+  readonly sessions: Record<string, KeySessions>;
 }
 
 /** State of a sliding engine: each key's open windows, sorted by start. */

@@ -79,17 +79,24 @@ describe('engine state codec', () => {
     expect(() => engine.process(decodeState(text), [])).toThrow(/5 accumulator slots for 2 keys \(2 each\)/);
   });
 
-  it('refuses a session whose accumulator slots do not fit the aggregations', () => {
+  it('refuses a key whose session slots do not fit the aggregations, or whose sessions overlap', () => {
     // Prepare
     const engine = createWindowEngine({
-      window: { type: 'session', gapMs: 5, graceMs: 0 },
+      window: { type: 'session', gapMs: 5, graceMs: 20 },
       aggregations: countAndSum(),
     });
-    const { state } = engine.process(undefined, [rec('a', 1)]);
-    const text = encodeState(state, 'json').replace('"a":[[1,1,', '"a":[[1,1,7,');
+    const { state } = engine.process(undefined, [rec('a', 1), rec('a', 20)]);
+    const extraSlot = encodeState(state, 'json').replace('"a":[1,1,', '"a":[1,1,7,');
+    const overlapping = encodeState(state, 'json').replace('"a":[1,1,', '"a":[1,25,');
 
-    // Act / Assess
-    expect(() => engine.process(decodeState(text), [])).toThrow(/holds 3 accumulator slots, not 2/);
+    // Act / Assess: count and sum take 2 slots a session, after its start and end
+    expect(() => engine.process(decodeState(extraSlot), [])).toThrow(StateCorruptError);
+    expect(() => engine.process(decodeState(extraSlot), [])).toThrow(
+      /key "a" holds 9 session slots, not a multiple of 4/,
+    );
+    expect(() => engine.process(decodeState(overlapping), [])).toThrow(
+      /key "a": session 2 spans 20 to 20, not whole numbers after 25/,
+    );
   });
 
   it('refuses state built for another window or other aggregations', () => {
