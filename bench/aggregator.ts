@@ -62,14 +62,12 @@ function batches(count: number, size: number): KinesisStreamEvent[] {
   return out;
 }
 
-async function run(scale: number): Promise<readonly BenchRow[]> {
-  // Powertools reads these when the handler module creates its logger and metrics: no stdout I/O.
-  process.env.POWERTOOLS_METRICS_DISABLED = 'true';
-  process.env.POWERTOOLS_LOG_LEVEL = 'SILENT';
+const median = (values: number[]) =>
+  [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)] ?? Number.NaN;
+
+/** Runs the handler over the batches with fresh in-memory stores: wall and CPU ms per batch. */
+async function measure(events: readonly KinesisStreamEvent[]) {
   const { createAggregatorHandler } = await import('../functions/handlers/aggregator.js');
-  const size = Math.max(100, Math.round(BATCH * Math.min(scale, 1)));
-  const count = Math.max(3, Math.round(20 * scale));
-  const events = batches(count + 2, size);
   const pipeline = getPipeline('taxi-rides').pipeline;
   const aggregates = new MemoryRecordSink();
   const deps: AggregatorDependencies = {
@@ -97,6 +95,17 @@ async function run(scale: number): Promise<readonly BenchRow[]> {
     cpuTimes.push((cpu.user + cpu.system) / 1000);
     if (response.batchItemFailures.length > 0) throw new Error('bench batch failed');
   }
+  return { times, cpuTimes, windows: aggregates.records.length };
+}
+
+async function run(scale: number): Promise<readonly BenchRow[]> {
+  // Powertools reads these when the handler module creates its logger and metrics: no stdout I/O.
+  process.env.POWERTOOLS_METRICS_DISABLED = 'true';
+  process.env.POWERTOOLS_LOG_LEVEL = 'SILENT';
+  const size = Math.max(100, Math.round(BATCH * Math.min(scale, 1)));
+  const count = Math.max(3, Math.round(20 * scale));
+  const events = batches(count + 2, size);
+  const { times, cpuTimes, windows } = await measure(events);
   // The floor on this machine, in the same run: base64-decoding and JSON.parse of the same batches.
   const floors: number[] = [];
   for (const event of events.slice(2)) {
@@ -105,17 +114,17 @@ async function run(scale: number): Promise<readonly BenchRow[]> {
       JSON.parse(Buffer.from(record.kinesis.data, 'base64').toString('utf8'));
     floors.push(performance.now() - start);
   }
-  floors.sort((a, b) => a - b);
-  times.sort((a, b) => a - b);
-  cpuTimes.sort((a, b) => a - b);
-  const medianCpu = cpuTimes[Math.floor(cpuTimes.length / 2)] ?? Number.NaN;
-  const floor = floors[Math.floor(floors.length / 2)] ?? Number.NaN;
-  const median = times[Math.floor(times.length / 2)] ?? Number.NaN;
-  const p90 = times[Math.floor(times.length * 0.9)] ?? Number.NaN;
+  // The same batches as the Lambda runtime hands them over, parsed from the invocation's JSON: its
+  // strings are flat, where the eventIDs built above are concatenations the handler flattens.
+  const asDelivered = await measure(events.map((event) => JSON.parse(JSON.stringify(event))));
+  const medianCpu = median(cpuTimes);
+  const floor = median(floors);
+  const medianMs = median(times);
+  const p90 = [...times].sort((a, b) => a - b)[Math.floor(times.length * 0.9)] ?? Number.NaN;
   return [
     {
       metric: `median ms per ${size}-record batch`,
-      value: median,
+      value: medianMs,
       unit: 'ms',
       note: `goal <= 30 ms (${times.length} batches)`,
     },
@@ -125,10 +134,16 @@ async function run(scale: number): Promise<readonly BenchRow[]> {
       metric: 'floor: base64 + JSON.parse of the batch',
       value: floor,
       unit: 'ms',
-      note: `handler = ${(median / floor).toFixed(1)}x the floor`,
+      note: `handler = ${(medianMs / floor).toFixed(1)}x the floor`,
     },
-    { metric: 'records per second', value: Math.round((size / median) * 1000), unit: 'records/s' },
-    { metric: 'windows emitted', value: aggregates.records.length, unit: 'results' },
+    {
+      metric: 'median ms per batch as Lambda delivers it',
+      value: median(asDelivered.times),
+      unit: 'ms',
+      note: 'the event JSON-parsed, as the runtime does',
+    },
+    { metric: 'records per second', value: Math.round((size / medianMs) * 1000), unit: 'records/s' },
+    { metric: 'windows emitted', value: windows, unit: 'results' },
   ];
 }
 
