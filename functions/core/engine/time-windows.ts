@@ -84,8 +84,10 @@ export function timeStrategy(
       if (candidate.pane.start < start) break;
       i--;
     }
-    // Panes of a steady stream hold about as many keys as the newest one did.
-    const expected = (panes[panes.length - 1] as IndexedPane | undefined)?.ids.length ?? 0;
+    // Panes of a steady stream end up holding about as many keys as the fullest open one: the
+    // newest is still filling (late records reach it), and growing the index later costs a rehash.
+    let expected = 0;
+    for (const open of panes) expected = Math.max(expected, open.ids.length);
     const created: IndexedPane = {
       pane: { start, keys: [], accumulators: [] },
       ids: [],
