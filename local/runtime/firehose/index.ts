@@ -1,6 +1,7 @@
 import { join } from 'node:path';
 import type { KinesisClient } from '@aws-sdk/client-kinesis';
 import type { S3Client } from '@aws-sdk/client-s3';
+import type { ShardSource } from '../event-source-mapping/types.js';
 import { parseDeliveryStream } from './config.js';
 import { type DeliveryCounters, emptyCounters } from './counters.js';
 import { DeliveryStream } from './delivery-stream.js';
@@ -56,6 +57,8 @@ export interface FirehoseDeliveryOptions {
    * @default 5000
    */
   readonly pollIntervalMs?: number;
+  /** The reads of a Kinesis source stream (shared with the event source mapping). @default direct */
+  readonly shardSource?: (streamName: string) => ShardSource | undefined;
   /** Failures that do not stop delivery (a retried S3 write, a failed GetRecords). */
   readonly onError?: (error: unknown) => void;
 }
@@ -107,6 +110,7 @@ export async function startFirehoseDelivery(options: FirehoseDeliveryOptions): P
       new KinesisSource({
         client: options.kinesis,
         streamName: source.streamName,
+        shardSource: options.shardSource?.(source.streamName),
         delivery: stream,
         checkpointFile: join(options.runDir, 'firehose', `${name}.checkpoints.json`),
         pollIntervalMs: options.pollIntervalMs ?? 5000,

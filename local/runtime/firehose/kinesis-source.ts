@@ -1,15 +1,17 @@
 import {
-  type _Record,
   ExpiredIteratorException,
-  GetRecordsCommand,
-  GetShardIteratorCommand,
   type KinesisClient,
-  ListShardsCommand,
   ProvisionedThroughputExceededException,
   ResourceNotFoundException,
-  type Shard,
 } from '@aws-sdk/client-kinesis';
 import { deaggregateSync } from 'aws-kinesis-agg';
+import { kinesisShardSource } from '../event-source-mapping/kinesis-shard-source.js';
+import type {
+  IteratorPosition,
+  ShardInfo,
+  ShardSource,
+  StreamRecord,
+} from '../event-source-mapping/types.js';
 import { AckQueue } from './ack-queue.js';
 import { CheckpointStore } from './checkpoint-store.js';
 import type { DeliveryStream } from './delivery-stream.js';
@@ -21,6 +23,11 @@ const GET_RECORDS_LIMIT = 10_000;
 export interface KinesisSourceOptions {
   readonly client: KinesisClient;
   readonly streamName: string;
+  /**
+   * The reads (the event source mapping's ShardSource): shared with the mapping by the runtime, so
+   * each record is read from kinesis-mock once. @default the stream read directly through `client`
+   */
+  readonly shardSource?: ShardSource;
   readonly delivery: DeliveryStream;
   /** JSON file in the run folder holding the per-shard positions. */
   readonly checkpointFile: string;
@@ -64,8 +71,11 @@ export class KinesisSource {
   /** Records read from Kinesis (before de-aggregation). */
   recordsRead = 0;
 
+  private readonly source: ShardSource;
+
   constructor(private readonly options: KinesisSourceOptions) {
     this.checkpoints = new CheckpointStore(options.checkpointFile);
+    this.source = options.shardSource ?? kinesisShardSource(options.client, options.streamName);
   }
 
   /** Starts reading every shard, and looks for new shards from time to time. */
@@ -122,11 +132,11 @@ export class KinesisSource {
     const refresh = this.options.shardRefreshMs ?? 10_000;
     while (!this.stopped) {
       try {
-        const shards = await this.listShards();
-        const ids = new Set(shards.map((s) => s.ShardId));
+        const shards: ShardInfo[] = await this.source.listShards();
+        const ids = new Set(shards.map((s) => s.shardId));
         for (const shard of shards) {
-          const id = shard.ShardId ?? '';
-          const parent = shard.ParentShardId;
+          const id = shard.shardId;
+          const parent = shard.parentShardId;
           // A child shard is read once its parent is done, keeping per-key order across resharding.
           const parentPending = parent !== undefined && ids.has(parent) && !this.finished.has(parent);
           if (!this.readers.has(id) && !parentPending) this.readers.set(id, this.readShard(id));
@@ -138,32 +148,12 @@ export class KinesisSource {
     }
   }
 
-  private async listShards(): Promise<Shard[]> {
-    const shards: Shard[] = [];
-    let token: string | undefined;
-    do {
-      const page = await this.options.client.send(
-        new ListShardsCommand(
-          token === undefined ? { StreamName: this.options.streamName } : { NextToken: token },
-        ),
-      );
-      shards.push(...(page.Shards ?? []));
-      token = page.NextToken;
-    } while (token !== undefined);
-    return shards;
-  }
-
-  private async iterator(shardId: string, after: string | undefined): Promise<string | undefined> {
-    const response = await this.options.client.send(
-      new GetShardIteratorCommand({
-        StreamName: this.options.streamName,
-        ShardId: shardId,
-        ...(after === undefined
-          ? { ShardIteratorType: this.options.startingPosition ?? 'TRIM_HORIZON' }
-          : { ShardIteratorType: 'AFTER_SEQUENCE_NUMBER', StartingSequenceNumber: after }),
-      }),
-    );
-    return response.ShardIterator;
+  private iterator(shardId: string, after: string | undefined): Promise<string> {
+    const position: IteratorPosition =
+      after === undefined
+        ? { type: this.options.startingPosition ?? 'TRIM_HORIZON' }
+        : { type: 'AFTER_SEQUENCE_NUMBER', sequenceNumber: after };
+    return this.source.getIterator(shardId, position);
   }
 
   private async readShard(shardId: string): Promise<void> {
@@ -177,18 +167,15 @@ export class KinesisSource {
     while (!this.stopped) {
       try {
         iterator ??= await this.iterator(shardId, lastRead);
-        if (iterator === undefined) break;
         const askedAt = Date.now();
         const wakeupsSeen = this.wakeups;
-        const response = await this.options.client.send(
-          new GetRecordsCommand({ ShardIterator: iterator, Limit: GET_RECORDS_LIMIT }),
-        );
-        const records = response.Records ?? [];
+        const page = await this.source.getRecords(iterator, GET_RECORDS_LIMIT);
+        const records = page.records;
         for (const record of records) this.deliver(shardId, record);
-        lastRead = records.at(-1)?.SequenceNumber ?? lastRead;
+        lastRead = records.at(-1)?.sequenceNumber ?? lastRead;
         // An empty page: everything the shard held when the read was asked has been read.
         if (records.length === 0) this.tipReadAt.set(shardId, askedAt);
-        iterator = response.NextShardIterator;
+        iterator = page.nextIterator;
         backoff = pause;
         if (iterator === undefined) break; // the shard was closed by resharding and is fully read
         await this.sleepUnlessStopped(
@@ -217,15 +204,15 @@ export class KinesisSource {
     if (iterator === undefined && !this.stopped) this.finished.add(shardId);
   }
 
-  private deliver(shardId: string, record: _Record): void {
+  private deliver(shardId: string, record: StreamRecord): void {
     this.recordsRead++;
     let queue = this.pending.get(shardId);
     if (queue === undefined) {
       queue = new AckQueue<string>();
       this.pending.set(shardId, queue);
     }
-    const token = queue.push(record.SequenceNumber ?? '');
-    const arrival = record.ApproximateArrivalTimestamp?.getTime() ?? Date.now();
+    const token = queue.push(record.sequenceNumber);
+    const arrival = record.approximateArrivalTimestamp;
     const parts = userRecords(record);
     let remaining = parts.length;
     // The checkpoint moves past the longest prefix of delivered records (objects finish out of order).
@@ -248,16 +235,16 @@ export class KinesisSource {
 }
 
 /** The user records in one Kinesis record: itself, or the KPL-aggregated records inside it. */
-function userRecords(record: _Record): Buffer[] {
-  const data = Buffer.from(record.Data ?? new Uint8Array());
+function userRecords(record: StreamRecord): Buffer[] {
+  const data = Buffer.from(record.data);
   if (data.length < KPL_MAGIC.length || !data.subarray(0, KPL_MAGIC.length).equals(KPL_MAGIC)) return [data];
   let parts: Buffer[] = [data];
   deaggregateSync(
     {
       data: data.toString('base64'),
-      partitionKey: record.PartitionKey ?? '',
-      sequenceNumber: record.SequenceNumber ?? '',
-      approximateArrivalTimestamp: (record.ApproximateArrivalTimestamp?.getTime() ?? 0) / 1000,
+      partitionKey: record.partitionKey,
+      sequenceNumber: record.sequenceNumber,
+      approximateArrivalTimestamp: record.approximateArrivalTimestamp / 1000,
       kinesisSchemaVersion: '1.0',
     },
     true,

@@ -1,6 +1,8 @@
 import { GetQueueAttributesCommand } from '@aws-sdk/client-sqs';
 import { EventSourceMappingRunner } from '../event-source-mapping/index.js';
+import { kinesisShardSource } from '../event-source-mapping/kinesis-shard-source.js';
 import { caughtUpSince } from '../event-source-mapping/progress.js';
+import { SharedShardReads } from '../event-source-mapping/shared-shard-reads.js';
 import { deliveryStreamResources, type FirehoseDelivery, startFirehoseDelivery } from '../firehose/index.js';
 import { fileLogSink, LocalLambdaRuntime, ScheduleRunner } from '../lambda/index.js';
 import type { CloudAssembly, LocalAwsContext } from '../template/index.js';
@@ -57,7 +59,12 @@ export async function startPipelineRuntime(options: {
     const arn = props.KinesisStreamSourceConfiguration?.KinesisStreamARN;
     return typeof arn === 'string' && arn.endsWith(streamArnSuffix);
   });
+  // The mapping and the raw Firehose read the stream once between them (kinesis-mock's time is the limit).
+  const sharedReads = new SharedShardReads(kinesisShardSource(clients.kinesis, resources.streamName));
+  const sharedSource = (streamName: string) =>
+    streamName === resources.streamName ? sharedReads.source() : undefined;
   const firehose = await startFirehoseDelivery({
+    shardSource: sharedSource,
     resources: delivery,
     s3: clients.s3,
     kinesis: clients.kinesis,
@@ -86,6 +93,7 @@ export async function startPipelineRuntime(options: {
     sqs: clients.sqs,
     checkpointFile: folder.esmCheckpoints,
     filter: (m) => m.id === resources.mapping.id,
+    shardSource: (m) => sharedSource(m.streamName) ?? kinesisShardSource(clients.kinesis, m.streamName),
     log: (m) => options.log(`[esm] ${m}`),
   });
   const schedules = ScheduleRunner.start({
