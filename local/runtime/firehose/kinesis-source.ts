@@ -61,6 +61,8 @@ export class KinesisSource {
   private readonly pending = new Map<string, AckQueue<string>>();
   private stopped = false;
   private discovery: Promise<void> | undefined;
+  /** How many times the shards were listed: readToTip waits for a listing made after its call. */
+  private listings = 0;
   private saveTimer: NodeJS.Timeout | undefined;
   /** Per shard, when the last read that reached the shard's tip (a page not full) was asked. */
   private readonly tipReadAt = new Map<string, number>();
@@ -101,9 +103,13 @@ export class KinesisSource {
    */
   async readToTip(timeoutMs = 30_000): Promise<boolean> {
     const since = Date.now();
+    // A listing finished after this call (the call wakes a sleeping discovery): every shard has its
+    // reader, even right after start, when no shard has been listed yet.
+    const listed = this.listings + 1;
     this.wakeups += 1;
     this.tipWaiters += 1;
     const reached = () =>
+      this.listings >= listed &&
       [...this.readers.keys()].every(
         (id) => this.finished.has(id) || (this.tipReadAt.get(id) ?? Number.NEGATIVE_INFINITY) >= since,
       );
@@ -141,6 +147,7 @@ export class KinesisSource {
           const parentPending = parent !== undefined && ids.has(parent) && !this.finished.has(parent);
           if (!this.readers.has(id) && !parentPending) this.readers.set(id, this.readShard(id));
         }
+        this.listings += 1;
       } catch (error) {
         this.options.onError?.(error);
       }
