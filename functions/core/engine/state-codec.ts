@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { StateCorruptError, StateVersionError } from '../errors.js';
 import { windowSpecSchema } from '../window-spec.js';
 import { type EngineState, STATE_VERSION } from './state.js';
+import { migrateState } from './state-migrations.js';
 
 const timestamp = z.int().min(0);
 const accumulators = z.array(z.unknown());
@@ -73,8 +74,9 @@ export function encodeState(state: EngineState, format: StateFormat): string | U
 }
 
 /**
- * Reads a checkpoint written by {@link encodeState} (either format). Throws StateVersionError for
- * another version and StateCorruptError for anything that is not engine state.
+ * Reads a checkpoint written by {@link encodeState} (either format); one of an earlier version is
+ * migrated when state-migrations.ts has the steps. Throws StateVersionError for any other version
+ * and StateCorruptError for anything that is not engine state.
  */
 export function decodeState(encoded: string | Uint8Array): EngineState {
   let data: unknown;
@@ -87,7 +89,12 @@ export function decodeState(encoded: string | Uint8Array): EngineState {
     );
   }
   const version = typeof data === 'object' && data !== null && 'v' in data ? data.v : undefined;
-  if (version !== STATE_VERSION) throw new StateVersionError(STATE_VERSION, version);
+  if (version !== STATE_VERSION) {
+    const migrated =
+      version === undefined ? undefined : migrateState(data as Record<string, unknown>, version);
+    if (!migrated) throw new StateVersionError(STATE_VERSION, version);
+    data = migrated;
+  }
   const parsed = stateSchema.safeParse(data);
   if (!parsed.success) {
     throw new StateCorruptError(

@@ -35,6 +35,45 @@ describe('engine state codec', () => {
     });
   });
 
+  it('reads a version-3 checkpoint (one array per session), and the engine continues from it as from the current one', () => {
+    // Prepare: open sessions written in the layout before one flat array per key
+    const session = { type: 'session' as const, gapMs: 5, graceMs: 100 };
+    const engine = createWindowEngine({ window: session, aggregations: countAndSum() });
+    const first = [rec('a', 1, 1), rec('a', 3, 2), rec('a', 20, 3), rec('b', 2, 4), rec('b', 4, 5)];
+    const current = JSON.parse(encodeState(engine.process(undefined, first).state, 'json'));
+    // count and sum take one slot each after a session's start and end
+    const stride = 2 + current.aggregations.length;
+    const perSession = (flat: unknown[]) =>
+      Array.from({ length: flat.length / stride }, (_, i) => flat.slice(i * stride, (i + 1) * stride));
+    const v3 = {
+      ...current,
+      v: 3,
+      sessions: Object.fromEntries(
+        Object.entries(current.sessions as Record<string, unknown[]>).map(([k, flat]) => [
+          k,
+          perSession(flat),
+        ]),
+      ),
+    };
+    const next = [rec('a', 22, 6), rec('b', 30, 7), rec('c', 200, 8)];
+
+    // Act
+    const migrated = decodeState(JSON.stringify(v3));
+    const migratedCopy = structuredClone(migrated);
+    const fromV3 = engine.process(migrated, next);
+    const fromCurrent = engine.process(decodeState(JSON.stringify(current)), next);
+
+    // Assess
+    expect(v3.sessions.a).toEqual([
+      [1, 3, 2, 3],
+      [20, 20, 1, 3],
+    ]);
+    expect(migratedCopy).toEqual(current);
+    expect(fromV3.results.length).toBeGreaterThan(0);
+    expect(fromV3.results).toEqual(fromCurrent.results);
+    expect(engine.flush(fromV3.state).results).toEqual(engine.flush(fromCurrent.state).results);
+  });
+
   it('keeps a key named __proto__ a plain key', () => {
     // Prepare
     const engine = createWindowEngine({ window: tumbling, aggregations: countAndSum() });
