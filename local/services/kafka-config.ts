@@ -5,7 +5,12 @@ import { HOST, type Ports, serviceDir } from './config.js';
 
 /** A KRaft cluster id: 16 random bytes, base64url without padding (what `kafka-storage random-uuid` prints). */
 export function newClusterId(): string {
-  return randomBytes(16).toString('base64url');
+  // Never with a leading '-': kafka-storage's argument parser takes `-t -Xyz…` for a missing value
+  // and an unknown option (1 id in 64; it failed a CI run). Kafka's own Uuid.randomUuid() skips them too.
+  for (;;) {
+    const id = randomBytes(16).toString('base64url');
+    if (!id.startsWith('-')) return id;
+  }
 }
 
 /** Files of the single Kafka node under `.local/kafka/`. */
