@@ -12,10 +12,21 @@ import { readState } from './state-file.js';
  * so each run holds a lease (a file named by its pid) while it uses them; the last run to leave
  * stops what test runs started, and never what a developer started with `tributary services up`.
  */
-export async function acquireTestServices(log: Log, timeoutMs = 300_000): Promise<UpOutcome[]> {
+export async function acquireTestServices(
+  log: Log,
+  timeoutMs = 300_000,
+  deps = { up, release: releaseTestServices },
+): Promise<UpOutcome[]> {
   mkdirSync(leaseDir(), { recursive: true });
   writeFileSync(join(leaseDir(), String(process.pid)), new Date().toISOString());
-  return up({ services: SERVICE_NAMES, mode: 'host', timeoutMs, log, startedBy: 'tests' });
+  try {
+    return await deps.up({ services: SERVICE_NAMES, mode: 'host', timeoutMs, log, startedBy: 'tests' });
+  } catch (error) {
+    // The run fails before vitest registers the teardown: what did start (LocalStack, when Kafka
+    // would not) would outlive it. Seen in a CI run.
+    await deps.release(log, false).catch(() => {});
+    throw error;
+  }
 }
 
 /** Ends this run's lease; stops the test-started services when no other live run holds one. */
