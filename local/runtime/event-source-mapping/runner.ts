@@ -36,8 +36,11 @@ export interface EventSourceMappingRunnerOptions {
   readonly shardDiscoveryIntervalMs?: number;
   /** Only the mappings this accepts run (e.g. one pipeline's). @default all Kinesis mappings */
   readonly filter?: (mapping: KinesisMappingConfig) => boolean;
-  /** Replaces the Kinesis calls (unit tests). */
-  readonly shardSource?: (mapping: KinesisMappingConfig) => ShardSource;
+  /**
+   * Replaces a mapping's Kinesis calls (unit tests; the runtime shares reads with Firehose); for
+   * undefined the mapping reads its stream directly.
+   */
+  readonly shardSource?: (mapping: KinesisMappingConfig) => ShardSource | undefined;
   /** Runner messages (errors reading a shard, failed batches). @default stderr */
   readonly log?: (message: string) => void;
 }

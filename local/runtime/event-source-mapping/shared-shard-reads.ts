@@ -28,6 +28,13 @@ function encode(shardId: string, position: Position): string {
   return `${PREFIX}${JSON.stringify([shardId, position])}`;
 }
 
+/** Kinesis' iterator position after a record (undefined: the shard's start). */
+function positionAfter(sequenceNumber: string | undefined): IteratorPosition {
+  return sequenceNumber === undefined
+    ? { type: 'TRIM_HORIZON' }
+    : { type: 'AFTER_SEQUENCE_NUMBER', sequenceNumber };
+}
+
 function decode(iterator: string): [string, Position] {
   if (!iterator.startsWith(PREFIX)) throw new Error(`not an iterator of SharedShardReads: ${iterator}`);
   return JSON.parse(iterator.slice(PREFIX.length)) as [string, Position];
@@ -87,9 +94,10 @@ export class SharedShardReads {
         log.reading = undefined;
       });
       await log.reading;
-      return this.serve(shardId, log, this.indexAfter(log, position.sequenceNumber) ?? 0, limit, true);
+      const after = position.sequenceNumber;
+      return this.serve(shardId, log, this.indexAfter(log, after) ?? 0, after, limit, true);
     }
-    return this.serve(shardId, log, index, limit, false);
+    return this.serve(shardId, log, index, position.sequenceNumber, limit, false);
   }
 
   /** Index of the first kept record after `sequenceNumber`; undefined when the log does not reach it. */
@@ -103,7 +111,15 @@ export class SharedShardReads {
     return undefined;
   }
 
-  private serve(shardId: string, log: ShardLog, index: number, limit: number, fresh: boolean): RecordsPage {
+  /** Up to `limit` kept records from `index` to a reader standing after `after`. */
+  private serve(
+    shardId: string,
+    log: ShardLog,
+    index: number,
+    after: string | undefined,
+    limit: number,
+    fresh: boolean,
+  ): RecordsPage {
     const records = log.records.slice(index, index + limit);
     this.stats.recordsServed += records.length;
     const last = records.at(-1);
@@ -112,11 +128,7 @@ export class SharedShardReads {
     const tail = log.records.at(-1);
     return {
       records,
-      nextIterator: encode(shardId, {
-        kind: 'after',
-        sequenceNumber:
-          last?.sequenceNumber ?? (index > 0 ? log.records[index - 1]?.sequenceNumber : log.before),
-      }),
+      nextIterator: encode(shardId, { kind: 'after', sequenceNumber: last?.sequenceNumber ?? after }),
       // At the tip only right after a real read (an empty page never comes otherwise).
       millisBehindLatest:
         atEnd && fresh
@@ -132,11 +144,7 @@ export class SharedShardReads {
     limit: number,
     signal?: AbortSignal,
   ): Promise<RecordsPage> {
-    const position: IteratorPosition =
-      after === undefined
-        ? { type: 'TRIM_HORIZON' }
-        : { type: 'AFTER_SEQUENCE_NUMBER', sequenceNumber: after };
-    const iterator = await this.real.getIterator(shardId, position, signal);
+    const iterator = await this.real.getIterator(shardId, positionAfter(after), signal);
     const page = await this.fetch(iterator, limit, signal);
     if (!this.logs.has(shardId)) {
       this.logs.set(shardId, {
@@ -160,7 +168,8 @@ export class SharedShardReads {
 
   /** Reads on from the log's tip and appends what came; drops the oldest records past the limit. */
   private async readTip(shardId: string, log: ShardLog, signal?: AbortSignal): Promise<void> {
-    const iterator = log.tip ?? (await this.real.getIterator(shardId, this.tipPosition(log), signal));
+    const lastKept = log.records.at(-1)?.sequenceNumber ?? log.before;
+    const iterator = log.tip ?? (await this.real.getIterator(shardId, positionAfter(lastKept), signal));
     let page: RecordsPage;
     try {
       page = await this.fetch(iterator, 10_000, signal);
@@ -174,13 +183,6 @@ export class SharedShardReads {
     log.ended = page.nextIterator === undefined;
     const excess = log.records.length - this.maxRecordsPerShard;
     if (excess > 0) log.before = log.records.splice(0, excess).at(-1)?.sequenceNumber;
-  }
-
-  private tipPosition(log: ShardLog): IteratorPosition {
-    const last = log.records.at(-1)?.sequenceNumber ?? log.before;
-    return last === undefined
-      ? { type: 'TRIM_HORIZON' }
-      : { type: 'AFTER_SEQUENCE_NUMBER', sequenceNumber: last };
   }
 
   /** LATEST / AT_TIMESTAMP: read through with the real iterator until a record fixes the position. */

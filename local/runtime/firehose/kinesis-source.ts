@@ -34,10 +34,9 @@ export interface KinesisSourceOptions {
   /**
    * The least time between two GetRecords on a shard (unless a page came back full). Firehose reads
    * each shard about once a second; every read costs LocalStack's kinesis-mock, which the event
-   * source mappings and the producer share, so the runtime asks for less (see startFirehoseDelivery).
-   * @default 1000
+   * source mappings and the producer share (startFirehoseDelivery's default says how often).
    */
-  readonly pollIntervalMs?: number;
+  readonly pollIntervalMs: number;
   /** How often new shards are looked for (resharding). @default 10_000 */
   readonly shardRefreshMs?: number;
   readonly onError?: (error: unknown) => void;
@@ -64,7 +63,7 @@ export class KinesisSource {
   /** How many times the shards were listed: readToTip waits for a listing made after its call. */
   private listings = 0;
   private saveTimer: NodeJS.Timeout | undefined;
-  /** Per shard, when the last read that reached the shard's tip (a page not full) was asked. */
+  /** Per shard, when the last read that reached the shard's tip (an empty page) was asked. */
   private readonly tipReadAt = new Map<string, number>();
   /** Bumped by readToTip: a sleeping reader wakes and reads at once. */
   private wakeups = 0;
@@ -164,7 +163,7 @@ export class KinesisSource {
   }
 
   private async readShard(shardId: string): Promise<void> {
-    const pause = this.options.pollIntervalMs ?? 1000;
+    const pause = this.options.pollIntervalMs;
     // Firehose calls GetRecords once a second per shard; only a full page (more is waiting) is
     // followed at once, within Kinesis' 5 reads a second per shard.
     const fullPagePause = Math.min(pause, 200);

@@ -93,7 +93,7 @@ export async function startPipelineRuntime(options: {
     sqs: clients.sqs,
     checkpointFile: folder.esmCheckpoints,
     filter: (m) => m.id === resources.mapping.id,
-    shardSource: (m) => sharedSource(m.streamName) ?? kinesisShardSource(clients.kinesis, m.streamName),
+    shardSource: (m) => sharedSource(m.streamName),
     log: (m) => options.log(`[esm] ${m}`),
   });
   const schedules = ScheduleRunner.start({

@@ -28,25 +28,24 @@ export async function readObjectText(s3: S3Client, bucket: string, key: string):
   return (bytes[0] === 0x1f && bytes[1] === 0x8b ? gunzipSync(bytes) : bytes).toString('utf8');
 }
 
-/** The JSON lines of every object under a prefix, in key order. */
-export async function readJsonLines(s3: S3Client, bucket: string, prefix: string): Promise<unknown[]> {
-  const lines: unknown[] = [];
+/** The non-empty lines of every object under a prefix, in key order. */
+async function readLines(s3: S3Client, bucket: string, prefix: string): Promise<string[]> {
+  const lines: string[] = [];
   for (const object of await listObjects(s3, bucket, prefix)) {
     const text = await readObjectText(s3, bucket, object.key);
-    for (const line of text.split('\n')) if (line.trim() !== '') lines.push(JSON.parse(line));
+    for (const line of text.split('\n')) if (line.trim() !== '') lines.push(line);
   }
   return lines;
 }
 
-/** The non-empty lines of every object under a prefix. */
+/** The JSON lines of every object under a prefix, in key order. */
+export async function readJsonLines(s3: S3Client, bucket: string, prefix: string): Promise<unknown[]> {
+  return (await readLines(s3, bucket, prefix)).map((line) => JSON.parse(line));
+}
+
+/** How many lines the objects under a prefix hold. */
 export async function countLines(s3: S3Client, bucket: string, prefix: string): Promise<number> {
-  let count = 0;
-  for (const object of await listObjects(s3, bucket, prefix)) {
-    for (const line of (await readObjectText(s3, bucket, object.key)).split('\n')) {
-      if (line.trim() !== '') count += 1;
-    }
-  }
-  return count;
+  return (await readLines(s3, bucket, prefix)).length;
 }
 
 /** Objects written under each top-level prefix (`raw/`, `aggregates/`, `late/`, `errors/`). */
