@@ -1,7 +1,12 @@
 /**
  * `npm run bench [-- <name filter>]`: runs every `bench/*.ts` module's exported `benchmarks` and
  * prints one table. `BENCH_SCALE` (default 1) shrinks or grows the sizes for a quick run.
+ *
+ * Each benchmark runs in a child process of its own (a fork, as JMH does): in one process a
+ * benchmark would inherit the JIT feedback and the heap of the ones before it, and a figure would
+ * depend on what ran first (hopping measured 0.45 after tumbling, 0.61 alone).
  */
+import { fork } from 'node:child_process';
 import { readdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -20,6 +25,12 @@ export interface Benchmark {
   readonly name: string;
   run(scale: number): Promise<readonly BenchRow[]> | readonly BenchRow[];
 }
+
+/** What a child sends back: its benchmark's rows, or why it failed. */
+type ChildReport = { readonly rows: readonly BenchRow[] } | { readonly error: string };
+
+const CHILD_FLAG = '--benchmark';
+const here = dirname(fileURLToPath(import.meta.url));
 
 function scaleFromEnv(): number {
   const raw = process.env.BENCH_SCALE ?? '1';
@@ -49,24 +60,66 @@ function printTable(rows: readonly (BenchRow & { benchmark: string })[]): void {
   for (const c of cells) console.log(line(c));
 }
 
+async function benchmarksOf(file: string): Promise<readonly Benchmark[]> {
+  const module: { benchmarks?: readonly Benchmark[] } = await import(pathToFileURL(join(here, file)).href);
+  return module.benchmarks ?? [];
+}
+
+/** Runs one benchmark in a fork of this script (same loader flags) and returns its rows. */
+function runInChild(file: string, name: string): Promise<readonly BenchRow[]> {
+  return new Promise((resolve, reject) => {
+    const child = fork(fileURLToPath(import.meta.url), [CHILD_FLAG, file, name]);
+    let report: ChildReport | undefined;
+    child.on('message', (message: ChildReport) => {
+      report = message;
+    });
+    child.on('error', reject);
+    child.on('exit', (code, signal) => {
+      if (report && 'rows' in report && code === 0) resolve(report.rows);
+      else if (report && 'error' in report) reject(new Error(`${name} failed: ${report.error}`));
+      else reject(new Error(`${name}: its process exited with ${signal ?? `code ${code}`} and no figures`));
+    });
+  });
+}
+
+/** In the child: runs the one benchmark named and sends its rows (or its error) to the parent. */
+async function child(file: string, name: string): Promise<void> {
+  const channel = process.send?.bind(process);
+  if (!channel) throw new Error(`${CHILD_FLAG} is for the processes bench/run.ts forks`);
+  const send = (report: ChildReport) =>
+    new Promise<void>((resolve, reject) =>
+      channel(report, undefined, {}, (error) => (error ? reject(error) : resolve())),
+    );
+  let code = 0;
+  try {
+    const benchmark = (await benchmarksOf(file)).find((b) => b.name === name);
+    if (!benchmark) throw new Error(`no benchmark ${JSON.stringify(name)} in bench/${file}`);
+    await send({ rows: await benchmark.run(scaleFromEnv()) });
+  } catch (error) {
+    await send({ error: error instanceof Error ? (error.stack ?? error.message) : String(error) });
+    code = 1;
+  }
+  // A benchmark may leave clients or sockets open: its figures are sent, so end here.
+  process.exit(code);
+}
+
 async function main(): Promise<void> {
   const scale = scaleFromEnv();
   const filter = process.argv[2];
-  const here = dirname(fileURLToPath(import.meta.url));
   const files = readdirSync(here)
     .filter((f) => f.endsWith('.ts') && f !== 'run.ts')
     .sort();
   const rows: (BenchRow & { benchmark: string })[] = [];
   for (const file of files) {
-    const module: { benchmarks?: readonly Benchmark[] } = await import(pathToFileURL(join(here, file)).href);
-    for (const benchmark of module.benchmarks ?? []) {
-      if (filter !== undefined && !benchmark.name.includes(filter)) continue;
-      console.error(`running ${benchmark.name} (scale ${scale})...`);
-      for (const row of await benchmark.run(scale)) rows.push({ benchmark: benchmark.name, ...row });
+    for (const { name } of await benchmarksOf(file)) {
+      if (filter !== undefined && !name.includes(filter)) continue;
+      console.error(`running ${name} (scale ${scale})...`);
+      for (const row of await runInChild(file, name)) rows.push({ benchmark: name, ...row });
     }
   }
   console.log(`\nnode ${process.version}, BENCH_SCALE=${scale}\n`);
   printTable(rows);
 }
 
-await main();
+if (process.argv[2] === CHILD_FLAG) await child(process.argv[3] ?? '', process.argv[4] ?? '');
+else await main();
