@@ -1,4 +1,4 @@
-import type { EventReader } from '../event-reader.js';
+import type { EventReader } from '../../core/pipeline.js';
 import { readIsoTime } from '../iso-time.js';
 import { type TaxiTrip, taxiTripSchema } from './schema.js';
 

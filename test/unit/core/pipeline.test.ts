@@ -80,6 +80,81 @@ describe('definePipeline', () => {
     expect(!without.ok && without.reason).toMatch(/arrival time must be/);
   });
 
+  describe('with a read fast path', () => {
+    type Ride = z.output<typeof ride>;
+    // Reads only rides with a fare of 7: everything else is declined to the schema.
+    const readSevens = (candidate: unknown) => {
+      const e = candidate as Partial<Ride> | null;
+      return e?.fare === 7 && typeof e.zone === 'string' && typeof e.pickupMs === 'number'
+        ? { event: e as Ride, ts: e.pickupMs }
+        : undefined;
+    };
+
+    it('uses what read returns, the candidate itself, without the schema', () => {
+      // Prepare
+      const seen: unknown[] = [];
+      const pipeline = definePipeline({
+        ...config,
+        read: (c) => {
+          seen.push(c);
+          return readSevens(c);
+        },
+      });
+      const candidate = { zone: 'Z1', pickupMs: 1000, fare: 7 };
+
+      // Act
+      const outcome = pipeline.parseEvent(candidate);
+      const fromText = pipeline.parse('{"zone":"Z2","pickupMs":2000,"fare":7}');
+
+      // Assess
+      expect(outcome).toEqual({ ok: true, event: candidate, key: 'Z1', ts: 1000 });
+      expect(outcome.ok && outcome.event).toBe(candidate);
+      expect(fromText).toEqual({
+        ok: true,
+        event: { zone: 'Z2', pickupMs: 2000, fare: 7 },
+        key: 'Z2',
+        ts: 2000,
+      });
+      expect(seen).toHaveLength(2);
+    });
+
+    it('gives a declined candidate to the schema, with its reasons', () => {
+      // Prepare
+      const fast = definePipeline({ ...config, read: readSevens });
+      const plain = definePipeline(config);
+      const invalid = { zone: 'Z1', pickupMs: 'soon', fare: 1 };
+
+      // Act, Assess
+      expect(fast.parseEvent(invalid)).toEqual(plain.parseEvent(invalid));
+      expect(fast.parseEvent({ zone: 'Z1', pickupMs: 1, fare: 2 })).toEqual({
+        ok: true,
+        event: { zone: 'Z1', pickupMs: 1, fare: 2 },
+        key: 'Z1',
+        ts: 1,
+      });
+    });
+
+    it('holds what read returns to the key and event time rules', () => {
+      // Prepare
+      const pipeline = definePipeline({ ...config, read: readSevens });
+
+      // Act
+      const emptyKey = pipeline.parseEvent({ zone: '', pickupMs: 1000, fare: 7 });
+      const negative = pipeline.parseEvent({ zone: 'Z1', pickupMs: -1, fare: 7 });
+
+      // Assess
+      expect(emptyKey).toEqual(definePipeline(config).parseEvent({ zone: '', pickupMs: 1000, fare: 7 }));
+      expect(!negative.ok && negative.reason).toMatch(/event time must be a whole number.*given -1/);
+    });
+
+    it('is refused with arrival time', () => {
+      // Act / Assess
+      expect(() => definePipeline({ ...config, timeSource: 'arrival', read: readSevens })).toThrow(
+        /read needs event time/,
+      );
+    });
+  });
+
   it('creates an engine computing the declared aggregations', () => {
     // Prepare
     const pipeline = definePipeline(config);

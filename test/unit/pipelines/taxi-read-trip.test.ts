@@ -6,7 +6,7 @@ import { readTaxiTrip } from '../../../functions/pipelines/taxi-rides/read-trip.
 
 const { pipeline, generate } = getPipeline('taxi-rides');
 // The same definition without the reader: zod's answers, which the reader must never contradict.
-const bySchema = definePipeline(pipeline.config);
+const bySchema = definePipeline({ ...pipeline.config, read: undefined });
 
 const events: Record<string, unknown>[] = [];
 for (const record of generate({ seed: 5, count: 400, startMs: Date.UTC(2026, 0, 1), ratePerSec: 20 })) {
