@@ -1,7 +1,7 @@
+import type { StreamRecord } from '../kinesis/index.js';
 import { StoppedError } from './errors.js';
 import type { DiscardedBatch } from './on-failure.js';
 import type { InvocationOutcome } from './response.js';
-import type { StreamRecord } from './types.js';
 
 /** The error handling settings of a mapping. */
 export interface DeliveryPolicy {

@@ -9,8 +9,6 @@ export { CheckpointStore, type ShardCheckpoint } from './checkpoint-store.js';
 export { isKinesisMapping, type KinesisMappingConfig, readKinesisMapping } from './config.js';
 export { MappingConfigError } from './errors.js';
 export { kinesisEvent, kinesisEventRecord } from './kinesis-event.js';
-export { kinesisShardSource } from './kinesis-shard-source.js';
 export { onFailureRecord, queueUrlFromArn } from './on-failure.js';
 export type { MappingProgress, ShardProgress } from './progress.js';
 export { EventSourceMappingRunner, type EventSourceMappingRunnerOptions } from './runner.js';
-export type { IteratorPosition, ShardSource, StreamRecord } from './types.js';

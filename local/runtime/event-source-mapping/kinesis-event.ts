@@ -1,4 +1,4 @@
-import type { StreamRecord } from './types.js';
+import type { StreamRecord } from '../kinesis/index.js';
 
 /** What every record of one mapping's events shares. */
 export interface EventSourceContext {

@@ -1,3 +1,4 @@
+import type { StreamRecord } from '../kinesis/index.js';
 import { type DeliveryPolicy, deliverBatch } from './batch-delivery.js';
 import type { SavedWindow } from './checkpoint-store.js';
 import { StoppedError } from './errors.js';
@@ -11,7 +12,6 @@ import type { DiscardedBatch } from './on-failure.js';
 import type { WaitingBatch } from './poll-pacing.js';
 import type { InvocationOutcome } from './response.js';
 import type { Notifier } from './signals.js';
-import type { StreamRecord } from './types.js';
 
 /** Lambda's request payload limit: a batch is cut before its event would exceed it. */
 const MAX_EVENT_BYTES = 6 * 1024 * 1024;

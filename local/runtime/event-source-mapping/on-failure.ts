@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { SendMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
+import type { StreamRecord } from '../kinesis/index.js';
 import type { InvocationOutcome } from './response.js';
-import type { StreamRecord } from './types.js';
 
 /** Why Lambda gave up on records (`requestContext.condition`). */
 export type FailureCondition = 'RetryAttemptsExhausted' | 'RecordAgeExceeded';

@@ -16,8 +16,8 @@ export interface ShardProgress {
   /** The sequence number of the last record read from the shard. */
   lastRead: string | undefined;
   /**
-   * When (epoch ms) the last GetRecords that found the shard's tip (no records, nothing behind)
-   * was sent: every record written before then has been read.
+   * When (epoch ms) the last read that found the shard's tip was sent (the page's `tipAsOf`): every
+   * record written before then has been read.
    */
   readToTipAt: number | undefined;
   ended: boolean;

@@ -1,6 +1,6 @@
+import { compareSequenceNumbers, type StreamRecord } from '../kinesis/index.js';
 import type { FunctionError } from '../lambda/errors.js';
 import type { InvokeResult } from '../lambda/local-function.js';
-import { compareSequenceNumbers, type StreamRecord } from './types.js';
 
 /** How Lambda reads one invocation of a stream batch. */
 export type InvocationOutcome =

@@ -2,13 +2,14 @@ import { setMaxListeners } from 'node:events';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { KinesisClient } from '@aws-sdk/client-kinesis';
 import type { SQSClient } from '@aws-sdk/client-sqs';
+import type { IteratorPosition, ShardInfo, ShardSource, StreamRecord } from '../kinesis/index.js';
+import { kinesisShardSource } from '../kinesis/index.js';
 import type { LocalFunction, LocalLambdaRuntime } from '../lambda/index.js';
 import type { CloudAssembly, LocalAwsContext } from '../template/index.js';
 import { CheckpointStore } from './checkpoint-store.js';
 import { isKinesisMapping, type KinesisMappingConfig, readKinesisMapping } from './config.js';
 import { StoppedError } from './errors.js';
 import { type EventSourceContext, kinesisEvent, type TumblingWindowFields } from './kinesis-event.js';
-import { kinesisShardSource } from './kinesis-shard-source.js';
 import {
   type DiscardedBatch,
   type OnFailureSink,
@@ -19,7 +20,6 @@ import {
 import { emptyShardProgress, type MappingProgress, type ShardProgress, summarize } from './progress.js';
 import { classifyResponse, type InvocationOutcome } from './response.js';
 import { type PollingOptions, ShardConsumer } from './shard-consumer.js';
-import type { IteratorPosition, ShardInfo, ShardSource, StreamRecord } from './types.js';
 
 /** Options of {@link EventSourceMappingRunner.start}. */
 export interface EventSourceMappingRunnerOptions {

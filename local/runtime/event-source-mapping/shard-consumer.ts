@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
+import type { IteratorPosition, ShardSource, StreamRecord } from '../kinesis/index.js';
 import type { CheckpointStore, SavedWindow } from './checkpoint-store.js';
 import type { KinesisMappingConfig } from './config.js';
 import { StoppedError } from './errors.js';
@@ -10,7 +11,6 @@ import { nextPollAt } from './poll-pacing.js';
 import type { ShardProgress } from './progress.js';
 import type { InvocationOutcome } from './response.js';
 import { Notifier, SequenceTracker } from './signals.js';
-import type { IteratorPosition, ShardSource, StreamRecord } from './types.js';
 
 /** GetRecords' maximum page. */
 const GET_RECORDS_LIMIT = 10_000;
@@ -130,14 +130,14 @@ export class ShardConsumer {
         }
         progress.recordsRead += page.records.length;
         progress.lastRead = lastSequence;
-        if (page.records.length === 0 && (page.millisBehindLatest ?? 0) === 0) progress.readToTipAt = askedAt;
+        if (page.tipAsOf !== undefined) progress.readToTipAt = page.tipAsOf;
         if (page.records.length > 0) this.notifier.notify();
         iterator = page.nextIterator;
         if (iterator === undefined) {
           this.ended = true;
           return;
         }
-        if (page.records.length === 0 || (page.millisBehindLatest ?? 0) === 0) this.caughtUp = Date.now();
+        if (page.tipAsOf !== undefined) this.caughtUp = page.tipAsOf;
         if (page.records.length < GET_RECORDS_LIMIT) {
           const at = nextPollAt({
             askedAt,

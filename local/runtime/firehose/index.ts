@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import type { KinesisClient } from '@aws-sdk/client-kinesis';
 import type { S3Client } from '@aws-sdk/client-s3';
-import type { ShardSource } from '../event-source-mapping/types.js';
+import type { ShardSource } from '../kinesis/index.js';
 import { parseDeliveryStream } from './config.js';
 import { type DeliveryCounters, emptyCounters } from './counters.js';
 import { DeliveryStream } from './delivery-stream.js';
@@ -18,6 +18,9 @@ export { type FirehoseEndpoint, startFirehoseEndpoint } from './http-endpoint.js
 export { KinesisSource } from './kinesis-source.js';
 
 /** One `AWS::KinesisFirehose::DeliveryStream` of the template, its intrinsics resolved to local names. */
+/** How often a Kinesis-sourced delivery stream reads each shard by default (see pollIntervalMs). */
+export const KINESIS_POLL_INTERVAL_MS = 5_000;
+
 export interface DeliveryStreamResource {
   readonly logicalId: string;
   /** The local physical name (the name functions see in their environment). */
@@ -54,7 +57,7 @@ export interface FirehoseDeliveryOptions {
    * the default is 5 s. Delivery does not change (buffers hold at least 60 s, and a run's end reads
    * to the tip: readToTip), but each read costs kinesis-mock ~20 ms of its single thread whatever
    * it returns, and that thread is what the producer and the event source mappings wait for.
-   * @default 5000
+   * @default KINESIS_POLL_INTERVAL_MS
    */
   readonly pollIntervalMs?: number;
   /** The reads of a Kinesis source stream (shared with the event source mapping). @default direct */
@@ -113,7 +116,7 @@ export async function startFirehoseDelivery(options: FirehoseDeliveryOptions): P
         shardSource: options.shardSource?.(source.streamName),
         delivery: stream,
         checkpointFile: join(options.runDir, 'firehose', `${name}.checkpoints.json`),
-        pollIntervalMs: options.pollIntervalMs ?? 5000,
+        pollIntervalMs: options.pollIntervalMs ?? KINESIS_POLL_INTERVAL_MS,
         onError: options.onError,
       }),
     );

@@ -5,13 +5,8 @@ import {
   ResourceNotFoundException,
 } from '@aws-sdk/client-kinesis';
 import { deaggregateSync } from 'aws-kinesis-agg';
-import { kinesisShardSource } from '../event-source-mapping/kinesis-shard-source.js';
-import type {
-  IteratorPosition,
-  ShardInfo,
-  ShardSource,
-  StreamRecord,
-} from '../event-source-mapping/types.js';
+import type { IteratorPosition, ShardInfo, ShardSource, StreamRecord } from '../kinesis/index.js';
+import { kinesisShardSource } from '../kinesis/index.js';
 import { AckQueue } from './ack-queue.js';
 import { CheckpointStore } from './checkpoint-store.js';
 import type { DeliveryStream } from './delivery-stream.js';
@@ -63,7 +58,7 @@ export class KinesisSource {
   /** How many times the shards were listed: readToTip waits for a listing made after its call. */
   private listings = 0;
   private saveTimer: NodeJS.Timeout | undefined;
-  /** Per shard, when the last read that reached the shard's tip (an empty page) was asked. */
+  /** Per shard, when the last read that reached the shard's tip was sent (the page's tipAsOf). */
   private readonly tipReadAt = new Map<string, number>();
   /** Bumped by readToTip: a sleeping reader wakes and reads at once. */
   private wakeups = 0;
@@ -179,8 +174,7 @@ export class KinesisSource {
         const records = page.records;
         for (const record of records) this.deliver(shardId, record);
         lastRead = records.at(-1)?.sequenceNumber ?? lastRead;
-        // An empty page: everything the shard held when the read was asked has been read.
-        if (records.length === 0) this.tipReadAt.set(shardId, askedAt);
+        if (page.tipAsOf !== undefined) this.tipReadAt.set(shardId, page.tipAsOf);
         iterator = page.nextIterator;
         backoff = pause;
         if (iterator === undefined) break; // the shard was closed by resharding and is fully read

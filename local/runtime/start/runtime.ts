@@ -1,9 +1,13 @@
 import { GetQueueAttributesCommand } from '@aws-sdk/client-sqs';
 import { EventSourceMappingRunner } from '../event-source-mapping/index.js';
-import { kinesisShardSource } from '../event-source-mapping/kinesis-shard-source.js';
 import { caughtUpSince } from '../event-source-mapping/progress.js';
-import { SharedShardReads } from '../event-source-mapping/shared-shard-reads.js';
-import { deliveryStreamResources, type FirehoseDelivery, startFirehoseDelivery } from '../firehose/index.js';
+import {
+  deliveryStreamResources,
+  type FirehoseDelivery,
+  KINESIS_POLL_INTERVAL_MS,
+  startFirehoseDelivery,
+} from '../firehose/index.js';
+import { kinesisShardSource, SharedShardReads } from '../kinesis/index.js';
 import { fileLogSink, LocalLambdaRuntime, ScheduleRunner } from '../lambda/index.js';
 import type { CloudAssembly, LocalAwsContext } from '../template/index.js';
 import type { LocalClients } from './clients.js';
@@ -59,12 +63,14 @@ export async function startPipelineRuntime(options: {
     const arn = props.KinesisStreamSourceConfiguration?.KinesisStreamARN;
     return typeof arn === 'string' && arn.endsWith(streamArnSuffix);
   });
-  // The mapping and the raw Firehose read the stream once between them (kinesis-mock's time is the limit).
+  // The mapping and the raw Firehose read the stream once between them (kinesis-mock's time is the
+  // limit). The Firehose, which buffers for a minute, takes what the mapping read within its own
+  // poll interval as the tip, so its polls cost kinesis-mock nothing while the mapping reads.
   const sharedReads = new SharedShardReads(kinesisShardSource(clients.kinesis, resources.streamName));
-  const sharedSource = (streamName: string) =>
-    streamName === resources.streamName ? sharedReads.source() : undefined;
+  const sharedSource = (streamName: string, maxStalenessMs = 0) =>
+    streamName === resources.streamName ? sharedReads.source({ maxStalenessMs }) : undefined;
   const firehose = await startFirehoseDelivery({
-    shardSource: sharedSource,
+    shardSource: (streamName) => sharedSource(streamName, KINESIS_POLL_INTERVAL_MS),
     resources: delivery,
     s3: clients.s3,
     kinesis: clients.kinesis,

@@ -5,7 +5,7 @@ import {
 } from '../../../../local/runtime/event-source-mapping/batch-delivery.js';
 import type { DiscardedBatch } from '../../../../local/runtime/event-source-mapping/on-failure.js';
 import type { InvocationOutcome } from '../../../../local/runtime/event-source-mapping/response.js';
-import type { StreamRecord } from '../../../../local/runtime/event-source-mapping/types.js';
+import type { StreamRecord } from '../../../../local/runtime/kinesis/shard-source.js';
 
 const NOW = 1_700_000_000_000;
 

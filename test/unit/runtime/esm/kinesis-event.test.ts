@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { kinesisEvent } from '../../../../local/runtime/event-source-mapping/kinesis-event.js';
-import type { StreamRecord } from '../../../../local/runtime/event-source-mapping/types.js';
+import type { StreamRecord } from '../../../../local/runtime/kinesis/shard-source.js';
 import { projectRoot } from '../../../../local/tools/state-dir.js';
 
 // AWS's published samples (sources in test/fixtures/aws/README.md).

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { classifyResponse } from '../../../../local/runtime/event-source-mapping/response.js';
-import type { StreamRecord } from '../../../../local/runtime/event-source-mapping/types.js';
+import type { StreamRecord } from '../../../../local/runtime/kinesis/shard-source.js';
 import type { InvokeResult } from '../../../../local/runtime/lambda/index.js';
 
 const batch: StreamRecord[] = ['100', '200', '300'].map((sequenceNumber) => ({

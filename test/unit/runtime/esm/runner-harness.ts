@@ -8,7 +8,7 @@ import { EventSourceMappingRunner } from '../../../../local/runtime/event-source
 import { LocalLambdaRuntime, memoryLogSink } from '../../../../local/runtime/lambda/index.js';
 import { CloudAssembly, defaultLocalContext } from '../../../../local/runtime/template/index.js';
 import { projectRoot } from '../../../../local/tools/state-dir.js';
-import type { FakeShards } from './fake-shards.js';
+import type { FakeShards } from '../kinesis/fake-shards.js';
 
 const fixtureDir = join(projectRoot, 'test', 'fixtures', 'templates', 'esm-app');
 const MAPPING = 'RecorderKinesisEventSourceEsmTestStreamF2B4C8A1';

@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { FakeShards } from './fake-shards.js';
+import { FakeShards } from '../kinesis/fake-shards.js';
 import { assemblyWith, processedIds, start, stopAll, until } from './runner-harness.js';
 
 afterEach(stopAll);

@@ -2,7 +2,7 @@ import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { FakeShards } from './fake-shards.js';
+import { FakeShards } from '../kinesis/fake-shards.js';
 import { assemblyWith, processedIds, start, stopAll, until } from './runner-harness.js';
 
 afterEach(stopAll);

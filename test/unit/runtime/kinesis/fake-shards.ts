@@ -2,7 +2,7 @@ import type {
   IteratorPosition,
   ShardSource,
   StreamRecord,
-} from '../../../../local/runtime/event-source-mapping/types.js';
+} from '../../../../local/runtime/kinesis/shard-source.js';
 
 /**
  * An in-memory stream for unit tests of the runner: open shards whose records the test appends.
@@ -70,7 +70,8 @@ export class FakeShards implements ShardSource {
     const records = all.slice(Number(at), Number(at) + Math.min(limit, this.pageSize));
     const end = Number(at) + records.length;
     const nextIterator = this.closed.has(shardId) && end >= all.length ? undefined : `${shardId}@${end}`;
-    return { records, nextIterator, millisBehindLatest: 0 };
+    const tipAsOf = end >= all.length ? Date.now() : undefined;
+    return { records, nextIterator, millisBehindLatest: 0, tipAsOf };
   }
 
   private shard(id: string): StreamRecord[] {

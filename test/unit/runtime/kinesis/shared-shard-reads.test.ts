@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { SharedShardReads } from '../../../../local/runtime/event-source-mapping/shared-shard-reads.js';
-import type { ShardSource } from '../../../../local/runtime/event-source-mapping/types.js';
+import type { ShardSource } from '../../../../local/runtime/kinesis/shard-source.js';
+import { SharedShardReads } from '../../../../local/runtime/kinesis/shared-shard-reads.js';
 import { FakeShards } from './fake-shards.js';
 
 const SHARD = 'shardId-000000000000';
@@ -63,6 +63,75 @@ describe('SharedShardReads', () => {
     expect(caughtUp.lastPage).toEqual({ empty: true, millisBehindLatest: 0 });
     expect(more.ids).toEqual(range(10, 15));
     expect(shards.getRecordsCalls).toBeGreaterThan(callsAtTip);
+  });
+
+  it('tells a reader at the end what it holds is the tip as of the read it joined, not as of its own ask', async () => {
+    // Prepare: real reads that wait for a gate after being asked (FakeShards stamps the ask time)
+    const { shards } = shardWith(10);
+    let open: () => void = () => {};
+    let gate = Promise.resolve();
+    const slow: ShardSource = {
+      listShards: () => shards.listShards(),
+      getIterator: (shardId, position) => shards.getIterator(shardId, position),
+      getRecords: async (iterator, limit) => {
+        const page = await shards.getRecords(iterator, limit);
+        await gate;
+        return page;
+      },
+    };
+    const shared = new SharedShardReads(slow);
+    const [a, b] = [shared.source(), shared.source()];
+    const start = await a.getIterator(SHARD, { type: 'TRIM_HORIZON' });
+    const behind = await b.getRecords(await b.getIterator(SHARD, { type: 'TRIM_HORIZON' }), 4);
+    const atEnd = await readAll(a, start);
+    gate = new Promise((resolve) => {
+      open = resolve;
+    });
+
+    // Act: a asks at the tip (a real read, in flight); b catches up and joins that read later
+    const callsBefore = shards.getRecordsCalls;
+    const readAsked = Date.now();
+    const fromA = a.getRecords(atEnd.next as string, 10);
+    const caughtUpB = await b.getRecords(behind.nextIterator as string, 10);
+    await new Promise((resolve) => setTimeout(resolve, 30));
+    const bAsked = Date.now();
+    const fromB = b.getRecords(caughtUpB.nextIterator as string, 10);
+    open();
+    const [pageA, pageB] = await Promise.all([fromA, fromB]);
+
+    // Assess
+    expect(behind.tipAsOf).toBeUndefined();
+    expect(caughtUpB.tipAsOf).toBeDefined();
+    for (const page of [pageA, pageB]) {
+      expect(page.records).toEqual([]);
+      expect(page.tipAsOf).toBeGreaterThanOrEqual(readAsked);
+      expect(page.tipAsOf).toBeLessThan(bAsked);
+    }
+    expect(shards.getRecordsCalls - callsBefore).toBe(1);
+  });
+
+  it('answers a reader allowing staleness from a recent tip read, and reads Kinesis once that is too old', async () => {
+    // Prepare: a frequent reader at the tip, and a lagging one that allows 50 ms of staleness
+    const { shards } = shardWith(10);
+    const shared = new SharedShardReads(shards);
+    const often = shared.source();
+    const lagging = shared.source({ maxStalenessMs: 50 });
+    const oftenAt = await readAll(often, await often.getIterator(SHARD, { type: 'TRIM_HORIZON' }));
+    shards.put(SHARD, 'k', { id: 10 });
+    const callsBefore = shards.getRecordsCalls;
+
+    // Act
+    const fromLog = await readAll(lagging, await lagging.getIterator(SHARD, { type: 'TRIM_HORIZON' }));
+    const callsFromLog = shards.getRecordsCalls - callsBefore;
+    await new Promise((resolve) => setTimeout(resolve, 80));
+    const fromKinesis = await readAll(lagging, fromLog.next);
+
+    // Assess: the record put after the last tip read comes only with a real read
+    expect(oftenAt.ids).toEqual(range(0, 10));
+    expect(fromLog.ids).toEqual(range(0, 10));
+    expect(callsFromLog).toBe(0);
+    expect(fromKinesis.ids).toEqual([10]);
+    expect(shards.getRecordsCalls).toBeGreaterThan(callsBefore);
   });
 
   it('resumes after a sequence number from what it keeps, and reads through to Kinesis for older ones', async () => {

@@ -25,6 +25,12 @@ export interface RecordsPage {
   /** Undefined once a closed shard has been read to its end. */
   readonly nextIterator: string | undefined;
   readonly millisBehindLatest: number | undefined;
+  /**
+   * Set when the page ends at the shard's tip: when (epoch ms) the read that found the tip was sent.
+   * Every record written before then is in this page or an earlier one. This, not an empty page,
+   * is how a reader knows it has caught up (an empty page costs kinesis-mock a call of its own).
+   */
+  readonly tipAsOf?: number;
 }
 
 /** The three Kinesis calls a mapping makes: a small interface so unit tests can use a fake shard. */

@@ -1,4 +1,4 @@
-import type { IteratorPosition, RecordsPage, ShardSource, StreamRecord } from './types.js';
+import type { IteratorPosition, RecordsPage, ShardSource, StreamRecord } from './shard-source.js';
 
 /** Records kept per shard for the readers behind the fastest one. */
 const DEFAULT_MAX_RECORDS_PER_SHARD = 20_000;
@@ -18,6 +18,8 @@ interface ShardLog {
   /** Real iterator just after the last kept record; undefined once a closed shard was read to its end. */
   tip: string | undefined;
   ended: boolean;
+  /** When the last real read that reached the tip was sent: the log holds every record written before. */
+  tipAsOf: number | undefined;
   /** The real read in flight from the tip, shared by readers that arrive meanwhile. */
   reading: Promise<void> | undefined;
 }
@@ -46,9 +48,9 @@ function decode(iterator: string): [string, Position] {
  * as if each had read it. kinesis-mock spends ~0.23 ms of its single thread per record it returns,
  * time the producer's PutRecords waits for; two readers each reading everything doubled it.
  *
- * Readers see Kinesis' semantics: per-shard order, pages of at most `limit`, an empty page only when
- * a real read found nothing new (so "read to the tip" still means it), resumption after any sequence
- * number. What was read is kept per shard (the last `maxRecordsPerShard`); a reader further behind,
+ * Readers see Kinesis' semantics: per-shard order, pages of at most `limit`, a page's `tipAsOf` from
+ * the real read that found the tip (so "read to the tip" still means it), resumption after any
+ * sequence number. What was read is kept per shard (the last `maxRecordsPerShard`); a reader further behind,
  * or at a position only Kinesis can resolve (LATEST, AT_TIMESTAMP), reads through to Kinesis.
  */
 export class SharedShardReads {
@@ -61,12 +63,18 @@ export class SharedShardReads {
     private readonly maxRecordsPerShard = DEFAULT_MAX_RECORDS_PER_SHARD,
   ) {}
 
-  /** The ShardSource one consumer reads through. */
-  source(): ShardSource {
+  /**
+   * The ShardSource one consumer reads through. With `maxStalenessMs`, a reader that has everything
+   * read so far is answered from it, without a call to Kinesis, while the last read that found the
+   * tip is at most that old: for a reader that may lag (the raw Firehose buffers for a minute)
+   * behind one that reads often (the mapping), so that only the latter's reads cost kinesis-mock.
+   */
+  source(options: { readonly maxStalenessMs?: number } = {}): ShardSource {
+    const maxStalenessMs = options.maxStalenessMs ?? 0;
     return {
       listShards: (signal) => this.real.listShards(signal),
       getIterator: (shardId, position, signal) => this.getIterator(shardId, position, signal),
-      getRecords: (iterator, limit, signal) => this.getRecords(iterator, limit, signal),
+      getRecords: (iterator, limit, signal) => this.getRecords(iterator, limit, maxStalenessMs, signal),
     };
   }
 
@@ -82,13 +90,19 @@ export class SharedShardReads {
     });
   }
 
-  private async getRecords(iterator: string, limit: number, signal?: AbortSignal): Promise<RecordsPage> {
+  private async getRecords(
+    iterator: string,
+    limit: number,
+    maxStalenessMs: number,
+    signal?: AbortSignal,
+  ): Promise<RecordsPage> {
     const [shardId, position] = decode(iterator);
     if (position.kind === 'real') return this.readThrough(shardId, position.iterator, limit, signal);
     const log = this.logs.get(shardId);
     const index = log ? this.indexAfter(log, position.sequenceNumber) : undefined;
     if (!log || index === undefined) return this.startLog(shardId, position.sequenceNumber, limit, signal);
-    if (index === log.records.length && !log.ended) {
+    const recentTip = log.tipAsOf !== undefined && Date.now() - log.tipAsOf < maxStalenessMs;
+    if (index === log.records.length && !log.ended && !recentTip) {
       // At the tip: one real read for everyone waiting here.
       log.reading ??= this.readTip(shardId, log, signal).finally(() => {
         log.reading = undefined;
@@ -97,7 +111,7 @@ export class SharedShardReads {
       const after = position.sequenceNumber;
       return this.serve(shardId, log, this.indexAfter(log, after) ?? 0, after, limit, true);
     }
-    return this.serve(shardId, log, index, position.sequenceNumber, limit, false);
+    return this.serve(shardId, log, index, position.sequenceNumber, limit, recentTip);
   }
 
   /** Index of the first kept record after `sequenceNumber`; undefined when the log does not reach it. */
@@ -129,11 +143,14 @@ export class SharedShardReads {
     return {
       records,
       nextIterator: encode(shardId, { kind: 'after', sequenceNumber: last?.sequenceNumber ?? after }),
-      // At the tip only right after a real read (an empty page never comes otherwise).
+      // At the tip only right after a real read, or one recent enough for this reader.
       millisBehindLatest:
         atEnd && fresh
           ? 0
           : Math.max(1, (tail?.approximateArrivalTimestamp ?? 0) - (last?.approximateArrivalTimestamp ?? 0)),
+      // A reader at the log's end has what the log has: everything written before its last tip read
+      // (which may have been sent before this reader asked, when it joined a read in flight).
+      tipAsOf: atEnd ? log.tipAsOf : undefined,
     };
   }
 
@@ -152,6 +169,7 @@ export class SharedShardReads {
         records: [...page.records],
         tip: page.nextIterator,
         ended: page.nextIterator === undefined,
+        tipAsOf: page.tipAsOf,
         reading: undefined,
       });
     }
@@ -180,6 +198,7 @@ export class SharedShardReads {
     }
     log.records.push(...page.records);
     log.tip = page.nextIterator;
+    log.tipAsOf = page.tipAsOf ?? log.tipAsOf;
     log.ended = page.nextIterator === undefined;
     const excess = log.records.length - this.maxRecordsPerShard;
     if (excess > 0) log.before = log.records.splice(0, excess).at(-1)?.sequenceNumber;

@@ -5,7 +5,7 @@ import {
   ListShardsCommand,
   type ShardIteratorType,
 } from '@aws-sdk/client-kinesis';
-import type { IteratorPosition, RecordsPage, ShardInfo, ShardSource } from './types.js';
+import type { IteratorPosition, RecordsPage, ShardInfo, ShardSource } from './shard-source.js';
 
 /**
  * The Kinesis calls of a mapping against a real stream (LocalStack locally). The client must use
@@ -51,11 +51,13 @@ export function kinesisShardSource(client: KinesisClient, streamName: string): S
       return out.ShardIterator;
     },
     async getRecords(iterator: string, limit: number, signal?: AbortSignal): Promise<RecordsPage> {
+      const askedAt = Date.now();
       const out = await client.send(new GetRecordsCommand({ ShardIterator: iterator, Limit: limit }), {
         abortSignal: signal,
       });
+      const records = out.Records ?? [];
       return {
-        records: (out.Records ?? []).map((r) => ({
+        records: records.map((r) => ({
           sequenceNumber: r.SequenceNumber ?? '',
           partitionKey: r.PartitionKey ?? '',
           data: r.Data ?? new Uint8Array(),
@@ -63,6 +65,9 @@ export function kinesisShardSource(client: KinesisClient, streamName: string): S
         })),
         nextIterator: out.NextShardIterator ?? undefined,
         millisBehindLatest: out.MillisBehindLatest,
+        // A page short of the limit and nothing behind: the read got everything. (MillisBehindLatest
+        // alone is not enough: records that arrived in the same millisecond leave it at 0.)
+        tipAsOf: records.length < limit && (out.MillisBehindLatest ?? 0) === 0 ? askedAt : undefined,
       };
     },
   };
