@@ -133,7 +133,10 @@ function groupByShard(records: readonly KinesisStreamRecord[]): Map<string, Kine
   const byShard = new Map<string, KinesisStreamRecord[]>();
   let shard = '';
   let list: KinesisStreamRecord[] = [];
-  for (const record of records) {
+  // Indexed, not for-of: 10,000 iterations a batch, where the sampling heap profiler saw an
+  // iterator result allocated for each.
+  for (let i = 0; i < records.length; i++) {
+    const record = records[i] as KinesisStreamRecord;
     if (!isInShard(record.eventID, shard)) {
       shard = shardOf(record);
       list = byShard.get(shard) ?? [];

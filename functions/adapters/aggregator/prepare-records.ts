@@ -132,7 +132,9 @@ export function prepareRecords(
   };
   // A shard's records come in sequence order: once one is past the checkpoint, all that follow are.
   let pastCheckpoint = checkpoint === null;
-  for (const record of records) {
+  // Indexed, not for-of: see groupByShard.
+  for (let i = 0; i < records.length; i++) {
+    const record = records[i] as KinesisStreamRecord;
     const { sequenceNumber, partitionKey, data } = record.kinesis;
     // Most records are plain JSON envelopes: decoded to text without a Buffer of their own.
     const text = decodePlainText(data, maxBytes);
