@@ -3,9 +3,10 @@ import { aggregateBatch } from '../../../functions/adapters/aggregator/aggregate
 import { resultId } from '../../../functions/adapters/aggregator/output-records.js';
 import { DeliveryError } from '../../../functions/adapters/errors.js';
 import type { RecordSink } from '../../../functions/adapters/sinks/record-sink.js';
+import { decodeCheckpoint } from '../../../functions/adapters/state/checkpoint.js';
 import { MemoryStateStore } from '../../../functions/adapters/state/memory-state-store.js';
 import { kinesisRecord } from '../../fixtures/kinesis-events.js';
-import { click, T0 } from '../../fixtures/test-pipeline.js';
+import { type Click, click, clicksPipeline, T0 } from '../../fixtures/test-pipeline.js';
 import { clickRecords, memoryDeps } from './aggregator-harness.js';
 
 const MIN = 60_000;
@@ -133,6 +134,42 @@ describe('aggregateBatch', () => {
         event: { user: 'ann', at: T0 + 30_000, amount: 1 },
       }),
     ]);
+  });
+
+  it("gives the engine's results and late records for a large batch, each late one with its position", async () => {
+    // Prepare: clicks 1 s apart over 4 users, every 97th one 5 minutes late.
+    const { deps, aggregates, late, stateStore } = memoryDeps();
+    const clicks = Array.from({ length: 1543 }, (_, i) =>
+      click(`u${i % 4}`, T0 + i * 1000 - (i % 97 === 96 ? 5 * MIN : 0), i),
+    );
+    const records = clickRecords(clicks);
+    const whole = clicksPipeline.createEngine().process(
+      undefined,
+      clicks.map((c) => ({ key: c.user, ts: c.at, value: c })),
+    );
+
+    // Act
+    await aggregateBatch(records, deps);
+
+    // Assess
+    expect(whole.late.length).toBeGreaterThan(10);
+    expect(aggregates.records).toEqual(
+      whole.results.map((r) =>
+        expect.objectContaining({ key: r.key, window_start: r.windowStart, values: r.values }),
+      ),
+    );
+    expect(late.records).toEqual(
+      whole.late.map((l) =>
+        expect.objectContaining({
+          ts: l.ts,
+          window_start: l.windowStart,
+          sequence_number: records[clicks.indexOf(l.value as Click)]?.kinesis.sequenceNumber,
+        }),
+      ),
+    );
+    const stored = await stateStore.get('test-clicks', SHARD);
+    const checkpoint = stored && 'body' in stored ? decodeCheckpoint(stored.body) : undefined;
+    expect(checkpoint?.engine).toEqual(JSON.parse(JSON.stringify(whole.state)));
   });
 
   it('on a lost checkpoint race returns the first unapplied record and checkpoints nothing', async () => {
