@@ -79,15 +79,13 @@ export class Lane {
   /** The queued batch while it only waits for its batching window (see nextPollAt). */
   waitingBatch(): WaitingBatch | undefined {
     const first = this.queue[0];
-    const last = this.queue[this.queue.length - 1];
     const { batchSize, maxBatchingWindowMs, tumblingWindowSeconds } = this.settings;
-    if (!first || !last || this.queue.length >= batchSize || tumblingWindowSeconds > 0) return undefined;
+    if (!first || this.queue.length >= batchSize || tumblingWindowSeconds > 0) return undefined;
     if (maxBatchingWindowMs === 0 || this.firstQueuedAt === undefined) return undefined;
     return {
       dueAt: this.firstQueuedAt + maxBatchingWindowMs,
       queued: this.queue.length,
       firstArrivalMs: first.approximateArrivalTimestamp,
-      lastArrivalMs: last.approximateArrivalTimestamp,
     };
   }
 

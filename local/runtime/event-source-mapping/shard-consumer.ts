@@ -139,12 +139,16 @@ export class ShardConsumer {
         }
         if (page.tipAsOf !== undefined) this.caughtUp = page.tipAsOf;
         if (page.records.length < GET_RECORDS_LIMIT) {
-          const at = nextPollAt({
-            askedAt,
-            pollIntervalMs: polling.pollIntervalMs,
-            batchSize: this.deps.mapping.batchSize,
-            lanes: this.lanes.map((lane) => lane.waitingBatch()),
-          });
+          // Paced only after a read that got everything there was: otherwise more is waiting now.
+          const at =
+            page.tipAsOf === undefined
+              ? askedAt + polling.pollIntervalMs
+              : nextPollAt({
+                  askedAt,
+                  pollIntervalMs: polling.pollIntervalMs,
+                  batchSize: this.deps.mapping.batchSize,
+                  lanes: this.lanes.map((lane) => lane.waitingBatch()),
+                });
           await sleep(Math.max(0, at - Date.now()), undefined, { signal });
         }
       } catch (error) {
