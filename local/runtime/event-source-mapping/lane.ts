@@ -76,7 +76,7 @@ export class Lane {
     return this.queue.length;
   }
 
-  /** The queued batch while it only waits for its batching window (see nextPollAt). */
+  /** The queued batch while it only waits for its window to end or its batch to fill (see nextPollAt). */
   waitingBatch(): WaitingBatch | undefined {
     const first = this.queue[0];
     const { batchSize, maxBatchingWindowMs, tumblingWindowSeconds } = this.settings;

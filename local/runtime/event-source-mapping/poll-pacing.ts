@@ -12,8 +12,9 @@ export interface WaitingBatch {
  * the last read, as Lambda polls. But while every lane only waits (for its batching window to end or
  * its batch to fill), reads in between change nothing the function sees: a batch is invoked when its
  * window ends or when it is full, with what was read by then. So the next read is put at the earliest
- * of those moments: just before the earliest window ends (`leadMs` ahead), or when records arriving at
- * the pace the queued ones came would fill a batch; a poll interval later if that comes sooner. Each
+ * of those moments: just before the earliest window ends (250 ms ahead, at most a quarter of the poll
+ * interval), or when records arriving at the pace the queued ones came would fill a batch; but never
+ * sooner than a poll interval after the last read. Each
  * GetRecords costs LocalStack's kinesis-mock ~12 ms of its single thread whatever it returns, time the
  * producer's PutRecords waits for: with a 5 s window this reads about 2 times per window instead of 5.
  */

@@ -55,6 +55,8 @@ function decode(iterator: string): [string, Position] {
  */
 export class SharedShardReads {
   private readonly logs = new Map<string, ShardLog>();
+  /** A shard's first read in flight: readers that arrive meanwhile wait for its log. */
+  private readonly starting = new Map<string, Promise<unknown>>();
   /** GetRecords calls made to Kinesis, and records they returned (for tests and the curious). */
   readonly stats = { realReads: 0, recordsFetched: 0, recordsServed: 0 };
 
@@ -100,7 +102,19 @@ export class SharedShardReads {
     if (position.kind === 'real') return this.readThrough(shardId, position.iterator, limit, signal);
     const log = this.logs.get(shardId);
     const index = log ? this.indexAfter(log, position.sequenceNumber) : undefined;
-    if (!log || index === undefined) return this.startLog(shardId, position.sequenceNumber, limit, signal);
+    if (!log) {
+      const first = this.starting.get(shardId);
+      // The mapping and the Firehose start together: the second waits for the first one's read.
+      if (first)
+        return first.then(
+          () => this.getRecords(iterator, limit, maxStalenessMs, signal),
+          () => this.getRecords(iterator, limit, maxStalenessMs, signal),
+        );
+      const started = this.startLog(shardId, position.sequenceNumber, limit, signal);
+      this.starting.set(shardId, started);
+      return started.finally(() => this.starting.delete(shardId));
+    }
+    if (index === undefined) return this.startLog(shardId, position.sequenceNumber, limit, signal);
     const recentTip = log.tipAsOf !== undefined && Date.now() - log.tipAsOf < maxStalenessMs;
     if (index === log.records.length && !log.ended && !recentTip) {
       // At the tip: one real read for everyone waiting here.

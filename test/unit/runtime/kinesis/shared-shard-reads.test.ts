@@ -46,6 +46,25 @@ describe('SharedShardReads', () => {
     expect(shared.stats.recordsServed).toBe(200);
   });
 
+  it('reads a shard once when two readers start on it at the same moment', async () => {
+    // Prepare
+    const { shards } = shardWith(10);
+    const shared = new SharedShardReads(shards);
+    const [a, b] = [shared.source(), shared.source()];
+    const [fromA, fromB] = [
+      await a.getIterator(SHARD, { type: 'TRIM_HORIZON' }),
+      await b.getIterator(SHARD, { type: 'TRIM_HORIZON' }),
+    ];
+
+    // Act
+    const [pageA, pageB] = await Promise.all([a.getRecords(fromA, 100), b.getRecords(fromB, 100)]);
+
+    // Assess
+    expect(pageA.records.length).toBe(10);
+    expect(pageB.records.length).toBe(10);
+    expect(shards.getRecordsCalls).toBe(1);
+  });
+
   it('answers an empty page, at the tip, only after a real read found nothing new; then reads what came', async () => {
     // Prepare
     const { shards } = shardWith(10);
