@@ -14,20 +14,24 @@ export interface WaitingBatch {
  * window ends or when it is full, with what was read by then. So the next read is put at the earliest
  * of those moments: just before the earliest window ends (250 ms ahead, at most a quarter of the poll
  * interval), or when records arriving at the pace the queued ones came would fill a batch; but never
- * sooner than a poll interval after the last read. Each
- * GetRecords costs LocalStack's kinesis-mock ~12 ms of its single thread whatever it returns, time the
- * producer's PutRecords waits for: with a 5 s window this reads about 2 times per window instead of 5.
+ * sooner than a poll interval after the last read. That holds only after a read that got everything
+ * there was (reached the tip): otherwise more is waiting now, and the next read is a poll interval on.
+ * Each GetRecords costs LocalStack's kinesis-mock ~12 ms of its single thread whatever it returns, time
+ * the producer's PutRecords waits for: with a 5 s window this reads about 2 times per window instead
+ * of 5.
  */
 export function nextPollAt(options: {
   readonly askedAt: number;
+  /** Whether that read reached the shard's tip (its page had a `tipAsOf`). */
+  readonly readToTip: boolean;
   readonly pollIntervalMs: number;
   readonly batchSize: number;
   /** One per lane; undefined for a lane that is empty, full or in tumbling-window mode. */
   readonly lanes: readonly (WaitingBatch | undefined)[];
 }): number {
-  const { askedAt, pollIntervalMs, batchSize, lanes } = options;
+  const { askedAt, readToTip, pollIntervalMs, batchSize, lanes } = options;
   const normal = askedAt + pollIntervalMs;
-  if (lanes.length === 0) return normal;
+  if (!readToTip || lanes.length === 0) return normal;
   let next = Number.POSITIVE_INFINITY;
   for (const lane of lanes) {
     if (lane === undefined) return normal; // an empty lane: the next record starts its window

@@ -59,7 +59,6 @@ export class ShardConsumer {
   private readonly tracker = new SequenceTracker();
   private readonly notifier: Notifier;
   private ended = false;
-  private caughtUp = 0;
 
   constructor(private readonly deps: ShardConsumerDeps) {
     this.notifier = new Notifier(deps.signal);
@@ -69,7 +68,7 @@ export class ShardConsumer {
       notifier: this.notifier,
       signal: deps.signal,
       shardEnded: () => this.ended,
-      caughtUpAt: () => this.caughtUp,
+      caughtUpAt: () => deps.progress.readToTipAt ?? 0,
       invoke: (records: readonly StreamRecord[], tumbling: TumblingWindowFields | undefined) =>
         this.invoke(records, tumbling),
       discard: (batch: DiscardedBatch) => this.discard(batch),
@@ -137,18 +136,14 @@ export class ShardConsumer {
           this.ended = true;
           return;
         }
-        if (page.tipAsOf !== undefined) this.caughtUp = page.tipAsOf;
         if (page.records.length < GET_RECORDS_LIMIT) {
-          // Paced only after a read that got everything there was: otherwise more is waiting now.
-          const at =
-            page.tipAsOf === undefined
-              ? askedAt + polling.pollIntervalMs
-              : nextPollAt({
-                  askedAt,
-                  pollIntervalMs: polling.pollIntervalMs,
-                  batchSize: this.deps.mapping.batchSize,
-                  lanes: this.lanes.map((lane) => lane.waitingBatch()),
-                });
+          const at = nextPollAt({
+            askedAt,
+            readToTip: page.tipAsOf !== undefined,
+            pollIntervalMs: polling.pollIntervalMs,
+            batchSize: this.deps.mapping.batchSize,
+            lanes: this.lanes.map((lane) => lane.waitingBatch()),
+          });
           await sleep(Math.max(0, at - Date.now()), undefined, { signal });
         }
       } catch (error) {

@@ -10,7 +10,7 @@ const waiting = (over: Partial<WaitingBatch> = {}): WaitingBatch => ({
 
 describe('nextPollAt', () => {
   // The last read was sent at 0; Lambda would poll again at 1,000.
-  const base = { askedAt: 0, pollIntervalMs: 1_000, batchSize: 1_000 };
+  const base = { askedAt: 0, readToTip: true, pollIntervalMs: 1_000, batchSize: 1_000 };
 
   it('reads a poll interval later while a lane is empty (its next record starts a window)', () => {
     expect(nextPollAt({ ...base, lanes: [waiting(), undefined] })).toBe(1_000);
@@ -21,6 +21,10 @@ describe('nextPollAt', () => {
     expect(nextPollAt({ ...base, lanes: [waiting({ dueAt: 5_000 }), waiting({ dueAt: 4_000 })] })).toBe(
       3_750,
     );
+  });
+
+  it('reads a poll interval later after a read that did not reach the tip (more is waiting)', () => {
+    expect(nextPollAt({ ...base, readToTip: false, lanes: [waiting({ dueAt: 5_000 })] })).toBe(1_000);
   });
 
   it('keeps the poll interval when the window ends before the next regular read anyway', () => {
