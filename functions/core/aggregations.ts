@@ -162,23 +162,3 @@ export function firstAggregate<V>(field: FieldReader<V, unknown>): AggregateFunc
 export function lastAggregate<V>(field: FieldReader<V, unknown>): AggregateFunction<V, Pick, unknown> {
   return pickAggregate(field, (candidateTs, currentTs) => candidateTs >= currentTs);
 }
-
-/**
- * Number of distinct values read by `field`. Accumulator: an object whose keys are the values
- * seen, tagged by type (`n:1` and `s:1` differ) so it survives a JSON round trip.
- */
-export function distinctAggregate<V>(
-  field: FieldReader<V, unknown>,
-): AggregateFunction<V, Record<string, 1>, number> {
-  return {
-    init: () => ({}),
-    add: (seen, value) => {
-      const v = field(value);
-      if (typeof v === 'number') seen[`n:${v}`] = 1;
-      else if (typeof v === 'string') seen[`s:${v}`] = 1;
-      return seen;
-    },
-    merge: (left, right) => Object.assign(left, right),
-    result: (seen) => Object.keys(seen).length,
-  };
-}

@@ -1,5 +1,6 @@
 /** The pure core's public API: pipelines, the windowing engine, its state codec and aggregations. */
 export * from './aggregations.js';
+export * from './distinct-aggregate.js';
 export * from './engine/state.js';
 export * from './engine/state-codec.js';
 export * from './engine/window-engine.js';

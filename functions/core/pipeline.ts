@@ -2,13 +2,13 @@ import { z } from 'zod';
 import {
   avgAggregate,
   countAggregate,
-  distinctAggregate,
   firstAggregate,
   lastAggregate,
   maxAggregate,
   minAggregate,
   sumAggregate,
 } from './aggregations.js';
+import { distinctAggregate } from './distinct-aggregate.js';
 import { createWindowEngine, type WindowEngine } from './engine/window-engine.js';
 import { PipelineDefinitionError } from './errors.js';
 import type { AggregateFunction, EmitMode, KeyedRecord, WindowSpec } from './types.js';

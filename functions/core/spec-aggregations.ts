@@ -2,13 +2,13 @@ import { z } from 'zod';
 import {
   avgAggregate,
   countAggregate,
-  distinctAggregate,
   firstAggregate,
   lastAggregate,
   maxAggregate,
   minAggregate,
   sumAggregate,
 } from './aggregations.js';
+import { distinctAggregate } from './distinct-aggregate.js';
 import { InvalidSpecError } from './errors.js';
 import type { AggregateFunction } from './types.js';
 import { windowSpecSchema } from './window-spec.js';
