@@ -153,7 +153,13 @@ function throughput(name: string, window: WindowSpec): Benchmark {
         { metric: 'events', value: count, unit: 'events', note: `${KEYS} keys, ${JSON.stringify(window)}` },
         { metric: 'JSON.parse only', value: rate(bestParse), unit: 'events/s' },
         { metric: 'JSON.parse + engine', value: rate(bestEngine), unit: 'events/s' },
-        { metric: 'ratio to JSON.parse', value: bestParse / bestEngine, unit: 'x', note: 'goal >= 0.7' },
+        {
+          metric: 'ratio to JSON.parse',
+          value: bestParse / bestEngine,
+          unit: 'x',
+          // Issue 3 sets the goal for tumbling, hopping and session windows only.
+          note: name === 'sliding' ? 'no goal' : 'goal >= 0.7',
+        },
         { metric: 'results', value: counts.results, unit: 'windows' },
         { metric: 'late', value: counts.late, unit: 'records', note: 'one per window missed' },
       ];
