@@ -76,6 +76,6 @@ export function distinctAggregate<V>(
       for (const entry of asList(right)) offer(values, entry);
       return values;
     },
-    result: (seen) => (Array.isArray(seen) ? seen.length : Object.keys(seen).length),
+    result: (seen) => asList(seen).length,
   };
 }
