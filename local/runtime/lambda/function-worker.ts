@@ -4,6 +4,7 @@ import { fileURLToPath } from 'node:url';
 import type { LambdaFunctionSpec } from '../template/index.js';
 import type { FunctionError } from './errors.js';
 import type { LogSink } from './log-sink.js';
+import { lambdaNodeArgs } from './node-args.js';
 import { ChildMessage, type InvokeMessage } from './protocol.js';
 
 /** bootstrap.mjs writes it to stdout and stderr after each invocation's output. */
@@ -42,8 +43,8 @@ export class FunctionWorker {
     this.child = fork(bootstrap, [spec.entryFile, spec.exportName], {
       cwd: spec.codeDir,
       env,
-      // Lambda's memory setting bounds the heap; the template's NODE_OPTIONS still apply via env.
-      execArgv: [`--max-old-space-size=${Math.max(64, spec.memoryMb)}`],
+      // The heap Lambda gives the function's memory; the template's NODE_OPTIONS still apply via env.
+      execArgv: lambdaNodeArgs(spec.memoryMb),
       serialization: 'advanced',
       stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
     });

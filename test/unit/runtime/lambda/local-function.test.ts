@@ -117,6 +117,26 @@ describe('LocalFunction', () => {
     expect(logs.lines.some((l) => l.startsWith('[basic-env] REPORT RequestId: '))).toBe(true);
   });
 
+  it("starts the environment with the heap Lambda's Node.js bootstrap gives the function's memory", async () => {
+    // Prepare: 512 MB -> a tenth (51 MB) young, two semi-spaces of 25 MB; 461 MB old
+    const { fn } = open(basicSpec('heap', { memoryMb: 512 }));
+
+    // Act
+    const result = await fn.invoke({});
+
+    // Assess
+    expect(result.ok).toBe(true);
+    if (!result.ok) return;
+    const seen = result.payload as { execArgv: string[]; heapSizeLimitMb: number; gcExposed: boolean };
+    expect(seen.execArgv).toEqual(
+      expect.arrayContaining(['--expose-gc', '--max-semi-space-size=25', '--max-old-space-size=461']),
+    );
+    expect(seen.gcExposed).toBe(true);
+    // V8's limit is the old generation plus the young one (semi-spaces and large objects).
+    expect(seen.heapSizeLimitMb).toBeGreaterThanOrEqual(461);
+    expect(seen.heapSizeLimitMb).toBeLessThanOrEqual(461 + 4 * 25);
+  });
+
   it("writes console output as JSON lines when the template's LoggingConfig asks for JSON", async () => {
     // Prepare
     const { fn, logs } = open(basicSpec('env', { logFormat: 'JSON' }));
