@@ -6,7 +6,7 @@ import type { AggregateFunction } from './types.js';
  * numbers JSON cannot hold (NaN, ±Infinity) tagged `n:`. A number and the string of its digits
  * stay apart (`7` and `"s:7"`) through a JSON round trip, and a number costs its digits in a
  * checkpoint (`90,`) rather than a tagged object key (`"n:90":1,`): the taxi pipeline's checkpoint
- * went from 337 KB to about 220 KB.
+ * after 100,000 trips went from 319 KB to 204 KB of JSON.
  */
 export type DistinctValues = (number | string)[];
 

@@ -105,11 +105,11 @@ export class SharedShardReads {
     if (!log) {
       const first = this.starting.get(shardId);
       // The mapping and the Firehose start together: the second waits for the first one's read.
-      if (first)
-        return first.then(
-          () => this.getRecords(iterator, limit, maxStalenessMs, signal),
-          () => this.getRecords(iterator, limit, maxStalenessMs, signal),
-        );
+      if (first) {
+        // Whether that read worked or not, this one starts over (from its log, or with a read of its own).
+        const again = () => this.getRecords(iterator, limit, maxStalenessMs, signal);
+        return first.then(again, again);
+      }
       const started = this.startLog(shardId, position.sequenceNumber, limit, signal);
       this.starting.set(shardId, started);
       return started.finally(() => this.starting.delete(shardId));
