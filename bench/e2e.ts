@@ -118,6 +118,19 @@ async function main(): Promise<void> {
         ['producer rate inside the run', produceOnly, 'events/s', 'PutRecords while the runtime reads'],
         ['pipeline throughput', throughput, 'events/s', 'first PutRecords -> consumer caught up'],
         ['ratio to raw PutRecords', throughput / raw, '', 'goal >= 0.8'],
+        // The ratio is the product of these two: which one moved tells a slow run's cause.
+        [
+          'producer inside the run / raw',
+          produceOnly / raw,
+          '',
+          'what the runtime and its reads leave the producer of kinesis-mock',
+        ],
+        [
+          'producing / (producing + drain)',
+          timings.produceMs / (timings.produceMs + timings.drainMs),
+          '',
+          "the drain: each shard's last batch waits out the mapping's batching window",
+        ],
         ['last event -> consumer caught up', timings.drainMs / 1000, 's', ''],
         [
           'last event -> last aggregate in S3',
