@@ -11,6 +11,7 @@ import { MemoryDeadLetterSink } from '../functions/adapters/sinks/dead-letter-si
 import { MemoryRecordSink } from '../functions/adapters/sinks/record-sink.js';
 import { MemoryStateStore } from '../functions/adapters/state/memory-state-store.js';
 import { getPipeline } from '../functions/pipelines/index.js';
+import { median, timed } from './measure.js';
 import type { Benchmark, BenchRow } from './run.js';
 
 const BATCH = 10_000;
@@ -60,18 +61,6 @@ function batches(count: number, size: number): KinesisStreamEvent[] {
     }
   }
   return out;
-}
-
-const median = (values: number[]) =>
-  [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)] ?? Number.NaN;
-
-/** Wall and CPU (user + system, GC threads included) ms of one call. */
-async function timed(work: () => unknown): Promise<{ readonly ms: number; readonly cpuMs: number }> {
-  const start = performance.now();
-  const cpuBefore = process.cpuUsage();
-  await work();
-  const cpu = process.cpuUsage(cpuBefore);
-  return { ms: performance.now() - start, cpuMs: (cpu.user + cpu.system) / 1000 };
 }
 
 /** The floor on this machine: base64-decoding and JSON.parse of a batch's records. */

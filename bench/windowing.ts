@@ -19,6 +19,7 @@ import {
   type WindowEngine,
   type WindowSpec,
 } from '../functions/core/index.js';
+import { cpuTimed, median } from './measure.js';
 import type { Benchmark, BenchRow } from './run.js';
 
 interface TaxiEvent {
@@ -116,17 +117,6 @@ function runEngine(texts: readonly string[], window: WindowSpec): { results: num
   return { results, late: late + out.late.length };
 }
 
-/**
- * CPU time (user + system, all threads: GC included) rather than wall time: the figures then hold
- * on a shared, busy machine too, where wall time counts other processes' turns.
- */
-function timed<T>(fn: () => T): [T, number] {
-  const before = process.cpuUsage();
-  const value = fn();
-  const used = process.cpuUsage(before);
-  return [value, (used.user + used.system) / 1000];
-}
-
 const windows: Record<string, WindowSpec> = {
   tumbling: { type: 'tumbling', sizeMs: 5 * MINUTE, graceMs: 2 * MINUTE },
   hopping: { type: 'hopping', sizeMs: 5 * MINUTE, advanceMs: MINUTE, graceMs: 2 * MINUTE },
@@ -136,9 +126,7 @@ const windows: Record<string, WindowSpec> = {
 
 /** "5 rounds' own ratios: median 0.62, 0.34-0.91". */
 function describeRounds(ratios: readonly number[]): string {
-  const sorted = [...ratios].sort((a, b) => a - b);
-  const at = (i: number) => (sorted[i] ?? Number.NaN).toFixed(2);
-  return `${sorted.length} rounds' own ratios: median ${at(sorted.length >> 1)}, ${at(0)}-${at(sorted.length - 1)}`;
+  return `${ratios.length} rounds' own ratios: median ${median(ratios).toFixed(2)}, ${Math.min(...ratios).toFixed(2)}-${Math.max(...ratios).toFixed(2)}`;
 }
 
 function throughput(name: string, window: WindowSpec): Benchmark {
@@ -155,8 +143,8 @@ function throughput(name: string, window: WindowSpec): Benchmark {
       // The spread of the rounds' own ratios is printed too: on a shared machine one loop can run at
       // half speed for seconds, and the spread says how far one figure can be trusted.
       for (let round = 0; round < ROUNDS; round++) {
-        const parseMs = timed(() => parseOnly(texts))[1];
-        const [c, engineMs] = timed(() => runEngine(texts, window));
+        const parseMs = cpuTimed(() => parseOnly(texts))[1];
+        const [c, engineMs] = cpuTimed(() => runEngine(texts, window));
         counts = c;
         bestParse = Math.min(bestParse, parseMs);
         bestEngine = Math.min(bestEngine, engineMs);
