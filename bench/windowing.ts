@@ -83,38 +83,84 @@ const aggregations = {
 const BATCH = 1000;
 /** Rounds of each loop per throughput benchmark. */
 const ROUNDS = 5;
+/** Chunks of the interleaved pass (20,000 events each at full scale). */
+const INTERLEAVED_CHUNKS = 50;
 
 function jsonTexts(count: number): string[] {
   const random = mulberry32(42);
   return Array.from({ length: count }, (_, i) => JSON.stringify(makeEvent(i, random)));
 }
 
-function parseOnly(texts: readonly string[]): number {
+function parseOnly(texts: readonly string[], from = 0, to = texts.length): number {
   let sink = 0;
-  for (const text of texts) sink += (JSON.parse(text) as TaxiEvent).fare;
+  for (let i = from; i < to; i++) sink += (JSON.parse(texts[i] as string) as TaxiEvent).fare;
   return sink;
 }
 
-function runEngine(texts: readonly string[], window: WindowSpec): { results: number; late: number } {
+/** An engine fed JSON texts a range at a time, in batches of BATCH, its state carried over. */
+function engineFeed(window: WindowSpec) {
   const engine = createWindowEngine({ window, aggregations });
   let state: EngineState | undefined;
-  let results = 0;
-  let late = 0;
   let batch: KeyedRecord[] = [];
-  for (const text of texts) {
-    const event = JSON.parse(text) as TaxiEvent;
-    batch.push({ key: event.pickup_zone, ts: event.pickup_ts, value: event });
-    if (batch.length === BATCH) {
-      const out = engine.process(state, batch);
-      state = out.state;
-      results += out.results.length;
-      late += out.late.length;
+  const counts = { results: 0, late: 0 };
+  const processBatch = (records: KeyedRecord[]) => {
+    const out = engine.process(state, records);
+    state = out.state;
+    counts.results += out.results.length;
+    counts.late += out.late.length;
+  };
+  return {
+    feed(texts: readonly string[], from: number, to: number): void {
+      for (let i = from; i < to; i++) {
+        const event = JSON.parse(texts[i] as string) as TaxiEvent;
+        batch.push({ key: event.pickup_zone, ts: event.pickup_ts, value: event });
+        if (batch.length === BATCH) {
+          processBatch(batch);
+          batch = [];
+        }
+      }
+    },
+    /** Processes the last partial batch and closes every window. */
+    finish(): { results: number; late: number } {
+      processBatch(batch);
       batch = [];
+      counts.results += engine.flush(state).results.length;
+      return counts;
+    },
+  };
+}
+
+function runEngine(texts: readonly string[], window: WindowSpec): { results: number; late: number } {
+  const feed = engineFeed(window);
+  feed.feed(texts, 0, texts.length);
+  return feed.finish();
+}
+
+/**
+ * Σ parse / Σ (parse + engine) over the texts cut into chunks, the two loops taking turns chunk by
+ * chunk (the first one alternating): each chunk of both runs within a second, so a slow spell of
+ * the machine weighs on both sides alike, where whole rounds several seconds apart can differ.
+ */
+function interleavedRatio(texts: readonly string[], window: WindowSpec): { ratio: number; chunks: number } {
+  const size = Math.max(1, Math.ceil(texts.length / INTERLEAVED_CHUNKS));
+  const feed = engineFeed(window);
+  let parseMs = 0;
+  let engineMs = 0;
+  let chunks = 0;
+  for (let from = 0; from < texts.length; from += size, chunks++) {
+    const to = Math.min(texts.length, from + size);
+    const parse = () => cpuTimed(() => parseOnly(texts, from, to))[1];
+    const engine = () => cpuTimed(() => feed.feed(texts, from, to))[1];
+    if (chunks % 2 === 0) {
+      parseMs += parse();
+      engineMs += engine();
+    } else {
+      engineMs += engine();
+      parseMs += parse();
     }
   }
-  const out = engine.process(state, batch);
-  results += out.results.length + engine.flush(out.state).results.length;
-  return { results, late: late + out.late.length };
+  engineMs += cpuTimed(() => feed.finish())[1];
+  return { ratio: parseMs / engineMs, chunks };
 }
 
 const windows: Record<string, WindowSpec> = {
@@ -139,9 +185,9 @@ function throughput(name: string, window: WindowSpec): Benchmark {
       let bestEngine = Number.POSITIVE_INFINITY;
       let counts = { results: 0, late: 0 };
       const roundRatios: number[] = [];
-      // Alternate the two loops so both see the same machine state; keep each one's best round.
-      // The spread of the rounds' own ratios is printed too: on a shared machine one loop can run at
-      // half speed for seconds, and the spread says how far one figure can be trusted.
+      // Whole rounds, the loops alternating, give the events/s rows (each loop's best round). On a
+      // shared machine one loop can run at half speed for seconds, so the ratio comes from the
+      // interleaved pass after them, and the rounds' own ratios are printed to show the spread.
       for (let round = 0; round < ROUNDS; round++) {
         const parseMs = cpuTimed(() => parseOnly(texts))[1];
         const [c, engineMs] = cpuTimed(() => runEngine(texts, window));
@@ -150,6 +196,7 @@ function throughput(name: string, window: WindowSpec): Benchmark {
         bestEngine = Math.min(bestEngine, engineMs);
         roundRatios.push(parseMs / engineMs);
       }
+      const interleaved = interleavedRatio(texts, window);
       const rate = (ms: number) => Math.round((count / ms) * 1000);
       return [
         { metric: 'events', value: count, unit: 'events', note: `${KEYS} keys, ${JSON.stringify(window)}` },
@@ -157,10 +204,18 @@ function throughput(name: string, window: WindowSpec): Benchmark {
         { metric: 'JSON.parse + engine', value: rate(bestEngine), unit: 'events/s' },
         {
           metric: 'ratio to JSON.parse',
-          value: bestParse / bestEngine,
+          value: interleaved.ratio,
           unit: 'x',
           // Issue 3 sets the goal for tumbling, hopping and session windows only.
-          note: `${name === 'sliding' ? 'no goal' : 'goal >= 0.7'}; best round / best round (${describeRounds(roundRatios)})`,
+          note: `${name === 'sliding' ? 'no goal' : 'goal >= 0.7'}; sum parse / sum (parse + engine) over ${interleaved.chunks} chunks, the loops taking turns`,
+        },
+        {
+          // The headline up to stop 11: each loop's best of ROUNDS whole rounds. Kept to compare
+          // with earlier figures; it moves by up to ±0.1 between runs here, the interleaved one less.
+          metric: 'ratio, best round / best round',
+          value: bestParse / bestEngine,
+          unit: 'x',
+          note: describeRounds(roundRatios),
         },
         { metric: 'results', value: counts.results, unit: 'windows' },
         {
