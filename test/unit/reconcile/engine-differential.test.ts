@@ -1,6 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
+import type { EngineState } from '../../../functions/core/engine/state.js';
 import { decodeState, encodeState } from '../../../functions/core/engine/state-codec.js';
 import { type AggregationSpec, definePipeline } from '../../../functions/core/pipeline.js';
 import type { KeyedRecord, LateRecord, WindowResult, WindowSpec } from '../../../functions/core/types.js';
@@ -53,20 +54,18 @@ function runEngine<E>(
   }
   const results: Array<WindowResult & { partition: string }> = [];
   const late: Array<LateRecord & { partition: string }> = [];
+  const passOn = (state: EngineState) =>
+    carry === 'state' ? state : decodeState(encodeState(state, 'json'));
   for (const [partition, list] of byPartition) {
     const engine = createEngine();
     let state = engine.initialState();
     for (let i = 0; i < list.length; i += batchSize) {
-      const given = carry === 'state' ? state : decodeState(encodeState(state, 'json'));
-      const out = engine.process(given, list.slice(i, i + batchSize));
+      const out = engine.process(passOn(state), list.slice(i, i + batchSize));
       results.push(...out.results.map((r) => ({ ...r, partition })));
       late.push(...out.late.map((l) => ({ ...l, partition })));
       state = out.state;
     }
-    if (flush) {
-      const given = carry === 'state' ? state : decodeState(encodeState(state, 'json'));
-      results.push(...engine.flush(given).results.map((r) => ({ ...r, partition })));
-    }
+    if (flush) results.push(...engine.flush(passOn(state)).results.map((r) => ({ ...r, partition })));
   }
   return { results, late };
 }
