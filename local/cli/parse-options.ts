@@ -1,3 +1,4 @@
+import { statSync } from 'node:fs';
 import { type ParseArgsConfig, parseArgs } from 'node:util';
 import { UsageError } from './command.js';
 
@@ -29,4 +30,16 @@ export function parseCount(option: string, value: string | undefined, fallback: 
     throw new UsageError(`--${option} must be a whole number >= 0 (given ${JSON.stringify(value)})`);
   }
   return parsed;
+}
+
+/**
+ * Checks that `--<option> <path>` names a file that exists, before a command starts services or
+ * synthesizes: a mistyped path is a usage error (exit 2), not a failed run. `expected` says what
+ * the option wants, for the message.
+ */
+export function existingFile(option: string, path: string, expected: string): string {
+  const found = statSync(path, { throwIfNoEntry: false });
+  if (found === undefined) throw new UsageError(`--${option} ${path}: no such file (expected ${expected})`);
+  if (!found.isFile()) throw new UsageError(`--${option} ${path}: not a file (expected ${expected})`);
+  return path;
 }

@@ -1,7 +1,9 @@
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import { z } from 'zod';
 import { pipelineNames } from '../../functions/pipelines/index.js';
 import { type Command, UsageError } from '../cli/command.js';
-import { parseCount, parseOptions } from '../cli/parse-options.js';
+import { existingFile, parseCount, parseOptions } from '../cli/parse-options.js';
 import { runStart } from '../runtime/start/run-start.js';
 
 /** Default event count: LocalStack's kinesis-mock takes ~70-250 PutRecords records/s here, not the issue's 20,000 in 30 s. */
@@ -37,7 +39,6 @@ Environment:
   TRIBUTARY_LOCALSTACK_ENDPOINT   a LocalStack to use that tributary neither starts nor stops
                                   (default: the one \`tributary services up\` manages)
   TRIBUTARY_FAULTS   tests only: JSON {"crashOn":[n],"hangOn":[n],"afterMs":ms,"timeoutSeconds":s}:
-                     invocation n of the aggregator is killed at its checkpoint write / hangs
                      kills or hangs the aggregator's execution environment at invocation n
 
 Examples:
@@ -57,7 +58,13 @@ const faultsSchema = z.object({
 
 function readFaults(text: string | undefined) {
   if (!text) return undefined;
-  const parsed = faultsSchema.safeParse(JSON.parse(text));
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch (error) {
+    throw new UsageError(`TRIBUTARY_FAULTS: not valid JSON: ${(error as Error).message}`);
+  }
+  const parsed = faultsSchema.safeParse(json);
   if (!parsed.success) throw new UsageError(`TRIBUTARY_FAULTS: ${z.prettifyError(parsed.error)}`);
   return parsed.data;
 }
@@ -97,6 +104,13 @@ export const startCommand: Command = {
         '--run repeats a run folder as it was: do not combine it with --pipeline, --events or --input',
       );
     }
+    if (values.input) existingFile('input', values.input, 'JSON lines, CSV, TSV or an access log');
+    if (values.run && !existsSync(join(values.run, 'run.json'))) {
+      throw new UsageError(
+        `--run ${values.run}: not a run folder (expected ${join(values.run, 'run.json')}, which a run writes first)`,
+      );
+    }
+    const faults = readFaults(process.env.TRIBUTARY_FAULTS);
     return runStart({
       pipeline,
       events,
@@ -106,7 +120,7 @@ export const startCommand: Command = {
       run: values.run,
       keepRunning: values['keep-running'] ?? false,
       stage: values.stage,
-      faults: readFaults(process.env.TRIBUTARY_FAULTS),
+      faults,
     });
   },
 };

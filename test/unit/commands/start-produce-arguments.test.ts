@@ -1,0 +1,78 @@
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { UsageError } from '../../../local/cli/command.js';
+import { produceCommand } from '../../../local/commands/produce.js';
+import { startCommand } from '../../../local/commands/start.js';
+
+// Wrong arguments must be refused before a command starts services, synthesizes or provisions.
+// Should a check be missing, the command would go on to a LocalStack that is not there and fail
+// with some other error, not hang or start one.
+beforeEach(() => {
+  vi.stubEnv('TRIBUTARY_LOCALSTACK_ENDPOINT', 'http://127.0.0.1:9');
+  vi.stubEnv('TRIBUTARY_FAULTS', '');
+});
+afterEach(() => {
+  vi.unstubAllEnvs();
+});
+
+const folder = mkdtempSync(join(tmpdir(), 'tributary-arguments-'));
+const missing = join(folder, 'missing.jsonl');
+
+describe('tributary start arguments', () => {
+  it.each([
+    [
+      ['--pipeline', 'stocks'],
+      '--pipeline must be one of click-sessions, taxi-rides, web-access-logs (given "stocks")',
+    ],
+    [['--events', 'many'], '--events must be a whole number >= 0 (given "many")'],
+    [['--rate', '5', '--duration', '10'], 'give --rate or --duration, not both'],
+    [['--run', folder, '--events', '5'], '--run repeats a run folder as it was'],
+    [
+      ['--input', missing],
+      `--input ${missing}: no such file (expected JSON lines, CSV, TSV or an access log)`,
+    ],
+    [['--input', folder], `--input ${folder}: not a file (expected JSON lines, CSV, TSV or an access log)`],
+    [
+      ['--run', folder],
+      `--run ${folder}: not a run folder (expected ${join(folder, 'run.json')}, which a run writes first)`,
+    ],
+    [['--input'], "Option '--input <value>' argument missing"],
+  ])('refuses %j up front with a UsageError that says what was expected', async (argv, message) => {
+    // Act
+    const act = startCommand.run(argv);
+
+    // Assess
+    await expect(act).rejects.toThrow(UsageError);
+    await expect(act).rejects.toThrow(message);
+  });
+
+  it('refuses TRIBUTARY_FAULTS that is not JSON as a usage error', async () => {
+    // Arrange
+    vi.stubEnv('TRIBUTARY_FAULTS', '{crashOn');
+
+    // Act
+    const act = startCommand.run([]);
+
+    // Assess
+    await expect(act).rejects.toThrow(UsageError);
+    await expect(act).rejects.toThrow('TRIBUTARY_FAULTS: not valid JSON');
+  });
+});
+
+describe('tributary produce arguments', () => {
+  it.each([
+    [[], '--pipeline is required'],
+    [['--pipeline', 'taxi-rides', '--input', missing, '--events', '3'], 'give --events or --input, not both'],
+    [['--pipeline', 'taxi-rides', '--input', missing], `--input ${missing}: no such file`],
+    [['--pipeline', 'taxi-rides', '--input', folder], `--input ${folder}: not a file`],
+  ])('refuses %j up front with a UsageError', async (argv, message) => {
+    // Act
+    const act = produceCommand.run(argv);
+
+    // Assess
+    await expect(act).rejects.toThrow(UsageError);
+    await expect(act).rejects.toThrow(message);
+  });
+});
