@@ -8,8 +8,6 @@ import {
   CreateStreamCommand,
   DeleteStreamCommand,
   DescribeStreamCommand,
-  GetRecordsCommand,
-  GetShardIteratorCommand,
   type KinesisClient,
   PutRecordsCommand,
 } from '@aws-sdk/client-kinesis';
@@ -44,6 +42,7 @@ import {
   sqsClient,
 } from '../../local/services/clients.js';
 import { taxiTrip } from '../fixtures/taxi-trips.js';
+import { readSingleShard } from './helpers/kinesis.js';
 import { pollUntil } from './helpers/poll.js';
 import { uniqueName } from './helpers/unique.js';
 
@@ -82,18 +81,9 @@ async function createDirectPut(name: string, prefix: string): Promise<void> {
 
 /** Reads the whole (single-shard) stream and shapes it as the event the Kinesis ESM would send. */
 async function readAsLambdaEvent(): Promise<KinesisStreamEvent> {
-  const stream = await kinesis.send(new DescribeStreamCommand({ StreamName: streamName }));
-  const shard = stream.StreamDescription?.Shards?.[0]?.ShardId ?? '';
-  const { ShardIterator } = await kinesis.send(
-    new GetShardIteratorCommand({
-      StreamName: streamName,
-      ShardId: shard,
-      ShardIteratorType: 'TRIM_HORIZON',
-    }),
-  );
-  const out = await kinesis.send(new GetRecordsCommand({ ShardIterator, Limit: 10_000 }));
+  const { shardId: shard, records: read } = await readSingleShard(kinesis, streamName);
   const arn = `arn:aws:kinesis:${LOCAL_REGION}:000000000000:stream/${streamName}`;
-  const records: KinesisStreamRecord[] = (out.Records ?? []).map((r) => ({
+  const records: KinesisStreamRecord[] = read.map((r) => ({
     kinesis: {
       kinesisSchemaVersion: '1.0',
       partitionKey: r.PartitionKey ?? '',

@@ -2,8 +2,6 @@ import {
   CreateStreamCommand,
   DeleteStreamCommand,
   DescribeStreamCommand,
-  GetRecordsCommand,
-  GetShardIteratorCommand,
   type KinesisClient,
   type PutRecordsCommandInput,
   type PutRecordsCommandOutput,
@@ -17,6 +15,7 @@ import { getPipeline } from '../../functions/pipelines/index.js';
 import { kinesisClient } from '../../local/services/clients.js';
 import { kinesisRecord } from '../fixtures/kinesis-events.js';
 import { taxiTrip } from '../fixtures/taxi-trips.js';
+import { readSingleShard } from './helpers/kinesis.js';
 import { pollUntil } from './helpers/poll.js';
 import { uniqueName } from './helpers/unique.js';
 
@@ -67,17 +66,8 @@ function throttlingClient(throttle: (call: number, index: number) => boolean): K
 }
 
 async function readStream(): Promise<{ key: string; zone: number }[]> {
-  const stream = await kinesis.send(new DescribeStreamCommand({ StreamName: streamName }));
-  const shard = stream.StreamDescription?.Shards?.[0]?.ShardId ?? '';
-  const { ShardIterator } = await kinesis.send(
-    new GetShardIteratorCommand({
-      StreamName: streamName,
-      ShardId: shard,
-      ShardIteratorType: 'TRIM_HORIZON',
-    }),
-  );
-  const out = await kinesis.send(new GetRecordsCommand({ ShardIterator, Limit: 10_000 }));
-  return (out.Records ?? []).flatMap((r, n) =>
+  const { records } = await readSingleShard(kinesis, streamName);
+  return records.flatMap((r, n) =>
     decodeKinesisRecord(
       kinesisRecord({ data: Buffer.from(r.Data ?? []), partitionKey: r.PartitionKey ?? '', n }),
     ).map((o) => {
