@@ -58,13 +58,19 @@ export function newRunFolder(pipeline: string, now = new Date()): RunFolder {
   return runFolder(dir);
 }
 
+/** Why `dir` cannot be given to `--run` (it has no run.json), or undefined when it can. */
+export function notARunFolder(dir: string): string | undefined {
+  const { spec } = runFolder(resolve(dir));
+  return existsSync(spec)
+    ? undefined
+    : `--run ${dir}: not a run folder (expected ${spec}, which a run writes first)`;
+}
+
 /** An existing run folder (`--run`); throws when it has no run.json. */
 export function existingRunFolder(dir: string): RunFolder {
-  const folder = runFolder(resolve(dir));
-  if (!existsSync(folder.spec)) {
-    throw new Error(`--run ${dir}: not a run folder (expected ${folder.spec}, which a run writes first)`);
-  }
-  return folder;
+  const problem = notARunFolder(dir);
+  if (problem !== undefined) throw new Error(problem);
+  return runFolder(resolve(dir));
 }
 
 /** Writes JSON through a temporary file and a rename: a killed process never leaves half a file. */
