@@ -27,6 +27,10 @@ describe('tributary start arguments', () => {
       '--pipeline must be one of click-sessions, taxi-rides, web-access-logs (given "stocks")',
     ],
     [['--events', 'many'], '--events must be a whole number >= 0 (given "many")'],
+    [
+      ['--events', '0'],
+      '--events must be at least 1 (given 0): a run with no events has nothing to reconcile',
+    ],
     [['--rate', '5', '--duration', '10'], 'give --rate or --duration, not both'],
     [['--run', folder, '--events', '5'], '--run repeats a run folder as it was'],
     [
