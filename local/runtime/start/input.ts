@@ -96,6 +96,8 @@ export async function fileInput(path: string, startMs = Date.now()): Promise<Inp
       return JSON.stringify(Object.fromEntries(header.map((h, i) => [h, csvValue(values[i] ?? '')])));
     });
   }
+  // Nothing produced, nothing to reconcile: `start` would report MATCH, a success that says nothing.
+  if (texts.length === 0) throw new Error(`--input ${path}: no events in it (blank, or a header row alone)`);
   return texts.map((text, i) => ({ text, arrivalMs: startMs + i }));
 }
 

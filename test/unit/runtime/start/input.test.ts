@@ -104,6 +104,22 @@ describe('fileInput', () => {
   it('refuses a missing file naming it', async () => {
     await expect(fileInput(join(dir, 'nope.jsonl'))).rejects.toThrow(/nope\.jsonl: no such file/);
   });
+
+  it.each([
+    ['blank.jsonl', '\n  \n\n'],
+    ['header-only.csv', 'VendorID,fare_amount\n'],
+    ['header-only.tsv', 'host\tlogname\ttime\tmethod\turl\tresponse\tbytes\n'],
+  ])('refuses %s, which holds no events, naming it', async (name, content) => {
+    // Arrange
+    const file = join(dir, name);
+    writeFileSync(file, content);
+
+    // Act
+    const act = fileInput(file);
+
+    // Assess
+    await expect(act).rejects.toThrow(`--input ${file}: no events in it (blank, or a header row alone)`);
+  });
 });
 
 describe('detectFormat', () => {
