@@ -2,7 +2,7 @@ import { KinesisClient } from '@aws-sdk/client-kinesis';
 import { getPipeline, pipelineNames } from '../../functions/pipelines/index.js';
 import { type Command, UsageError } from '../cli/command.js';
 import { existingFile, parseCount, parseOptions } from '../cli/parse-options.js';
-import { fileInput, generatedInput } from '../runtime/start/input.js';
+import { fileInput, generatedInput, INPUT_FORMATS } from '../runtime/start/input.js';
 import { pipelineResources } from '../runtime/start/pipeline-resources.js';
 import { produceInput } from '../runtime/start/producer.js';
 import { ensureSynthesized } from '../runtime/synth/ensure-synthesized.js';
@@ -55,7 +55,7 @@ export const produceCommand: Command = {
     if (values.input && values.events) throw new UsageError('give --events or --input, not both');
     const name = values.pipeline;
     const input = values.input
-      ? await fileInput(existingFile('input', values.input, 'JSON lines, CSV, TSV or an access log'))
+      ? await fileInput(existingFile('input', values.input, INPUT_FORMATS))
       : generatedInput(name, parseCount('events', values.events, 100), parseCount('seed', values.seed, 1));
     let client: KinesisClient;
     let streamName: string;

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { pipelineNames } from '../../functions/pipelines/index.js';
 import { type Command, UsageError } from '../cli/command.js';
 import { existingFile, parseCount, parseOptions } from '../cli/parse-options.js';
+import { INPUT_FORMATS } from '../runtime/start/input.js';
 import { notARunFolder } from '../runtime/start/run-folder.js';
 import { runStart } from '../runtime/start/run-start.js';
 
@@ -108,7 +109,7 @@ export const startCommand: Command = {
         '--run repeats a run folder as it was: do not combine it with --pipeline, --events or --input',
       );
     }
-    if (values.input) existingFile('input', values.input, 'JSON lines, CSV, TSV or an access log');
+    if (values.input) existingFile('input', values.input, INPUT_FORMATS);
     const runProblem = values.run === undefined ? undefined : notARunFolder(values.run);
     if (runProblem !== undefined) throw new UsageError(runProblem);
     const faults = readFaults(process.env.TRIBUTARY_FAULTS);

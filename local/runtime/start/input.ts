@@ -58,6 +58,9 @@ function csvValue(raw: string): unknown {
   return Number.isFinite(n) && /^-?[\d.]+(e-?\d+)?$/i.test(raw) ? n : raw;
 }
 
+/** The files `--input` takes, for messages that say what was expected (see detectFormat). */
+export const INPUT_FORMATS = 'JSON lines, CSV, TSV or an access log';
+
 /**
  * What kind of file `--input` is: JSON lines, CSV or TSV with a header row, or raw lines (access
  * logs). A TSV is known by its name or by a tab in its first line (access log lines have none).

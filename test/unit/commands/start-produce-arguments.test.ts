@@ -7,8 +7,8 @@ import { produceCommand } from '../../../local/commands/produce.js';
 import { startCommand } from '../../../local/commands/start.js';
 
 // Wrong arguments must be refused before a command starts services, synthesizes or provisions.
-// Should a check be missing, the command would go on to a LocalStack that is not there and fail
-// with some other error, not hang or start one.
+// Should a check be missing, the command goes on to a LocalStack that is not there (a dead port,
+// so it starts none) and the case fails, by the test's timeout at the latest.
 beforeEach(() => {
   vi.stubEnv('TRIBUTARY_LOCALSTACK_ENDPOINT', 'http://127.0.0.1:9');
   vi.stubEnv('TRIBUTARY_FAULTS', '');
