@@ -5,6 +5,28 @@ import { UsageError } from './command.js';
 type Options = NonNullable<ParseArgsConfig['options']>;
 
 /**
+ * `--rate -1` as `--rate=-1`: parseArgs takes a value starting with a dash for a forgotten value
+ * ("argument is ambiguous"), when a negative number is never an option's name. Given as the value,
+ * it gets the option's own check, which says what the option expects.
+ */
+function negativeNumbersAsValues(argv: readonly string[], options: Options): string[] {
+  const args: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i] as string;
+    if (arg === '--') return [...args, ...argv.slice(i)];
+    const next = argv[i + 1];
+    const name = arg.startsWith('--') ? arg.slice(2) : undefined;
+    if (name !== undefined && options[name]?.type === 'string' && next !== undefined && /^-\d/.test(next)) {
+      args.push(`${arg}=${next}`);
+      i++;
+    } else {
+      args.push(arg);
+    }
+  }
+  return args;
+}
+
+/**
  * `util.parseArgs` with its errors turned into UsageErrors that name the command,
  * so every command reports wrong arguments the same way (exit 2).
  */
@@ -15,19 +37,23 @@ export function parseOptions<T extends Options>(
   allowPositionals = false,
 ) {
   try {
-    return parseArgs({ args: [...argv], options, allowPositionals, strict: true });
+    const args = negativeNumbersAsValues(argv, options);
+    return parseArgs({ args, options, allowPositionals, strict: true });
   } catch (error) {
     const reason = error instanceof Error ? error.message : String(error);
     throw new UsageError(`${command}: ${reason}`);
   }
 }
 
-/** Parses a whole, non-negative number option; says which option and what it got otherwise. */
-export function parseCount(option: string, value: string | undefined, fallback: number): number {
+/**
+ * Parses a whole number option of at least `minimum`; says which option, what it expects and what
+ * it got otherwise.
+ */
+export function parseCount(option: string, value: string | undefined, fallback: number, minimum = 0): number {
   if (value === undefined) return fallback;
   const parsed = Number(value);
-  if (!Number.isInteger(parsed) || parsed < 0) {
-    throw new UsageError(`--${option} must be a whole number >= 0 (given ${JSON.stringify(value)})`);
+  if (!Number.isInteger(parsed) || parsed < minimum) {
+    throw new UsageError(`--${option} must be a whole number >= ${minimum} (given ${JSON.stringify(value)})`);
   }
   return parsed;
 }

@@ -56,7 +56,7 @@ export const produceCommand: Command = {
     const name = values.pipeline;
     const input = values.input
       ? await fileInput(existingFile('input', values.input, INPUT_FORMATS))
-      : generatedInput(name, parseCount('events', values.events, 100), parseCount('seed', values.seed, 1));
+      : generatedInput(name, parseCount('events', values.events, 100, 1), parseCount('seed', values.seed, 1));
     let client: KinesisClient;
     let streamName: string;
     if (values.stream) {

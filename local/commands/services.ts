@@ -91,8 +91,7 @@ async function runUp(argv: readonly string[]): Promise<number> {
     { docker: { type: 'boolean' }, timeout: { type: 'string' } },
     true,
   );
-  const timeout = parseCount('timeout', values.timeout, 180);
-  if (timeout === 0) throw new UsageError('--timeout must be at least 1 second (given 0)');
+  const timeout = parseCount('timeout', values.timeout, 180, 1);
   const services = parseServices('up', positionals);
   await up({ services, mode: values.docker ? 'docker' : 'host', timeoutMs: timeout * 1000, log });
   printStatus(await status(services));

@@ -92,12 +92,8 @@ export const startCommand: Command = {
         `--pipeline must be one of ${pipelineNames.join(', ')} (given ${JSON.stringify(pipeline)})`,
       );
     }
-    const events = parseCount('events', values.events, DEFAULT_EVENTS);
     // Zero events would reconcile nothing against nothing and report MATCH: a success that says nothing.
-    if (events === 0)
-      throw new UsageError(
-        '--events must be at least 1 (given 0): a run with no events has nothing to reconcile',
-      );
+    const events = parseCount('events', values.events, DEFAULT_EVENTS, 1);
     const duration = parseCount('duration', values.duration, 0);
     let rate = parseCount('rate', values.rate, 0);
     if (duration > 0) {

@@ -26,11 +26,11 @@ describe('tributary start arguments', () => {
       ['--pipeline', 'stocks'],
       '--pipeline must be one of click-sessions, taxi-rides, web-access-logs (given "stocks")',
     ],
-    [['--events', 'many'], '--events must be a whole number >= 0 (given "many")'],
-    [
-      ['--events', '0'],
-      '--events must be at least 1 (given 0): a run with no events has nothing to reconcile',
-    ],
+    [['--events', 'many'], '--events must be a whole number >= 1 (given "many")'],
+    [['--events', '0'], '--events must be a whole number >= 1 (given "0")'],
+    // A negative number is the option's value (parseArgs alone calls it an "ambiguous" argument).
+    [['--events', '-5'], '--events must be a whole number >= 1 (given "-5")'],
+    [['--rate', '-1.5'], '--rate must be a whole number >= 0 (given "-1.5")'],
     [['--rate', '5', '--duration', '10'], 'give --rate or --duration, not both'],
     [['--run', folder, '--events', '5'], '--run repeats a run folder as it was'],
     [
@@ -71,6 +71,8 @@ describe('tributary produce arguments', () => {
     [['--pipeline', 'taxi-rides', '--input', missing, '--events', '3'], 'give --events or --input, not both'],
     [['--pipeline', 'taxi-rides', '--input', missing], `--input ${missing}: no such file`],
     [['--pipeline', 'taxi-rides', '--input', folder], `--input ${folder}: not a file`],
+    [['--pipeline', 'taxi-rides', '--events', '0'], '--events must be a whole number >= 1 (given "0")'],
+    [['--pipeline', 'taxi-rides', '--rate', '-20'], '--rate must be a whole number >= 0 (given "-20")'],
   ])('refuses %j up front with a UsageError', async (argv, message) => {
     // Act
     const act = produceCommand.run(argv);

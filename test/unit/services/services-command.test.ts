@@ -7,11 +7,14 @@ describe('tributary services arguments', () => {
     [[], 'expected a subcommand, one of up, down, status, logs, install (given none)'],
     [['start'], 'expected a subcommand, one of up, down, status, logs, install (given "start")'],
     [['up', 'redis'], 'unknown service "redis" (expected localstack or kafka)'],
-    [['up', '--timeout', 'soon'], '--timeout must be a whole number >= 0 (given "soon")'],
-    [['up', '--timeout', '0'], '--timeout must be at least 1 second (given 0)'],
+    [['up', '--timeout', 'soon'], '--timeout must be a whole number >= 1 (given "soon")'],
+    [['up', '--timeout', '0'], '--timeout must be a whole number >= 1 (given "0")'],
     [['down', '--docker'], "Unknown option '--docker'"],
     [['logs'], 'expected exactly one service, localstack or kafka (given 0)'],
     [['logs', 'kafka', '--lines=-3'], '--lines must be a whole number >= 0 (given "-3")'],
+    [['logs', 'kafka', '--lines', '-3'], '--lines must be a whole number >= 0 (given "-3")'],
+    // After "--" every argument is a positional, a negative number too.
+    [['logs', '--', '--lines', '-3'], 'expected exactly one service, localstack or kafka (given 2)'],
   ])('rejects %j with a UsageError that says what was expected', async (argv, message) => {
     // Act
     const act = servicesCommand.run(argv);
