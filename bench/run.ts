@@ -109,13 +109,25 @@ async function main(): Promise<void> {
   const files = readdirSync(here)
     .filter((f) => f.endsWith('.ts') && f !== 'run.ts')
     .sort();
-  const rows: (BenchRow & { benchmark: string })[] = [];
+  const chosen: { file: string; name: string }[] = [];
+  const names: string[] = [];
   for (const file of files) {
     for (const { name } of await benchmarksOf(file)) {
-      if (filter !== undefined && !name.includes(filter)) continue;
-      console.error(`running ${name} (scale ${scale})...`);
-      for (const row of await runInChild(file, name)) rows.push({ benchmark: name, ...row });
+      names.push(name);
+      if (filter === undefined || name.includes(filter)) chosen.push({ file, name });
     }
+  }
+  if (chosen.length === 0) {
+    console.error(
+      `usage: npm run bench [-- <name filter>]: no benchmark name contains ${JSON.stringify(filter)} (expected part of one of: ${names.join(', ')})`,
+    );
+    process.exitCode = 2;
+    return;
+  }
+  const rows: (BenchRow & { benchmark: string })[] = [];
+  for (const { file, name } of chosen) {
+    console.error(`running ${name} (scale ${scale})...`);
+    for (const row of await runInChild(file, name)) rows.push({ benchmark: name, ...row });
   }
   console.log(`\nnode ${process.version}, BENCH_SCALE=${scale}\n`);
   printTable(rows);

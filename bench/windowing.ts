@@ -280,7 +280,7 @@ const stateSize: Benchmark = {
         note:
           name === 'sliding'
             ? 'incl. closed ones kept for lookups (2 x timeDifference)'
-            : 'after 200k events',
+            : `after ${events.length.toLocaleString('en-US')} events`,
       });
       rows.push({ metric: `${name}: state per window`, value: json / open, unit: 'bytes JSON' });
       rows.push({ metric: `${name}: state per window`, value: gzip / open, unit: 'bytes gzip' });
