@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { type Command, UsageError, wantsHelp } from './cli/command.js';
 import { commands } from './commands/index.js';
 
@@ -10,7 +11,8 @@ function overview(): string {
     'Commands:',
     ...lines,
     '',
-    'Run `tributary <command> --help` for the options of one command.',
+    'Run `tributary <command> --help` (or `tributary help <command>`) for the options of one command,',
+    '`tributary --version` for the version.',
   ].join('\n');
 }
 
@@ -18,19 +20,40 @@ function find(name: string): Command | undefined {
   return commands.find((c) => c.name === name);
 }
 
+function unknownCommand(name: string): number {
+  const known = commands.map((c) => c.name).join(', ');
+  console.error(`tributary: unknown command ${JSON.stringify(name)} (expected one of: ${known})`);
+  return 2;
+}
+
+/** The version in the package.json beside local/ (the CLI runs from source, through tsx). */
+function version(): string {
+  const manifest = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as {
+    version: string;
+  };
+  return manifest.version;
+}
+
 /** Entry point of the `tributary` command; resolves to the exit code (0 ok, 1 failure, 2 bad arguments). */
 export async function main(argv: readonly string[]): Promise<number> {
   const [name, ...rest] = argv;
+  if (name === '--version' || name === '-V') {
+    console.log(version());
+    return 0;
+  }
+  if (name === 'help' && rest.length > 0) {
+    // `tributary help start`, as git and npm read it: the command's own help.
+    const asked = find(rest[0] as string);
+    if (!asked) return unknownCommand(rest[0] as string);
+    console.log(asked.usage);
+    return 0;
+  }
   if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
     console.log(overview());
     return name === undefined ? 2 : 0;
   }
   const command = find(name);
-  if (!command) {
-    const known = commands.map((c) => c.name).join(', ');
-    console.error(`tributary: unknown command ${JSON.stringify(name)} (expected one of: ${known})`);
-    return 2;
-  }
+  if (!command) return unknownCommand(name);
   if (wantsHelp(rest)) {
     console.log(command.usage);
     return 0;

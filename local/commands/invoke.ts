@@ -100,6 +100,9 @@ export const invokeCommand: Command = {
       true,
     );
     if (values.json === true && values.list !== true) throw new UsageError('invoke: --json goes with --list');
+    if (values.list === true && positionals.length > 0) {
+      throw new UsageError(`invoke: --list takes no function name (given ${positionals.join(' ')})`);
+    }
     if (values.list !== true) {
       if (positionals.length === 0) throw new UsageError('invoke: name a function (`--list` shows them)');
       if (positionals.length > 1) {

@@ -29,6 +29,7 @@ describe('tributary invoke arguments', () => {
     [['invoke', 'Aggregator', '--event', '/nonexistent/e.json'], /\/nonexistent\/e\.json: cannot read/],
     [['invoke', 'Aggregator', '--evnt', eventFile], /Unknown option '--evnt'/],
     [['invoke', 'Aggregator', '--event', eventFile, '--json'], /--json goes with --list/],
+    [['invoke', '--list', 'Aggregator'], /--list takes no function name \(given Aggregator\)/],
   ])('%j exits 2 and says why', async (argv, message) => {
     // Act
     const code = await main(argv);
