@@ -54,6 +54,7 @@ export const produceCommand: Command = {
     }
     if (values.input && values.events) throw new UsageError('give --events or --input, not both');
     const name = values.pipeline;
+    const rate = parseCount('rate', values.rate, 0);
     const input = values.input
       ? await fileInput(existingFile('input', values.input, INPUT_FORMATS))
       : generatedInput(name, parseCount('events', values.events, 100, 1), parseCount('seed', values.seed, 1));
@@ -75,7 +76,7 @@ export const produceCommand: Command = {
         input,
         kinesis: client,
         streamName,
-        rate: parseCount('rate', values.rate, 0),
+        rate,
       });
       const seconds = (Date.now() - started) / 1000;
       const rejected = [...outcome.invalid, ...outcome.refused].sort((a, b) => a.index - b.index);

@@ -22,7 +22,7 @@ Options:
   --events <n>        events to generate (default ${DEFAULT_EVENTS}: about a minute, as LocalStack's
                       Kinesis takes a few hundred records a second)
   --rate <n>          PutRecords pace, events/s (default 0: as fast as the stream takes them)
-  --duration <s>      spread the events over about this many seconds (sets --rate = events / duration)
+  --duration <s>      spread the events (or the --input file's) over about this many seconds
   --seed <n>          generator seed (default 1)
   --input <file>      replay a file instead: JSON lines, CSV or TSV with a header row (the NASA access
                       log TSV for web-access-logs), or raw lines for the pipeline's decoder (e.g. an
@@ -38,8 +38,9 @@ source mapping and Firehose checkpoints, the functions' logs (lambda.log) and su
 Environment:
   TRIBUTARY_LOCALSTACK_ENDPOINT   a LocalStack to use that tributary neither starts nor stops
                                   (default: the one \`tributary services up\` manages)
-  TRIBUTARY_FAULTS   tests only: JSON {"crashOn":[n],"hangOn":[n],"afterMs":ms,"timeoutSeconds":s}:
-                     kills or hangs the aggregator's execution environment at invocation n
+  TRIBUTARY_FAULTS   tests only: JSON {"crashOn":[n],"hangOn":[n],"afterMs":ms,"timeoutSeconds":s,
+                     "crashAfterResults":true}: kills or hangs the aggregator's execution environment
+                     at invocation n (or once its results are delivered); local/runtime/start/README.md
 
 Examples:
   npm start
@@ -95,14 +96,13 @@ export const startCommand: Command = {
     // Zero events would reconcile nothing against nothing and report MATCH: a success that says nothing.
     const events = parseCount('events', values.events, DEFAULT_EVENTS, 1);
     const duration = parseCount('duration', values.duration, 0);
-    let rate = parseCount('rate', values.rate, 0);
-    if (duration > 0) {
-      if (values.rate !== undefined) throw new UsageError('give --rate or --duration, not both');
-      rate = Math.max(1, Math.round(events / duration));
-    }
-    if (values.run && (values.input || values.events || values.pipeline)) {
+    const rate = parseCount('rate', values.rate, 0);
+    if (duration > 0 && values.rate !== undefined)
+      throw new UsageError('give --rate or --duration, not both');
+    const runFixes = ['pipeline', 'events', 'input', 'rate', 'duration', 'seed'] as const;
+    if (values.run && runFixes.some((option) => values[option] !== undefined)) {
       throw new UsageError(
-        '--run repeats a run folder as it was: do not combine it with --pipeline, --events or --input',
+        '--run repeats a run folder as it was: do not combine it with --pipeline, --events, --input, --rate, --duration or --seed',
       );
     }
     if (values.input) existingFile('input', values.input, INPUT_FORMATS);
@@ -113,6 +113,7 @@ export const startCommand: Command = {
       pipeline,
       events,
       rate,
+      durationSeconds: duration,
       seed: parseCount('seed', values.seed, 1),
       input: values.input,
       run: values.run,

@@ -35,7 +35,10 @@ import { assertStreamAlive, shardRanges } from './stream-checks.js';
 export interface StartOptions {
   readonly pipeline: string;
   readonly events: number;
+  /** PutRecords pace in events/s; 0 is as fast as the stream takes them. */
   readonly rate: number;
+  /** Spread the input over about this many seconds instead (sets the rate from the input's length). */
+  readonly durationSeconds?: number;
   readonly seed: number;
   readonly input?: string;
   readonly run?: string;
@@ -48,6 +51,18 @@ export interface StartOptions {
   readonly out?: (line: string) => void;
   /** Receives the summary's JSON form (`summary.json`), e.g. for the benchmark. */
   readonly onSummary?: (json: Record<string, unknown>) => void;
+}
+
+/**
+ * The PutRecords pace of a new run: `rate`, or with `durationSeconds` the input's length over it. A
+ * file's length is known only once it is read, so the pace is set here, for both kinds of input.
+ */
+export function producerRate(
+  events: number,
+  options: Pick<StartOptions, 'rate' | 'durationSeconds'>,
+): number {
+  const { rate, durationSeconds } = options;
+  return durationSeconds ? Math.max(1, Math.round(events / durationSeconds)) : rate;
 }
 
 async function prepareFolder(options: StartOptions, reset: () => Promise<void>) {
@@ -68,7 +83,7 @@ async function prepareFolder(options: StartOptions, reset: () => Promise<void>) 
     id: folder.dir.split('/').pop() ?? folder.dir,
     pipeline: options.pipeline,
     events: input.length,
-    rate: options.rate,
+    rate: producerRate(input.length, options),
     seed: options.seed,
     input: options.input ?? null,
     stage: options.stage ?? null,
