@@ -4,7 +4,8 @@
  * has caught up), against LocalStack Kinesis' raw PutRecords rate measured in the same run with
  * the same records on a scratch stream of the same shard count (goal: ratio >= 0.8); and the delay
  * from the last produced event to the last aggregate in the warehouse (final flush included).
- * Not part of `npm run bench` (that one is CPU-only and needs no services).
+ * Not part of `npm run bench`, which is a few minutes of CPU (plus the producer's batching on
+ * LocalStack, skipped when LocalStack is not running), where this one needs LocalStack for ~5 min.
  */
 import { pathToFileURL } from 'node:url';
 import { CreateStreamCommand, DeleteStreamCommand, ListShardsCommand } from '@aws-sdk/client-kinesis';

@@ -108,7 +108,11 @@ export class WarehouseCatalog extends Construct {
         { name: 'id', type: 'string', comment: 'sha256 of pipeline|key|window_start|window_end|shard' },
         { name: 'key', type: 'string' },
         { name: 'window_start', type: 'bigint', comment: 'epoch ms, inclusive' },
-        { name: 'window_end', type: 'bigint', comment: 'epoch ms, exclusive' },
+        {
+          name: 'window_end',
+          type: 'bigint',
+          comment: 'epoch ms: exclusive for tumbling and hopping, inclusive for sliding and session windows',
+        },
         { name: 'values', type: 'string', comment: 'aggregation name -> value, as JSON' },
         { name: 'shard', type: 'string' },
         { name: 'emitted_at', type: 'bigint', comment: 'epoch ms' },

@@ -26,7 +26,7 @@ environment, with the template's environment, timeout and memory, and its AWS SD
 LocalStack. The buckets, queues and streams its environment names are created in LocalStack when
 missing; the Firehose delivery streams it sends to run in the local Firehose emulation, so what it
 sends is in S3 when the command returns. The CDK app is synthesized first when cdk.out is missing
-or older than infra/, functions/, cdk.json or package.json.
+or the contents of infra/, functions/, cdk.json, package-lock.json or tsconfig.json changed since.
 
 <function> is a construct path (Tributary-dev/Aggregator-taxi-rides/Handler/Function, with or
 without the stack name or the trailing /Function), a logical id, or the local function name.
