@@ -99,6 +99,9 @@ export const startCommand: Command = {
     const rate = parseCount('rate', values.rate, 0);
     if (duration > 0 && values.rate !== undefined)
       throw new UsageError('give --rate or --duration, not both');
+    // A file sets its own count: --events would be ignored.
+    if (values.input !== undefined && values.events !== undefined)
+      throw new UsageError('give --events or --input, not both');
     const runFixes = ['pipeline', 'events', 'input', 'rate', 'duration', 'seed'] as const;
     if (values.run && runFixes.some((option) => values[option] !== undefined)) {
       throw new UsageError(

@@ -32,6 +32,7 @@ describe('tributary start arguments', () => {
     [['--events', '-5'], '--events must be a whole number >= 1 (given "-5")'],
     [['--rate', '-1.5'], '--rate must be a whole number >= 0 (given "-1.5")'],
     [['--rate', '5', '--duration', '10'], 'give --rate or --duration, not both'],
+    [['--input', missing, '--events', '5'], 'give --events or --input, not both'],
     [['--run', folder, '--events', '5'], '--run repeats a run folder as it was'],
     [['--run', folder, '--duration', '60'], '--run repeats a run folder as it was'],
     [
