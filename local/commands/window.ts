@@ -14,6 +14,7 @@ import {
 import type { EmitMode, LateRecord, WindowResult } from '../../functions/core/types.js';
 import { type Command, UsageError } from '../cli/command.js';
 import { parseOptions } from '../cli/parse-options.js';
+import { withoutByteOrderMark } from '../tools/byte-order-mark.js';
 
 const usage = `Usage: tributary window --spec <spec.json> [--emit final|updates] [--flush]
 
@@ -51,7 +52,7 @@ function lineOf(text: string, offset: number): number {
 function readSpec(path: string): ReplaySpec {
   let text: string;
   try {
-    text = readFileSync(path, 'utf8');
+    text = withoutByteOrderMark(readFileSync(path, 'utf8'));
   } catch (error) {
     throw new UsageError(
       `--spec ${path}: cannot read (${(error as NodeJS.ErrnoException).code ?? String(error)})`,
@@ -137,8 +138,9 @@ export async function replay(options: ReplayOptions, input: Readable, output: Wr
   let state: EngineState | undefined;
   let lineNumber = 0;
   try {
-    for await (const text of createInterface({ input, crlfDelay: Number.POSITIVE_INFINITY })) {
+    for await (const line of createInterface({ input, crlfDelay: Number.POSITIVE_INFINITY })) {
       lineNumber++;
+      const text = lineNumber === 1 ? withoutByteOrderMark(line) : line;
       if (text.trim() === '') continue;
       let data: unknown;
       try {

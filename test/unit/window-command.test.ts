@@ -136,6 +136,19 @@ describe('tributary window', () => {
     expect(stderr).toMatch(/line 3: not valid JSON/);
   });
 
+  it('reads a spec and stdin that start with a UTF-8 byte order mark as if they had none', () => {
+    // Prepare
+    const spec = specFile(`\uFEFF${JSON.stringify(tumbling)}`);
+    const input = `\uFEFF${JSON.stringify({ key: 'a', ts: 1, value: { fare: { total: 2 } } })}\n`;
+
+    // Act
+    const { code, out, stderr } = tributaryWindow(['--spec', spec, '--flush'], input);
+
+    // Assess
+    expect(code, stderr).toBe(0);
+    expect(out).toEqual([{ key: 'a', windowStart: 0, windowEnd: 10, values: { n: 1, total: 2, top: 2 } }]);
+  });
+
   it('exits 2 on a bad input line, naming it, after writing what came before', () => {
     // Prepare
     const input = `${JSON.stringify({ key: 'a', ts: 1, value: 1 })}\n${JSON.stringify({ key: 'a', ts: 30, value: 1 })}\n{"key":"a","ts":-4}\n`;

@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { withoutByteOrderMark } from '../../tools/byte-order-mark.js';
 import { EventFileError } from './errors.js';
 
 /**
@@ -8,7 +9,7 @@ import { EventFileError } from './errors.js';
 export function readEventFile(path: string): unknown {
   let body: string;
   try {
-    body = readFileSync(path, 'utf8');
+    body = withoutByteOrderMark(readFileSync(path, 'utf8'));
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
     const why =

@@ -2,6 +2,7 @@ import { createReadStream, existsSync, readFileSync, writeFileSync } from 'node:
 import { createInterface } from 'node:readline';
 import { z } from 'zod';
 import { getPipeline } from '../../../functions/pipelines/index.js';
+import { withoutByteOrderMark } from '../../tools/byte-order-mark.js';
 import { tsvTexts } from './tsv-input.js';
 
 /** One produced record: its payload text and its (simulated) arrival time. */
@@ -87,7 +88,8 @@ export async function fileInput(path: string, startMs = Date.now()): Promise<Inp
     input: createReadStream(path),
     crlfDelay: Number.POSITIVE_INFINITY,
   })) {
-    if (line.trim() !== '') lines.push(line);
+    const text = lines.length === 0 ? withoutByteOrderMark(line) : line;
+    if (text.trim() !== '') lines.push(text);
   }
   const format = detectFormat(path, lines[0] ?? '');
   let texts = lines;

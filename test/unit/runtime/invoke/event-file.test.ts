@@ -23,6 +23,17 @@ describe('readEventFile', () => {
     expect(event).toEqual({ Records: [] });
   });
 
+  it('reads a file that starts with a UTF-8 byte order mark (Windows editors write one)', () => {
+    // Prepare
+    const path = file('bom.json', '\uFEFF{"Records":[]}');
+
+    // Act
+    const event = readEventFile(path);
+
+    // Assess
+    expect(event).toEqual({ Records: [] });
+  });
+
   it.each([
     ['a missing file', join(dir, 'missing.json'), /missing\.json: cannot read \(no such file\)/],
     ['a folder', dir, /cannot read \(a directory, not a file\)/],

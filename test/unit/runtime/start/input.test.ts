@@ -31,6 +31,24 @@ describe('fileInput', () => {
     expect(records.map((r) => r.arrivalMs)).toEqual([1000, 1001]);
   });
 
+  it.each([
+    ['CSV', 'bom.csv', '\uFEFFVendorID,fare_amount\n2,12.5\n'],
+    ['JSON lines', 'bom.jsonl', '\uFEFF{"VendorID":2,"fare_amount":12.5}\n'],
+  ])(
+    'reads a %s file that starts with a UTF-8 byte order mark as if it had none',
+    async (_, name, content) => {
+      // Prepare
+      const file = join(dir, name);
+      writeFileSync(file, content);
+
+      // Act
+      const records = await fileInput(file, 0);
+
+      // Assess
+      expect(records.map((r) => JSON.parse(r.text))).toEqual([{ VendorID: 2, fare_amount: 12.5 }]);
+    },
+  );
+
   it('passes access log lines through as they are, skipping blank lines', async () => {
     // Prepare
     const file = join(dir, 'access.log');
