@@ -31,6 +31,21 @@ Examples:
   npx tributary produce --pipeline web-access-logs --input ../shared/data/nasa-access-aug95-100.log
   AWS_PROFILE=dev npx tributary produce --pipeline taxi-rides --stream tributary-dev-taxi-rides`;
 
+/**
+ * The SDK's "Region is missing" (or "not accepted") and "Could not load credentials from any
+ * providers" do not say where it looked: with --stream, say what to set.
+ */
+function withAwsSetupHint(error: unknown): unknown {
+  if (
+    !(error instanceof Error) ||
+    !/Region is missing|Region not accepted|Could not load credentials/.test(error.message)
+  )
+    return error;
+  return new Error(
+    `${error.message}: --stream writes to AWS with the default credential chain; set AWS_REGION and credentials, e.g. AWS_PROFILE=<profile> (a profile with a region)`,
+  );
+}
+
 /** `tributary produce`: events into a pipeline's stream, locally or in AWS. */
 export const produceCommand: Command = {
   name: 'produce',
@@ -53,6 +68,9 @@ export const produceCommand: Command = {
       );
     }
     if (values.input && values.events) throw new UsageError('give --events or --input, not both');
+    if (values.stream && values.stage) {
+      throw new UsageError('give --stream (a stream in AWS) or --stage (a local app), not both');
+    }
     const name = values.pipeline;
     const rate = parseCount('rate', values.rate, 0);
     const input = values.input
@@ -77,6 +95,8 @@ export const produceCommand: Command = {
         kinesis: client,
         streamName,
         rate,
+      }).catch((error: unknown) => {
+        throw values.stream ? withAwsSetupHint(error) : error;
       });
       const seconds = (Date.now() - started) / 1000;
       const rejected = [...outcome.invalid, ...outcome.refused].sort((a, b) => a.index - b.index);

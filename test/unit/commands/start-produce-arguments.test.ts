@@ -75,6 +75,10 @@ describe('tributary produce arguments', () => {
     [['--pipeline', 'taxi-rides', '--input', folder], `--input ${folder}: not a file`],
     [['--pipeline', 'taxi-rides', '--events', '0'], '--events must be a whole number >= 1 (given "0")'],
     [['--pipeline', 'taxi-rides', '--rate', '-20'], '--rate must be a whole number >= 0 (given "-20")'],
+    [
+      ['--pipeline', 'taxi-rides', '--stream', 's', '--stage', 'e2e'],
+      'give --stream (a stream in AWS) or --stage',
+    ],
   ])('refuses %j up front with a UsageError', async (argv, message) => {
     // Act
     const act = produceCommand.run(argv);
@@ -82,5 +86,20 @@ describe('tributary produce arguments', () => {
     // Assess
     await expect(act).rejects.toThrow(UsageError);
     await expect(act).rejects.toThrow(message);
+  });
+
+  it('--stream without an AWS region says what to set (the SDK says only "Region is missing")', async () => {
+    // Arrange: no region from the environment or a config file, so the SDK stops before any request
+    vi.stubEnv('AWS_REGION', undefined);
+    vi.stubEnv('AWS_DEFAULT_REGION', undefined);
+    vi.stubEnv('AWS_PROFILE', undefined);
+    vi.stubEnv('AWS_CONFIG_FILE', join(folder, 'no-config'));
+    vi.stubEnv('AWS_SHARED_CREDENTIALS_FILE', join(folder, 'no-credentials'));
+
+    // Act
+    const act = produceCommand.run(['--pipeline', 'taxi-rides', '--stream', 's', '--events', '1']);
+
+    // Assess
+    await expect(act).rejects.toThrow(/^Region is missing: --stream writes to AWS .*set AWS_REGION/);
   });
 });
