@@ -103,7 +103,14 @@ describe('aggregateBatch', () => {
       sequence_number: records[1]?.kinesis.sequenceNumber,
       data_base64: records[1]?.kinesis.data,
     });
-    expect(deadLetters.letters[1]?.reason).toContain('at');
+    // Each reason says what was wrong with that record: the schema error names the fields missing.
+    const reasons = deadLetters.letters.map((l) => l.reason);
+    expect(reasons[0]).toMatch(/^not-json: data must be a JSON envelope \(Unexpected token 'H'/);
+    expect(reasons[1]).toMatch(/^invalid-event: does not match the test-clicks schema:/);
+    expect(reasons[1]).toMatch(/→ at at$/m);
+    expect(reasons[1]).toMatch(/→ at amount$/m);
+    expect(reasons[2]).toBe('wrong-pipeline: envelope pipeline must be test-clicks (given "other")');
+    expect(reasons[3]).toMatch(/^oversized: .*must be at most 1048576 bytes \(given 1048577\)$/);
     expect(stats).toMatchObject({ recordsIn: 5, invalidRecords: 4 });
     expect(await stateStore.list('test-clicks')).toEqual([SHARD]);
   });

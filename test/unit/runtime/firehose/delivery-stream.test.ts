@@ -1,5 +1,5 @@
 import { gunzipSync } from 'node:zlib';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { type DeliveryStreamConfig, parseDeliveryStream } from '../../../../local/runtime/firehose/config.js';
 import { DeliveryStream, MAX_ACTIVE_PARTITIONS } from '../../../../local/runtime/firehose/delivery-stream.js';
 import type { ObjectSink } from '../../../../local/runtime/firehose/object-sink.js';
@@ -196,7 +196,19 @@ describe('DeliveryStream', () => {
   });
 
   it('calls onDelivered only after every part of a record is in S3', async () => {
-    const sink = memorySink();
+    // Prepare: the record's two events go to two partitions (two days); the first object written
+    // is held back until the other one is in
+    let release = () => {};
+    const held = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    let puts = 0;
+    const sink: ObjectSink = {
+      async put() {
+        puts++;
+        if (puts === 1) await held;
+      },
+    };
     const stream = new DeliveryStream(parseDeliveryStream('Raw', rawProperties), sink, {
       now: () => ARRIVAL,
     });
@@ -206,8 +218,17 @@ describe('DeliveryStream', () => {
       ARRIVAL,
       () => delivered++,
     );
-    expect(delivered).toBe(0);
-    await stream.flush();
+
+    // Act
+    const flushed = stream.flush();
+    await vi.waitFor(() => expect(puts).toBe(2));
+    await new Promise((resolve) => setImmediate(resolve));
+    const whileOnePartIsOut = delivered;
+    release();
+    await flushed;
+
+    // Assess
+    expect(whileOnePartIsOut).toBe(0);
     expect(delivered).toBe(1);
   });
 
