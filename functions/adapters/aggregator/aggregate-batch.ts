@@ -79,7 +79,9 @@ async function applyShard(
 
   // Dead letters first: once the checkpoint moves past a poison record, only the queue has it.
   if (prepared.poison.length > 0) await deps.deadLetters.send(prepared.poison);
-  const sent = await deps.aggregates.put(aggregates);
+  // Results an idle flush committed and may not have sent go first: they closed before this batch.
+  const pending = previous?.pending ?? [];
+  const sent = await deps.aggregates.put(pending.length > 0 ? [...pending, ...aggregates] : aggregates);
   const sentLate = await deps.late.put(late);
   const undeliverable = [...sent.tooLarge, ...sentLate.tooLarge];
   if (undeliverable.length > 0) {
@@ -102,6 +104,7 @@ async function applyShard(
     engine: output.state,
     lastActivity: { at: emittedAt, streamTime: output.state.streamTime },
     updatedAt: emittedAt,
+    pending: [],
   };
   const body = encodeCheckpoint(next);
   const written = await stateStore.put(pipeline.name, shard, body, etag);

@@ -1,5 +1,5 @@
 import { CheckpointConflictError } from '../errors.js';
-import { decodeCheckpoint, encodeCheckpoint } from '../state/checkpoint.js';
+import { type Checkpoint, decodeCheckpoint, encodeCheckpoint } from '../state/checkpoint.js';
 import type { AggregatorDependencies } from './dependencies.js';
 import { silentLogger } from './dependencies.js';
 import { toAggregateRecords } from './output-records.js';
@@ -27,52 +27,81 @@ export interface IdleFlushOutcome {
  * The quiet-shard answer: stream time only moves with records, so a shard that stops receiving
  * them would keep its last windows open forever. For each shard idle longer than the timeout,
  * stream time advances by the idle wall-clock time (from where the last batch left it) and the
- * windows that passes are emitted. The checkpoint is written conditionally: if the aggregator
- * wrote in between, this run loses and the next one starts from the new checkpoint.
+ * windows that passes are emitted.
+ *
+ * The flush and the aggregator may write a shard's checkpoint at the same moment, so the flush
+ * commits before it sends: the closed windows go into the checkpoint's `pending` with a conditional
+ * write, then to the aggregates stream, then `pending` is emptied. A flush that loses the race has
+ * sent nothing (had it sent first, its results, from a state without the aggregator's new records,
+ * would share ids with the right ones and could win the warehouse's one-row-per-id). A flush that
+ * dies after its write leaves the results pending: the next flush or batch sends them.
  */
 export async function flushIdleShards(deps: IdleFlushDependencies): Promise<IdleFlushOutcome> {
   const logger = deps.logger ?? silentLogger;
   const now = deps.now ?? Date.now;
-  const { pipeline, engine, stateStore } = deps;
+  const { pipeline, stateStore } = deps;
   const outcome = { shardsChecked: 0, shardsFlushed: 0, windowsClosed: 0, conflicts: 0 };
   for (const shard of await stateStore.list(pipeline.name)) {
     outcome.shardsChecked += 1;
     const stored = await stateStore.get(pipeline.name, shard);
     if (!stored || 'notModified' in stored) continue;
-    const checkpoint = decodeCheckpoint(stored.body);
-    const activity = checkpoint.lastActivity;
+    let checkpoint = decodeCheckpoint(stored.body);
+    let etag = stored.etag;
     const at = now();
-    if (activity === null || activity.streamTime === null) continue;
-    const idleFor = at - activity.at;
-    if (idleFor <= deps.idleTimeoutMs) continue;
-    const target = activity.streamTime + idleFor;
-    const output = engine.advanceTo(checkpoint.engine, target);
-    // Nothing closed: moving stream time alone is recomputed from lastActivity next time, no write.
-    if (output.results.length === 0) continue;
-    const records = toAggregateRecords(output.results, { pipeline: pipeline.name, shard, emittedAt: at });
-    await deps.aggregates.put(records);
-    try {
-      await stateStore.put(
-        pipeline.name,
+    const closed = closeIdleWindows(checkpoint, shard, at, deps);
+    if (closed !== undefined) {
+      checkpoint = {
+        ...checkpoint,
+        engine: closed.state,
+        pending: [...checkpoint.pending, ...closed.records],
+        updatedAt: at,
+      };
+      try {
+        etag = await stateStore.put(pipeline.name, shard, encodeCheckpoint(checkpoint), etag);
+      } catch (error) {
+        if (!(error instanceof CheckpointConflictError)) throw error;
+        // The aggregator wrote first; nothing was sent. The next run starts from its checkpoint.
+        outcome.conflicts += 1;
+        logger.warn('idle flush lost the checkpoint race', { shard });
+        continue;
+      }
+      outcome.shardsFlushed += 1;
+      outcome.windowsClosed += closed.records.length;
+      logger.info('idle shard flushed', {
         shard,
-        encodeCheckpoint({ ...checkpoint, engine: output.state, updatedAt: at }),
-        stored.etag,
-      );
+        streamTime: closed.state.streamTime,
+        windows: closed.records.length,
+      });
+    }
+    if (checkpoint.pending.length === 0) continue;
+    await deps.aggregates.put(checkpoint.pending);
+    try {
+      await stateStore.put(pipeline.name, shard, encodeCheckpoint({ ...checkpoint, pending: [] }), etag);
     } catch (error) {
       if (!(error instanceof CheckpointConflictError)) throw error;
-      // The results already sent carry deterministic ids: a repeat by the aggregator deduplicates.
-      outcome.conflicts += 1;
-      logger.warn('idle flush lost the checkpoint race', { shard });
-      continue;
+      // The aggregator took the checkpoint over in the meantime and sends the pending results itself.
+      logger.info('pending results left to the aggregator', { shard });
     }
-    outcome.shardsFlushed += 1;
-    outcome.windowsClosed += records.length;
-    logger.info('idle shard flushed', {
-      shard,
-      idleForMs: idleFor,
-      streamTime: target,
-      windows: records.length,
-    });
   }
   return outcome;
+}
+
+/**
+ * Stream time advanced by how long the shard has been idle, and the windows that closes, as
+ * aggregate records; undefined when the shard is not idle or nothing closes (moving stream time
+ * alone is recomputed from lastActivity next time, no write needed).
+ */
+function closeIdleWindows(checkpoint: Checkpoint, shard: string, at: number, deps: IdleFlushDependencies) {
+  const activity = checkpoint.lastActivity;
+  if (activity === null || activity.streamTime === null) return undefined;
+  const idleFor = at - activity.at;
+  if (idleFor <= deps.idleTimeoutMs) return undefined;
+  const output = deps.engine.advanceTo(checkpoint.engine, activity.streamTime + idleFor);
+  if (output.results.length === 0) return undefined;
+  const records = toAggregateRecords(output.results, {
+    pipeline: deps.pipeline.name,
+    shard,
+    emittedAt: at,
+  });
+  return { state: output.state, records };
 }

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import type { EngineState } from '../../core/engine/state.js';
 import { decodeState } from '../../core/engine/state-codec.js';
+import type { AggregateRecord } from '../aggregator/output-records.js';
 import { CheckpointCorruptError } from '../errors.js';
 import type { RecordPosition } from '../kinesis/decode.js';
 
@@ -21,7 +22,25 @@ export interface Checkpoint {
   readonly lastActivity: { readonly at: number; readonly streamTime: number | null } | null;
   /** Wall-clock time of this write. */
   readonly updatedAt: number;
+  /**
+   * Window results this state has closed that may not be in the aggregates stream yet. The idle
+   * flush commits the windows it closes here before it sends them, so a flush that loses the race
+   * with the aggregator has sent nothing; whoever reads the checkpoint next sends them (again:
+   * same ids, same values) before anything else. Empty in every checkpoint the aggregator writes.
+   */
+  readonly pending: readonly AggregateRecord[];
 }
+
+const pendingResultSchema = z.object({
+  id: z.string(),
+  pipeline: z.string(),
+  key: z.string(),
+  window_start: z.number(),
+  window_end: z.number(),
+  values: z.record(z.string(), z.unknown()).nullable(),
+  shard: z.string(),
+  emitted_at: z.number(),
+});
 
 const checkpointSchema = z.object({
   v: z.literal(CHECKPOINT_VERSION),
@@ -33,6 +52,8 @@ const checkpointSchema = z.object({
   engine: z.record(z.string(), z.unknown()),
   lastActivity: z.object({ at: z.number(), streamTime: z.number().nullable() }).nullable(),
   updatedAt: z.number(),
+  // Absent in checkpoints written before the idle flush committed before sending: nothing pending.
+  pending: z.array(pendingResultSchema).default([]),
 });
 
 /** Serializes a checkpoint as the UTF-8 JSON object body. */
@@ -49,6 +70,7 @@ export function encodeCheckpoint(checkpoint: Checkpoint): Uint8Array {
       engine: checkpoint.engine,
       lastActivity: checkpoint.lastActivity,
       updatedAt: checkpoint.updatedAt,
+      pending: checkpoint.pending,
     }),
   );
 }
@@ -87,5 +109,6 @@ export function decodeCheckpoint(body: Uint8Array): Checkpoint {
     engine,
     lastActivity: c.lastActivity,
     updatedAt: c.updatedAt,
+    pending: c.pending,
   };
 }

@@ -72,7 +72,8 @@ export function reconcile(
     { window: pipeline.window, aggregations: pipeline.config.aggregations },
     { flush: true, closedSessions: 'forget' },
   );
-  const seen = new Set<string>();
+  /** The values of each id's first copy, as JSON: a repeat must carry the same ones. */
+  const seen = new Map<string, string>();
   const windows: WarehouseWindow[] = [];
   let duplicateIds = 0;
   for (const [i, line] of aggregateLines.entries()) {
@@ -83,11 +84,17 @@ export function reconcile(
     }
     const a = parsed.data;
     if (a.pipeline !== pipeline.name) continue;
-    if (seen.has(a.id)) {
+    const values = JSON.stringify(a.values);
+    const first = seen.get(a.id);
+    if (first !== undefined) {
       duplicateIds += 1;
+      // A retry re-sends the same result; different values under one id mean two histories of the
+      // shard's state were both sent, and one row per id would keep whichever came first.
+      if (first !== values)
+        problems.push(`result ${a.id} (key ${a.key}): sent with ${first} and with ${values}`);
       continue;
     }
-    seen.add(a.id);
+    seen.set(a.id, values);
     windows.push({
       partition: a.shard,
       key: a.key,

@@ -1,12 +1,20 @@
 import { describe, expect, it } from 'vitest';
 import { aggregateBatch } from '../../../functions/adapters/aggregator/aggregate-batch.js';
 import { flushIdleShards } from '../../../functions/adapters/aggregator/idle-flush.js';
-import { CheckpointConflictError } from '../../../functions/adapters/errors.js';
-import { click, T0 } from '../../fixtures/test-pipeline.js';
+import { decodeCheckpoint } from '../../../functions/adapters/state/checkpoint.js';
+import type { MemoryStateStore } from '../../../functions/adapters/state/memory-state-store.js';
+import { click, clicksPipeline, T0 } from '../../fixtures/test-pipeline.js';
 import { clickRecords, memoryDeps } from './aggregator-harness.js';
 
 const MIN = 60_000;
 const WALL = 1_800_000_000_000;
+
+async function storedCheckpoint(store: MemoryStateStore) {
+  const [shard] = await store.list(clicksPipeline.name);
+  const stored = await store.get(clicksPipeline.name, shard ?? '');
+  if (!stored || 'notModified' in stored) throw new Error('no checkpoint stored');
+  return decodeCheckpoint(stored.body);
+}
 
 async function quietShard() {
   let wall = WALL;
@@ -46,23 +54,57 @@ describe('flushIdleShards', () => {
     expect(aggregates.records).toEqual([
       expect.objectContaining({ key: 'ann', window_start: T0, values: { clicks: 2, amount: 2 } }),
     ]);
-    expect(stateStore.writes).toBe(2);
+    // The aggregator's batch, then the flush: the state with the window pending, then without it.
+    expect(stateStore.writes).toBe(3);
+    expect((await storedCheckpoint(stateStore)).pending).toEqual([]);
   });
 
-  it('loses a race with the aggregator without failing: the next run starts from the new checkpoint', async () => {
-    // Prepare: the store refuses the flush's conditional write.
-    const { deps, stateStore, setWall } = await quietShard();
+  it('loses a race with the aggregator having sent nothing: the next run starts from the new checkpoint', async () => {
+    // Prepare: the aggregator's batch (a click of ann's at T0+45s, in the window the flush closes)
+    // lands between the flush's read of the checkpoint and its write.
+    const { deps, aggregates, stateStore, setWall } = await quietShard();
     setWall(WALL + 2 * MIN);
-    const refusing = Object.assign(Object.create(stateStore), {
-      put: async (p: string, s: string) => {
-        throw new CheckpointConflictError(p, s, 'stale');
+    const racing = Object.assign(Object.create(stateStore), {
+      put: async (...args: Parameters<MemoryStateStore['put']>) => {
+        await aggregateBatch(clickRecords([click('ann', T0 + 45_000)], 3), deps);
+        return stateStore.put(...args);
       },
     });
 
     // Act
-    const outcome = await flushIdleShards({ ...deps, stateStore: refusing, idleTimeoutMs: MIN });
+    const lost = await flushIdleShards({ ...deps, stateStore: racing, idleTimeoutMs: MIN });
+    const sentByTheLoser = [...aggregates.records];
+    setWall(WALL + 5 * MIN);
+    const next = await flushIdleShards({ ...deps, idleTimeoutMs: MIN });
+
+    // Assess: had the loser sent its result (2 clicks) it would share the right one's id (3 clicks)
+    expect(lost).toMatchObject({ shardsFlushed: 0, windowsClosed: 0, conflicts: 1 });
+    expect(sentByTheLoser).toEqual([]);
+    expect(next).toMatchObject({ shardsFlushed: 1, windowsClosed: 1, conflicts: 0 });
+    expect(aggregates.records).toEqual([
+      expect.objectContaining({ key: 'ann', window_start: T0, values: { clicks: 3, amount: 3 } }),
+    ]);
+  });
+
+  it('commits before it sends: results it could not send stay pending, and the next batch sends them first', async () => {
+    // Prepare: the aggregates stream is down during the flush.
+    const { deps, aggregates, stateStore, setWall } = await quietShard();
+    setWall(WALL + 2 * MIN);
+    const down = { put: async () => Promise.reject(new Error('Firehose unavailable')) };
+
+    // Act
+    const flush = flushIdleShards({ ...deps, aggregates: down, idleTimeoutMs: MIN });
+    await expect(flush).rejects.toThrow('Firehose unavailable');
+    const pendingAfterFailure = (await storedCheckpoint(stateStore)).pending;
+    await aggregateBatch(clickRecords([click('bob', T0 + 3 * MIN)], 3), deps);
 
     // Assess
-    expect(outcome).toMatchObject({ shardsFlushed: 0, conflicts: 1 });
+    expect(pendingAfterFailure).toEqual([
+      expect.objectContaining({ key: 'ann', window_start: T0, values: { clicks: 2, amount: 2 } }),
+    ]);
+    expect(aggregates.records).toEqual([
+      expect.objectContaining({ key: 'ann', window_start: T0, values: { clicks: 2, amount: 2 } }),
+    ]);
+    expect((await storedCheckpoint(stateStore)).pending).toEqual([]);
   });
 });

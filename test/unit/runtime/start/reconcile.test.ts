@@ -74,6 +74,23 @@ describe('reconcile', () => {
     expect(result.comparison.missing.map((w) => w.key)).toEqual([second?.key]);
   });
 
+  it('fails when one result id was sent with two different values, even if the first copy is right', () => {
+    // Prepare: the right result first, then a copy from another history of the state under its id
+    const lines = warehouseLines();
+    const [first] = lines;
+    const diverged = { ...first, values: { ...first?.values, trips: 999 } };
+
+    // Act
+    const result = reconcile(pipeline, input, shards, [...lines, diverged], lateLines);
+
+    // Assess
+    expect(result.ok).toBe(false);
+    expect(result.comparison.ok).toBe(true);
+    expect(result.problems).toEqual([
+      expect.stringMatching(/^result id-0 \(key .*\): sent with .* and with .*"trips":999/),
+    ]);
+  });
+
   it('fails when late/ holds records the model does not expect', () => {
     // Prepare
     const late = {
