@@ -1,5 +1,5 @@
 import { Match } from 'aws-cdk-lib/assertions';
-import { afterAll, beforeAll, describe, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { removeAssembly, SYNTH_TIMEOUT_MS, type SynthesizedApp, synthesize } from './build-app.js';
 
 // One synthesis for the whole file: bundling the functions is the slow part.
@@ -10,20 +10,28 @@ beforeAll(async () => {
 afterAll(() => removeAssembly(app?.outdir));
 
 describe('warehouse', () => {
-  it('keeps buckets encrypted, private, versioned and logged', () => {
-    app.template.hasResourceProperties('AWS::S3::Bucket', {
-      BucketEncryption: {
-        ServerSideEncryptionConfiguration: [{ ServerSideEncryptionByDefault: { SSEAlgorithm: 'AES256' } }],
-      },
-      PublicAccessBlockConfiguration: {
-        BlockPublicAcls: true,
-        BlockPublicPolicy: true,
-        IgnorePublicAcls: true,
-        RestrictPublicBuckets: true,
-      },
-      VersioningConfiguration: { Status: 'Enabled' },
-      LoggingConfiguration: { LogFilePrefix: 'warehouse/', DestinationBucketName: Match.anyValue() },
-    });
+  it('keeps every bucket encrypted and private, and the warehouse and state buckets versioned and logged', () => {
+    const buckets = Object.values(app.template.findResources('AWS::S3::Bucket'));
+    expect(buckets).toHaveLength(3);
+    for (const bucket of buckets) {
+      expect(bucket.Properties).toMatchObject({
+        BucketEncryption: {
+          ServerSideEncryptionConfiguration: [{ ServerSideEncryptionByDefault: { SSEAlgorithm: 'AES256' } }],
+        },
+        PublicAccessBlockConfiguration: {
+          BlockPublicAcls: true,
+          BlockPublicPolicy: true,
+          IgnorePublicAcls: true,
+          RestrictPublicBuckets: true,
+        },
+      });
+    }
+    for (const prefix of ['warehouse/', 'state/']) {
+      app.template.hasResourceProperties('AWS::S3::Bucket', {
+        VersioningConfiguration: { Status: 'Enabled' },
+        LoggingConfiguration: { LogFilePrefix: prefix, DestinationBucketName: Match.anyValue() },
+      });
+    }
   });
 
   it('expires old checkpoint versions of the state bucket', () => {

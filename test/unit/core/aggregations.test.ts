@@ -144,7 +144,7 @@ describe('fused numeric aggregations', () => {
               { nil: undefined },
             ),
           }),
-          { maxLength: 40 },
+          { maxLength: 40, size: 'max' },
         ),
         (records) => {
           // Prepare: the same numeric built-ins, fused alone and kept apart next to a `last`

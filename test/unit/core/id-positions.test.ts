@@ -8,8 +8,8 @@ describe('IdPositions', () => {
       fc.property(
         fc.nat(300),
         // Ids spread wide (collisions after masking) and dense (runs of neighbours).
-        fc.array(fc.oneof(fc.nat(70_000), fc.nat(40)), { maxLength: 600 }),
-        fc.array(fc.nat(70_000), { maxLength: 50 }),
+        fc.array(fc.oneof(fc.nat(70_000), fc.nat(40)), { maxLength: 600, size: 'max' }),
+        fc.array(fc.nat(70_000), { maxLength: 50, size: 'max' }),
         (expected, ids, probes) => {
           // Prepare
           const positions = new IdPositions(expected);

@@ -49,8 +49,8 @@ describe('KeyTable', () => {
         // Rounds of new keys, each followed by a query on a subset of every id so far.
         fc.array(
           fc.record({
-            keys: fc.array(keyArbitrary, { maxLength: 120 }),
-            pick: fc.array(fc.nat(), { maxLength: 60 }),
+            keys: fc.array(keyArbitrary, { maxLength: 120, size: 'max' }),
+            pick: fc.array(fc.nat(), { maxLength: 60, size: 'max' }),
           }),
           { minLength: 1, maxLength: 8 },
         ),

@@ -26,7 +26,7 @@ const records = (maxDisorder: number) =>
         lag: fc.integer({ min: 0, max: maxDisorder }),
         value: fc.integer({ min: -5, max: 5 }),
       }),
-      { maxLength: 60 },
+      { maxLength: 60, size: 'max' },
     )
     .map((items) => {
       let nominal = 0;

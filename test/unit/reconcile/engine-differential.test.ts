@@ -115,7 +115,7 @@ const inputArbitrary = fc
       x: fc.integer({ min: -5, max: 5 }),
       tag: fc.constantFrom('/', '/a', '/b'),
     }),
-    { maxLength: 80 },
+    { maxLength: 80, size: 'max' },
   )
   .map((draws) => {
     let clock = 30;

@@ -43,6 +43,9 @@ describe('takeRunLock (one tributary start per pipeline, stage and LocalStack)',
     release();
     writeFileSync(join(runs, lock as string), String(DEAD_PID));
 
-    takeRunLock(TARGET)();
+    // Taken over: held by this process now, so a second run is refused again.
+    const takenOver = takeRunLock(TARGET);
+    expect(() => takeRunLock(TARGET)).toThrow(`another tributary start (pid ${process.pid})`);
+    takenOver();
   });
 });
