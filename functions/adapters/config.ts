@@ -3,6 +3,8 @@ import { ConfigurationError } from './errors.js';
 
 const nonEmpty = z.string().trim().min(1);
 
+const idleTimeoutMs = z.coerce.number().int().min(1000);
+
 const aggregatorEnvSchema = z.object({
   PIPELINE_NAME: nonEmpty,
   STATE_BUCKET: nonEmpty,
@@ -10,11 +12,11 @@ const aggregatorEnvSchema = z.object({
   AGGREGATES_DELIVERY_STREAM: nonEmpty,
   LATE_DELIVERY_STREAM: nonEmpty,
   DEAD_LETTER_QUEUE_URL: nonEmpty,
+  /** The idle flush's timeout, when one runs beside the aggregator (it then claims quiet shards). */
+  IDLE_TIMEOUT_MS: idleTimeoutMs.optional(),
 });
 
-const idleFlushEnvSchema = aggregatorEnvSchema.extend({
-  IDLE_TIMEOUT_MS: z.coerce.number().int().min(1000),
-});
+const idleFlushEnvSchema = aggregatorEnvSchema.extend({ IDLE_TIMEOUT_MS: idleTimeoutMs });
 
 const producerEnvSchema = z.object({
   STREAM_NAMES: z

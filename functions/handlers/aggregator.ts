@@ -3,7 +3,7 @@ import { Metrics } from '@aws-lambda-powertools/metrics';
 import { FirehoseClient } from '@aws-sdk/client-firehose';
 import { S3Client } from '@aws-sdk/client-s3';
 import { SQSClient } from '@aws-sdk/client-sqs';
-import type { KinesisStreamBatchResponse } from 'aws-lambda';
+import type { Context, KinesisStreamBatchResponse } from 'aws-lambda';
 import { aggregateBatch } from '../adapters/aggregator/aggregate-batch.js';
 import type { AggregatorDependencies } from '../adapters/aggregator/dependencies.js';
 import { aggregatorDependencies } from '../adapters/aggregator/from-env.js';
@@ -19,7 +19,10 @@ const metrics = new Metrics({ namespace: 'Tributary' });
 export function createAggregatorHandler(create: () => AggregatorDependencies) {
   let deps: AggregatorDependencies | undefined;
   // `unknown`: the event is validated, since a misrouted invocation must not crash the function.
-  return async (event: unknown): Promise<KinesisStreamBatchResponse> => {
+  return async (
+    event: unknown,
+    context?: Pick<Context, 'getRemainingTimeInMillis'>,
+  ): Promise<KinesisStreamBatchResponse> => {
     if (!deps) {
       deps = create();
       metrics.setDefaultDimensions({ pipeline: deps.pipeline.name });
@@ -32,7 +35,8 @@ export function createAggregatorHandler(create: () => AggregatorDependencies) {
         });
         await deps.deadLetters.send(unusable);
       }
-      const { response, stats } = await aggregateBatch(records, deps);
+      const deadlineMs = context ? Date.now() + context.getRemainingTimeInMillis() : undefined;
+      const { response, stats } = await aggregateBatch(records, deps, { deadlineMs });
       stats.invalidRecords += unusable.length;
       recordAggregatorMetrics(metrics, stats);
       logger.info('batch processed', {

@@ -9,15 +9,21 @@ beforeAll(async () => {
 }, SYNTH_TIMEOUT_MS);
 afterAll(() => removeAssembly(app?.outdir));
 
+/** The example pipelines, and their names as CDK puts them into logical ids. */
+const PIPELINES = ['taxi-rides', 'web-access-logs', 'click-sessions'];
+const logicalName = (pipeline: string) => pipeline.replaceAll('-', '');
+
 describe('streams', () => {
   it('creates one encrypted on-demand Kinesis stream per pipeline, keeping records 24 h', () => {
-    app.template.resourceCountIs('AWS::Kinesis::Stream', 3);
-    app.template.hasResourceProperties('AWS::Kinesis::Stream', {
-      Name: 'tributary-dev-taxi-rides',
-      StreamModeDetails: { StreamMode: 'ON_DEMAND' },
-      RetentionPeriodHours: 24,
-      StreamEncryption: { EncryptionType: 'KMS', KeyId: 'alias/aws/kinesis' },
-    });
+    app.template.resourceCountIs('AWS::Kinesis::Stream', PIPELINES.length);
+    for (const pipeline of PIPELINES) {
+      app.template.hasResourceProperties('AWS::Kinesis::Stream', {
+        Name: `tributary-dev-${pipeline}`,
+        StreamModeDetails: { StreamMode: 'ON_DEMAND' },
+        RetentionPeriodHours: 24,
+        StreamEncryption: { EncryptionType: 'KMS', KeyId: 'alias/aws/kinesis' },
+      });
+    }
   });
 });
 
@@ -127,6 +133,18 @@ describe('aggregator', () => {
     });
   });
 
+  it('gives the aggregator a 60 s timeout and the idle timeout it claims quiet shards against', () => {
+    app.template.hasResourceProperties('AWS::Lambda::Function', {
+      Timeout: 60,
+      Environment: {
+        Variables: Match.objectLike({
+          IDLE_TIMEOUT_MS: '120000',
+          POWERTOOLS_SERVICE_NAME: 'tributary-aggregator',
+        }),
+      },
+    });
+  });
+
   it('runs the idle flush every minute with the idle timeout in IDLE_TIMEOUT_MS', () => {
     app.template.resourceCountIs('AWS::Events::Rule', 3);
     app.template.hasResourceProperties('AWS::Events::Rule', { ScheduleExpression: 'rate(1 minute)' });
@@ -143,25 +161,35 @@ describe('aggregator', () => {
 
 describe('monitoring', () => {
   it('alarms on the Kinesis iterator age of each stream', () => {
-    app.template.hasResourceProperties('AWS::CloudWatch::Alarm', {
-      Namespace: 'AWS/Kinesis',
-      MetricName: 'GetRecords.IteratorAgeMilliseconds',
-      Dimensions: [
-        { Name: 'StreamName', Value: { Ref: Match.stringLikeRegexp('^TransporttaxiridesStream') } },
-      ],
-      Threshold: 300_000,
-    });
+    for (const pipeline of PIPELINES) {
+      app.template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+        Namespace: 'AWS/Kinesis',
+        MetricName: 'GetRecords.IteratorAgeMilliseconds',
+        Dimensions: [
+          {
+            Name: 'StreamName',
+            Value: { Ref: Match.stringLikeRegexp(`^Transport${logicalName(pipeline)}Stream`) },
+          },
+        ],
+        Threshold: 300_000,
+      });
+    }
   });
 
   it('alarms on the aggregator IteratorAge, errors and throttles per function', () => {
-    for (const metric of ['IteratorAge', 'Errors', 'Throttles']) {
-      app.template.hasResourceProperties('AWS::CloudWatch::Alarm', {
-        Namespace: 'AWS/Lambda',
-        MetricName: metric,
-        Dimensions: [
-          { Name: 'FunctionName', Value: { Ref: Match.stringLikeRegexp('^AggregatortaxiridesHandler') } },
-        ],
-      });
+    for (const pipeline of PIPELINES) {
+      for (const metric of ['IteratorAge', 'Errors', 'Throttles']) {
+        app.template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+          Namespace: 'AWS/Lambda',
+          MetricName: metric,
+          Dimensions: [
+            {
+              Name: 'FunctionName',
+              Value: { Ref: Match.stringLikeRegexp(`^Aggregator${logicalName(pipeline)}Handler`) },
+            },
+          ],
+        });
+      }
     }
   });
 
@@ -175,36 +203,43 @@ describe('monitoring', () => {
   });
 
   it('alarms on Firehose freshness and failed deliveries per delivery stream', () => {
-    app.template.hasResourceProperties('AWS::CloudWatch::Alarm', {
-      Namespace: 'AWS/Firehose',
-      MetricName: 'DeliveryToS3.DataFreshness',
-      Dimensions: [{ Name: 'DeliveryStreamName', Value: Match.anyValue() }],
-      Threshold: 660,
-    });
-    app.template.hasResourceProperties('AWS::CloudWatch::Alarm', {
-      Namespace: 'AWS/Firehose',
-      MetricName: 'DeliveryToS3.Success',
-      ComparisonOperator: 'LessThanThreshold',
-      Threshold: 1,
-    });
+    const streams = Object.keys(app.template.findResources('AWS::KinesisFirehose::DeliveryStream')).sort();
+    const watched = (props: Record<string, unknown>) =>
+      Object.values(app.template.findResources('AWS::CloudWatch::Alarm', { Properties: props }))
+        .map((alarm) => alarm.Properties.Dimensions[0].Value.Ref as string)
+        .sort();
+    expect(streams.length).toBeGreaterThan(0);
+    expect(
+      watched({ Namespace: 'AWS/Firehose', MetricName: 'DeliveryToS3.DataFreshness', Threshold: 660 }),
+    ).toEqual(streams);
+    expect(
+      watched({
+        Namespace: 'AWS/Firehose',
+        MetricName: 'DeliveryToS3.Success',
+        ComparisonOperator: 'LessThanThreshold',
+        Threshold: 1,
+      }),
+    ).toEqual(streams);
   });
 
   it('alarms on the late-record share from the custom metrics of each pipeline', () => {
-    app.template.hasResourceProperties('AWS::CloudWatch::Alarm', {
-      Metrics: Match.arrayWith([
-        Match.objectLike({ Expression: 'IF(recordsIn > 0, late / recordsIn, 0)' }),
-        Match.objectLike({
-          MetricStat: Match.objectLike({
-            Metric: {
-              Namespace: 'Tributary',
-              MetricName: 'LateRecords',
-              Dimensions: Match.arrayWith([{ Name: 'pipeline', Value: 'taxi-rides' }]),
-            },
+    for (const pipeline of PIPELINES) {
+      app.template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+        Metrics: Match.arrayWith([
+          Match.objectLike({ Expression: 'IF(recordsIn > 0, late / recordsIn, 0)' }),
+          Match.objectLike({
+            MetricStat: Match.objectLike({
+              Metric: {
+                Namespace: 'Tributary',
+                MetricName: 'LateRecords',
+                Dimensions: Match.arrayWith([{ Name: 'pipeline', Value: pipeline }]),
+              },
+            }),
           }),
-        }),
-      ]),
-      Threshold: 0.01,
-    });
+        ]),
+        Threshold: 0.01,
+      });
+    }
   });
 
   it('builds one dashboard and sends alarms nowhere when no alarm target is given', () => {

@@ -102,6 +102,10 @@ describe('construct props', () => {
     [{ maxBatchingWindow: Duration.seconds(301) }, /maxBatchingWindow must be at most 300 s \(given 301\)/],
     [{ maxRecordAge: Duration.days(8) }, /maxRecordAge must be 60 s to 7 days.*\(given 691200\)/],
     [{ statePrefix: 'state' }, /statePrefix must be empty or end in "\/" \(given "state"\)/],
+    [
+      { timeout: Duration.minutes(5) },
+      /idleTimeout must be at least the aggregator timeout \+ 30 s .*\(given \[120,300\]\)/,
+    ],
   ])('refuses aggregator props %j', (bad, message) => {
     const { stack, props } = fixture();
 

@@ -1,6 +1,6 @@
 import type { KinesisStreamBatchResponse, KinesisStreamRecord } from 'aws-lambda';
 import { isRetriable } from '../errors.js';
-import { type Checkpoint, decodeCheckpoint, encodeCheckpoint } from '../state/checkpoint.js';
+import { type Checkpoint, CLOCK_SKEW_MS, decodeCheckpoint, encodeCheckpoint } from '../state/checkpoint.js';
 import {
   type AggregatorDependencies,
   type AggregatorStats,
@@ -10,6 +10,17 @@ import {
 } from './dependencies.js';
 import { toAggregateRecords, toLateRecords } from './output-records.js';
 import { positionsOf, prepareRecords } from './prepare-records.js';
+
+/** What the aggregator knows of the invocation it runs in. */
+export interface InvocationOptions {
+  /**
+   * When Lambda ends the invocation (epoch ms: now + `context.getRemainingTimeInMillis()`).
+   * @default now + 15 minutes, Lambda's longest timeout
+   */
+  readonly deadlineMs?: number;
+}
+
+const LONGEST_LAMBDA_TIMEOUT_MS = 15 * 60_000;
 
 /** What one invocation did: the partial batch response and the counters for metrics. */
 export interface AggregateBatchOutcome {
@@ -25,6 +36,37 @@ export function shardOf(record: KinesisStreamRecord): string {
   return colon > 0 ? record.eventID.slice(0, colon) : record.eventID;
 }
 
+/**
+ * Whether an idle flush may take this shard's checkpoint before this invocation has written its
+ * own: the flush takes a shard once `idleTimeoutMs` have passed since its last batch.
+ */
+function flushMayTake(previous: Checkpoint, idleTimeoutMs: number | undefined, deadlineMs: number): boolean {
+  const lastBatch = previous.lastActivity?.at;
+  if (idleTimeoutMs === undefined || lastBatch === undefined) return false;
+  return deadlineMs + CLOCK_SKEW_MS - lastBatch > idleTimeoutMs;
+}
+
+/**
+ * Claims the checkpoint until the invocation's deadline, before anything is sent. Without it, a
+ * batch could send its results, then lose the conditional write to an idle flush that closed the
+ * same windows without the batch's records; the retry, on the flushed state, finds some of them
+ * late. The results already sent would share ids with the flush's and carry other values. The
+ * claim is a conditional write too: a flush that read the checkpoint before it loses its own write
+ * (and has sent nothing, see idle-flush.ts); a flush that reads it after leaves the shard alone
+ * until `busyUntil`. Busy shards never need it: their last batch is too recent for any flush.
+ */
+async function claimBeforeSending(
+  shard: string,
+  previous: Checkpoint,
+  etag: string,
+  deadlineMs: number,
+  deps: AggregatorDependencies,
+  now: number,
+): Promise<string> {
+  const claim: Checkpoint = { ...previous, busyUntil: deadlineMs, updatedAt: now };
+  return deps.stateStore.put(deps.pipeline.name, shard, encodeCheckpoint(claim), etag);
+}
+
 async function applyShard(
   shard: string,
   records: readonly KinesisStreamRecord[],
@@ -32,6 +74,7 @@ async function applyShard(
   stats: AggregatorStats,
   logger: LoggerLike,
   progress: { firstUnapplied?: string },
+  invocation: InvocationOptions,
 ): Promise<void> {
   const { pipeline, engine, stateStore } = deps;
   const now = deps.now ?? Date.now;
@@ -63,6 +106,13 @@ async function applyShard(
     logger.info('batch already applied', { shard, skipped: prepared.skipped });
     if (previous && etag) deps.checkpointCache?.set(shard, { etag, checkpoint: previous });
     return;
+  }
+  const startedAt = now();
+  const deadlineMs = invocation.deadlineMs ?? startedAt + LONGEST_LAMBDA_TIMEOUT_MS;
+  // Before the engine runs: it updates the state in place, and the claim must hold the old one.
+  if (previous && etag && flushMayTake(previous, deps.idleTimeoutMs, deadlineMs)) {
+    etag = await claimBeforeSending(shard, previous, etag, deadlineMs, deps, startedAt);
+    logger.info('quiet shard claimed before sending', { shard, busyUntil: deadlineMs });
   }
   const output = engine.process(previous?.engine, prepared.valid);
   const emittedAt = now();
@@ -105,6 +155,7 @@ async function applyShard(
     lastActivity: { at: emittedAt, streamTime: output.state.streamTime },
     updatedAt: emittedAt,
     pending: [],
+    busyUntil: null,
   };
   const body = encodeCheckpoint(next);
   const written = await stateStore.put(pipeline.name, shard, body, etag);
@@ -160,6 +211,7 @@ function groupByShard(records: readonly KinesisStreamRecord[]): Map<string, Kine
 export async function aggregateBatch(
   records: readonly KinesisStreamRecord[],
   deps: AggregatorDependencies,
+  invocation: InvocationOptions = {},
 ): Promise<AggregateBatchOutcome> {
   const logger = deps.logger ?? silentLogger;
   const stats = emptyStats();
@@ -169,7 +221,7 @@ export async function aggregateBatch(
     // Until the checkpoint is read, every record counts as unapplied.
     const progress: { firstUnapplied?: string } = { firstUnapplied: shardRecords[0]?.kinesis.sequenceNumber };
     try {
-      await applyShard(shard, shardRecords, deps, stats, logger, progress);
+      await applyShard(shard, shardRecords, deps, stats, logger, progress, invocation);
     } catch (error) {
       if (!isRetriable(error)) throw error;
       logger.warn('batch not applied, Lambda retries it', {

@@ -40,6 +40,12 @@ export interface AggregatorDependencies {
   readonly decode?: DecodeOptions;
   /** Per-container cache of checkpoints written. @default none (every batch reads the store) */
   readonly checkpointCache?: CheckpointCache;
+  /**
+   * The idle flush's timeout, when a flush runs beside the aggregator: a batch for a shard the
+   * flush may take before the batch is written claims the checkpoint first.
+   * @default none (no flush: nothing to claim against)
+   */
+  readonly idleTimeoutMs?: number;
 }
 
 /** Counters of one invocation, published as metrics by the handler. */

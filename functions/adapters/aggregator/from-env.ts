@@ -34,5 +34,6 @@ export function aggregatorDependencies(
     deadLetters: new SqsDeadLetterSink({ client: clients.sqs, queueUrl: env.DEAD_LETTER_QUEUE_URL }),
     logger,
     checkpointCache: new Map(),
+    idleTimeoutMs: env.IDLE_TIMEOUT_MS,
   };
 }

@@ -1,5 +1,5 @@
 import { CheckpointConflictError } from '../errors.js';
-import { type Checkpoint, decodeCheckpoint, encodeCheckpoint } from '../state/checkpoint.js';
+import { type Checkpoint, CLOCK_SKEW_MS, decodeCheckpoint, encodeCheckpoint } from '../state/checkpoint.js';
 import type { AggregatorDependencies } from './dependencies.js';
 import { silentLogger } from './dependencies.js';
 import { toAggregateRecords } from './output-records.js';
@@ -48,6 +48,9 @@ export async function flushIdleShards(deps: IdleFlushDependencies): Promise<Idle
     let checkpoint = decodeCheckpoint(stored.body);
     let etag = stored.etag;
     const at = now();
+    // An aggregator invocation claimed the shard before sending (aggregate-batch.ts): it is not
+    // idle, and it sends any pending results itself.
+    if (checkpoint.busyUntil !== null && at <= checkpoint.busyUntil + CLOCK_SKEW_MS) continue;
     const closed = closeIdleWindows(checkpoint, shard, at, deps);
     if (closed !== undefined) {
       checkpoint = {

@@ -8,6 +8,9 @@ import type { RecordPosition } from '../kinesis/decode.js';
 /** Version of the checkpoint object layout. */
 export const CHECKPOINT_VERSION = 1;
 
+/** How far apart the clocks of an aggregator invocation and an idle flush may be. */
+export const CLOCK_SKEW_MS = 10_000;
+
 /** What a shard's checkpoint holds: the engine state and how far into the stream it got. */
 export interface Checkpoint {
   readonly pipeline: string;
@@ -29,6 +32,12 @@ export interface Checkpoint {
    * same ids, same values) before anything else. Empty in every checkpoint the aggregator writes.
    */
   readonly pending: readonly AggregateRecord[];
+  /**
+   * Wall-clock time (epoch ms) until which an aggregator invocation that took this checkpoint may
+   * still send results and write: the idle flush leaves the shard alone until then (see
+   * aggregate-batch.ts, `claimBeforeSending`). Null when no invocation holds it.
+   */
+  readonly busyUntil: number | null;
 }
 
 const pendingResultSchema = z.object({
@@ -54,6 +63,7 @@ const checkpointSchema = z.object({
   updatedAt: z.number(),
   // Absent in checkpoints written before the idle flush committed before sending: nothing pending.
   pending: z.array(pendingResultSchema).default([]),
+  busyUntil: z.number().nullable().default(null),
 });
 
 /** Serializes a checkpoint as the UTF-8 JSON object body. */
@@ -71,6 +81,7 @@ export function encodeCheckpoint(checkpoint: Checkpoint): Uint8Array {
       lastActivity: checkpoint.lastActivity,
       updatedAt: checkpoint.updatedAt,
       pending: checkpoint.pending,
+      busyUntil: checkpoint.busyUntil,
     }),
   );
 }
@@ -110,5 +121,6 @@ export function decodeCheckpoint(body: Uint8Array): Checkpoint {
     lastActivity: c.lastActivity,
     updatedAt: c.updatedAt,
     pending: c.pending,
+    busyUntil: c.busyUntil,
   };
 }

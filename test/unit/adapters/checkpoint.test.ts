@@ -22,6 +22,7 @@ function checkpoint(overrides: Partial<Checkpoint> = {}): Checkpoint {
     lastActivity: { at: 1_800_000_000_000, streamTime: T0 },
     updatedAt: 1_800_000_000_000,
     pending: [],
+    busyUntil: null,
     ...overrides,
   };
 }

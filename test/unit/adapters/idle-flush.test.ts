@@ -108,3 +108,59 @@ describe('flushIdleShards', () => {
     expect((await storedCheckpoint(stateStore)).pending).toEqual([]);
   });
 });
+
+describe('a batch on a quiet shard and the idle flush', () => {
+  it('claims the shard before sending: a flush meanwhile leaves it alone, and one row per window is right', async () => {
+    // Prepare: ann's window [T0, T0+1m) is open and the shard has been quiet for 2 minutes (flush
+    // timeout 1 minute). A batch with another click of ann's in that window comes in; the flush
+    // runs between the batch's claim and its final write.
+    const { deps, aggregates, stateStore, setWall } = await quietShard();
+    setWall(WALL + 2 * MIN);
+    const flushes: Awaited<ReturnType<typeof flushIdleShards>>[] = [];
+    let puts = 0;
+    const flushBeforeTheFinalWrite = Object.assign(Object.create(stateStore), {
+      put: async (...args: Parameters<MemoryStateStore['put']>) => {
+        puts++;
+        if (puts === 2) flushes.push(await flushIdleShards({ ...deps, idleTimeoutMs: MIN }));
+        return stateStore.put(...args);
+      },
+    });
+    const batch = { ...deps, stateStore: flushBeforeTheFinalWrite, idleTimeoutMs: MIN };
+
+    // Act
+    const { response } = await aggregateBatch(clickRecords([click('ann', T0 + 45_000)], 3), batch, {
+      deadlineMs: WALL + 2 * MIN + 30_000,
+    });
+    setWall(WALL + 5 * MIN);
+    const later = await flushIdleShards({ ...deps, idleTimeoutMs: MIN });
+
+    // Assess: the claim and the final write; the flush in between closed nothing
+    expect(response.batchItemFailures).toEqual([]);
+    expect(puts).toBe(2);
+    expect(flushes).toEqual([{ shardsChecked: 1, shardsFlushed: 0, windowsClosed: 0, conflicts: 0 }]);
+    expect(later).toMatchObject({ shardsFlushed: 1, windowsClosed: 1 });
+    expect(aggregates.records).toEqual([
+      expect.objectContaining({ key: 'ann', window_start: T0, values: { clicks: 3, amount: 3 } }),
+    ]);
+  });
+
+  it('does not claim a busy shard: its last batch is too recent for any flush before the deadline', async () => {
+    // Prepare: the last batch 5 s ago, a 60 s deadline, a 2 minute idle timeout
+    const { deps, stateStore, setWall } = await quietShard();
+    setWall(WALL + 5_000);
+    const writesBefore = stateStore.writes;
+
+    // Act
+    await aggregateBatch(
+      clickRecords([click('ann', T0 + 45_000)], 3),
+      { ...deps, idleTimeoutMs: 2 * MIN },
+      {
+        deadlineMs: WALL + 65_000,
+      },
+    );
+
+    // Assess: one write, the batch's own
+    expect(stateStore.writes - writesBefore).toBe(1);
+    expect((await storedCheckpoint(stateStore)).busyUntil).toBeNull();
+  });
+});
