@@ -104,6 +104,26 @@ describe('aggregator handler', () => {
     expect([...aws.objects.keys()]).toEqual(['state/taxi-rides/shardId-000000000006.json']);
   });
 
+  it('takes its deadline from the Lambda context: a busy shard is not claimed from the idle flush', async () => {
+    // Prepare: two batches of one shard in a row; the idle timeout (2 min) is longer than the
+    // 60 s the context gives, so only a batch that does not know its deadline (15 min assumed) claims.
+    const { aws, handler } = setup();
+    const context = { getRemainingTimeInMillis: () => 60_000 };
+    const batch = (n: number) => kinesisEvent([trip(n, 7, T0 + n * 1000)]);
+    const checkpointEtag = () => aws.objects.get('state/taxi-rides/shardId-000000000006.json')?.etag;
+
+    // Act
+    await handler(batch(1), context);
+    const first = checkpointEtag();
+    await handler(batch(2), context);
+    const second = checkpointEtag();
+    await handler(batch(3));
+    const third = checkpointEtag();
+
+    // Assess: one write per batch with the context; a claim and a write without it
+    expect([first, second, third]).toEqual(['"etag-1"', '"etag-2"', '"etag-4"']);
+  });
+
   it('aggregates trips from a KPL-aggregated record and closes the window after the grace period', async () => {
     // Prepare: 3 trips of zone 132 in [T0, T0+5m) packed into one KPL record, then a trip at T0+66m.
     const { aws, handler } = setup();
