@@ -8,6 +8,7 @@ import {
   type LoggerLike,
   silentLogger,
 } from './dependencies.js';
+import { flushTakes } from './idle-flush.js';
 import { toAggregateRecords, toLateRecords } from './output-records.js';
 import { positionsOf, prepareRecords } from './prepare-records.js';
 
@@ -38,12 +39,11 @@ export function shardOf(record: KinesisStreamRecord): string {
 
 /**
  * Whether an idle flush may take this shard's checkpoint before this invocation has written its
- * own: the flush takes a shard once `idleTimeoutMs` have passed since its last batch.
+ * own: a flush whose clock runs up to CLOCK_SKEW_MS ahead would take it at the deadline (it takes
+ * it from then on, as idleness only grows).
  */
 function flushMayTake(previous: Checkpoint, idleTimeoutMs: number | undefined, deadlineMs: number): boolean {
-  const lastBatch = previous.lastActivity?.at;
-  if (idleTimeoutMs === undefined || lastBatch === undefined) return false;
-  return deadlineMs + CLOCK_SKEW_MS - lastBatch > idleTimeoutMs;
+  return idleTimeoutMs !== undefined && flushTakes(previous, idleTimeoutMs, deadlineMs + CLOCK_SKEW_MS);
 }
 
 /**

@@ -48,9 +48,8 @@ export async function flushIdleShards(deps: IdleFlushDependencies): Promise<Idle
     let checkpoint = decodeCheckpoint(stored.body);
     let etag = stored.etag;
     const at = now();
-    // An aggregator invocation claimed the shard before sending (aggregate-batch.ts): it is not
-    // idle, and it sends any pending results itself.
-    if (checkpoint.busyUntil !== null && at <= checkpoint.busyUntil + CLOCK_SKEW_MS) continue;
+    // The invocation holding the shard sends any pending results itself.
+    if (isClaimed(checkpoint, at)) continue;
     const closed = closeIdleWindows(checkpoint, shard, at, deps);
     if (closed !== undefined) {
       checkpoint = {
@@ -89,17 +88,32 @@ export async function flushIdleShards(deps: IdleFlushDependencies): Promise<Idle
   return outcome;
 }
 
+/** Whether an aggregator invocation holds the shard at `at`: it claimed the checkpoint before sending. */
+function isClaimed(checkpoint: Checkpoint, at: number): boolean {
+  return checkpoint.busyUntil !== null && at <= checkpoint.busyUntil + CLOCK_SKEW_MS;
+}
+
+/**
+ * Whether a flush running at `at` advances this shard's stream time: a record has set it, the
+ * shard has been idle for longer than the timeout, and no aggregator invocation holds it. The
+ * aggregator asks the same of its own deadline before it sends (aggregate-batch.ts).
+ */
+export function flushTakes(checkpoint: Checkpoint, idleTimeoutMs: number, at: number): boolean {
+  const activity = checkpoint.lastActivity;
+  if (activity === null || activity.streamTime === null) return false;
+  return at - activity.at > idleTimeoutMs && !isClaimed(checkpoint, at);
+}
+
 /**
  * Stream time advanced by how long the shard has been idle, and the windows that closes, as
- * aggregate records; undefined when the shard is not idle or nothing closes (moving stream time
- * alone is recomputed from lastActivity next time, no write needed).
+ * aggregate records; undefined when the flush does not take the shard or nothing closes (moving
+ * stream time alone is recomputed from lastActivity next time, no write needed).
  */
 function closeIdleWindows(checkpoint: Checkpoint, shard: string, at: number, deps: IdleFlushDependencies) {
-  const activity = checkpoint.lastActivity;
-  if (activity === null || activity.streamTime === null) return undefined;
-  const idleFor = at - activity.at;
-  if (idleFor <= deps.idleTimeoutMs) return undefined;
-  const output = deps.engine.advanceTo(checkpoint.engine, activity.streamTime + idleFor);
+  if (!flushTakes(checkpoint, deps.idleTimeoutMs, at)) return undefined;
+  // Set, with a stream time: flushTakes says so.
+  const activity = checkpoint.lastActivity as { readonly at: number; readonly streamTime: number };
+  const output = deps.engine.advanceTo(checkpoint.engine, activity.streamTime + (at - activity.at));
   if (output.results.length === 0) return undefined;
   const records = toAggregateRecords(output.results, {
     pipeline: deps.pipeline.name,
