@@ -43,6 +43,13 @@ export interface PartitionedDeliveryProps {
    * @default Compression.GZIP
    */
   readonly compression?: Compression;
+  /**
+   * Whether each record already ends in a newline, as the aggregator's Firehose sink writes them.
+   * Otherwise Firehose appends one (AppendDelimiterToRecord): Athena's JSON SerDe reads one record
+   * per line. Never both: the second newline makes a blank line, which Athena reads as a row of NULLs.
+   * @default false
+   */
+  readonly recordsEndInNewline?: boolean;
 }
 
 /**
@@ -96,8 +103,7 @@ export class PartitionedDelivery extends Construct {
               Object.entries(props.partitionKeys).map(([key, query]) => [key, `(${query})`]),
             ),
           ),
-          // Records arrive without a trailing newline; Athena's JSON SerDe reads one per line.
-          new AppendDelimiterToRecordProcessor(),
+          ...(props.recordsEndInNewline ? [] : [new AppendDelimiterToRecordProcessor()]),
         ],
       }),
     });

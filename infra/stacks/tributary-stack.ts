@@ -66,6 +66,7 @@ export class TributaryStack extends Stack {
         window_hour: '.window_start/1000|strftime("%H")',
       },
       errorOutputPrefix: 'errors/aggregates/!{firehose:error-output-type}/!{timestamp:yyyy-MM-dd}/',
+      recordsEndInNewline: true,
       ...buffering,
     }).deliveryStream;
     const late = new PartitionedDelivery(this, 'LateDelivery', {
@@ -74,6 +75,7 @@ export class TributaryStack extends Stack {
         'late/pipeline=!{partitionKeyFromQuery:pipeline}/event_date=!{partitionKeyFromQuery:event_date}/',
       partitionKeys: { pipeline: '.pipeline', event_date: '.ts/1000|strftime("%Y-%m-%d")' },
       errorOutputPrefix: 'errors/late/!{firehose:error-output-type}/!{timestamp:yyyy-MM-dd}/',
+      recordsEndInNewline: true,
       ...buffering,
     }).deliveryStream;
 

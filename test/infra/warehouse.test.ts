@@ -87,6 +87,23 @@ describe('warehouse', () => {
     });
   });
 
+  it('ends each record with exactly one newline: Firehose appends it to raw records, the aggregator writes its own', () => {
+    // A second newline is a blank line, which Athena's JSON SerDe reads as a row of NULLs.
+    const streams = Object.values(app.template.findResources('AWS::KinesisFirehose::DeliveryStream'));
+    const appends = (stream: (typeof streams)[number]) =>
+      (stream.Properties.ExtendedS3DestinationConfiguration.ProcessingConfiguration?.Processors ?? []).some(
+        (processor: { Type: string }) => processor.Type === 'AppendDelimiterToRecord',
+      );
+    const byType = streams.map((stream) => [stream.Properties.DeliveryStreamType, appends(stream)]);
+    expect(byType.filter(([type]) => type === 'KinesisStreamAsSource')).toEqual(
+      Array.from({ length: streams.length - 2 }, () => ['KinesisStreamAsSource', true]),
+    );
+    expect(byType.filter(([type]) => type === 'DirectPut')).toEqual([
+      ['DirectPut', false],
+      ['DirectPut', false],
+    ]);
+  });
+
   it('delivers late records under late/ by pipeline and event date', () => {
     app.template.hasResourceProperties('AWS::KinesisFirehose::DeliveryStream', {
       DeliveryStreamType: 'DirectPut',

@@ -182,7 +182,8 @@ async function readWarehouse(prefix: string): Promise<Stored[]> {
       const body = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
       const bytes = Buffer.from((await body.Body?.transformToByteArray()) ?? new Uint8Array());
       const text = key.endsWith('.gz') ? gunzipSync(bytes).toString('utf8') : bytes.toString('utf8');
-      stored.push({ key, lines: text.split('\n').filter((l) => l !== '') });
+      // Only the object's final newline is dropped: a blank line inside would be a row of NULLs in Athena.
+      stored.push({ key, lines: text.replace(/\n$/, '').split('\n') });
     }
     token = page.NextContinuationToken;
   } while (token !== undefined);

@@ -23,7 +23,7 @@ export interface RunTimings {
 
 /** Everything the summary shows, and its JSON form (`<run>/summary.json`). */
 export interface RunSummary {
-  /** The aggregates reconcile and raw/ holds every produced event. */
+  /** The aggregates reconcile, raw/ holds every produced event, and no object has blank lines. */
   readonly ok: boolean;
   readonly reconciliation: Reconciliation;
   readonly text: string;
@@ -55,13 +55,23 @@ export async function summarize(args: {
   const objects = (await listObjects(clients.s3, bucket, '')).filter(
     (o) => o.key.includes(`pipeline=${name}/`) || o.key.startsWith('errors/'),
   );
-  const reconciliation = args.reconcile(pipeline, args.input, args.shards, aggregates, late);
+  const reconciliation = args.reconcile(pipeline, args.input, args.shards, aggregates.records, late.records);
   // Firehose delivers at least once: raw/ may hold a record twice after a restart, never less.
-  const rawRecords = await countLines(clients.s3, bucket, `raw/pipeline=${name}/`);
+  const raw = await countLines(clients.s3, bucket, `raw/pipeline=${name}/`);
+  const rawRecords = raw.records;
   const expectedRaw = args.produced.accepted + (args.writtenByOthers ?? 0);
   const rawProblems =
     rawRecords < expectedRaw ? [`raw/: ${rawRecords} records, expected at least ${expectedRaw}`] : [];
-  const ok = reconciliation.ok && rawProblems.length === 0;
+  const blankLineProblems = (
+    [
+      ['aggregates/', aggregates.blankLines],
+      ['late/', late.blankLines],
+      ['raw/', raw.blankLines],
+    ] as const
+  )
+    .filter(([, blank]) => blank > 0)
+    .map(([prefix, blank]) => `${prefix}: ${blank} blank lines, which Athena reads as rows of NULLs`);
+  const ok = reconciliation.ok && rawProblems.length === 0 && blankLineProblems.length === 0;
   const esm = args.runtime.esm.progress()[0]?.totals;
   const eventsPerSec =
     args.timings.produceMs + args.timings.drainMs > 0
@@ -89,6 +99,7 @@ export async function summarize(args: {
     '',
     reconciliationText(reconciliation),
     `  raw events: ${rawRecords} in raw/, ${expectedRaw} produced${rawProblems.length > 0 ? ' (RAW INCOMPLETE)' : ''}`,
+    ...blankLineProblems.map((problem) => `  BLANK LINES in ${problem}`),
   ].join('\n');
   const json = {
     run: args.folder.dir,
@@ -115,7 +126,7 @@ export async function summarize(args: {
     rawRecords,
     timings: args.timings,
     eventsPerSec,
-    problems: [...reconciliation.problems, ...rawProblems],
+    problems: [...reconciliation.problems, ...rawProblems, ...blankLineProblems],
   };
   return { ok, reconciliation, text, json };
 }

@@ -28,24 +28,46 @@ export async function readObjectText(s3: S3Client, bucket: string, key: string):
   return (bytes[0] === 0x1f && bytes[1] === 0x8b ? gunzipSync(bytes) : bytes).toString('utf8');
 }
 
-/** The non-empty lines of every object under a prefix, in key order. */
-async function readLines(s3: S3Client, bucket: string, prefix: string): Promise<string[]> {
+/** The records under a prefix, and the blank lines found between them. */
+export interface PrefixLines<T> {
+  readonly records: T;
+  /**
+   * Empty lines inside objects (an object's final newline is not one). Athena's JSON SerDe reads
+   * each as a row of NULLs, so a warehouse with any gives wrong counts: the run fails on them.
+   */
+  readonly blankLines: number;
+}
+
+/** The lines of every object under a prefix, in key order, without blank ones (counted instead). */
+async function readLines(s3: S3Client, bucket: string, prefix: string): Promise<PrefixLines<string[]>> {
   const lines: string[] = [];
+  let blankLines = 0;
   for (const object of await listObjects(s3, bucket, prefix)) {
     const text = await readObjectText(s3, bucket, object.key);
-    for (const line of text.split('\n')) if (line.trim() !== '') lines.push(line);
+    const objectLines = text.split('\n');
+    if (objectLines.at(-1) === '') objectLines.pop();
+    for (const line of objectLines) {
+      if (line.trim() === '') blankLines += 1;
+      else lines.push(line);
+    }
   }
-  return lines;
+  return { records: lines, blankLines };
 }
 
 /** The JSON lines of every object under a prefix, in key order. */
-export async function readJsonLines(s3: S3Client, bucket: string, prefix: string): Promise<unknown[]> {
-  return (await readLines(s3, bucket, prefix)).map((line) => JSON.parse(line));
+export async function readJsonLines(
+  s3: S3Client,
+  bucket: string,
+  prefix: string,
+): Promise<PrefixLines<unknown[]>> {
+  const { records, blankLines } = await readLines(s3, bucket, prefix);
+  return { records: records.map((line) => JSON.parse(line)), blankLines };
 }
 
 /** How many lines the objects under a prefix hold. */
-export async function countLines(s3: S3Client, bucket: string, prefix: string): Promise<number> {
-  return (await readLines(s3, bucket, prefix)).length;
+export async function countLines(s3: S3Client, bucket: string, prefix: string): Promise<PrefixLines<number>> {
+  const { records, blankLines } = await readLines(s3, bucket, prefix);
+  return { records: records.length, blankLines };
 }
 
 /** Objects written under each top-level prefix (`raw/`, `aggregates/`, `late/`, `errors/`). */
