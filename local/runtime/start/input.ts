@@ -84,11 +84,14 @@ export function detectFormat(path: string, firstLine: string): 'jsonl' | 'csv' |
 export async function fileInput(path: string, startMs = Date.now()): Promise<InputRecord[]> {
   if (!existsSync(path)) throw new Error(`--input ${path}: no such file`);
   const lines: string[] = [];
+  let lineNumber = 0;
   for await (const line of createInterface({
     input: createReadStream(path),
     crlfDelay: Number.POSITIVE_INFINITY,
   })) {
-    const text = lines.length === 0 ? withoutByteOrderMark(line) : line;
+    // Only the file's first line can start with a byte order mark; elsewhere U+FEFF is data.
+    lineNumber += 1;
+    const text = lineNumber === 1 ? withoutByteOrderMark(line) : line;
     if (text.trim() !== '') lines.push(text);
   }
   const format = detectFormat(path, lines[0] ?? '');

@@ -141,6 +141,7 @@ describe('decodePlainText', () => {
       unit: fc.constantFrom(...'QUJDRA0123abc+/=-_ \n*'),
     });
     const encoded = fc.uint8Array({ maxLength: 18 }).map((bytes) => Buffer.from(bytes).toString('base64'));
+    let decoded = 0;
     fc.assert(
       fc.property(fc.oneof(base64ish, encoded), (data) => {
         // Prepare
@@ -153,12 +154,15 @@ describe('decodePlainText', () => {
 
         // Assess
         if (text !== undefined) {
+          decoded += 1;
           expect(more).toEqual([]);
           expect(outcome?.ok && outcome.record.data.toString('utf8')).toBe(text);
         }
       }),
       { numRuns: 5000 },
     );
+    // The checks above run only on the texts decodePlainText decodes: make sure there are many.
+    expect(decoded).toBeGreaterThan(500);
   });
 
   it('leaves a KPL aggregated record to decodeKinesisRecord', () => {

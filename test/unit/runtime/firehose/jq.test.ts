@@ -98,13 +98,8 @@ describe('JQ subset', () => {
     ['5|.foo', 'Cannot index number with string "foo"'],
     ['"x"|strftime("%Y")', 'strftime/1 requires parsed datetime inputs'],
     ['5|.[]', 'Cannot iterate over number (5)'],
-    ['1 as $x|.', undefined],
   ])('reports jq runtime errors for %s', (query, message) => {
     // Prepare
-    if (message === undefined) {
-      expect(() => compileJq(query)).toThrow(JqSyntaxError);
-      return;
-    }
     const filter = compileJq(query);
 
     // Act + Assess
@@ -117,4 +112,9 @@ describe('JQ subset', () => {
       expect(() => compileJq(query)).toThrow(JqSyntaxError);
     },
   );
+
+  it('refuses at compile time what jq accepts but this subset does not implement, rather than misread it', () => {
+    // `as` bindings: valid jq, not needed by Firehose partition-key queries.
+    expect(() => compileJq('1 as $x|.')).toThrow(JqSyntaxError);
+  });
 });
