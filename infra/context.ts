@@ -15,6 +15,8 @@ export interface TributaryContext {
   readonly bufferingSizeMiB: number;
   readonly alarmEmail?: string;
   readonly alarmTopicArn?: string;
+  /** First event date (yyyy-MM-dd) Athena's partition projection covers; earlier data is stored but not found. */
+  readonly warehouseStartDate: string;
 }
 
 /** A context value that synthesis cannot accept; the message names the key and the value given. */
@@ -34,6 +36,7 @@ export const CONTEXT_KEYS = [
   'bufferingSizeMiB',
   'alarmEmail',
   'alarmTopicArn',
+  'warehouseStartDate',
 ] as const;
 
 const NAME = /^[a-z][a-z0-9-]{0,30}$/;
@@ -70,6 +73,9 @@ const schema = z
       .string()
       .regex(/^arn:aws[a-z-]*:sns:[a-z0-9-]+:\d{12}:[A-Za-z0-9_.-]+$/, 'an SNS topic ARN')
       .optional(),
+    // Replaying older data (the 1995 NASA logs, past taxi years) needs an earlier date: Firehose
+    // writes its partitions, but Athena's projection never looks before this date.
+    warehouseStartDate: z.iso.date('a date as yyyy-MM-dd').default('2025-01-01'),
   })
   .strict();
 

@@ -122,6 +122,7 @@ export class TributaryStack extends Stack {
       databaseName: database,
       workGroupName: prefix,
       pipelines: names,
+      projectionStartDate: s.warehouseStartDate,
     });
     this.monitoring = new Monitoring(this, 'Monitoring', {
       dashboardName: prefix,

@@ -20,6 +20,7 @@ describe('parseContext', () => {
       retentionHours: 24,
       bufferingIntervalSeconds: 300,
       bufferingSizeMiB: 128,
+      warehouseStartDate: '2025-01-01',
     });
   });
 
@@ -49,6 +50,14 @@ describe('parseContext', () => {
     [{ pipelines: 'taxi-rides', transport: 'msk' }, /only "kinesis" is implemented so far \(given "msk"\)/],
     [{ pipelines: 'taxi-rides', alarmEmail: 'not-an-address' }, /alarmEmail.*\(given "not-an-address"\)/],
     [{ pipelines: 'taxi-rides', alarmTopicArn: 'arn:aws:sqs:eu-west-1:123456789012:q' }, /alarmTopicArn/],
+    [
+      { pipelines: 'taxi-rides', warehouseStartDate: '1995-8-1' },
+      /warehouseStartDate.*yyyy-MM-dd.*\(given "1995-8-1"\)/,
+    ],
+    [
+      { pipelines: 'taxi-rides', warehouseStartDate: '1995-02-30' },
+      /warehouseStartDate.*\(given "1995-02-30"\)/,
+    ],
   ])('rejects %j, quoting the value received', (raw, message) => {
     expect(() => parseContext(raw)).toThrow(ContextError);
     expect(() => parseContext(raw)).toThrow(message);

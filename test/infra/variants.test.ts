@@ -22,6 +22,7 @@ describe('context switches', () => {
       bufferingIntervalSeconds: '60',
       bufferingSizeMiB: '64',
       alarmEmail: 'oncall@example.com',
+      warehouseStartDate: '1995-07-01',
     });
   }, SYNTH_TIMEOUT_MS);
   afterAll(() => removeAssembly(app?.outdir));
@@ -44,6 +45,16 @@ describe('context switches', () => {
         SizeInMBs: 64,
       });
     }
+  });
+
+  it('starts every date projection of the warehouse tables at warehouseStartDate', () => {
+    const tables = Object.values(app.template.findResources('AWS::Glue::Table'));
+    const ranges = tables.flatMap((table) =>
+      Object.entries(table.Properties.TableInput.Parameters as Record<string, string>)
+        .filter(([name]) => name.endsWith('_date.range'))
+        .map(([, range]) => range),
+    );
+    expect(ranges).toEqual(['1995-07-01,NOW', '1995-07-01,NOW', '1995-07-01,NOW']);
   });
 
   it('sends alarms to an encrypted SNS topic with the e-mail subscribed', () => {
