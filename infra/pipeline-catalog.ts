@@ -1,4 +1,4 @@
-import type { WindowSpec } from '../functions/core/types.js';
+import type { EmitMode, WindowSpec } from '../functions/core/types.js';
 import { getPipeline, UnknownPipelineError } from '../functions/pipelines/index.js';
 import { ContextError } from './context.js';
 
@@ -15,11 +15,29 @@ export interface PipelineInfo {
 export function resolvePipelines(names: readonly string[]): PipelineInfo[] {
   return names.map((name) => {
     try {
-      const { pipeline } = getPipeline(name);
-      return { name: pipeline.name, window: pipeline.window };
+      return deployable(getPipeline(name).pipeline);
     } catch (error: unknown) {
       if (error instanceof UnknownPipelineError) throw new ContextError(`-c pipelines: ${error.message}`);
       throw error;
     }
   });
+}
+
+/**
+ * What the stack deploys of a pipeline, refusing one it cannot deliver faithfully: `emit: 'updates'`
+ * sends a window's every intermediate value (and retractions) under the window's one result id,
+ * while the warehouse and its queries keep one row per id. Updates are for `tributary window`.
+ */
+export function deployable(pipeline: {
+  readonly name: string;
+  readonly window: WindowSpec;
+  readonly emit: EmitMode;
+}): PipelineInfo {
+  if (pipeline.emit !== 'final') {
+    throw new ContextError(
+      `-c pipelines: ${pipeline.name} emits "${pipeline.emit}"; the deployed aggregator delivers final ` +
+        `results only (the warehouse keeps one row per result id), so define it with emit: 'final'`,
+    );
+  }
+  return { name: pipeline.name, window: pipeline.window };
 }

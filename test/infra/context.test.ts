@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
+import { getPipeline } from '../../functions/pipelines/index.js';
 import { ContextError, parseContext } from '../../infra/context.js';
-import { resolvePipelines } from '../../infra/pipeline-catalog.js';
+import { deployable, resolvePipelines } from '../../infra/pipeline-catalog.js';
 
 describe('parseContext', () => {
   it('fills defaults: on-demand streams, 24 h retention, 300 s / 128 MiB buffering', () => {
@@ -70,6 +71,19 @@ describe('resolvePipelines', () => {
 
     expect(taxi?.name).toBe('taxi-rides');
     expect(taxi?.window).toBeDefined();
+  });
+
+  it('fails synthesis on a pipeline that emits updates, which the warehouse cannot keep one row of', () => {
+    // Prepare
+    const { pipeline } = getPipeline('taxi-rides');
+
+    // Act + Assess
+    expect(deployable(pipeline)).toEqual({ name: 'taxi-rides', window: pipeline.window });
+    expect(() =>
+      deployable({ ...pipeline, name: 'live-taxis', window: pipeline.window, emit: 'updates' }),
+    ).toThrow(
+      /-c pipelines: live-taxis emits "updates"; the deployed aggregator delivers final results only/,
+    );
   });
 
   it('fails synthesis on a pipeline the registry does not know, listing the known ones', () => {
