@@ -7,13 +7,13 @@ import type { Context, KinesisStreamBatchResponse } from 'aws-lambda';
 import { aggregateBatch } from '../adapters/aggregator/aggregate-batch.js';
 import type { AggregatorDependencies } from '../adapters/aggregator/dependencies.js';
 import { aggregatorDependencies } from '../adapters/aggregator/from-env.js';
-import { recordAggregatorMetrics } from '../adapters/aggregator/metrics.js';
+import { METRICS_NAMESPACE, recordAggregatorMetrics } from '../adapters/aggregator/metrics.js';
 import { readAggregatorEnv } from '../adapters/config.js';
 import { splitKinesisEvent } from '../adapters/kinesis/stream-event.js';
 import { getPipeline } from '../pipelines/index.js';
 
 const logger = new Logger();
-const metrics = new Metrics({ namespace: 'Tributary' });
+const metrics = new Metrics({ namespace: METRICS_NAMESPACE });
 
 /** Builds the handler around its dependencies, created once per container on first use. */
 export function createAggregatorHandler(create: () => AggregatorDependencies) {

@@ -10,11 +10,12 @@ import {
   type IdleFlushDependencies,
   type IdleFlushOutcome,
 } from '../adapters/aggregator/idle-flush.js';
+import { METRICS_NAMESPACE } from '../adapters/aggregator/metrics.js';
 import { readIdleFlushEnv } from '../adapters/config.js';
 import { getPipeline } from '../pipelines/index.js';
 
 const logger = new Logger();
-const metrics = new Metrics({ namespace: 'Tributary' });
+const metrics = new Metrics({ namespace: METRICS_NAMESPACE });
 
 /** What a scheduled run reports (visible in the invocation result). */
 export type IdleFlushResponse = IdleFlushOutcome;

@@ -153,7 +153,6 @@ export class Aggregator extends Construct {
       AGGREGATES_DELIVERY_STREAM: props.aggregatesDelivery.deliveryStreamName,
       LATE_DELIVERY_STREAM: props.lateDelivery.deliveryStreamName,
       DEAD_LETTER_QUEUE_URL: this.deadLetterQueue.queueUrl,
-      POWERTOOLS_METRICS_NAMESPACE: 'Tributary',
     };
     const aggregator = new TributaryFunction(this, 'Handler', {
       entry: 'functions/handlers/aggregator.ts',

@@ -15,6 +15,7 @@ import type { IFunction } from 'aws-cdk-lib/aws-lambda';
 import type { ITopic } from 'aws-cdk-lib/aws-sns';
 import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
+import { METRICS_NAMESPACE } from '../../functions/adapters/aggregator/metrics.js';
 import type { PipelineStream } from './stream-transport.js';
 
 /** What is watched of one pipeline. */
@@ -80,7 +81,7 @@ export class Monitoring extends Construct {
     for (const p of props.pipelines) {
       const custom = (metricName: string) =>
         new Metric({
-          namespace: 'Tributary',
+          namespace: METRICS_NAMESPACE,
           metricName,
           dimensionsMap: { pipeline: p.name, service },
           statistic: 'Sum',

@@ -93,7 +93,6 @@ describe('aggregator', () => {
           LATE_DELIVERY_STREAM: { Ref: Match.stringLikeRegexp('^LateDelivery') },
           DEAD_LETTER_QUEUE_URL: { Ref: Match.stringLikeRegexp('^AggregatortaxiridesDeadLetters') },
           POWERTOOLS_SERVICE_NAME: 'tributary-aggregator',
-          POWERTOOLS_METRICS_NAMESPACE: 'Tributary',
         }),
       },
     });

@@ -1,9 +1,12 @@
 import { type Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import type { AggregatorStats } from './dependencies.js';
 
+/** The CloudWatch namespace of the functions' metrics, which the dashboard and alarms read. */
+export const METRICS_NAMESPACE = 'Tributary';
+
 /**
- * Records an invocation's counters as the metrics the alarms and dashboard read (namespace from
- * POWERTOOLS_METRICS_NAMESPACE, dimension `pipeline` set as a default dimension by the handler).
+ * Records an invocation's counters as the metrics the alarms and dashboard read (namespace
+ * {@link METRICS_NAMESPACE}, dimension `pipeline` set as a default dimension by the handler).
  */
 export function recordAggregatorMetrics(metrics: Metrics, stats: AggregatorStats): void {
   metrics.addMetric('RecordsIn', MetricUnit.Count, stats.recordsIn);
