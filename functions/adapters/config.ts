@@ -48,7 +48,7 @@ function read<S extends z.ZodType>(
   return parsed.data;
 }
 
-/** The aggregator's environment (names shared with the infra, see the issue 4 contract). */
+/** The aggregator's environment (the names infra/constructs/aggregator.ts sets). */
 export const readAggregatorEnv = (env: Record<string, string | undefined> = process.env): AggregatorEnv =>
   read(aggregatorEnvSchema, env, 'aggregator');
 

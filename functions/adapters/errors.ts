@@ -71,18 +71,6 @@ export class DeliveryError extends AdapterError {
   }
 }
 
-/** A single entry that the sink can never accept (e.g. larger than the service maximum). */
-export class EntryTooLargeError extends AdapterError {
-  readonly retriable = false;
-  constructor(
-    readonly sink: string,
-    readonly maxBytes: number,
-    readonly receivedBytes: number,
-  ) {
-    super(`${sink}: an entry must be at most ${maxBytes} bytes (given ${receivedBytes})`);
-  }
-}
-
 /** Missing or malformed configuration (environment variables). */
 export class ConfigurationError extends AdapterError {
   readonly retriable = false;

@@ -29,7 +29,8 @@ export interface Checkpoint {
    * Window results this state has closed that may not be in the aggregates stream yet. The idle
    * flush commits the windows it closes here before it sends them, so a flush that loses the race
    * with the aggregator has sent nothing; whoever reads the checkpoint next sends them (again:
-   * same ids, same values) before anything else. Empty in every checkpoint the aggregator writes.
+   * same ids, same values) before anything else. Empty in every checkpoint a batch commits; a
+   * batch's claim (`busyUntil`) carries the previous checkpoint's along.
    */
   readonly pending: readonly AggregateRecord[];
   /**
