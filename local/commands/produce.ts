@@ -46,6 +46,23 @@ function withAwsSetupHint(error: unknown): unknown {
   );
 }
 
+/** `error` with what to run first when the local stream or LocalStack is not there. */
+export function withLocalSetupHint(error: unknown, streamName: string, stage: string | undefined): unknown {
+  if (!(error instanceof Error)) return error;
+  const start = `npx tributary start --pipeline <name>${stage ? ` --stage ${stage}` : ''}`;
+  if (error.name === 'ResourceNotFoundException') {
+    return new Error(
+      `${error.message}: the local stream ${streamName} does not exist yet; \`${start}\` creates the app's resources (then produce writes to them)`,
+    );
+  }
+  if (/ECONNREFUSED/.test(`${error.message} ${String((error as { code?: unknown }).code)}`)) {
+    return new Error(
+      `${error.message}: LocalStack is not running; start it with \`npx tributary services up\``,
+    );
+  }
+  return error;
+}
+
 /** `tributary produce`: events into a pipeline's stream, locally or in AWS. */
 export const produceCommand: Command = {
   name: 'produce',
@@ -96,7 +113,7 @@ export const produceCommand: Command = {
         streamName,
         rate,
       }).catch((error: unknown) => {
-        throw values.stream ? withAwsSetupHint(error) : error;
+        throw values.stream ? withAwsSetupHint(error) : withLocalSetupHint(error, streamName, values.stage);
       });
       const seconds = (Date.now() - started) / 1000;
       const rejected = [...outcome.invalid, ...outcome.refused].sort((a, b) => a.index - b.index);

@@ -3,10 +3,10 @@ import { pipelineNames } from '../../functions/pipelines/index.js';
 import { type Command, UsageError } from '../cli/command.js';
 import { existingFile, parseCount, parseOptions } from '../cli/parse-options.js';
 import { INPUT_FORMATS } from '../runtime/start/input.js';
-import { notARunFolder } from '../runtime/start/run-folder.js';
+import { notARunFolder, stageMismatch } from '../runtime/start/run-folder.js';
 import { runStart } from '../runtime/start/run-start.js';
 
-/** Default event count: LocalStack's kinesis-mock takes a few hundred PutRecords records/s here, not the issue's 20,000 in 30 s. */
+/** Default event count: about a minute's run, as LocalStack's kinesis-mock takes a few hundred records/s here. */
 export const DEFAULT_EVENTS = 20_000;
 
 const usage = `Usage: tributary start [options]   (npm start -- [options])
@@ -109,7 +109,10 @@ export const startCommand: Command = {
       );
     }
     if (values.input) existingFile('input', values.input, INPUT_FORMATS);
-    const runProblem = values.run === undefined ? undefined : notARunFolder(values.run);
+    const runProblem =
+      values.run === undefined
+        ? undefined
+        : (notARunFolder(values.run) ?? stageMismatch(values.run, values.stage));
     if (runProblem !== undefined) throw new UsageError(runProblem);
     const faults = readFaults(process.env.TRIBUTARY_FAULTS);
     return runStart({

@@ -65,11 +65,11 @@ export function pidFile(name: ServiceName): string {
 }
 
 /**
- * LocalStack's own version pins for 4.13.1 (they install unchanged on Python 3.11). CI clones the
- * project with `../shared` beside it, so the file is found relative to the project.
+ * LocalStack's own version pins for 4.13.1 (its requirements-runtime.txt at that tag; they install
+ * unchanged on Python 3.11), kept in the repository so a clone alone can install LocalStack.
  */
 export function localstackConstraintsFile(): string {
-  return join(projectRoot, '..', 'shared', 'localstack', 'constraints-4.13.1.txt');
+  return join(projectRoot, 'local', 'services', 'localstack', 'constraints-4.13.1.txt');
 }
 
 export function kafkaPom(): string {

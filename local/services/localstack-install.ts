@@ -18,7 +18,7 @@ export async function installLocalstack(log: Log): Promise<string> {
   const constraintsFile = localstackConstraintsFile();
   if (!existsSync(constraintsFile)) {
     throw new PrerequisiteError(
-      `LocalStack's pins are expected at ${constraintsFile} (the shared folder beside the project); it is missing`,
+      `LocalStack's pins are expected at ${constraintsFile} (part of the repository); it is missing`,
     );
   }
   const venv = ensureVenv(

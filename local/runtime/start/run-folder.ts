@@ -50,7 +50,7 @@ export function runFolder(dir: string): RunFolder {
   };
 }
 
-/** A new run folder `.local/runs/<timestamp>-<pipeline>/`. */
+/** A new run folder `.local/runs/<timestamp>-<pipeline>-<pid>/`. */
 export function newRunFolder(pipeline: string, now = new Date()): RunFolder {
   const id = `${now.toISOString().replace(/[-:]/g, '').replace(/\..*$/, '')}-${pipeline}-${process.pid}`;
   const dir = join(stateDir(), 'runs', id);
@@ -64,6 +64,19 @@ export function notARunFolder(dir: string): string | undefined {
   return existsSync(spec)
     ? undefined
     : `--run ${dir}: not a run folder (expected ${spec}, which a run writes first)`;
+}
+
+/**
+ * Why `--stage <stage>` cannot go with `--run <dir>`, or undefined when it can: a run is repeated on
+ * the stage it was made on (another stage has other stream and bucket names).
+ */
+export function stageMismatch(dir: string, stage: string | undefined): string | undefined {
+  if (stage === undefined) return undefined;
+  const made = readJsonFile(runFolder(resolve(dir)).spec, runSpecSchema).stage;
+  if (made === stage) return undefined;
+  return made === null
+    ? `--run ${dir} was made without --stage: give none (given --stage ${stage})`
+    : `--run ${dir} was made with --stage ${made}: give that stage or none (given --stage ${stage})`;
 }
 
 /** An existing run folder (`--run`); throws when it has no run.json. */

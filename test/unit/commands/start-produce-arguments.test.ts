@@ -1,9 +1,9 @@
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { UsageError } from '../../../local/cli/command.js';
-import { produceCommand } from '../../../local/commands/produce.js';
+import { produceCommand, withLocalSetupHint } from '../../../local/commands/produce.js';
 import { startCommand } from '../../../local/commands/start.js';
 
 // Wrong arguments must be refused before a command starts services, synthesizes or provisions.
@@ -19,6 +19,24 @@ afterEach(() => {
 
 const folder = mkdtempSync(join(tmpdir(), 'tributary-arguments-'));
 const missing = join(folder, 'missing.jsonl');
+/** A run folder as `start --stage <stage>` leaves it (null: made without --stage). */
+function runMadeWith(stage: string | null): string {
+  const dir = mkdtempSync(join(tmpdir(), 'tributary-run-'));
+  const spec = {
+    id: 'r',
+    pipeline: 'taxi-rides',
+    events: 10,
+    rate: 0,
+    seed: 1,
+    input: null,
+    stage,
+    createdAt: '',
+  };
+  writeFileSync(join(dir, 'run.json'), JSON.stringify(spec));
+  return dir;
+}
+const e2eRun = runMadeWith('e2e');
+const defaultRun = runMadeWith(null);
 
 describe('tributary start arguments', () => {
   it.each([
@@ -45,6 +63,14 @@ describe('tributary start arguments', () => {
       `--run ${folder}: not a run folder (expected ${join(folder, 'run.json')}, which a run writes first)`,
     ],
     [['--input'], "Option '--input <value>' argument missing"],
+    [
+      ['--run', e2eRun, '--stage', 'dev'],
+      `--run ${e2eRun} was made with --stage e2e: give that stage or none (given --stage dev)`,
+    ],
+    [
+      ['--run', defaultRun, '--stage', 'e2e'],
+      `--run ${defaultRun} was made without --stage: give none (given --stage e2e)`,
+    ],
   ])('refuses %j up front with a UsageError that says what was expected', async (argv, message) => {
     // Act
     const act = startCommand.run(argv);
@@ -101,5 +127,30 @@ describe('tributary produce arguments', () => {
 
     // Assess
     await expect(act).rejects.toThrow(/^Region is missing: --stream writes to AWS .*set AWS_REGION/);
+  });
+});
+
+describe('tributary produce errors on the local stack', () => {
+  it('says to run start first when the stage has no stream, and services up when LocalStack is down', () => {
+    // Prepare
+    const missing = Object.assign(new Error('Stream arn ... not found'), {
+      name: 'ResourceNotFoundException',
+    });
+    const refused = Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:4566'), { code: 'ECONNREFUSED' });
+    const other = new Error('ThrottlingException');
+
+    // Act
+    const hints = [missing, refused, other].map((error) =>
+      withLocalSetupHint(error, 'tributary-e2e-taxi-rides', 'e2e'),
+    );
+
+    // Assess
+    expect(String(hints[0])).toContain(
+      'the local stream tributary-e2e-taxi-rides does not exist yet; `npx tributary start --pipeline <name> --stage e2e` creates',
+    );
+    expect(String(hints[1])).toContain(
+      'LocalStack is not running; start it with `npx tributary services up`',
+    );
+    expect(hints[2]).toBe(other);
   });
 });
