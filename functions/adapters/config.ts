@@ -16,7 +16,10 @@ const aggregatorEnvSchema = z.object({
   IDLE_TIMEOUT_MS: idleTimeoutMs.optional(),
 });
 
-const idleFlushEnvSchema = aggregatorEnvSchema.extend({ IDLE_TIMEOUT_MS: idleTimeoutMs });
+/** The idle flush sends only window results: no late records, no dead letters. */
+const idleFlushEnvSchema = aggregatorEnvSchema
+  .pick({ PIPELINE_NAME: true, STATE_BUCKET: true, STATE_PREFIX: true, AGGREGATES_DELIVERY_STREAM: true })
+  .extend({ IDLE_TIMEOUT_MS: idleTimeoutMs });
 
 const producerEnvSchema = z.object({
   STREAM_NAMES: z

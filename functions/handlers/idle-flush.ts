@@ -2,9 +2,8 @@ import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import { FirehoseClient } from '@aws-sdk/client-firehose';
 import { S3Client } from '@aws-sdk/client-s3';
-import { SQSClient } from '@aws-sdk/client-sqs';
 import type { ScheduledEvent } from 'aws-lambda';
-import { aggregatorDependencies } from '../adapters/aggregator/from-env.js';
+import { idleFlushDependencies } from '../adapters/aggregator/from-env.js';
 import {
   flushIdleShards,
   type IdleFlushDependencies,
@@ -42,10 +41,10 @@ export function createIdleFlushHandler(create: () => IdleFlushDependencies) {
 /** EventBridge schedule entry point (every minute). */
 export const handler = createIdleFlushHandler(() => {
   const env = readIdleFlushEnv();
-  const base = aggregatorDependencies(
+  const base = idleFlushDependencies(
     env,
     getPipeline(env.PIPELINE_NAME).pipeline,
-    { s3: new S3Client({}), firehose: new FirehoseClient({}), sqs: new SQSClient({}) },
+    { s3: new S3Client({}), firehose: new FirehoseClient({}) },
     logger,
   );
   return { ...base, idleTimeoutMs: env.IDLE_TIMEOUT_MS };

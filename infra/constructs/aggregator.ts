@@ -171,8 +171,12 @@ export class Aggregator extends Construct {
       description: `Tributary idle flush of ${props.pipeline}: closes windows of quiet shards`,
       // Shorter than the schedule period, so two runs of one pipeline rarely overlap.
       timeout: Duration.seconds(50),
+      // Only what it uses: it sends window results, never late records or dead letters.
       environment: {
-        ...environment,
+        PIPELINE_NAME: environment.PIPELINE_NAME,
+        STATE_BUCKET: environment.STATE_BUCKET,
+        STATE_PREFIX: environment.STATE_PREFIX,
+        AGGREGATES_DELIVERY_STREAM: environment.AGGREGATES_DELIVERY_STREAM,
         IDLE_TIMEOUT_MS: String(o.idleTimeout.toMilliseconds()),
         POWERTOOLS_SERVICE_NAME: 'tributary-idle-flush',
       },
@@ -184,9 +188,9 @@ export class Aggregator extends Construct {
     for (const fn of [aggregator.function, idleFlush.function]) {
       props.stateBucket.grantReadWrite(fn, stateKeys);
       props.aggregatesDelivery.grantPutRecords(fn);
-      props.lateDelivery.grantPutRecords(fn);
-      this.deadLetterQueue.grantSendMessages(fn);
     }
+    props.lateDelivery.grantPutRecords(aggregator.function);
+    this.deadLetterQueue.grantSendMessages(aggregator.function);
 
     aggregator.function.addEventSource(
       props.stream.eventSource({

@@ -156,6 +156,45 @@ describe('aggregator', () => {
       },
     });
   });
+
+  it('gives the idle flush only what it uses: state and the aggregates stream, no late records or dead letters', () => {
+    const flushes = Object.entries(app.template.findResources('AWS::Lambda::Function')).filter(
+      ([, fn]) => fn.Properties.Environment?.Variables?.POWERTOOLS_SERVICE_NAME === 'tributary-idle-flush',
+    );
+    expect(flushes).toHaveLength(PIPELINES.length);
+    for (const [, fn] of flushes) {
+      expect(Object.keys(fn.Properties.Environment.Variables).sort()).toEqual([
+        'AGGREGATES_DELIVERY_STREAM',
+        'IDLE_TIMEOUT_MS',
+        'NODE_OPTIONS',
+        'PIPELINE_NAME',
+        'POWERTOOLS_SERVICE_NAME',
+        'STATE_BUCKET',
+        'STATE_PREFIX',
+      ]);
+    }
+    const policies = Object.entries(app.template.findResources('AWS::IAM::Policy')).filter(([id]) =>
+      id.includes('IdleFlush'),
+    );
+    expect(policies).toHaveLength(PIPELINES.length);
+    for (const [, policy] of policies) {
+      const statements = policy.Properties.PolicyDocument.Statement as {
+        Action: string | string[];
+        Resource: unknown;
+      }[];
+      const actions = statements.flatMap((statement) => [statement.Action].flat());
+      expect(
+        actions.filter((action) => !action.startsWith('s3:') && !action.startsWith('firehose:')),
+      ).toEqual([]);
+      const firehose = statements.filter((statement) =>
+        [statement.Action].flat().some((a) => a.startsWith('firehose:')),
+      );
+      expect(JSON.stringify(firehose.map((statement) => statement.Resource))).toMatch(
+        /^\[\{"Fn::GetAtt":\["AggregatesDelivery/,
+      );
+      expect(firehose).toHaveLength(1);
+    }
+  });
 });
 
 describe('monitoring', () => {

@@ -1,4 +1,4 @@
-import type { AggregatorEnv } from '../config.js';
+import type { AggregatorEnv, IdleFlushEnv } from '../config.js';
 import type { AnyPipeline } from '../pipeline-event.js';
 import type { FirehoseSinkClient } from '../sinks/firehose-sink.js';
 import { FirehoseSink } from '../sinks/firehose-sink.js';
@@ -7,6 +7,7 @@ import { SqsDeadLetterSink } from '../sinks/sqs-dead-letter-sink.js';
 import type { S3StateClient } from '../state/s3-state-store.js';
 import { S3StateStore } from '../state/s3-state-store.js';
 import type { AggregatorDependencies, LoggerLike } from './dependencies.js';
+import type { IdleFlushDependencies } from './idle-flush.js';
 
 /** The SDK clients the aggregator uses (real ones in Lambda and locally, stubs in unit tests). */
 export interface AggregatorClients {
@@ -23,6 +24,25 @@ export function aggregatorDependencies(
   logger?: LoggerLike,
 ): AggregatorDependencies {
   return {
+    ...idleFlushDependencies(env, pipeline, clients, logger),
+    late: new FirehoseSink({ client: clients.firehose, deliveryStreamName: env.LATE_DELIVERY_STREAM }),
+    deadLetters: new SqsDeadLetterSink({ client: clients.sqs, queueUrl: env.DEAD_LETTER_QUEUE_URL }),
+    checkpointCache: new Map(),
+    idleTimeoutMs: env.IDLE_TIMEOUT_MS,
+  };
+}
+
+/**
+ * Wires the idle flush: the state store and the aggregates sink, nothing it does not use (the
+ * aggregator's wiring adds its own sinks to these).
+ */
+export function idleFlushDependencies(
+  env: Omit<IdleFlushEnv, 'IDLE_TIMEOUT_MS'>,
+  pipeline: AnyPipeline,
+  clients: Pick<AggregatorClients, 's3' | 'firehose'>,
+  logger?: LoggerLike,
+): Omit<IdleFlushDependencies, 'idleTimeoutMs'> {
+  return {
     pipeline,
     engine: pipeline.createEngine(),
     stateStore: new S3StateStore({ client: clients.s3, bucket: env.STATE_BUCKET, prefix: env.STATE_PREFIX }),
@@ -30,10 +50,6 @@ export function aggregatorDependencies(
       client: clients.firehose,
       deliveryStreamName: env.AGGREGATES_DELIVERY_STREAM,
     }),
-    late: new FirehoseSink({ client: clients.firehose, deliveryStreamName: env.LATE_DELIVERY_STREAM }),
-    deadLetters: new SqsDeadLetterSink({ client: clients.sqs, queueUrl: env.DEAD_LETTER_QUEUE_URL }),
     logger,
-    checkpointCache: new Map(),
-    idleTimeoutMs: env.IDLE_TIMEOUT_MS,
   };
 }

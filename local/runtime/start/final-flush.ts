@@ -1,7 +1,6 @@
 import { FirehoseClient } from '@aws-sdk/client-firehose';
 import type { S3Client } from '@aws-sdk/client-s3';
-import type { SQSClient } from '@aws-sdk/client-sqs';
-import { aggregatorDependencies } from '../../../functions/adapters/aggregator/from-env.js';
+import { idleFlushDependencies } from '../../../functions/adapters/aggregator/from-env.js';
 import { flushIdleShards, type IdleFlushOutcome } from '../../../functions/adapters/aggregator/idle-flush.js';
 import { readAggregatorEnv } from '../../../functions/adapters/config.js';
 import type { WindowSpec } from '../../../functions/core/types.js';
@@ -35,7 +34,6 @@ export async function finalFlush(options: {
   readonly pipeline: AnyPipeline;
   readonly aggregatorEnv: Readonly<Record<string, string>>;
   readonly s3: S3Client;
-  readonly sqs: SQSClient;
   /** The local Firehose endpoint (DirectPut) the functions send to. */
   readonly firehoseEndpoint: string;
 }): Promise<IdleFlushOutcome> {
@@ -46,7 +44,7 @@ export async function finalFlush(options: {
     credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
   });
   const shiftMs = closingHorizonMs(options.pipeline.window) + 60_000;
-  const deps = aggregatorDependencies(env, options.pipeline, { s3: options.s3, firehose, sqs: options.sqs });
+  const deps = idleFlushDependencies(env, options.pipeline, { s3: options.s3, firehose });
   try {
     return await flushIdleShards({ ...deps, idleTimeoutMs: 0, now: () => Date.now() + shiftMs });
   } finally {

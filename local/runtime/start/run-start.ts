@@ -244,7 +244,6 @@ async function runLocked(
       pipeline,
       aggregatorEnv: resources.aggregatorEnv,
       s3: clients.s3,
-      sqs: clients.sqs,
       firehoseEndpoint: rt.firehose.endpoint.url,
     });
     await rt.firehose.flush();

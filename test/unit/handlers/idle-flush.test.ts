@@ -1,8 +1,11 @@
 import type { ScheduledEvent } from 'aws-lambda';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { aggregateBatch } from '../../../functions/adapters/aggregator/aggregate-batch.js';
-import { aggregatorDependencies } from '../../../functions/adapters/aggregator/from-env.js';
-import { readIdleFlushEnv } from '../../../functions/adapters/config.js';
+import {
+  aggregatorDependencies,
+  idleFlushDependencies,
+} from '../../../functions/adapters/aggregator/from-env.js';
+import { readAggregatorEnv, readIdleFlushEnv } from '../../../functions/adapters/config.js';
 import type { createIdleFlushHandler as CreateHandler } from '../../../functions/handlers/idle-flush.js';
 import { getPipeline } from '../../../functions/pipelines/index.js';
 import { awsSample, envelopeRecord } from '../../fixtures/kinesis-events.js';
@@ -23,7 +26,7 @@ describe('idle-flush handler', () => {
   it('on the AWS scheduled event closes the windows of a shard that went quiet', async () => {
     // Prepare: one trip at T0 on a shard, then the shard is idle for 70 minutes of wall-clock time.
     const aws = stubAwsClients();
-    const env = readIdleFlushEnv(aggregatorEnv);
+    const env = readAggregatorEnv(aggregatorEnv);
     const pipeline = getPipeline('taxi-rides').pipeline;
     let wall = 1_800_000_000_000;
     const deps = { ...aggregatorDependencies(env, pipeline, aws.clients), now: () => wall };
@@ -35,7 +38,17 @@ describe('idle-flush handler', () => {
       n: 1,
     });
     await aggregateBatch([record], deps);
-    const handler = createIdleFlushHandler(() => ({ ...deps, idleTimeoutMs: env.IDLE_TIMEOUT_MS }));
+    // The handler gets what its own environment wires: no late sink, no dead-letter queue.
+    const flushEnv = readIdleFlushEnv({
+      ...aggregatorEnv,
+      LATE_DELIVERY_STREAM: '',
+      DEAD_LETTER_QUEUE_URL: '',
+    });
+    const handler = createIdleFlushHandler(() => ({
+      ...idleFlushDependencies(flushEnv, pipeline, aws.clients),
+      now: () => wall,
+      idleTimeoutMs: flushEnv.IDLE_TIMEOUT_MS,
+    }));
     wall += 70 * MIN;
 
     // Act
