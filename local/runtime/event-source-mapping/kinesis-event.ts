@@ -66,18 +66,23 @@ export function windowTimestamp(epochMs: number): string {
   return new Date(epochMs).toISOString().replace(/\.\d{3}Z$/, 'Z');
 }
 
+/** The bytes a string takes in the event: UTF-8, quoted and escaped. */
+const jsonStringBytes = (text: string): number => Buffer.byteLength(JSON.stringify(text));
+
 /**
- * A conservative size of a record inside the event JSON: its base64 data plus the fixed fields.
- * Used to keep an invocation under Lambda's 6 MB request payload limit.
+ * A conservative size of a record inside the event JSON (never below it, comma included): its
+ * base64 data, its partition key as UTF-8 JSON (a key of 256 CJK characters takes ~770 bytes, not
+ * 256), plus the fixed fields. Used to keep an invocation under Lambda's 6 MB request payload limit.
  */
 export function eventRecordBytes(record: StreamRecord, source: EventSourceContext): number {
   const base64 = Math.ceil(record.data.byteLength / 3) * 4;
   return (
     base64 +
-    record.partitionKey.length +
+    jsonStringBytes(record.partitionKey) +
     2 * record.sequenceNumber.length +
-    source.streamArn.length +
-    source.invokeIdentityArn.length +
+    jsonStringBytes(source.streamArn) +
+    jsonStringBytes(source.invokeIdentityArn) +
+    jsonStringBytes(source.region) +
     source.shardId.length +
     320
   );

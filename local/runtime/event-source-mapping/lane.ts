@@ -15,6 +15,8 @@ import type { Notifier } from './signals.js';
 
 /** Lambda's request payload limit: a batch is cut before its event would exceed it. */
 const MAX_EVENT_BYTES = 6 * 1024 * 1024;
+/** The event's own fields around `Records` (`{"Records":[...]}`, the tumbling window's bounds and flags). */
+const EVENT_FIELDS_BYTES = 1024;
 /** Lambda ends a tumbling window early when its state grows past 1 MB. */
 const MAX_WINDOW_STATE_BYTES = 1024 * 1024;
 
@@ -154,7 +156,8 @@ export class Lane {
   /** Up to BatchSize records of one tumbling window, cut before the event would pass 6 MB. */
   private takeBatch(): StreamRecord[] {
     const batch: StreamRecord[] = [];
-    let bytes = 0;
+    // The tumbling window's state travels in the event too (up to 1 MB before Lambda ends the window).
+    let bytes = EVENT_FIELDS_BYTES + (this.window ? Buffer.byteLength(JSON.stringify(this.window.state)) : 0);
     const start = this.window?.startMs;
     while (batch.length < this.settings.batchSize) {
       const next = this.queue[0];

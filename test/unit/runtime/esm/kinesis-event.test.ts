@@ -1,7 +1,12 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { kinesisEvent } from '../../../../local/runtime/event-source-mapping/kinesis-event.js';
+import {
+  eventRecordBytes,
+  kinesisEvent,
+  kinesisEventRecord,
+} from '../../../../local/runtime/event-source-mapping/kinesis-event.js';
 import type { StreamRecord } from '../../../../local/runtime/kinesis/shard-source.js';
 import { projectRoot } from '../../../../local/tools/state-dir.js';
 
@@ -76,5 +81,48 @@ describe('kinesisEvent', () => {
     // Assess
     expect(event).toEqual(sample);
     expect(Object.keys(event)).toEqual(Object.keys(sample));
+  });
+});
+
+describe('eventRecordBytes', () => {
+  it('is never below the bytes a record takes in the event, whatever its partition key (UTF-8, escapes)', () => {
+    const source = {
+      shardId: 'shardId-000000000006',
+      streamArn: 'arn:aws:kinesis:us-east-2:123456789012:stream/lambda-stream',
+      region: 'us-east-2',
+      invokeIdentityArn: 'arn:aws:iam::123456789012:role/lambda-role',
+    };
+    fc.assert(
+      fc.property(
+        fc.string({
+          minLength: 1,
+          maxLength: 256,
+          unit: fc.oneof(
+            fc.constantFrom('"', '\\', '\n', '\u0001'),
+            fc.string({ unit: 'binary', minLength: 1, maxLength: 1 }),
+          ),
+        }),
+        fc.uint8Array({ maxLength: 64 }),
+        fc.bigInt({ min: 0n, max: 10n ** 56n }),
+        (partitionKey, data, sequence) => {
+          // Prepare
+          const record = {
+            partitionKey,
+            sequenceNumber: String(sequence),
+            data: Buffer.from(data),
+            approximateArrivalTimestamp: 1_700_000_000_123,
+          };
+
+          // Act
+          const estimate = eventRecordBytes(record, source);
+
+          // Assess: the record's JSON plus the comma between records.
+          expect(estimate).toBeGreaterThanOrEqual(
+            Buffer.byteLength(JSON.stringify(kinesisEventRecord(record, source))) + 1,
+          );
+        },
+      ),
+      { numRuns: 2000 },
+    );
   });
 });
