@@ -36,7 +36,11 @@ export interface DeliveryDeps {
  * - a failed invocation with BisectBatchOnFunctionError splits the batch in two and delivers each
  *   half in turn; splitting does not consume retry attempts;
  * - otherwise a failed batch is retried until MaximumRetryAttempts is exhausted
- *   (`RetryAttemptsExhausted`), then discarded.
+ *   (`RetryAttemptsExhausted`), then discarded;
+ * - a batch that never reached the function (`not-invoked`) is retried as it is, with backoff,
+ *   until its records expire: "This doesn't apply to service errors or throttles where the batch
+ *   didn't reach the function" (Lambda's Kinesis error handling). One over the 6 MB request limit
+ *   is split instead (the batch cut in lane.ts should make that impossible).
  * Throws StoppedError when the runner stops mid-way (the unprocessed records are then not
  * checkpointed and will be read again).
  */
@@ -49,6 +53,7 @@ export async function deliverBatch(
   let current = batch;
   let retries = retriesSoFar;
   let invocations = 0;
+  let notInvoked = 0;
   let lastOutcome: InvocationOutcome | undefined;
   while (current.length > 0) {
     if (deps.stopped()) throw new StoppedError('stopping');
@@ -64,6 +69,18 @@ export async function deliverBatch(
       continue;
     }
     const outcome = await deps.invoke(current);
+    if (outcome.kind === 'not-invoked') {
+      if (outcome.payloadTooLarge && current.length > 1) {
+        const middle = Math.ceil(current.length / 2);
+        await deliverBatch(current.slice(0, middle), policy, deps, retries);
+        await deliverBatch(current.slice(middle), policy, deps, retries);
+        return;
+      }
+      notInvoked += 1;
+      await deps.backoff(notInvoked);
+      continue;
+    }
+    notInvoked = 0;
     invocations += 1;
     lastOutcome = outcome;
     if (outcome.kind === 'success') {

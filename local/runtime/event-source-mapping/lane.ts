@@ -130,7 +130,8 @@ export class Lane {
         await deliverBatch(batch, this.settings, {
           invoke: async (records) => {
             const outcome = await this.host.invoke(records, this.tumblingFields(false, false));
-            if (outcome.kind !== 'failure' && outcome.state && this.window) this.window.state = outcome.state;
+            if ((outcome.kind === 'success' || outcome.kind === 'partial') && outcome.state && this.window)
+              this.window.state = outcome.state;
             return outcome;
           },
           discard: (b) => this.host.discard(b),
@@ -191,7 +192,7 @@ export class Lane {
     for (let attempt = 1; ; attempt += 1) {
       if (this.host.signal.aborted) throw new StoppedError('stopping');
       const outcome = await this.host.invoke([], this.tumblingFields(true, terminatedEarly));
-      if (outcome.kind !== 'failure') break;
+      if (outcome.kind === 'success' || outcome.kind === 'partial') break;
       await this.host.backoff(attempt);
     }
     if (terminatedEarly && this.window) this.window.state = {};

@@ -12,7 +12,17 @@ export type InvocationOutcome =
       readonly state?: Readonly<Record<string, unknown>>;
     }
   /** The whole batch failed: a function error or an invalid response. */
-  | { readonly kind: 'failure'; readonly reason: string; readonly functionError?: FunctionError };
+  | { readonly kind: 'failure'; readonly reason: string; readonly functionError?: FunctionError }
+  /**
+   * The function was never invoked (the request could not be made): AWS retries such a batch
+   * until its records expire, without bisecting it or counting retry attempts.
+   */
+  | {
+      readonly kind: 'not-invoked';
+      readonly reason: string;
+      /** Over the 6 MB request limit: a batch AWS's poller would never have built, so it is cut smaller. */
+      readonly payloadTooLarge?: boolean;
+    };
 
 export interface ResponseRules {
   readonly reportBatchItemFailures: boolean;

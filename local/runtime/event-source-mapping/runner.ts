@@ -4,6 +4,7 @@ import type { KinesisClient } from '@aws-sdk/client-kinesis';
 import type { SQSClient } from '@aws-sdk/client-sqs';
 import type { IteratorPosition, ShardInfo, ShardSource, StreamRecord } from '../kinesis/index.js';
 import { kinesisShardSource } from '../kinesis/index.js';
+import { PayloadTooLargeError } from '../lambda/errors.js';
 import type { LocalFunction, LocalLambdaRuntime } from '../lambda/index.js';
 import type { CloudAssembly, LocalAwsContext } from '../template/index.js';
 import { CheckpointStore } from './checkpoint-store.js';
@@ -231,8 +232,12 @@ export class EventSourceMappingRunner {
         tumblingWindow: tumbling !== undefined,
       });
     } catch (error) {
-      // The invocation could not be made (runtime closing, payload too large): the batch failed.
-      return { kind: 'failure', reason: error instanceof Error ? error.message : String(error) };
+      // The invocation could not be made (runtime closing, payload too large): not a function error.
+      return {
+        kind: 'not-invoked',
+        reason: error instanceof Error ? error.message : String(error),
+        payloadTooLarge: error instanceof PayloadTooLargeError,
+      };
     }
   }
 

@@ -177,7 +177,7 @@ export class ShardConsumer {
     const last = records[records.length - 1];
     if (last) progress.iteratorAgeMs = Math.max(0, Date.now() - last.approximateArrivalTimestamp);
     const outcome = await this.deps.invoke(records, tumbling);
-    if (outcome.kind === 'failure') {
+    if (outcome.kind === 'failure' || outcome.kind === 'not-invoked') {
       progress.failedInvocations += 1;
       this.deps.log(
         `${this.deps.mapping.id} ${this.deps.shardId}: batch of ${records.length} failed: ${outcome.reason}`,

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { LambdaFunctionSpec } from '../template/index.js';
 import { type LocalEndpoint, lambdaEnvironment } from './environment.js';
-import { type FunctionError, LambdaInvokeError } from './errors.js';
+import { type FunctionError, LambdaInvokeError, PayloadTooLargeError } from './errors.js';
 import { FunctionWorker } from './function-worker.js';
 import type { LogSink } from './log-sink.js';
 
@@ -62,7 +62,7 @@ export class LocalFunction {
     if (this.closed) throw new LambdaInvokeError(`function ${this.spec.name} was closed`);
     const size = Buffer.byteLength(JSON.stringify(event) ?? 'null');
     if (size > MAX_PAYLOAD_BYTES) {
-      throw new LambdaInvokeError(
+      throw new PayloadTooLargeError(
         `request payload of ${size} bytes exceeds Lambda's ${MAX_PAYLOAD_BYTES} byte limit (${this.spec.name})`,
       );
     }

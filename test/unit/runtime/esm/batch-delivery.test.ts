@@ -162,4 +162,71 @@ describe('deliverBatch', () => {
     expect(h.processed).toEqual(['1000', '1001']);
     expect(h.discarded).toEqual([]);
   });
+  it('retries a batch that never reached the function as it is: no bisection, no retry attempt used', async () => {
+    // Prepare: the first two requests cannot be made; no retries allowed, bisection on.
+    let attempts = 0;
+    const h = harness({ maximumRetryAttempts: 0, bisectBatchOnFunctionError: true }, () =>
+      ++attempts <= 2 ? { kind: 'not-invoked', reason: 'function was closed' } : { kind: 'success' },
+    );
+
+    // Act
+    await h.run(records(4));
+
+    // Assess
+    expect(h.calls).toEqual([0, 1, 2].map(() => ['1000', '1001', '1002', '1003']));
+    expect(h.processed).toEqual(['1000', '1001', '1002', '1003']);
+    expect(h.discarded).toEqual([]);
+  });
+
+  it('keeps retrying a batch that cannot reach the function until its records expire', async () => {
+    // Prepare: every request fails before the function; each backoff lets 20 minutes pass.
+    let now = NOW;
+    const discarded: DiscardedBatch[] = [];
+    const invoke = async (): Promise<InvocationOutcome> => ({ kind: 'not-invoked', reason: 'throttled' });
+
+    // Act
+    await deliverBatch(
+      records(2),
+      { bisectBatchOnFunctionError: true, maximumRetryAttempts: 1, maximumRecordAgeSeconds: 3600 },
+      {
+        invoke,
+        discard: async (d) => {
+          discarded.push(d);
+        },
+        processed: () => {},
+        now: () => now,
+        backoff: async () => {
+          now += 20 * 60_000;
+        },
+        stopped: () => false,
+      },
+    );
+
+    // Assess: discarded for their age (after 4 requests), not for retries, and never invoked.
+    expect(discarded.map((d) => [d.condition, d.records.length, d.approximateInvokeCount])).toEqual([
+      ['RecordAgeExceeded', 2, 0],
+    ]);
+    expect(now - NOW).toBe(4 * 20 * 60_000);
+  });
+
+  it('splits a batch over the request size limit, without using retry attempts', async () => {
+    // Prepare
+    const h = harness({ maximumRetryAttempts: 0 }, (batch) =>
+      batch.length > 2
+        ? { kind: 'not-invoked', reason: 'request payload too large', payloadTooLarge: true }
+        : { kind: 'success' },
+    );
+
+    // Act
+    await h.run(records(4));
+
+    // Assess
+    expect(h.calls).toEqual([
+      ['1000', '1001', '1002', '1003'],
+      ['1000', '1001'],
+      ['1002', '1003'],
+    ]);
+    expect(h.processed).toEqual(['1000', '1001', '1002', '1003']);
+    expect(h.discarded).toEqual([]);
+  });
 });
