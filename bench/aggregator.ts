@@ -10,6 +10,7 @@ import { encodeEnvelope } from '../functions/adapters/kinesis/envelope.js';
 import { MemoryDeadLetterSink } from '../functions/adapters/sinks/dead-letter-sink.js';
 import { MemoryRecordSink } from '../functions/adapters/sinks/record-sink.js';
 import { MemoryStateStore } from '../functions/adapters/state/memory-state-store.js';
+import { getGenerator } from '../functions/pipelines/generators.js';
 import { getPipeline } from '../functions/pipelines/index.js';
 import { median, timed } from './measure.js';
 import type { Benchmark, BenchRow } from './run.js';
@@ -18,7 +19,8 @@ const BATCH = 10_000;
 const SHARD = 'shardId-000000000000';
 
 function batches(count: number, size: number): KinesisStreamEvent[] {
-  const { pipeline, generate } = getPipeline('taxi-rides');
+  const pipeline = getPipeline('taxi-rides');
+  const generate = getGenerator('taxi-rides');
   const out: KinesisStreamEvent[] = [];
   let records: KinesisStreamRecord[] = [];
   let n = 0;
@@ -75,7 +77,7 @@ function parseRecords(event: KinesisStreamEvent): void {
  */
 async function measure(events: readonly KinesisStreamEvent[]) {
   const { createAggregatorHandler } = await import('../functions/handlers/aggregator.js');
-  const pipeline = getPipeline('taxi-rides').pipeline;
+  const pipeline = getPipeline('taxi-rides');
   const aggregates = new MemoryRecordSink();
   const deps: AggregatorDependencies = {
     pipeline,

@@ -30,7 +30,7 @@ const PIPELINE = 'taxi-rides';
 async function rawPutRate(count: number, shards: number): Promise<number> {
   const kinesis = kinesisClient();
   const name = `tributary-bench-raw-${process.pid}`;
-  const pipeline = getPipeline(PIPELINE).pipeline;
+  const pipeline = getPipeline(PIPELINE);
   const entries = generatedInput(PIPELINE, count, 11).flatMap((r) => {
     const parsed = pipeline.parse(r.text, r.arrivalMs);
     if (!parsed.ok) return [];

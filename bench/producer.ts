@@ -14,6 +14,7 @@ import {
 import { encodeEnvelope } from '../functions/adapters/kinesis/envelope.js';
 import { validateEvent } from '../functions/adapters/pipeline-event.js';
 import { produceEvents } from '../functions/adapters/producer/produce-events.js';
+import { getGenerator } from '../functions/pipelines/generators.js';
 import { getPipeline } from '../functions/pipelines/index.js';
 import { kinesisClient, localAwsConfig } from '../local/services/clients.js';
 import type { Benchmark, BenchRow } from './run.js';
@@ -50,7 +51,8 @@ async function run(scale: number): Promise<readonly BenchRow[]> {
     console.error(`producer bench skipped: ${unreachable}`);
     return [{ metric: 'skipped: LocalStack not running', value: 0, unit: '-', note: unreachable }];
   }
-  const { pipeline, generate } = getPipeline('taxi-rides');
+  const pipeline = getPipeline('taxi-rides');
+  const generate = getGenerator('taxi-rides');
   const count = Math.max(50, Math.round(300 * scale));
   const events = [...generate({ seed: 11, count, startMs: Date.UTC(2026, 0, 1), ratePerSec: 100 })].map(
     (g) => g.event,

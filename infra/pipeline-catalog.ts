@@ -15,7 +15,7 @@ export interface PipelineInfo {
 export function resolvePipelines(names: readonly string[]): PipelineInfo[] {
   return names.map((name) => {
     try {
-      return deployable(getPipeline(name).pipeline);
+      return deployable(getPipeline(name));
     } catch (error: unknown) {
       if (error instanceof UnknownPipelineError) throw new ContextError(`-c pipelines: ${error.message}`);
       throw error;

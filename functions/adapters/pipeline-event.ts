@@ -1,8 +1,6 @@
-import type { z } from 'zod';
-import type { ParseOutcome, Pipeline } from '../core/pipeline.js';
+import type { AnyPipeline, ParseOutcome } from '../core/pipeline.js';
 
-/** Any pipeline definition, whatever its schema. */
-export type AnyPipeline = Pipeline<z.ZodType>;
+export type { AnyPipeline } from '../core/pipeline.js';
 
 /**
  * Validates an already-decoded event (an envelope's `event`, a JSON body's item) against the

@@ -84,6 +84,9 @@ export interface Pipeline<S extends z.ZodType> {
   createEngine(options?: { readonly emit?: EmitMode }): WindowEngine;
 }
 
+/** Any pipeline definition, whatever its schema (what the runtimes and the infra handle). */
+export type AnyPipeline = Pipeline<z.ZodType>;
+
 const NAME = /^[a-z][a-z0-9]*(-[a-z0-9]+)*$/;
 const COLUMN = /^[A-Za-z_][A-Za-z0-9_]*$/;
 

@@ -56,7 +56,7 @@ export const handler = createAggregatorHandler(() => {
   const env = readAggregatorEnv();
   return aggregatorDependencies(
     env,
-    getPipeline(env.PIPELINE_NAME).pipeline,
+    getPipeline(env.PIPELINE_NAME),
     { s3: new S3Client({}), firehose: new FirehoseClient({}), sqs: new SQSClient({}) },
     logger,
   );

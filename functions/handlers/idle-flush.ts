@@ -43,7 +43,7 @@ export const handler = createIdleFlushHandler(() => {
   const env = readIdleFlushEnv();
   const base = idleFlushDependencies(
     env,
-    getPipeline(env.PIPELINE_NAME).pipeline,
+    getPipeline(env.PIPELINE_NAME),
     { s3: new S3Client({}), firehose: new FirehoseClient({}) },
     logger,
   );

@@ -30,7 +30,7 @@ export function createProducerHandler(create: () => IngestDependencies) {
 /** Lambda function URL entry point (AWS_IAM auth). */
 export const handler = createProducerHandler(() => ({
   streamNames: readProducerEnv().STREAM_NAMES,
-  pipelineOf: (name) => getPipeline(name).pipeline,
+  pipelineOf: (name) => getPipeline(name),
   client: new KinesisClient({}),
   logger,
 }));

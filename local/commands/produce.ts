@@ -107,7 +107,7 @@ export const produceCommand: Command = {
     try {
       const started = Date.now();
       const outcome = await produceInput({
-        pipeline: getPipeline(name).pipeline,
+        pipeline: getPipeline(name),
         input,
         kinesis: client,
         streamName,

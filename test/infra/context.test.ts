@@ -75,7 +75,7 @@ describe('resolvePipelines', () => {
 
   it('fails synthesis on a pipeline that emits updates, which the warehouse cannot keep one row of', () => {
     // Prepare
-    const { pipeline } = getPipeline('taxi-rides');
+    const pipeline = getPipeline('taxi-rides');
 
     // Act + Assess
     expect(deployable(pipeline)).toEqual({ name: 'taxi-rides', window: pipeline.window });

@@ -149,7 +149,7 @@ afterAll(async () => {
 describe('aggregator against LocalStack (S3 state, SQS dead letters, Firehose direct put)', () => {
   it('aggregates a produced stream once, dead-letters poison, and refuses a stale checkpoint write', async () => {
     // Prepare: 4 trips in zone 132 in [T0, T0+5m), a trip at T0+66m closing it, and one poison record.
-    const pipeline = getPipeline('taxi-rides').pipeline;
+    const pipeline = getPipeline('taxi-rides');
     const trips = [1, 2, 3, 4].map((i) => taxiTrip({ zone: 132, pickupMs: T0 + i * MIN, fare: 10 }));
     const produced = await produceEvents(
       pipeline,

@@ -95,7 +95,7 @@ afterAll(async () => {
 describe('producer against LocalStack Kinesis with injected throttling', () => {
   it('writes every event exactly once when a third of the entries are throttled on the first attempt', async () => {
     // Prepare
-    const pipeline = getPipeline('taxi-rides').pipeline;
+    const pipeline = getPipeline('taxi-rides');
     const events = Array.from({ length: 30 }, (_, i) => taxiTrip({ zone: i + 1, pickupMs: T0 + i * 1000 }));
     const client = throttlingClient((call, i) => call === 1 && i % 3 === 0);
 
@@ -111,7 +111,7 @@ describe('producer against LocalStack Kinesis with injected throttling', () => {
 
   it('reports entries still throttled after the bounded retries as rejected, and they are not in the stream', async () => {
     // Prepare: zone 200 is throttled on every attempt; 201 and 202 pass.
-    const pipeline = getPipeline('taxi-rides').pipeline;
+    const pipeline = getPipeline('taxi-rides');
     const events = [200, 201, 202].map((zone) => taxiTrip({ zone, pickupMs: T0 }));
     const client = throttlingClient((_call, i) => i === 0 && _call >= 0);
     const before = (await readStream()).length;

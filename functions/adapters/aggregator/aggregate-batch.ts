@@ -67,6 +67,61 @@ async function claimBeforeSending(
   return deps.stateStore.put(deps.pipeline.name, shard, encodeCheckpoint(claim), etag);
 }
 
+/**
+ * The shard's checkpoint and its ETag (both undefined before the shard's first batch), from the
+ * container's cache when the store says it has not changed. The engine updates state in place: a
+ * cached checkpoint is taken out now and put back only once a new one is written, so a failed
+ * batch never leaves a half-applied state behind.
+ */
+async function loadCheckpoint(
+  shard: string,
+  deps: AggregatorDependencies,
+): Promise<{ previous?: Checkpoint; etag?: string }> {
+  const cached = deps.checkpointCache?.get(shard);
+  deps.checkpointCache?.delete(shard);
+  const stored = await deps.stateStore.get(deps.pipeline.name, shard, cached?.etag);
+  if (!stored) return {};
+  if ('notModified' in stored) {
+    if (!cached)
+      throw new Error(`state store answered "not modified" for ${shard} without a cached checkpoint`);
+    return { previous: cached.checkpoint, etag: cached.etag };
+  }
+  return { previous: decodeCheckpoint(stored.body), etag: stored.etag };
+}
+
+/**
+ * Sends one batch's output, all before its checkpoint is written: dead letters first (once the
+ * checkpoint moves past a poison record, only the queue has it), then window results and late
+ * records; an output record too large for Firehose is dead-lettered with the reason.
+ */
+async function deliver(
+  deps: AggregatorDependencies,
+  shard: string,
+  output: {
+    readonly poison: Parameters<AggregatorDependencies['deadLetters']['send']>[0];
+    readonly aggregates: readonly object[];
+    readonly late: readonly object[];
+    readonly lastSequenceNumber: string;
+    readonly emittedAt: number;
+  },
+): Promise<void> {
+  if (output.poison.length > 0) await deps.deadLetters.send(output.poison);
+  const sent = await deps.aggregates.put(output.aggregates);
+  const sentLate = await deps.late.put(output.late);
+  const undeliverable = [...sent.tooLarge, ...sentLate.tooLarge];
+  if (undeliverable.length === 0) return;
+  await deps.deadLetters.send(
+    undeliverable.map((item) => ({
+      reason: 'oversized: output record larger than Firehose accepts (1,000 KiB)',
+      pipeline: deps.pipeline.name,
+      shard,
+      sequence_number: output.lastSequenceNumber,
+      data_base64: Buffer.from(JSON.stringify(item)).toString('base64'),
+      approximate_arrival: output.emittedAt,
+    })),
+  );
+}
+
 async function applyShard(
   shard: string,
   records: readonly KinesisStreamRecord[],
@@ -78,22 +133,8 @@ async function applyShard(
 ): Promise<void> {
   const { pipeline, engine, stateStore } = deps;
   const now = deps.now ?? Date.now;
-  // The engine updates state in place: a cached checkpoint is taken out now and put back only
-  // once a new one is written, so a failed batch never leaves a half-applied state behind.
-  const cached = deps.checkpointCache?.get(shard);
-  deps.checkpointCache?.delete(shard);
-  const stored = await stateStore.get(pipeline.name, shard, cached?.etag);
-  let previous: Checkpoint | undefined;
-  let etag: string | undefined;
-  if (stored && 'notModified' in stored) {
-    if (!cached)
-      throw new Error(`state store answered "not modified" for ${shard} without a cached checkpoint`);
-    previous = cached.checkpoint;
-    etag = cached.etag;
-  } else if (stored) {
-    previous = decodeCheckpoint(stored.body);
-    etag = stored.etag;
-  }
+  const { previous, etag: readEtag } = await loadCheckpoint(shard, deps);
+  let etag = readEtag;
   const prepared = prepareRecords(records, {
     pipeline,
     shard,
@@ -127,25 +168,14 @@ async function applyShard(
     positionOf: (event) => latePositions.get(event),
   });
 
-  // Dead letters first: once the checkpoint moves past a poison record, only the queue has it.
-  if (prepared.poison.length > 0) await deps.deadLetters.send(prepared.poison);
-  // Results an idle flush committed and may not have sent go first: they closed before this batch.
-  const pending = previous?.pending ?? [];
-  const sent = await deps.aggregates.put(pending.length > 0 ? [...pending, ...aggregates] : aggregates);
-  const sentLate = await deps.late.put(late);
-  const undeliverable = [...sent.tooLarge, ...sentLate.tooLarge];
-  if (undeliverable.length > 0) {
-    await deps.deadLetters.send(
-      undeliverable.map((item) => ({
-        reason: 'oversized: output record larger than Firehose accepts (1,000 KiB)',
-        pipeline: pipeline.name,
-        shard,
-        sequence_number: prepared.lastPosition?.sequenceNumber ?? '',
-        data_base64: Buffer.from(JSON.stringify(item)).toString('base64'),
-        approximate_arrival: emittedAt,
-      })),
-    );
-  }
+  await deliver(deps, shard, {
+    poison: prepared.poison,
+    // Results an idle flush committed and may not have sent go first: they closed before this batch.
+    aggregates: previous && previous.pending.length > 0 ? [...previous.pending, ...aggregates] : aggregates,
+    late,
+    lastSequenceNumber: prepared.lastPosition.sequenceNumber,
+    emittedAt,
+  });
 
   const next: Checkpoint = {
     pipeline: pipeline.name,

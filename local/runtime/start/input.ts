@@ -1,7 +1,7 @@
 import { createReadStream, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { z } from 'zod';
-import { getPipeline } from '../../../functions/pipelines/index.js';
+import { getGenerator } from '../../../functions/pipelines/generators.js';
 import { withoutByteOrderMark } from '../../tools/byte-order-mark.js';
 import { tsvTexts } from './tsv-input.js';
 
@@ -21,7 +21,7 @@ export const DEMO_EVENT_RATE = 5;
 /** The pipeline's seeded generator, `count` records in arrival order. */
 export function generatedInput(pipeline: string, count: number, seed: number): InputRecord[] {
   const out: InputRecord[] = [];
-  const records = getPipeline(pipeline).generate({
+  const records = getGenerator(pipeline)({
     seed,
     count,
     startMs: DEMO_START_MS,

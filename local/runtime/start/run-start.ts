@@ -137,7 +137,7 @@ async function runLocked(
   const { synth, context, pipelineName, out, note, started } = given;
   const watch = await LocalstackWatch.begin(context.endpoint, note);
   const assembly = CloudAssembly.load(synth.dir, context);
-  const pipeline = getPipeline(pipelineName).pipeline;
+  const pipeline = getPipeline(pipelineName);
   const resources = pipelineResources(assembly, pipelineName);
   const clients = localClients();
   let runtime: PipelineRuntime | undefined;

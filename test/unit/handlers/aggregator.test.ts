@@ -23,7 +23,7 @@ beforeAll(async () => {
 
 function setup() {
   const aws = stubAwsClients();
-  const pipeline = getPipeline('taxi-rides').pipeline;
+  const pipeline = getPipeline('taxi-rides');
   const handler = createAggregatorHandler(() =>
     aggregatorDependencies(readAggregatorEnv(aggregatorEnv), pipeline, aws.clients),
   );

@@ -27,7 +27,7 @@ describe('idle-flush handler', () => {
     // Prepare: one trip at T0 on a shard, then the shard is idle for 70 minutes of wall-clock time.
     const aws = stubAwsClients();
     const env = readAggregatorEnv(aggregatorEnv);
-    const pipeline = getPipeline('taxi-rides').pipeline;
+    const pipeline = getPipeline('taxi-rides');
     let wall = 1_800_000_000_000;
     const deps = { ...aggregatorDependencies(env, pipeline, aws.clients), now: () => wall };
     const record = envelopeRecord({

@@ -33,7 +33,7 @@ function setup(throttleFirst = 0) {
   let throttled = 0;
   const handler = createProducerHandler(() => ({
     streamNames: { 'taxi-rides': 'tributary-taxi-rides' },
-    pipelineOf: (name) => getPipeline(name).pipeline,
+    pipelineOf: (name) => getPipeline(name),
     backoff: { sleep: async () => {} },
     client: {
       async send(command: PutRecordsCommand): Promise<PutRecordsCommandOutput> {

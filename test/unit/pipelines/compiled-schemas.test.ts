@@ -1,7 +1,8 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { pipelineNames, pipelines } from '../../../functions/pipelines/index.js';
+import { getGenerator } from '../../../functions/pipelines/generators.js';
+import { getPipeline, pipelineNames } from '../../../functions/pipelines/index.js';
 
 // definePipeline validates with z.compile(schema): these tests hold it to the plain schema's
 // answers (accepted set, output, issues) on generated events and on mutations of them.
@@ -34,8 +35,8 @@ const jsonValue = fc.oneof(
 );
 
 function samples(name: string, count: number): Record<string, unknown>[] {
-  const { pipeline, generate } = pipelines[name] ?? {};
-  if (!pipeline || !generate) throw new Error(`no pipeline ${name}`);
+  const pipeline = getPipeline(name);
+  const generate = getGenerator(name);
   const out: Record<string, unknown>[] = [];
   for (const record of generate({ seed: 3, count, startMs: Date.UTC(2026, 0, 1), ratePerSec: 50 })) {
     const parsed = pipeline.parse(record.text, record.arrivalMs);
@@ -50,7 +51,7 @@ function outcome(schema: z.ZodType, value: unknown) {
 }
 
 describe.each(pipelineNames)('the compiled %s schema', (name) => {
-  const schema = pipelines[name]?.pipeline.config.schema as z.ZodType;
+  const schema = getPipeline(name).config.schema as z.ZodType;
   const compiled = z.compile(schema);
   const events = samples(name, 200);
 

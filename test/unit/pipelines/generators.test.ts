@@ -1,10 +1,12 @@
 import { describe, expect, it } from 'vitest';
+import { getGenerator } from '../../../functions/pipelines/generators.js';
 import { getPipeline, pipelineNames } from '../../../functions/pipelines/index.js';
 
 const options = { seed: 7, count: 3000, startMs: Date.UTC(2025, 4, 1, 12), ratePerSec: 5 };
 
 describe.each(pipelineNames)('the %s generator', (name) => {
-  const { pipeline, generate } = getPipeline(name);
+  const pipeline = getPipeline(name);
+  const generate = getGenerator(name);
 
   it('is deterministic per seed and differs between seeds', () => {
     // Act

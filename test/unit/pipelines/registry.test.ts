@@ -9,7 +9,7 @@ import {
 describe('the pipeline registry', () => {
   it('holds the three examples by name', () => {
     expect(pipelineNames).toEqual(['click-sessions', 'taxi-rides', 'web-access-logs']);
-    for (const name of pipelineNames) expect(getPipeline(name).pipeline.name).toBe(name);
+    for (const name of pipelineNames) expect(getPipeline(name).name).toBe(name);
   });
 
   it('names the known pipelines when asked for an unknown one', () => {
@@ -29,13 +29,13 @@ describe('the pipeline registry', () => {
   });
 
   it('gives each example the window the issue asks for', () => {
-    expect(getPipeline('taxi-rides').pipeline.window).toMatchObject({ type: 'tumbling', sizeMs: 300_000 });
-    expect(getPipeline('web-access-logs').pipeline.window).toMatchObject({
+    expect(getPipeline('taxi-rides').window).toMatchObject({ type: 'tumbling', sizeMs: 300_000 });
+    expect(getPipeline('web-access-logs').window).toMatchObject({
       type: 'hopping',
       sizeMs: 300_000,
       advanceMs: 60_000,
     });
-    expect(getPipeline('click-sessions').pipeline.window).toMatchObject({
+    expect(getPipeline('click-sessions').window).toMatchObject({
       type: 'session',
       gapMs: 1_800_000,
     });

@@ -1,10 +1,13 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { definePipeline } from '../../../functions/core/pipeline.js';
+import { getGenerator } from '../../../functions/pipelines/generators.js';
 import { getPipeline } from '../../../functions/pipelines/index.js';
 import { readTaxiTrip } from '../../../functions/pipelines/taxi-rides/read-trip.js';
 
-const { pipeline, generate } = getPipeline('taxi-rides');
+const pipeline = getPipeline('taxi-rides');
+
+const generate = getGenerator('taxi-rides');
 // The same definition without the reader: zod's answers, which the reader must never contradict.
 const bySchema = definePipeline({ ...pipeline.config, read: undefined });
 

@@ -6,6 +6,7 @@ import { decodeState, encodeState } from '../../../functions/core/engine/state-c
 import { type AggregationSpec, definePipeline } from '../../../functions/core/pipeline.js';
 import type { KeyedRecord, LateRecord, WindowResult, WindowSpec } from '../../../functions/core/types.js';
 import { sessionDuration } from '../../../functions/pipelines/click-sessions/session-duration.js';
+import { getGenerator } from '../../../functions/pipelines/generators.js';
 import { getPipeline, pipelineNames } from '../../../functions/pipelines/index.js';
 import { compareResults, formatComparison } from '../../../local/reconcile/compare-results.js';
 import { computeGroundTruth, type ReferenceRecord } from '../../../local/reconcile/ground-truth.js';
@@ -252,7 +253,8 @@ describe('the engine against the reference model', () => {
 
   it.each(pipelineNames)('agrees on the %s pipeline over 5,000 generated records on 3 shards', (name) => {
     // Prepare
-    const { pipeline, generate } = getPipeline(name);
+    const pipeline = getPipeline(name);
+    const generate = getGenerator(name);
     const input: ReferenceRecord<unknown>[] = [];
     let index = 0;
     for (const r of generate({ seed: 42, count: 5000, startMs: Date.UTC(2025, 4, 1, 12), ratePerSec: 2 })) {

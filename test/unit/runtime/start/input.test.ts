@@ -66,7 +66,7 @@ describe('fileInput', () => {
   it('reads the NASA access log TSV into log entries the web-access-logs pipeline accepts', async () => {
     // Prepare: CI checks out ../shared beside the clone; so does the development machine.
     const file = join(projectRoot, '..', 'shared', 'data', 'nasa-access-19950801-2000.tsv');
-    const pipeline = getPipeline('web-access-logs').pipeline;
+    const pipeline = getPipeline('web-access-logs');
 
     // Act
     const records = await fileInput(file, 0);
@@ -101,7 +101,7 @@ describe('fileInput', () => {
     // Assess
     expect(JSON.parse(texts[0] ?? '')).toMatchObject({ host: 'a.example', status: 200, bytes: 10 });
     expect(texts[1]).toBe(broken);
-    expect(getPipeline('web-access-logs').pipeline.parse(broken).ok).toBe(false);
+    expect(getPipeline('web-access-logs').parse(broken).ok).toBe(false);
   });
 
   it('turns the rows of any other TSV into JSON objects keyed by its header, like CSV', async () => {

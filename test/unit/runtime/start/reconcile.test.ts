@@ -10,7 +10,7 @@ import { closingHorizonMs } from '../../../../local/runtime/start/final-flush.js
 import { generatedInput } from '../../../../local/runtime/start/input.js';
 import { reconcile } from '../../../../local/runtime/start/reconcile.js';
 
-const { pipeline } = getPipeline('taxi-rides');
+const pipeline = getPipeline('taxi-rides');
 const shards = evenShardRanges(4);
 const input = generatedInput('taxi-rides', 200, 5);
 
