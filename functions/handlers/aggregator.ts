@@ -1,6 +1,7 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics } from '@aws-lambda-powertools/metrics';
 import { FirehoseClient } from '@aws-sdk/client-firehose';
+import { KinesisClient } from '@aws-sdk/client-kinesis';
 import { S3Client } from '@aws-sdk/client-s3';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import type { Context, KinesisStreamBatchResponse } from 'aws-lambda';
@@ -57,7 +58,12 @@ export const handler = createAggregatorHandler(() => {
   return aggregatorDependencies(
     env,
     getPipeline(env.PIPELINE_NAME),
-    { s3: new S3Client({}), firehose: new FirehoseClient({}), sqs: new SQSClient({}) },
+    {
+      s3: new S3Client({}),
+      firehose: new FirehoseClient({}),
+      sqs: new SQSClient({}),
+      kinesis: new KinesisClient({}),
+    },
     logger,
   );
 });

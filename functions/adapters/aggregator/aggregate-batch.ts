@@ -11,6 +11,7 @@ import {
 import { flushTakes } from './idle-flush.js';
 import { toAggregateRecords, toLateRecords } from './output-records.js';
 import { positionsOf, prepareRecords } from './prepare-records.js';
+import { finishHandover, inheritState } from './shard-handover.js';
 
 /** What the aggregator knows of the invocation it runs in. */
 export interface InvocationOptions {
@@ -133,8 +134,15 @@ async function applyShard(
 ): Promise<void> {
   const { pipeline, engine, stateStore } = deps;
   const now = deps.now ?? Date.now;
-  const { previous, etag: readEtag } = await loadCheckpoint(shard, deps);
-  let etag = readEtag;
+  let { previous, etag } = await loadCheckpoint(shard, deps);
+  // After a reshard: the shard's first batch takes its keys' state over from its parents.
+  const streamArn = records[0]?.eventSourceARN;
+  if (previous === undefined && streamArn) {
+    const inherited = await inheritState(deps, streamArn, shard);
+    if (inherited) ({ checkpoint: previous, etag } = inherited);
+  } else if (previous !== undefined && etag !== undefined && previous.inheritedFrom.length > 0 && streamArn) {
+    await finishHandover(deps, streamArn, { checkpoint: previous, etag });
+  }
   const prepared = prepareRecords(records, {
     pipeline,
     shard,
@@ -186,6 +194,8 @@ async function applyShard(
     updatedAt: emittedAt,
     pending: [],
     busyUntil: null,
+    handingOver: previous?.handingOver ?? [],
+    inheritedFrom: [],
   };
   const body = encodeCheckpoint(next);
   const written = await stateStore.put(pipeline.name, shard, body, etag);
@@ -232,9 +242,10 @@ function groupByShard(records: readonly KinesisStreamRecord[]): Map<string, Kine
 }
 
 /**
- * The aggregator's flow for one Kinesis batch: per shard, load the checkpoint, skip what it already
- * covers, dead-letter poison records, run the engine, deliver results and late records, then
- * write the checkpoint conditionally. All of a shard's batch is applied or none of it: on a
+ * The aggregator's flow for one Kinesis batch: per shard, load the checkpoint (a shard's first
+ * batch after a reshard takes its keys over from its parent shards, see shard-handover.ts), skip
+ * what it already covers, dead-letter poison records, run the engine, deliver results and late
+ * records, then write the checkpoint conditionally. All of a shard's batch is applied or none of it: on a
  * retriable failure the response names the first unapplied record, so Lambda retries from there
  * (the same contract as Powertools' batch processor for Kinesis). Other failures throw.
  */

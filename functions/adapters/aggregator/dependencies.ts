@@ -1,5 +1,6 @@
 import type { WindowEngine } from '../../core/engine/window-engine.js';
 import type { DecodeOptions } from '../kinesis/decode.js';
+import type { ShardLineage } from '../kinesis/shard-lineage.js';
 import type { AnyPipeline } from '../pipeline-event.js';
 import type { DeadLetterSink } from '../sinks/dead-letter-sink.js';
 import type { RecordSink } from '../sinks/record-sink.js';
@@ -46,6 +47,11 @@ export interface AggregatorDependencies {
    * @default none (no flush: nothing to claim against)
    */
   readonly idleTimeoutMs?: number;
+  /**
+   * The stream's shard lineage: a shard's first batch takes its keys' state from its parent shards
+   * (shard-handover.ts). @default none (a new shard starts empty, and a reshard splits open windows)
+   */
+  readonly lineage?: ShardLineage;
 }
 
 /** Counters of one invocation, published as metrics by the handler. */

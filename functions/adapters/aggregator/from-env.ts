@@ -1,4 +1,5 @@
 import type { AggregatorEnv, IdleFlushEnv } from '../config.js';
+import { KinesisShardLineage, type ListShardsClient } from '../kinesis/shard-lineage.js';
 import type { AnyPipeline } from '../pipeline-event.js';
 import type { FirehoseSinkClient } from '../sinks/firehose-sink.js';
 import { FirehoseSink } from '../sinks/firehose-sink.js';
@@ -14,6 +15,8 @@ export interface AggregatorClients {
   readonly s3: S3StateClient;
   readonly firehose: FirehoseSinkClient;
   readonly sqs: SqsDeadLetterClient;
+  /** For the shard lineage (ListShards): without it a new shard starts empty after a reshard. */
+  readonly kinesis?: ListShardsClient;
 }
 
 /** Wires the S3 state store, the two Firehose sinks and the SQS dead-letter sink from the environment. */
@@ -29,6 +32,7 @@ export function aggregatorDependencies(
     deadLetters: new SqsDeadLetterSink({ client: clients.sqs, queueUrl: env.DEAD_LETTER_QUEUE_URL }),
     checkpointCache: new Map(),
     idleTimeoutMs: env.IDLE_TIMEOUT_MS,
+    lineage: clients.kinesis && new KinesisShardLineage(clients.kinesis),
   };
 }
 

@@ -50,6 +50,14 @@ export async function flushIdleShards(deps: IdleFlushDependencies): Promise<Idle
     const at = now();
     // The invocation holding the shard sends any pending results itself.
     if (isClaimed(checkpoint, at)) continue;
+    // Child shards are taking keys over from it (shard-handover.ts): its windows are moving.
+    if (checkpoint.handingOver.length > 0) {
+      logger.info('shard left alone while its keys move to child shards', {
+        shard,
+        children: checkpoint.handingOver,
+      });
+      continue;
+    }
     const closed = closeIdleWindows(checkpoint, shard, at, deps);
     if (closed !== undefined) {
       checkpoint = {

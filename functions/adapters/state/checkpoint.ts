@@ -39,6 +39,16 @@ export interface Checkpoint {
    * aggregate-batch.ts, `claimBeforeSending`). Null when no invocation holds it.
    */
   readonly busyUntil: number | null;
+  /**
+   * Child shards taking their keys' state from this one after a reshard (shard-handover.ts). While
+   * any is listed, the idle flush leaves the shard alone: its windows are moving.
+   */
+  readonly handingOver: readonly string[];
+  /**
+   * On a child shard: the shards it took state from that may still hold those keys (the handover
+   * wrote the child first). The child removes them there before anything else, then empties this.
+   */
+  readonly inheritedFrom: readonly string[];
 }
 
 const pendingResultSchema = z.object({
@@ -65,6 +75,9 @@ const checkpointSchema = z.object({
   // Absent in checkpoints written before the idle flush committed before sending: nothing pending.
   pending: z.array(pendingResultSchema).default([]),
   busyUntil: z.number().nullable().default(null),
+  // Absent in checkpoints written before shard handover: none in progress.
+  handingOver: z.array(z.string()).default([]),
+  inheritedFrom: z.array(z.string()).default([]),
 });
 
 /** Serializes a checkpoint as the UTF-8 JSON object body. */
@@ -83,6 +96,8 @@ export function encodeCheckpoint(checkpoint: Checkpoint): Uint8Array {
       updatedAt: checkpoint.updatedAt,
       pending: checkpoint.pending,
       busyUntil: checkpoint.busyUntil,
+      handingOver: checkpoint.handingOver,
+      inheritedFrom: checkpoint.inheritedFrom,
     }),
   );
 }
@@ -123,5 +138,7 @@ export function decodeCheckpoint(body: Uint8Array): Checkpoint {
     updatedAt: c.updatedAt,
     pending: c.pending,
     busyUntil: c.busyUntil,
+    handingOver: c.handingOver,
+    inheritedFrom: c.inheritedFrom,
   };
 }

@@ -23,6 +23,8 @@ function checkpoint(overrides: Partial<Checkpoint> = {}): Checkpoint {
     updatedAt: 1_800_000_000_000,
     pending: [],
     busyUntil: null,
+    handingOver: [],
+    inheritedFrom: [],
     ...overrides,
   };
 }

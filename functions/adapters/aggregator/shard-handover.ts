@@ -1,0 +1,147 @@
+import type { EngineState } from '../../core/engine/state.js';
+import { mergeStates, partitionState } from '../../core/engine/state-partition.js';
+import { routesTo, type ShardInfo } from '../kinesis/shard-lineage.js';
+import { type Checkpoint, decodeCheckpoint, encodeCheckpoint } from '../state/checkpoint.js';
+import type { AggregatorDependencies } from './dependencies.js';
+
+/**
+ * Windows across a reshard. State and stream time are per shard, and after a split or a merge a
+ * key's records go to a child shard: without a handover, a window open at that moment would be
+ * emitted twice, in part by the parent (closed by the idle flush) and in part by the child, under
+ * two result ids. So the first batch of a shard without a checkpoint takes the state of its keys
+ * from its parent shards (or, for a parent that never had a batch, from that one's parents).
+ * Lambda processes a parent shard to its end before its children, so the parents' state is final.
+ *
+ * Every step is a conditional write, and each can be retried after a crash:
+ * 1. each source lists the child in `handingOver` (the idle flush leaves it alone from then on,
+ *    and a flush that read it before loses its own write, having sent nothing);
+ * 2. the child's checkpoint is created with the sources' state for its keys, at the latest of their
+ *    stream times, listing the sources in `inheritedFrom`;
+ * 3. each source drops those keys and the child from `handingOver`; the child's next checkpoint
+ *    write empties `inheritedFrom`.
+ * A crash before 2 repeats 1-3 (1 is then a no-op); a crash after 2 finds `inheritedFrom` and
+ * repeats 3, which only removes what is still there.
+ */
+
+/** How far back through shards that never had a batch to look for state. */
+const MAX_GENERATIONS = 16;
+
+/** A shard's checkpoint with its ETag. */
+interface Stored {
+  readonly checkpoint: Checkpoint;
+  readonly etag: string;
+}
+
+async function read(deps: AggregatorDependencies, shard: string): Promise<Stored | undefined> {
+  const stored = await deps.stateStore.get(deps.pipeline.name, shard);
+  if (!stored || 'notModified' in stored) return undefined;
+  return { checkpoint: decodeCheckpoint(stored.body), etag: stored.etag };
+}
+
+async function write(
+  deps: AggregatorDependencies,
+  checkpoint: Checkpoint,
+  etag: string | undefined,
+): Promise<string> {
+  return deps.stateStore.put(deps.pipeline.name, checkpoint.shard, encodeCheckpoint(checkpoint), etag);
+}
+
+/** The nearest ancestors of `child` that have a checkpoint, through ancestors that have none. */
+async function sourcesOf(
+  deps: AggregatorDependencies,
+  streamArn: string,
+  child: ShardInfo,
+): Promise<string[]> {
+  const lineage = deps.lineage;
+  if (!lineage) return [];
+  const sources: string[] = [];
+  let generation = [child.parentShardId, child.adjacentParentShardId].filter((id) => id !== undefined);
+  for (let depth = 0; generation.length > 0 && depth < MAX_GENERATIONS; depth++) {
+    const next: string[] = [];
+    for (const shard of generation) {
+      if (await read(deps, shard)) {
+        sources.push(shard);
+        continue;
+      }
+      const info = await lineage.describe(streamArn, shard);
+      if (info)
+        next.push(...[info.parentShardId, info.adjacentParentShardId].filter((id) => id !== undefined));
+    }
+    generation = next;
+  }
+  return sources;
+}
+
+/** Step 3 for one source: drops the child's keys there, once. */
+async function releaseSource(deps: AggregatorDependencies, source: string, child: ShardInfo): Promise<void> {
+  const stored = await read(deps, source);
+  if (!stored?.checkpoint.handingOver.includes(child.shardId)) return;
+  const { checkpoint, etag } = stored;
+  await write(
+    deps,
+    {
+      ...checkpoint,
+      engine: partitionState(checkpoint.engine, (key) => routesTo(key, child)).kept,
+      handingOver: checkpoint.handingOver.filter((shard) => shard !== child.shardId),
+      updatedAt: (deps.now ?? Date.now)(),
+    },
+    etag,
+  );
+}
+
+/**
+ * The checkpoint a shard without one starts from: its keys' state taken from its ancestors (steps
+ * 1-3), or undefined when none has state (a stream's first shards, or no lineage configured).
+ */
+export async function inheritState(
+  deps: AggregatorDependencies,
+  streamArn: string,
+  shard: string,
+): Promise<Stored | undefined> {
+  const child = deps.lineage && (await deps.lineage.describe(streamArn, shard));
+  if (!child) return undefined;
+  const sources = await sourcesOf(deps, streamArn, child);
+  if (sources.length === 0) return undefined;
+  const now = (deps.now ?? Date.now)();
+  let engine: EngineState | undefined;
+  for (const source of sources) {
+    const stored = (await read(deps, source)) as Stored;
+    let { checkpoint } = stored;
+    if (!checkpoint.handingOver.includes(shard)) {
+      checkpoint = { ...checkpoint, handingOver: [...checkpoint.handingOver, shard], updatedAt: now };
+      await write(deps, checkpoint, stored.etag);
+    }
+    const taken = partitionState(checkpoint.engine, (key) => routesTo(key, child)).taken;
+    engine = engine === undefined ? taken : mergeStates(engine, taken);
+  }
+  const inherited: Checkpoint = {
+    pipeline: deps.pipeline.name,
+    shard,
+    position: null,
+    engine: engine as EngineState,
+    lastActivity: { at: now, streamTime: (engine as EngineState).streamTime },
+    updatedAt: now,
+    pending: [],
+    busyUntil: null,
+    handingOver: [],
+    inheritedFrom: sources,
+  };
+  // Created, never overwritten: two attempts racing here cannot both win.
+  const etag = await write(deps, inherited, undefined);
+  deps.logger?.info('shard took its keys over from its parents', { shard, from: sources });
+  return finishHandover(deps, streamArn, { checkpoint: inherited, etag });
+}
+
+/** Step 3 for every source still listed; returns the child's checkpoint as it stands. */
+export async function finishHandover(
+  deps: AggregatorDependencies,
+  streamArn: string,
+  stored: Stored,
+): Promise<Stored> {
+  const { checkpoint } = stored;
+  if (checkpoint.inheritedFrom.length === 0) return stored;
+  const child = deps.lineage && (await deps.lineage.describe(streamArn, checkpoint.shard));
+  if (!child) throw new Error(`shard ${checkpoint.shard} inherited state but the stream no longer lists it`);
+  for (const source of checkpoint.inheritedFrom) await releaseSource(deps, source, child);
+  return stored;
+}

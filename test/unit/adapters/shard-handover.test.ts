@@ -1,0 +1,194 @@
+import { describe, expect, it } from 'vitest';
+import { aggregateBatch } from '../../../functions/adapters/aggregator/aggregate-batch.js';
+import { flushIdleShards } from '../../../functions/adapters/aggregator/idle-flush.js';
+import type { AggregateRecord } from '../../../functions/adapters/aggregator/output-records.js';
+import {
+  hashKeyOf,
+  type ShardInfo,
+  type ShardLineage,
+} from '../../../functions/adapters/kinesis/shard-lineage.js';
+import { decodeCheckpoint } from '../../../functions/adapters/state/checkpoint.js';
+import { MemoryStateStore } from '../../../functions/adapters/state/memory-state-store.js';
+import { click, T0 } from '../../fixtures/test-pipeline.js';
+import { clickRecords, memoryDeps } from './aggregator-harness.js';
+
+const S = 1000;
+const MAX = (1n << 128n) - 1n;
+const PARENT = 'shardId-000000000000';
+const LEFT = 'shardId-000000000001';
+const RIGHT = 'shardId-000000000002';
+
+// Two users on either side of the split point: ann's records go to LEFT after the split, bob's to RIGHT.
+const [ann, bob] = ['ann', 'bob'].sort((a, b) => (hashKeyOf(a) < hashKeyOf(b) ? -1 : 1)) as [string, string];
+const split = hashKeyOf(ann);
+
+/** A stream whose one shard was split at `split` into LEFT and RIGHT. */
+function splitLineage(): ShardLineage {
+  const shards: ShardInfo[] = [
+    { shardId: PARENT, hashKeyRange: { start: 0n, end: MAX } },
+    { shardId: LEFT, parentShardId: PARENT, hashKeyRange: { start: 0n, end: split } },
+    { shardId: RIGHT, parentShardId: PARENT, hashKeyRange: { start: split + 1n, end: MAX } },
+  ];
+  return { describe: async (_, id) => shards.find((s) => s.shardId === id) };
+}
+
+/** A state store whose chosen writes fail once, as a crash between two steps would leave things. */
+class CrashingStateStore extends MemoryStateStore {
+  constructor(private readonly failOnce: (shard: string, creating: boolean) => boolean) {
+    super();
+  }
+  /** Whether the chosen write did fail. */
+  crashed = false;
+  override async put(pipeline: string, shard: string, body: Uint8Array, etag: string | undefined) {
+    if (!this.crashed && this.failOnce(shard, etag === undefined)) {
+      this.crashed = true;
+      throw new Error(`crashed before writing ${shard}`);
+    }
+    return super.put(pipeline, shard, body, etag);
+  }
+}
+
+/**
+ * The parent gets ann's and bob's first clicks, the stream splits, then each child gets more of
+ * its user's clicks; everything is closed at the end by a flush far in the future.
+ */
+async function runAcrossSplit(
+  stateStore = new MemoryStateStore(),
+  betweenAttempts: (deps: ReturnType<typeof memoryDeps>['deps']) => Promise<void> = async () => {},
+) {
+  let wall = 1_800_000_000_000;
+  const { deps, aggregates } = memoryDeps({ stateStore, lineage: splitLineage(), now: () => wall });
+  const batch = (records: ReturnType<typeof clickRecords>) => aggregateBatch(records, deps);
+  await batch(
+    clickRecords([click(ann, T0 + 10 * S), click(bob, T0 + 20 * S), click(ann, T0 + 30 * S)], 1, PARENT),
+  );
+  const left = clickRecords([click(ann, T0 + 40 * S), click(ann, T0 + 90 * S)], 10, LEFT);
+  const first = await batch(left);
+  if (first.response.batchItemFailures.length > 0) {
+    await betweenAttempts(deps);
+    await batch(left);
+  }
+  await batch(clickRecords([click(bob, T0 + 50 * S)], 20, RIGHT));
+  wall += 24 * 3600 * S;
+  await flushIdleShards({ ...deps, idleTimeoutMs: 0 });
+  const rows = (aggregates.records as AggregateRecord[]).map(
+    (r) => `${r.key} ${(r.window_start - T0) / S}s clicks=${r.values?.clicks} on ${r.shard}`,
+  );
+  return { rows: rows.sort(), deps, stateStore };
+}
+
+const EXPECTED = [
+  `${ann} 0s clicks=3 on ${LEFT}`,
+  `${ann} 60s clicks=1 on ${LEFT}`,
+  `${bob} 0s clicks=2 on ${RIGHT}`,
+].sort();
+
+describe('state across a shard split', () => {
+  it("continues each key's open windows on the child its records now go to: one row per window, all records", async () => {
+    // Act
+    const { rows, stateStore } = await runAcrossSplit();
+
+    // Assess
+    expect(rows).toEqual(EXPECTED);
+    const parent = await stateStore.get('test-clicks', PARENT);
+    const left = await stateStore.get('test-clicks', LEFT);
+    if (!parent || !left || 'notModified' in parent || 'notModified' in left)
+      throw new Error('checkpoints expected');
+    expect(decodeCheckpoint(parent.body).handingOver).toEqual([]);
+    expect(decodeCheckpoint(left.body).inheritedFrom).toEqual([]);
+  });
+
+  it('without a lineage, the same split gives the partial rows the handover exists to avoid', async () => {
+    // Prepare
+    let wall = 1_800_000_000_000;
+    const { deps, aggregates } = memoryDeps({ now: () => wall });
+
+    // Act
+    await aggregateBatch(
+      clickRecords([click(ann, T0 + 10 * S), click(bob, T0 + 20 * S), click(ann, T0 + 30 * S)], 1, PARENT),
+      deps,
+    );
+    await aggregateBatch(clickRecords([click(ann, T0 + 40 * S), click(ann, T0 + 90 * S)], 10, LEFT), deps);
+    await aggregateBatch(clickRecords([click(bob, T0 + 50 * S)], 20, RIGHT), deps);
+    wall += 24 * 3600 * S;
+    await flushIdleShards({ ...deps, idleTimeoutMs: 0 });
+
+    // Assess: ann's first window lands twice, 2 + 1 clicks under two ids.
+    const annFirst = (aggregates.records as AggregateRecord[]).filter(
+      (r) => r.key === ann && r.window_start === T0,
+    );
+    expect(annFirst.map((r) => r.values?.clicks).sort()).toEqual([1, 2]);
+    expect(new Set(annFirst.map((r) => r.id)).size).toBe(2);
+  });
+
+  it('crashing after marking the parent: the flush leaves the parent alone, the retry completes the handover', async () => {
+    // Prepare: the child's checkpoint cannot be created the first time.
+    const store = new CrashingStateStore((shard, creating) => shard === LEFT && creating);
+    let flushedMeanwhile: Awaited<ReturnType<typeof flushIdleShards>> | undefined;
+
+    // Act
+    const { rows } = await runAcrossSplit(store, async (deps) => {
+      flushedMeanwhile = await flushIdleShards({ ...deps, idleTimeoutMs: 0, now: () => 1_900_000_000_000 });
+    });
+
+    // Assess
+    expect(store.crashed).toBe(true);
+    expect(flushedMeanwhile?.shardsFlushed).toBe(0);
+    expect(rows).toEqual(EXPECTED);
+  });
+
+  it('crashing after creating the child: its next attempt removes the keys from the parent, once', async () => {
+    // Prepare: the parent cannot be released the first time (its second write, after the mark).
+    let parentWrites = 0;
+    const store = new CrashingStateStore((shard) => shard === PARENT && ++parentWrites === 3);
+
+    // Act
+    const { rows } = await runAcrossSplit(store);
+
+    // Assess
+    expect(store.crashed).toBe(true);
+    expect(rows).toEqual(EXPECTED);
+    const parent = await store.get('test-clicks', PARENT);
+    if (!parent || 'notModified' in parent) throw new Error('parent checkpoint expected');
+    expect(decodeCheckpoint(parent.body).handingOver).toEqual([]);
+  });
+});
+
+describe('state across a shard merge', () => {
+  it('takes both parents\u2019 keys, at the later of their stream times', async () => {
+    // Prepare: LEFT and RIGHT merge into one shard.
+    const MERGED = 'shardId-000000000003';
+    const shards: ShardInfo[] = [
+      { shardId: LEFT, hashKeyRange: { start: 0n, end: split } },
+      { shardId: RIGHT, hashKeyRange: { start: split + 1n, end: MAX } },
+      {
+        shardId: MERGED,
+        parentShardId: LEFT,
+        adjacentParentShardId: RIGHT,
+        hashKeyRange: { start: 0n, end: MAX },
+      },
+    ];
+    let wall = 1_800_000_000_000;
+    const { deps, aggregates } = memoryDeps({
+      lineage: { describe: async (_, id) => shards.find((s) => s.shardId === id) },
+      now: () => wall,
+    });
+
+    // Act
+    await aggregateBatch(clickRecords([click(ann, T0 + 10 * S)], 1, LEFT), deps);
+    await aggregateBatch(clickRecords([click(bob, T0 + 50 * S)], 5, RIGHT), deps);
+    const merged = await aggregateBatch(
+      clickRecords([click(ann, T0 + 20 * S), click(bob, T0 + 55 * S)], 10, MERGED),
+      deps,
+    );
+    wall += 24 * 3600 * S;
+    await flushIdleShards({ ...deps, idleTimeoutMs: 0 });
+
+    // Assess
+    expect(merged.stats.lateRecords).toBe(0);
+    const rows = (aggregates.records as AggregateRecord[]).map(
+      (r) => `${r.key} ${r.values?.clicks} on ${r.shard}`,
+    );
+    expect(rows.sort()).toEqual([`${ann} 2 on ${MERGED}`, `${bob} 2 on ${MERGED}`].sort());
+  });
+});
