@@ -16,11 +16,11 @@ import { provisionStream, waitActive } from '../local/runtime/provision/provisio
 import { generatedInput } from '../local/runtime/start/input.js';
 import { pipelineResources } from '../local/runtime/start/pipeline-resources.js';
 import { runStart } from '../local/runtime/start/run-start.js';
-import { table } from '../local/runtime/start/summary.js';
 import { ensureSynthesized } from '../local/runtime/synth/ensure-synthesized.js';
 import { CloudAssembly, defaultLocalContext } from '../local/runtime/template/index.js';
 import { kinesisClient, LOCAL_REGION, localAwsConfig } from '../local/services/clients.js';
 import { up } from '../local/services/manager.js';
+import { table } from '../local/tools/text-table.js';
 
 // Its own stage (stream, buckets, queue): an e2e test running at the same time cannot mix in.
 const STAGE = 'bench';

@@ -10,6 +10,7 @@ import { fork } from 'node:child_process';
 import { readdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { table } from '../local/tools/text-table.js';
 
 /** One measured figure. */
 export interface BenchRow {
@@ -48,16 +49,7 @@ function format(value: number): string {
 
 function printTable(rows: readonly (BenchRow & { benchmark: string })[]): void {
   const cells = rows.map((r) => [r.benchmark, r.metric, format(r.value), r.unit, r.note ?? '']);
-  const header = ['benchmark', 'metric', 'value', 'unit', 'note'];
-  const widths = header.map((h, i) => Math.max(h.length, ...cells.map((c) => (c[i] ?? '').length)));
-  const line = (c: readonly string[]) =>
-    c
-      .map((v, i) => (i === 2 ? v.padStart(widths[i] ?? 0) : v.padEnd(widths[i] ?? 0)))
-      .join('  ')
-      .trimEnd();
-  console.log(line(header));
-  console.log(widths.map((w) => '-'.repeat(w)).join('  '));
-  for (const c of cells) console.log(line(c));
+  console.log(table(['benchmark', 'metric', 'value', 'unit', 'note'], cells, { rightAligned: [2] }));
 }
 
 async function benchmarksOf(file: string): Promise<readonly Benchmark[]> {

@@ -1,5 +1,6 @@
 import type { AnyPipeline } from '../../../functions/pipelines/index.js';
 import type { ShardRange } from '../../reconcile/reference-input.js';
+import { table } from '../../tools/text-table.js';
 import type { LocalClients } from './clients.js';
 import type { InputRecord } from './input.js';
 import type { PipelineResources } from './pipeline-resources.js';
@@ -7,7 +8,7 @@ import type { ProduceOutcome } from './producer.js';
 import type { Reconciliation, reconcile } from './reconcile.js';
 import type { RunFolder } from './run-folder.js';
 import type { PipelineRuntime } from './runtime.js';
-import { reconciliationText, table, topWindows } from './summary.js';
+import { reconciliationText, topWindows } from './summary.js';
 import { countLines, listObjects, readJsonLines, summarizeObjects } from './warehouse.js';
 
 /** Wall-clock phases of a run, ms. */

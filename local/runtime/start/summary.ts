@@ -1,28 +1,6 @@
 import { formatComparison } from '../../reconcile/compare-results.js';
+import { table } from '../../tools/text-table.js';
 import type { Reconciliation, WarehouseWindow } from './reconcile.js';
-
-/** A plain text table; numbers right-aligned. */
-export function table(header: readonly string[], rows: readonly (readonly unknown[])[]): string {
-  const cells = [header, ...rows].map((r) =>
-    r.map((c) => (typeof c === 'number' ? formatNumber(c) : String(c ?? ''))),
-  );
-  const widths = header.map((_, i) => Math.max(...cells.map((r) => (r[i] ?? '').length)));
-  const numeric = header.map((_, i) => rows.length > 0 && rows.every((r) => typeof r[i] === 'number'));
-  const line = (r: readonly string[]) =>
-    r
-      .map((c, i) => (numeric[i] ? c.padStart(widths[i] ?? 0) : c.padEnd(widths[i] ?? 0)))
-      .join('  ')
-      .trimEnd();
-  return [
-    line(cells[0] ?? []),
-    widths.map((w) => '-'.repeat(w)).join('  '),
-    ...cells.slice(1).map(line),
-  ].join('\n');
-}
-
-function formatNumber(n: number): string {
-  return Number.isInteger(n) ? String(n) : n.toFixed(2);
-}
 
 /** The `limit` windows with the largest first numeric column (e.g. trips), then by start. */
 export function topWindows(windows: readonly WarehouseWindow[], limit = 10): string {

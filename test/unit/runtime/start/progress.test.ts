@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { formatFigures, ProgressDisplay, type RunFigures } from '../../../../local/runtime/start/progress.js';
-import { table } from '../../../../local/runtime/start/summary.js';
+import { table } from '../../../../local/tools/text-table.js';
 
 const figures: RunFigures = {
   phase: 'producing',
