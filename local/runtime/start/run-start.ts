@@ -13,7 +13,7 @@ import { finalFlush } from './final-flush.js';
 import { fileInput, generatedInput, type InputRecord, loadInput, saveInput } from './input.js';
 import { keepRunning, type RecordsWrittenByOthers } from './keep-running.js';
 import { LocalstackWatch } from './localstack-watch.js';
-import { pipelineResources } from './pipeline-resources.js';
+import { type PipelineResources, pipelineResources } from './pipeline-resources.js';
 import { produceInput } from './producer.js';
 import { ProgressDisplay } from './progress.js';
 import { reconcile } from './reconcile.js';
@@ -123,6 +123,43 @@ export async function runStart(options: StartOptions): Promise<number> {
   }
 }
 
+/** What a fresh run empties first: the pipeline's stream, dead letters, checkpoints and warehouse prefixes. */
+function resetTarget(resources: PipelineResources, pipelineName: string) {
+  return {
+    streamName: resources.streamName,
+    deadLetterQueueUrl: resources.deadLetterQueueUrl,
+    prefixes: [
+      { bucket: resources.stateBucket, prefix: `${resources.statePrefix}${pipelineName}/` },
+      ...['raw', 'aggregates', 'late'].map((p) => ({
+        bucket: resources.warehouseBucket,
+        prefix: `${p}/pipeline=${pipelineName}/`,
+      })),
+    ],
+  };
+}
+
+/** The live progress line: produced (from `counts`), consumed, iterator age, windows, late, dead letters. */
+function progressDisplay(
+  rt: PipelineRuntime,
+  resources: PipelineResources,
+  counts: { readonly produced: number; readonly deadLettered: number },
+  target: number,
+  started: number,
+): ProgressDisplay {
+  const delivered = (stream: string | undefined) => rt.firehose.counters()[stream ?? '']?.recordsIn ?? 0;
+  return new ProgressDisplay(() => ({
+    phase: counts.produced < target ? 'producing' : 'draining',
+    produced: counts.produced,
+    target,
+    consumed: rt.consumed(),
+    iteratorAgeMs: rt.iteratorAgeMs(),
+    windowsClosed: delivered(resources.aggregatorEnv.AGGREGATES_DELIVERY_STREAM),
+    late: delivered(resources.aggregatorEnv.LATE_DELIVERY_STREAM),
+    deadLettered: counts.deadLettered,
+    elapsedMs: Date.now() - started,
+  }));
+}
+
 async function runLocked(
   options: StartOptions,
   given: {
@@ -147,19 +184,9 @@ async function runLocked(
     if (options.run) await assertStreamAlive(clients, resources.streamName, { watch });
     const provisioned = await provision(assembly, clients);
     note(`provisioned: ${provisioned.created.length} created, ${provisioned.existing.length} already there`);
-    const reset = () =>
-      resetPipeline(assembly, clients, {
-        streamName: resources.streamName,
-        deadLetterQueueUrl: resources.deadLetterQueueUrl,
-        prefixes: [
-          { bucket: resources.stateBucket, prefix: `${resources.statePrefix}${pipelineName}/` },
-          ...['raw', 'aggregates', 'late'].map((p) => ({
-            bucket: resources.warehouseBucket,
-            prefix: `${p}/pipeline=${pipelineName}/`,
-          })),
-        ],
-      });
-    const { folder, spec, input, resumed } = await prepareFolder(options, reset);
+    const { folder, spec, input, resumed } = await prepareFolder(options, () =>
+      resetPipeline(assembly, clients, resetTarget(resources, pipelineName)),
+    );
     note(
       `${resumed ? 'resuming' : 'run'} ${folder.dir}: ${pipelineName}, ${input.length} events${spec.rate > 0 ? ` at ${spec.rate}/s` : ''}`,
     );
@@ -173,26 +200,14 @@ async function runLocked(
       log: note,
     });
     const rt = runtime;
-    let produced = 0;
-    let deadLettered = 0;
-    display = new ProgressDisplay(() => ({
-      phase: produced < input.length ? 'producing' : 'draining',
-      produced,
-      target: input.length,
-      consumed: rt.consumed(),
-      iteratorAgeMs: rt.iteratorAgeMs(),
-      windowsClosed:
-        rt.firehose.counters()[resources.aggregatorEnv.AGGREGATES_DELIVERY_STREAM ?? '']?.recordsIn ?? 0,
-      late: rt.firehose.counters()[resources.aggregatorEnv.LATE_DELIVERY_STREAM ?? '']?.recordsIn ?? 0,
-      deadLettered,
-      elapsedMs: Date.now() - started,
-    }));
+    const counts = { produced: 0, deadLettered: 0 };
+    display = progressDisplay(rt, resources, counts, input.length, started);
     display.start();
     dlqTimer = setInterval(
       () =>
         void rt.deadLetters().then(
           (n) => {
-            deadLettered = n;
+            counts.deadLettered = n;
           },
           () => {},
         ),
@@ -208,14 +223,14 @@ async function runLocked(
       rate: spec.rate,
       stateFile: folder.producer,
       onProgress: (n) => {
-        produced = n;
+        counts.produced = n;
       },
     }).catch(async (error: unknown) => {
       // A stream that vanished mid-run means LocalStack restarted: say so, not a bare SDK error.
       await assertStreamAlive(clients, resources.streamName, { runtime: rt, watch });
       throw error;
     });
-    produced = outcome.accepted;
+    counts.produced = outcome.accepted;
     const produceMs = Date.now() - produceStarted;
     if (outcome.refused.length > 0) {
       throw new RunFailedError(
@@ -247,7 +262,7 @@ async function runLocked(
       firehoseEndpoint: rt.firehose.endpoint.url,
     });
     await rt.firehose.flush();
-    deadLettered = await rt.deadLetters();
+    counts.deadLettered = await rt.deadLetters();
     clearInterval(dlqTimer);
     display.stop();
     await assertStreamAlive(clients, resources.streamName, { runtime: rt, watch });
@@ -268,7 +283,7 @@ async function runLocked(
       },
       produced: outcome,
       finalFlushWindows: flushed.windowsClosed,
-      deadLettered,
+      deadLettered: counts.deadLettered,
       reconcile,
     });
     writeFileSync(folder.summary, `${JSON.stringify(summary.json, null, 2)}\n`);
