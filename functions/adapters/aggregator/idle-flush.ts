@@ -1,8 +1,11 @@
-import { CheckpointConflictError } from '../errors.js';
+import { CheckpointConflictError, CheckpointCorruptError } from '../errors.js';
 import { type Checkpoint, CLOCK_SKEW_MS, decodeCheckpoint, encodeCheckpoint } from '../state/checkpoint.js';
 import type { AggregatorDependencies } from './dependencies.js';
 import { silentLogger } from './dependencies.js';
 import { toAggregateRecords } from './output-records.js';
+
+/** How long a shard handover may stay open before the flush warns about it. */
+const STUCK_HANDOVER_MS = 15 * 60_000;
 
 /** What the idle flush needs: the aggregator's dependencies minus the input side, plus the timeout. */
 export interface IdleFlushDependencies
@@ -45,17 +48,31 @@ export async function flushIdleShards(deps: IdleFlushDependencies): Promise<Idle
     outcome.shardsChecked += 1;
     const stored = await stateStore.get(pipeline.name, shard);
     if (!stored || 'notModified' in stored) continue;
-    let checkpoint = decodeCheckpoint(stored.body);
+    let checkpoint: Checkpoint;
+    try {
+      checkpoint = decodeCheckpoint(stored.body);
+    } catch (error) {
+      if (!(error instanceof CheckpointCorruptError)) throw error;
+      // One unreadable checkpoint must not keep every other shard's windows open.
+      logger.error('checkpoint unreadable; shard skipped', { shard, error: error.message });
+      continue;
+    }
     let etag = stored.etag;
     const at = now();
     // The invocation holding the shard sends any pending results itself.
     if (isClaimed(checkpoint, at)) continue;
     // Child shards are taking keys over from it (shard-handover.ts): its windows are moving.
     if (checkpoint.handingOver.length > 0) {
-      logger.info('shard left alone while its keys move to child shards', {
-        shard,
-        children: checkpoint.handingOver,
-      });
+      // A handover takes one batch. One still open long after means the child's batches keep
+      // failing (or were dead-lettered): until it completes, this shard's windows stay open.
+      const stuck = at - checkpoint.updatedAt > STUCK_HANDOVER_MS;
+      (stuck ? logger.warn : logger.info).call(
+        logger,
+        stuck
+          ? 'shard handover not completed: its windows stay open until the child shards take them'
+          : 'shard left alone while its keys move to child shards',
+        { shard, children: checkpoint.handingOver, since: checkpoint.updatedAt },
+      );
       continue;
     }
     const closed = closeIdleWindows(checkpoint, shard, at, deps);

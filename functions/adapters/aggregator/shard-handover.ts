@@ -1,8 +1,10 @@
 import type { EngineState } from '../../core/engine/state.js';
 import { mergeStates, partitionState } from '../../core/engine/state-partition.js';
+import type { WindowResult } from '../../core/types.js';
 import { routesTo, type ShardInfo } from '../kinesis/shard-lineage.js';
 import { type Checkpoint, decodeCheckpoint, encodeCheckpoint } from '../state/checkpoint.js';
 import type { AggregatorDependencies } from './dependencies.js';
+import { toAggregateRecords } from './output-records.js';
 
 /**
  * Windows across a reshard. State and stream time are per shard, and after a split or a merge a
@@ -54,22 +56,26 @@ async function sourcesOf(
 ): Promise<string[]> {
   const lineage = deps.lineage;
   if (!lineage) return [];
-  const sources: string[] = [];
+  // Sets: after a split then a merge, both parents lead to the same grandparent (whose keys must
+  // be taken once).
+  const sources = new Set<string>();
+  const seen = new Set<string>();
   let generation = [child.parentShardId, child.adjacentParentShardId].filter((id) => id !== undefined);
   for (let depth = 0; generation.length > 0 && depth < MAX_GENERATIONS; depth++) {
-    const next: string[] = [];
+    const next = new Set<string>();
     for (const shard of generation) {
+      if (seen.has(shard)) continue;
+      seen.add(shard);
       if (await read(deps, shard)) {
-        sources.push(shard);
+        sources.add(shard);
         continue;
       }
       const info = await lineage.describe(streamArn, shard);
-      if (info)
-        next.push(...[info.parentShardId, info.adjacentParentShardId].filter((id) => id !== undefined));
+      for (const parent of [info?.parentShardId, info?.adjacentParentShardId]) if (parent) next.add(parent);
     }
-    generation = next;
+    generation = [...next];
   }
-  return sources;
+  return [...sources];
 }
 
 /** Step 3 for one source: drops the child's keys there, once. */
@@ -103,7 +109,7 @@ export async function inheritState(
   const sources = await sourcesOf(deps, streamArn, child);
   if (sources.length === 0) return undefined;
   const now = (deps.now ?? Date.now)();
-  let engine: EngineState | undefined;
+  const parts: EngineState[] = [];
   for (const source of sources) {
     const stored = (await read(deps, source)) as Stored;
     let { checkpoint } = stored;
@@ -111,17 +117,18 @@ export async function inheritState(
       checkpoint = { ...checkpoint, handingOver: [...checkpoint.handingOver, shard], updatedAt: now };
       await write(deps, checkpoint, stored.etag);
     }
-    const taken = partitionState(checkpoint.engine, (key) => routesTo(key, child)).taken;
-    engine = engine === undefined ? taken : mergeStates(engine, taken);
+    parts.push(partitionState(checkpoint.engine, (key) => routesTo(key, child)).taken);
   }
+  const { engine, closed } = joinAtLatestStreamTime(deps, parts);
   const inherited: Checkpoint = {
     pipeline: deps.pipeline.name,
     shard,
     position: null,
-    engine: engine as EngineState,
-    lastActivity: { at: now, streamTime: (engine as EngineState).streamTime },
+    engine,
+    lastActivity: { at: now, streamTime: engine.streamTime },
     updatedAt: now,
-    pending: [],
+    // The batch that created this sends them first, under this shard's result ids.
+    pending: toAggregateRecords(closed, { pipeline: deps.pipeline.name, shard, emittedAt: now }),
     busyUntil: null,
     handingOver: [],
     inheritedFrom: sources,
@@ -130,6 +137,32 @@ export async function inheritState(
   const etag = await write(deps, inherited, undefined);
   deps.logger?.info('shard took its keys over from its parents', { shard, from: sources });
   return finishHandover(deps, streamArn, { checkpoint: inherited, etag });
+}
+
+/**
+ * The parts taken from several parents as one state. In one partition, stream time would have
+ * reached the latest of theirs, so each part first advances to it: a window of a slower parent
+ * that closes on the way is a result now (`closed`). Merging without this would lose it, as the
+ * engine counts every window closed by its stream time as already emitted.
+ */
+function joinAtLatestStreamTime(
+  deps: AggregatorDependencies,
+  parts: readonly EngineState[],
+): { engine: EngineState; closed: WindowResult[] } {
+  const times = parts.map((part) => part.streamTime).filter((t) => t !== null);
+  const latest = times.length > 0 ? Math.max(...times) : null;
+  const closed: WindowResult[] = [];
+  let engine: EngineState | undefined;
+  for (const part of parts) {
+    let state = part;
+    if (latest !== null && part.streamTime !== latest) {
+      const advanced = deps.engine.advanceTo(part, latest);
+      closed.push(...advanced.results);
+      state = advanced.state;
+    }
+    engine = engine === undefined ? state : mergeStates(engine, state);
+  }
+  return { engine: engine as EngineState, closed };
 }
 
 /** Step 3 for every source still listed; returns the child's checkpoint as it stands. */

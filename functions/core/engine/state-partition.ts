@@ -36,9 +36,11 @@ export function partitionState(
 }
 
 /**
- * One state holding the keys of both (their key sets must be disjoint, as two shards' are), at
- * the later of their stream times: windows the earlier one had open past that time close at the
- * next record or flush, as they would have in one partition.
+ * One state holding the keys of both (their key sets must be disjoint, as two shards' are). Both
+ * must be at the same stream time (or one without any): advance the slower one first with the
+ * engine's `advanceTo` and keep the windows that closes. The engines count every window their
+ * stream time has passed as emitted, so a merge that moved a state's stream time forward would
+ * lose those windows without a word.
  */
 export function mergeStates(a: EngineState, b: EngineState): EngineState {
   if (a.kind !== b.kind || JSON.stringify(a.window) !== JSON.stringify(b.window)) {
@@ -51,16 +53,21 @@ export function mergeStates(a: EngineState, b: EngineState): EngineState {
       `cannot merge states of aggregations ${JSON.stringify(a.aggregations)} and ${JSON.stringify(b.aggregations)}`,
     );
   }
-  const streamTime =
-    a.streamTime === null
-      ? b.streamTime
-      : b.streamTime === null
-        ? a.streamTime
-        : Math.max(a.streamTime, b.streamTime);
+  if (a.streamTime !== null && b.streamTime !== null && a.streamTime !== b.streamTime) {
+    throw new StateCorruptError(
+      `cannot merge states at stream times ${a.streamTime} and ${b.streamTime}: advance the earlier one first`,
+    );
+  }
+  const streamTime = a.streamTime ?? b.streamTime;
   if (a.kind === 'time' && b.kind === 'time') {
     const byStart = new Map<number, TimePane>();
     for (const pane of [...a.panes, ...b.panes]) {
       const same = byStart.get(pane.start);
+      const held = new Set(same?.keys);
+      const both = pane.keys.find((key) => held.has(key));
+      if (both !== undefined) {
+        throw new StateCorruptError(`cannot merge states that both hold key ${JSON.stringify(both)}`);
+      }
       byStart.set(
         pane.start,
         same === undefined

@@ -38,6 +38,26 @@ describe('flushIdleShards', () => {
     expect(aggregates.records).toEqual([]);
   });
 
+  it('skips an unreadable checkpoint with an error, and still flushes the other shards', async () => {
+    // Prepare: a quiet shard, and another shard whose checkpoint is not JSON (listed first).
+    const { deps, aggregates, stateStore, setWall } = await quietShard();
+    await stateStore.put(clicksPipeline.name, 'shardId-000000000000', Buffer.from('{not json'), undefined);
+    const errors: string[] = [];
+    setWall(WALL + 2 * MIN);
+
+    // Act
+    const outcome = await flushIdleShards({
+      ...deps,
+      idleTimeoutMs: MIN,
+      logger: { info() {}, warn() {}, error: (message: string) => errors.push(message) },
+    });
+
+    // Assess
+    expect(outcome).toMatchObject({ shardsChecked: 2, shardsFlushed: 1, windowsClosed: 1 });
+    expect(aggregates.records).toHaveLength(1);
+    expect(errors).toEqual(['checkpoint unreadable; shard skipped']);
+  });
+
   it('advances stream time by the idle wall-clock time and emits the windows that closes, once', async () => {
     // Prepare: idle for 2 minutes (timeout 1 minute): stream time T0+30s+2m passes T0+1m10s.
     const { deps, aggregates, stateStore, setWall } = await quietShard();

@@ -137,6 +137,36 @@ describe('state across a shard split', () => {
     expect(rows).toEqual(EXPECTED);
   });
 
+  it('warns when a handover stays open long after it began (the child keeps failing)', async () => {
+    // Prepare: the child's checkpoint is never created; the flush runs 20 minutes later.
+    const warnings: string[] = [];
+    const logger = { info() {}, error() {}, warn: (message: string) => warnings.push(message) };
+    let wall = 1_800_000_000_000;
+    const { deps } = memoryDeps({
+      stateStore: new CrashingStateStore((shard, creating) => shard === LEFT && creating),
+      lineage: splitLineage(),
+      now: () => wall,
+      logger,
+    });
+    await aggregateBatch(clickRecords([click(ann, T0 + 10 * S)], 1, PARENT), deps);
+    const failed = await aggregateBatch(clickRecords([click(ann, T0 + 40 * S)], 10, LEFT), deps);
+
+    warnings.length = 0; // the failed batch's own warning
+    // Act
+    wall += 5 * 60 * S;
+    await flushIdleShards({ ...deps, idleTimeoutMs: 0 });
+    const early = [...warnings];
+    wall += 15 * 60 * S;
+    await flushIdleShards({ ...deps, idleTimeoutMs: 0 });
+
+    // Assess
+    expect(failed.response.batchItemFailures).toHaveLength(1);
+    expect(early).toEqual([]);
+    expect(warnings).toEqual([
+      'shard handover not completed: its windows stay open until the child shards take them',
+    ]);
+  });
+
   it('crashing after creating the child: its next attempt removes the keys from the parent, once', async () => {
     // Prepare: the parent cannot be released the first time (its second write, after the mark).
     let parentWrites = 0;
@@ -154,41 +184,93 @@ describe('state across a shard split', () => {
   });
 });
 
-describe('state across a shard merge', () => {
-  it('takes both parents\u2019 keys, at the later of their stream times', async () => {
-    // Prepare: LEFT and RIGHT merge into one shard.
-    const MERGED = 'shardId-000000000003';
-    const shards: ShardInfo[] = [
-      { shardId: LEFT, hashKeyRange: { start: 0n, end: split } },
-      { shardId: RIGHT, hashKeyRange: { start: split + 1n, end: MAX } },
-      {
-        shardId: MERGED,
-        parentShardId: LEFT,
-        adjacentParentShardId: RIGHT,
-        hashKeyRange: { start: 0n, end: MAX },
-      },
-    ];
-    let wall = 1_800_000_000_000;
-    const { deps, aggregates } = memoryDeps({
-      lineage: { describe: async (_, id) => shards.find((s) => s.shardId === id) },
-      now: () => wall,
-    });
+const MERGED = 'shardId-000000000003';
+/** LEFT and RIGHT (halves of PARENT's range) merged into MERGED. */
+const mergedShards: ShardInfo[] = [
+  { shardId: PARENT, hashKeyRange: { start: 0n, end: MAX } },
+  { shardId: LEFT, parentShardId: PARENT, hashKeyRange: { start: 0n, end: split } },
+  { shardId: RIGHT, parentShardId: PARENT, hashKeyRange: { start: split + 1n, end: MAX } },
+  {
+    shardId: MERGED,
+    parentShardId: LEFT,
+    adjacentParentShardId: RIGHT,
+    hashKeyRange: { start: 0n, end: MAX },
+  },
+];
 
-    // Act
-    await aggregateBatch(clickRecords([click(ann, T0 + 10 * S)], 1, LEFT), deps);
-    await aggregateBatch(clickRecords([click(bob, T0 + 50 * S)], 5, RIGHT), deps);
-    const merged = await aggregateBatch(
-      clickRecords([click(ann, T0 + 20 * S), click(bob, T0 + 55 * S)], 10, MERGED),
-      deps,
-    );
+/** In-memory aggregator dependencies on the merged lineage, and the rows once everything is closed. */
+function onMergedLineage() {
+  let wall = 1_800_000_000_000;
+  const { deps, aggregates } = memoryDeps({
+    lineage: { describe: async (_, id) => mergedShards.find((s) => s.shardId === id) },
+    now: () => wall,
+  });
+  const batch = (clicks: Parameters<typeof clickRecords>[0], first: number, shard: string) =>
+    aggregateBatch(clickRecords(clicks, first, shard), deps);
+  const rows = () =>
+    (aggregates.records as AggregateRecord[])
+      .map((r) => `${r.key} ${(r.window_start - T0) / S}s clicks=${r.values?.clicks} on ${r.shard}`)
+      .sort();
+  const closeEverything = async () => {
     wall += 24 * 3600 * S;
     await flushIdleShards({ ...deps, idleTimeoutMs: 0 });
+    return rows();
+  };
+  return { batch, rows, closeEverything };
+}
+
+describe('state across a shard merge', () => {
+  it('takes both parents\u2019 keys', async () => {
+    // Prepare
+    const { batch, closeEverything } = onMergedLineage();
+    await batch([click(ann, T0 + 10 * S)], 1, LEFT);
+    await batch([click(bob, T0 + 50 * S)], 5, RIGHT);
+
+    // Act
+    const merged = await batch([click(ann, T0 + 20 * S), click(bob, T0 + 55 * S)], 10, MERGED);
 
     // Assess
     expect(merged.stats.lateRecords).toBe(0);
-    const rows = (aggregates.records as AggregateRecord[]).map(
-      (r) => `${r.key} ${r.values?.clicks} on ${r.shard}`,
+    expect(await closeEverything()).toEqual(
+      [`${ann} 0s clicks=2 on ${MERGED}`, `${bob} 0s clicks=2 on ${MERGED}`].sort(),
     );
-    expect(rows.sort()).toEqual([`${ann} 2 on ${MERGED}`, `${bob} 2 on ${MERGED}`].sort());
+  });
+
+  it('closes on the way the windows of the slower parent that the merged stream time has passed', async () => {
+    // Prepare: LEFT's stream time is 65 s (ann's [0, 60) still open until 70 s), RIGHT's 71 s.
+    const { batch, rows, closeEverything } = onMergedLineage();
+    await batch([click(ann, T0 + 65 * S), click(ann, T0 + 50 * S)], 1, LEFT);
+    await batch([click(bob, T0 + 71 * S)], 5, RIGHT);
+
+    // Act
+    const merged = await batch([click(bob, T0 + 72 * S)], 10, MERGED);
+    const afterFirstBatch = rows();
+
+    // Assess: ann's [0, 60) is sent by the merged shard's first batch (it was open in LEFT, and the
+    // merged stream time, 71 s, has passed its end + grace).
+    expect(merged.response.batchItemFailures).toEqual([]);
+    expect(afterFirstBatch).toEqual([`${ann} 0s clicks=1 on ${MERGED}`]);
+    expect(await closeEverything()).toEqual(
+      [
+        `${ann} 0s clicks=1 on ${MERGED}`,
+        `${ann} 60s clicks=1 on ${MERGED}`,
+        `${bob} 60s clicks=2 on ${MERGED}`,
+      ].sort(),
+    );
+  });
+
+  it('takes a grandparent\u2019s keys once when a split is merged back before either half had a batch', async () => {
+    // Prepare: PARENT's halves, LEFT and RIGHT, are merged without ever being read.
+    const { batch, closeEverything } = onMergedLineage();
+    await batch([click(ann, T0 + 10 * S), click(bob, T0 + 20 * S)], 1, PARENT);
+
+    // Act
+    const merged = await batch([click(ann, T0 + 30 * S)], 10, MERGED);
+
+    // Assess
+    expect(merged.response.batchItemFailures).toEqual([]);
+    expect(await closeEverything()).toEqual(
+      [`${ann} 0s clicks=2 on ${MERGED}`, `${bob} 0s clicks=1 on ${MERGED}`].sort(),
+    );
   });
 });

@@ -100,16 +100,38 @@ describe.each(Object.entries(windows))('%s state split by key', (_, window) => {
 });
 
 describe('mergeStates', () => {
-  it('takes the later stream time, and refuses states of other windows or with a key in both', () => {
+  it('refuses states at different stream times, of other windows, or with a key in both', () => {
     // Prepare
-    const engine = createWindowEngine({ window: windows.session as WindowSpec, aggregations: countAndSum() });
+    const engine = createWindowEngine({
+      window: windows.tumbling as WindowSpec,
+      aggregations: countAndSum(),
+    });
     const early = engine.process(undefined, [{ key: 'a', ts: 10, value: 1 }]).state;
     const late = engine.process(undefined, [{ key: 'b', ts: 30, value: 1 }]).state;
-    const other = createWindowEngine({ window: windows.tumbling as WindowSpec, aggregations: countAndSum() });
+    const other = createWindowEngine({ window: windows.session as WindowSpec, aggregations: countAndSum() });
 
-    // Act + Assess
-    expect(mergeStates(early, late).streamTime).toBe(30);
+    // Act + Assess: a merge that moved `early` to 30 would drop its window [10, 15) unemitted.
+    expect(() => mergeStates(early, late)).toThrow(/stream times 10 and 30: advance the earlier one first/);
     expect(() => mergeStates(early, other.initialState())).toThrow(StateCorruptError);
     expect(() => mergeStates(early, early)).toThrow(/both hold key "a"/);
+  });
+
+  it('merges once the earlier state is advanced, and the windows that closes are results', () => {
+    // Prepare
+    const engine = createWindowEngine({
+      window: windows.tumbling as WindowSpec,
+      aggregations: countAndSum(),
+    });
+    const early = engine.process(undefined, [{ key: 'a', ts: 10, value: 1 }]).state;
+    const late = engine.process(undefined, [{ key: 'b', ts: 30, value: 1 }]).state;
+
+    // Act
+    const advanced = engine.advanceTo(early, 30);
+    const merged = mergeStates(advanced.state, late);
+
+    // Assess
+    expect(advanced.results.map((r) => [r.key, r.windowStart])).toEqual([['a', 10]]);
+    expect(merged.streamTime).toBe(30);
+    expect(engine.flush(merged).results.map((r) => [r.key, r.windowStart])).toEqual([['b', 30]]);
   });
 });
