@@ -5,9 +5,32 @@ import type { LocalstackWatch } from './localstack-watch.js';
 import { RunFailedError } from './run-failed-error.js';
 import type { PipelineRuntime } from './runtime.js';
 
-/** The stream's shards with their hash key ranges (ListShards), for the reference model's placement. */
+/**
+ * The stream's shards with their hash key ranges (ListShards), for the reference model's placement.
+ * A stream resharded during the run fails the run instead: the reference places each record on the
+ * one shard its key hashes to, and cannot tell which records a parent shard took before the split.
+ */
 export async function shardRanges(clients: LocalClients, streamName: string): Promise<ShardRange[]> {
   const shards = (await clients.kinesis.send(new ListShardsCommand({ StreamName: streamName }))).Shards ?? [];
+  return fixedShardRanges(streamName, shards);
+}
+
+/** The ranges of shards none of which came from a reshard; throws a RunFailedError naming one that did. */
+export function fixedShardRanges(
+  streamName: string,
+  shards: readonly {
+    ShardId?: string;
+    ParentShardId?: string;
+    HashKeyRange?: { StartingHashKey?: string; EndingHashKey?: string };
+  }[],
+): ShardRange[] {
+  const child = shards.find((s) => s.ParentShardId !== undefined);
+  if (child) {
+    throw new RunFailedError(
+      `${streamName} was resharded during the run (${child.ShardId} comes from ${child.ParentShardId}): ` +
+        'the reconciliation models a fixed set of shards and cannot check this run (the aggregates are in the warehouse, unchecked)',
+    );
+  }
   return shards.map((s) => ({
     shardId: s.ShardId ?? '',
     startingHashKey: s.HashKeyRange?.StartingHashKey ?? '0',
