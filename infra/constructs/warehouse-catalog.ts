@@ -137,6 +137,11 @@ export class WarehouseCatalog extends Construct {
         { name: 'lateness_ms', type: 'bigint' },
         { name: 'shard', type: 'string' },
         { name: 'sequence_number', type: 'string' },
+        {
+          name: 'sub_sequence_number',
+          type: 'bigint',
+          comment: 'position inside a KPL-aggregated record; null for a plain record',
+        },
         { name: 'event', type: 'string', comment: 'the event as JSON' },
       ],
       partitions: [

@@ -1,5 +1,6 @@
 import { Match } from 'aws-cdk-lib/assertions';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { toAggregateRecords, toLateRecords } from '../../functions/adapters/aggregator/output-records.js';
 import { removeAssembly, SYNTH_TIMEOUT_MS, type SynthesizedApp, synthesize } from './build-app.js';
 
 // One synthesis for the whole file: bundling the functions is the slow part.
@@ -146,12 +147,51 @@ describe('query', () => {
     });
   });
 
-  it('has tables for aggregates and late records too', () => {
-    for (const name of ['aggregates', 'late']) {
-      app.template.hasResourceProperties('AWS::Glue::Table', {
-        TableInput: Match.objectLike({ Name: name }),
-      });
-    }
+  it('has aggregates and late tables with a column for every field the aggregator writes', () => {
+    // Prepare: one record of each kind as the aggregator writes them (a late one from a KPL record).
+    const [aggregate] = toAggregateRecords(
+      [{ key: 'k', windowStart: 0, windowEnd: 60_000, values: { n: 1 } }],
+      {
+        pipeline: 'taxi-rides',
+        shard: 'shardId-000000000000',
+        emittedAt: 1,
+      },
+    );
+    const [late] = toLateRecords(
+      [
+        {
+          key: 'k',
+          ts: 1,
+          value: { n: 1 },
+          windowStart: 0,
+          windowEnd: 60_000,
+          streamTime: 200_000,
+          lateness: 199_999,
+        },
+      ],
+      {
+        pipeline: 'taxi-rides',
+        shard: 'shardId-000000000000',
+        positionOf: () => ({ sequenceNumber: '1', subSequenceNumber: 2 }),
+      },
+    );
+    const columnsOf = (name: string) => {
+      const [table] = Object.values(
+        app.template.findResources('AWS::Glue::Table', {
+          Properties: { TableInput: Match.objectLike({ Name: name }) },
+        }),
+      );
+      const input = table?.Properties.TableInput;
+      return [...input.StorageDescriptor.Columns, ...input.PartitionKeys].map(
+        (c: { Name: string }) => c.Name,
+      );
+    };
+
+    // Act + Assess: every field has a column (partition columns come from the object's path).
+    expect(Object.keys(aggregate ?? {}).filter((field) => !columnsOf('aggregates').includes(field))).toEqual(
+      [],
+    );
+    expect(Object.keys(late ?? {}).filter((field) => !columnsOf('late').includes(field))).toEqual([]);
   });
 
   it('enforces encrypted Athena results in the workgroup', () => {
