@@ -19,7 +19,10 @@ export interface AggregatorClients {
   readonly kinesis?: ListShardsClient;
 }
 
-/** Wires the S3 state store, the two Firehose sinks and the SQS dead-letter sink from the environment. */
+/**
+ * Wires the S3 state store, the two Firehose sinks and the SQS dead-letter sink from the
+ * environment, and the shard lineage when a Kinesis client is given.
+ */
 export function aggregatorDependencies(
   env: AggregatorEnv,
   pipeline: AnyPipeline,

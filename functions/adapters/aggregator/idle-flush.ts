@@ -63,8 +63,9 @@ export async function flushIdleShards(deps: IdleFlushDependencies): Promise<Idle
     if (isClaimed(checkpoint, at)) continue;
     // Child shards are taking keys over from it (shard-handover.ts): its windows are moving.
     if (checkpoint.handingOver.length > 0) {
-      // A handover takes one batch. One still open long after means the child's batches keep
-      // failing (or were dead-lettered): until it completes, this shard's windows stay open.
+      // A handover happens at the start of a child's first batch. One still open long after the
+      // parent last changed means the handover itself keeps failing (ListShards, the state store):
+      // until it completes, this shard's windows stay open.
       const stuck = at - checkpoint.updatedAt > STUCK_HANDOVER_MS;
       (stuck ? logger.warn : logger.info).call(
         logger,

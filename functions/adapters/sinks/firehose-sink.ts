@@ -38,9 +38,10 @@ export class FirehoseSink implements RecordSink {
     const tooLarge: object[] = [];
     const lines: Buffer[] = [];
     for (const record of records) {
-      // The line ends here, not in the delivery stream (see recordsEndInNewline in
-      // infra/constructs/partitioned-delivery.ts): objects read one record per line whatever
-      // processing the stream has, LocalStack's Firehose included.
+      // The line ends here, so the delivery stream must not append another (recordsEndInNewline in
+      // infra/constructs/partitioned-delivery.ts): a second newline is a blank line, which Athena
+      // reads as a row of NULLs. Ending it here also works with streams that have no processing,
+      // LocalStack's Firehose included.
       const line = Buffer.from(`${JSON.stringify(record)}\n`);
       if (line.length > FIREHOSE_LIMITS.maxRecordBytes) tooLarge.push(record);
       else lines.push(line);

@@ -19,8 +19,9 @@ export interface Checkpoint {
   readonly position: RecordPosition | null;
   readonly engine: EngineState;
   /**
-   * Wall-clock time (epoch ms) of the last batch that carried records, and the stream time right
-   * after it: idle flush advances stream time from there by the idle wall-clock time.
+   * Wall-clock time (epoch ms) of the last batch that carried records (or of a child shard's
+   * handover, which starts it), and the stream time right after it: idle flush advances stream
+   * time from there by the idle wall-clock time.
    */
   readonly lastActivity: { readonly at: number; readonly streamTime: number | null } | null;
   /** Wall-clock time of this write. */
@@ -30,7 +31,9 @@ export interface Checkpoint {
    * flush commits the windows it closes here before it sends them, so a flush that loses the race
    * with the aggregator has sent nothing; whoever reads the checkpoint next sends them (again:
    * same ids, same values) before anything else. Empty in every checkpoint a batch commits; a
-   * batch's claim (`busyUntil`) carries the previous checkpoint's along.
+   * batch's claim (`busyUntil`) and a parent's handover writes carry the previous ones along, and a
+   * child created by a merge starts with the slower parent's windows that the merge closed
+   * (shard-handover.ts).
    */
   readonly pending: readonly AggregateRecord[];
   /**

@@ -15,7 +15,10 @@ import type { Notifier } from './signals.js';
 
 /** Lambda's request payload limit: a batch is cut before its event would exceed it. */
 const MAX_EVENT_BYTES = 6 * 1024 * 1024;
-/** The event's own fields around `Records` (`{"Records":[...]}`, the tumbling window's bounds and flags). */
+/**
+ * The event's own fields around `Records` (`{"Records":[...]}`; with a tumbling window its bounds,
+ * flags, shardId and eventSourceARN).
+ */
 const EVENT_FIELDS_BYTES = 1024;
 /** Lambda ends a tumbling window early when its state grows past 1 MB. */
 const MAX_WINDOW_STATE_BYTES = 1024 * 1024;

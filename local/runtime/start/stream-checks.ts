@@ -28,7 +28,7 @@ export function fixedShardRanges(
   if (child) {
     throw new RunFailedError(
       `${streamName} was resharded during the run (${child.ShardId} comes from ${child.ParentShardId}): ` +
-        'the reconciliation models a fixed set of shards and cannot check this run (the aggregates are in the warehouse, unchecked)',
+        'the reconciliation models a fixed set of shards and cannot check this run (what was delivered so far is in the warehouse, unchecked)',
     );
   }
   return shards.map((s) => ({
