@@ -78,6 +78,22 @@ async function sourcesOf(
   return [...sources];
 }
 
+/**
+ * Whether a key's records go to `child`, hashed once per key: a time-window state lists a key in
+ * every open pane it has records in (a dozen or more with an hour's grace).
+ */
+function routingTo(child: ShardInfo): (key: string) => boolean {
+  const known = new Map<string, boolean>();
+  return (key) => {
+    let routed = known.get(key);
+    if (routed === undefined) {
+      routed = routesTo(key, child);
+      known.set(key, routed);
+    }
+    return routed;
+  };
+}
+
 /** Step 3 for one source: drops the child's keys there, once. */
 async function releaseSource(deps: AggregatorDependencies, source: string, child: ShardInfo): Promise<void> {
   const stored = await read(deps, source);
@@ -87,7 +103,7 @@ async function releaseSource(deps: AggregatorDependencies, source: string, child
     deps,
     {
       ...checkpoint,
-      engine: partitionState(checkpoint.engine, (key) => routesTo(key, child)).kept,
+      engine: partitionState(checkpoint.engine, routingTo(child)).kept,
       handingOver: checkpoint.handingOver.filter((shard) => shard !== child.shardId),
       updatedAt: (deps.now ?? Date.now)(),
     },
@@ -117,7 +133,7 @@ export async function inheritState(
       checkpoint = { ...checkpoint, handingOver: [...checkpoint.handingOver, shard], updatedAt: now };
       await write(deps, checkpoint, stored.etag);
     }
-    parts.push(partitionState(checkpoint.engine, (key) => routesTo(key, child)).taken);
+    parts.push(partitionState(checkpoint.engine, routingTo(child)).taken);
   }
   const { engine, closed } = joinAtLatestStreamTime(deps, parts);
   const inherited: Checkpoint = {
