@@ -10,31 +10,11 @@ import {
   type WindowResult,
   type WindowSpec,
 } from '../../../functions/core/index.js';
+import { disorderedRecords } from './arbitraries.js';
 import { countAndSum } from './helpers.js';
 import { expectedHopping, expectedSessions, expectedSliding } from './reference.js';
 
-/**
- * Records with arrival disorder at most `maxDisorder`: arrival i has a nominal time that only
- * grows, and an event time up to `maxDisorder` before it. So streamTime - ts <= maxDisorder.
- */
-const records = (maxDisorder: number) =>
-  fc
-    .array(
-      fc.record({
-        key: fc.constantFrom('a', 'b', 'c'),
-        step: fc.integer({ min: 0, max: 7 }),
-        lag: fc.integer({ min: 0, max: maxDisorder }),
-        value: fc.integer({ min: -5, max: 5 }),
-      }),
-      { maxLength: 60, size: 'max' },
-    )
-    .map((items) => {
-      let nominal = 0;
-      return items.map(({ key, step, lag, value }): KeyedRecord => {
-        nominal += step;
-        return { key, ts: Math.max(0, nominal - lag), value };
-      });
-    });
+const records = disorderedRecords;
 
 const summary = (results: readonly WindowResult[]) =>
   results.map((r) => `${r.key} ${r.windowStart} ${r.windowEnd} n=${r.values?.n} sum=${r.values?.sum}`).sort();

@@ -4,35 +4,19 @@ import {
   createWindowEngine,
   decodeState,
   encodeState,
-  type KeyedRecord,
   mergeStates,
   partitionState,
   StateCorruptError,
   type WindowResult,
   type WindowSpec,
 } from '../../../functions/core/index.js';
+import { disorderedRecords } from './arbitraries.js';
 import { countAndSum } from './helpers.js';
 
 const DISORDER = 6;
 
 /** Records whose event time is at most DISORDER before the largest seen so far: nothing is late. */
-const records = fc
-  .array(
-    fc.record({
-      key: fc.constantFrom('a', 'b', 'c', 'd'),
-      step: fc.integer({ min: 0, max: 7 }),
-      lag: fc.integer({ min: 0, max: DISORDER }),
-      value: fc.integer({ min: -5, max: 5 }),
-    }),
-    { maxLength: 60, size: 'max' },
-  )
-  .map((items) => {
-    let nominal = 0;
-    return items.map(({ key, step, lag, value }): KeyedRecord => {
-      nominal += step;
-      return { key, ts: Math.max(0, nominal - lag), value };
-    });
-  });
+const records = disorderedRecords(DISORDER, ['a', 'b', 'c', 'd']);
 
 const windows: Record<string, WindowSpec> = {
   tumbling: { type: 'tumbling', sizeMs: 5, graceMs: DISORDER },
@@ -100,14 +84,20 @@ describe.each(Object.entries(windows))('%s state split by key', (_, window) => {
 });
 
 describe('mergeStates', () => {
-  it('refuses states at different stream times, of other windows, or with a key in both', () => {
-    // Prepare
+  /** Tumbling states of two shards: key a at stream time 10, key b at 30. */
+  const twoTumblingStates = () => {
     const engine = createWindowEngine({
       window: windows.tumbling as WindowSpec,
       aggregations: countAndSum(),
     });
     const early = engine.process(undefined, [{ key: 'a', ts: 10, value: 1 }]).state;
     const late = engine.process(undefined, [{ key: 'b', ts: 30, value: 1 }]).state;
+    return { engine, early, late };
+  };
+
+  it('refuses states at different stream times, of other windows, or with a key in both', () => {
+    // Prepare
+    const { early, late } = twoTumblingStates();
     const other = createWindowEngine({ window: windows.session as WindowSpec, aggregations: countAndSum() });
 
     // Act + Assess: a merge that moved `early` to 30 would drop its window [10, 15) unemitted.
@@ -118,12 +108,7 @@ describe('mergeStates', () => {
 
   it('merges once the earlier state is advanced, and the windows that closes are results', () => {
     // Prepare
-    const engine = createWindowEngine({
-      window: windows.tumbling as WindowSpec,
-      aggregations: countAndSum(),
-    });
-    const early = engine.process(undefined, [{ key: 'a', ts: 10, value: 1 }]).state;
-    const late = engine.process(undefined, [{ key: 'b', ts: 30, value: 1 }]).state;
+    const { engine, early, late } = twoTumblingStates();
 
     // Act
     const advanced = engine.advanceTo(early, 30);
