@@ -140,8 +140,9 @@ async function applyShard(
   if (previous === undefined && streamArn) {
     const inherited = await inheritState(deps, streamArn, shard);
     if (inherited) ({ checkpoint: previous, etag } = inherited);
-  } else if (previous !== undefined && etag !== undefined && previous.inheritedFrom.length > 0 && streamArn) {
-    await finishHandover(deps, streamArn, { checkpoint: previous, etag });
+  } else if (previous !== undefined && streamArn) {
+    // A crash after the handover created this checkpoint: drop the keys from the parents still listed.
+    await finishHandover(deps, streamArn, previous);
   }
   const prepared = prepareRecords(records, {
     pipeline,

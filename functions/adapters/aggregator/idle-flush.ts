@@ -66,14 +66,15 @@ export async function flushIdleShards(deps: IdleFlushDependencies): Promise<Idle
       // A handover happens at the start of a child's first batch. One still open long after the
       // parent last changed means the handover itself keeps failing (ListShards, the state store):
       // until it completes, this shard's windows stay open.
-      const stuck = at - checkpoint.updatedAt > STUCK_HANDOVER_MS;
-      (stuck ? logger.warn : logger.info).call(
-        logger,
-        stuck
-          ? 'shard handover not completed: its windows stay open until the child shards take them'
-          : 'shard left alone while its keys move to child shards',
-        { shard, children: checkpoint.handingOver, since: checkpoint.updatedAt },
-      );
+      const details = { shard, children: checkpoint.handingOver, since: checkpoint.updatedAt };
+      if (at - checkpoint.updatedAt > STUCK_HANDOVER_MS) {
+        logger.warn(
+          'shard handover not completed: its windows stay open until the child shards take them',
+          details,
+        );
+      } else {
+        logger.info('shard left alone while its keys move to child shards', details);
+      }
       continue;
     }
     const closed = closeIdleWindows(checkpoint, shard, at, deps);

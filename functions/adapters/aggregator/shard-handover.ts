@@ -48,17 +48,20 @@ async function write(
   return deps.stateStore.put(deps.pipeline.name, checkpoint.shard, encodeCheckpoint(checkpoint), etag);
 }
 
-/** The nearest ancestors of `child` that have a checkpoint, through ancestors that have none. */
+/**
+ * The checkpoints of the nearest ancestors of `child` that have one, through ancestors that have
+ * none, as read (the handover marks them with these ETags).
+ */
 async function sourcesOf(
   deps: AggregatorDependencies,
   streamArn: string,
   child: ShardInfo,
-): Promise<string[]> {
+): Promise<Stored[]> {
   const lineage = deps.lineage;
   if (!lineage) return [];
-  // Sets: after a split then a merge, both parents lead to the same grandparent (whose keys must
-  // be taken once).
-  const sources = new Set<string>();
+  // Each shard once: after a split then a merge, both parents lead to the same grandparent (whose
+  // keys must be taken once).
+  const sources: Stored[] = [];
   const seen = new Set<string>();
   let generation = [child.parentShardId, child.adjacentParentShardId].filter((id) => id !== undefined);
   for (let depth = 0; generation.length > 0 && depth < MAX_GENERATIONS; depth++) {
@@ -66,8 +69,9 @@ async function sourcesOf(
     for (const shard of generation) {
       if (seen.has(shard)) continue;
       seen.add(shard);
-      if (await read(deps, shard)) {
-        sources.add(shard);
+      const stored = await read(deps, shard);
+      if (stored) {
+        sources.push(stored);
         continue;
       }
       const info = await lineage.describe(streamArn, shard);
@@ -75,7 +79,7 @@ async function sourcesOf(
     }
     generation = [...next];
   }
-  return [...sources];
+  return sources;
 }
 
 /**
@@ -95,7 +99,12 @@ function routingTo(child: ShardInfo): (key: string) => boolean {
 }
 
 /** Step 3 for one source: drops the child's keys there, once. */
-async function releaseSource(deps: AggregatorDependencies, source: string, child: ShardInfo): Promise<void> {
+async function releaseSource(
+  deps: AggregatorDependencies,
+  source: string,
+  child: ShardInfo,
+  routesToChild: (key: string) => boolean,
+): Promise<void> {
   const stored = await read(deps, source);
   if (!stored?.checkpoint.handingOver.includes(child.shardId)) return;
   const { checkpoint, etag } = stored;
@@ -103,7 +112,7 @@ async function releaseSource(deps: AggregatorDependencies, source: string, child
     deps,
     {
       ...checkpoint,
-      engine: partitionState(checkpoint.engine, routingTo(child)).kept,
+      engine: partitionState(checkpoint.engine, routesToChild).kept,
       handingOver: checkpoint.handingOver.filter((shard) => shard !== child.shardId),
       updatedAt: (deps.now ?? Date.now)(),
     },
@@ -125,16 +134,16 @@ export async function inheritState(
   const sources = await sourcesOf(deps, streamArn, child);
   if (sources.length === 0) return undefined;
   const now = (deps.now ?? Date.now)();
+  const routesToChild = routingTo(child);
   const parts: EngineState[] = [];
-  for (const source of sources) {
-    const stored = (await read(deps, source)) as Stored;
-    let { checkpoint } = stored;
+  for (const { checkpoint, etag } of sources) {
     if (!checkpoint.handingOver.includes(shard)) {
-      checkpoint = { ...checkpoint, handingOver: [...checkpoint.handingOver, shard], updatedAt: now };
-      await write(deps, checkpoint, stored.etag);
+      const marked = { ...checkpoint, handingOver: [...checkpoint.handingOver, shard], updatedAt: now };
+      await write(deps, marked, etag);
     }
-    parts.push(partitionState(checkpoint.engine, routingTo(child)).taken);
+    parts.push(partitionState(checkpoint.engine, routesToChild).taken);
   }
+  const sourceShards = sources.map((source) => source.checkpoint.shard);
   const { engine, closed } = joinAtLatestStreamTime(deps, parts);
   const inherited: Checkpoint = {
     pipeline: deps.pipeline.name,
@@ -147,12 +156,13 @@ export async function inheritState(
     pending: toAggregateRecords(closed, { pipeline: deps.pipeline.name, shard, emittedAt: now }),
     busyUntil: null,
     handingOver: [],
-    inheritedFrom: sources,
+    inheritedFrom: sourceShards,
   };
   // Created, never overwritten: two attempts racing here cannot both win.
   const etag = await write(deps, inherited, undefined);
-  deps.logger?.info('shard took its keys over from its parents', { shard, from: sources });
-  return finishHandover(deps, streamArn, { checkpoint: inherited, etag });
+  deps.logger?.info('shard took its keys over from its parents', { shard, from: sourceShards });
+  await finishHandover(deps, streamArn, inherited);
+  return { checkpoint: inherited, etag };
 }
 
 /**
@@ -181,16 +191,15 @@ function joinAtLatestStreamTime(
   return { engine: engine as EngineState, closed };
 }
 
-/** Step 3 for every source still listed; returns the child's checkpoint as it stands. */
+/** Step 3 for every source a child's checkpoint still lists. */
 export async function finishHandover(
   deps: AggregatorDependencies,
   streamArn: string,
-  stored: Stored,
-): Promise<Stored> {
-  const { checkpoint } = stored;
-  if (checkpoint.inheritedFrom.length === 0) return stored;
+  checkpoint: Checkpoint,
+): Promise<void> {
+  if (checkpoint.inheritedFrom.length === 0) return;
   const child = deps.lineage && (await deps.lineage.describe(streamArn, checkpoint.shard));
   if (!child) throw new Error(`shard ${checkpoint.shard} inherited state but the stream no longer lists it`);
-  for (const source of checkpoint.inheritedFrom) await releaseSource(deps, source, child);
-  return stored;
+  const routesToChild = routingTo(child);
+  for (const source of checkpoint.inheritedFrom) await releaseSource(deps, source, child, routesToChild);
 }
