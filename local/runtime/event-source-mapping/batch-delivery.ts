@@ -70,12 +70,7 @@ export async function deliverBatch(
     }
     const outcome = await deps.invoke(current);
     if (outcome.kind === 'not-invoked') {
-      if (outcome.payloadTooLarge && current.length > 1) {
-        const middle = Math.ceil(current.length / 2);
-        await deliverBatch(current.slice(0, middle), policy, deps, retries);
-        await deliverBatch(current.slice(middle), policy, deps, retries);
-        return;
-      }
+      if (outcome.payloadTooLarge && current.length > 1) return deliverHalves(current, policy, deps, retries);
       notInvoked += 1;
       await deps.backoff(notInvoked);
       continue;
@@ -93,10 +88,7 @@ export async function deliverBatch(
       deps.processed(current.slice(0, at));
       failed = current.slice(at);
     } else if (policy.bisectBatchOnFunctionError && current.length > 1) {
-      const middle = Math.ceil(current.length / 2);
-      await deliverBatch(current.slice(0, middle), policy, deps, retries);
-      await deliverBatch(current.slice(middle), policy, deps, retries);
-      return;
+      return deliverHalves(current, policy, deps, retries);
     }
     retries += 1;
     if (policy.maximumRetryAttempts >= 0 && retries > policy.maximumRetryAttempts) {
@@ -111,6 +103,18 @@ export async function deliverBatch(
     await deps.backoff(retries);
     current = failed;
   }
+}
+
+/** Delivers the two halves of a batch in turn, each with the retries used so far (a split is not a retry). */
+async function deliverHalves(
+  batch: readonly StreamRecord[],
+  policy: DeliveryPolicy,
+  deps: DeliveryDeps,
+  retries: number,
+): Promise<void> {
+  const middle = Math.ceil(batch.length / 2);
+  await deliverBatch(batch.slice(0, middle), policy, deps, retries);
+  await deliverBatch(batch.slice(middle), policy, deps, retries);
 }
 
 function expiredPrefix(records: readonly StreamRecord[], policy: DeliveryPolicy, now: number): number {
