@@ -1,5 +1,11 @@
 import { CheckpointConflictError, CheckpointCorruptError } from '../errors.js';
-import { type Checkpoint, CLOCK_SKEW_MS, decodeCheckpoint, encodeCheckpoint } from '../state/checkpoint.js';
+import {
+  type Checkpoint,
+  CLOCK_SKEW_MS,
+  encodeCheckpoint,
+  readCheckpoint,
+  type StoredCheckpoint,
+} from '../state/checkpoint.js';
 import type { AggregatorDependencies } from './dependencies.js';
 import { silentLogger } from './dependencies.js';
 import { toAggregateRecords } from './output-records.js';
@@ -46,18 +52,17 @@ export async function flushIdleShards(deps: IdleFlushDependencies): Promise<Idle
   const outcome = { shardsChecked: 0, shardsFlushed: 0, windowsClosed: 0, conflicts: 0 };
   for (const shard of await stateStore.list(pipeline.name)) {
     outcome.shardsChecked += 1;
-    const stored = await stateStore.get(pipeline.name, shard);
-    if (!stored || 'notModified' in stored) continue;
-    let checkpoint: Checkpoint;
+    let stored: StoredCheckpoint | undefined;
     try {
-      checkpoint = decodeCheckpoint(stored.body);
+      stored = await readCheckpoint(stateStore, pipeline.name, shard);
     } catch (error) {
       if (!(error instanceof CheckpointCorruptError)) throw error;
       // One unreadable checkpoint must not keep every other shard's windows open.
       logger.error('checkpoint unreadable; shard skipped', { shard, error: error.message });
       continue;
     }
-    let etag = stored.etag;
+    if (!stored) continue;
+    let { checkpoint, etag } = stored;
     const at = now();
     // The invocation holding the shard sends any pending results itself.
     if (isClaimed(checkpoint, at)) continue;

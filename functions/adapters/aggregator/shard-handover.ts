@@ -2,7 +2,12 @@ import type { EngineState } from '../../core/engine/state.js';
 import { mergeStates, partitionState } from '../../core/engine/state-partition.js';
 import type { WindowResult } from '../../core/types.js';
 import { routesTo, type ShardInfo } from '../kinesis/shard-lineage.js';
-import { type Checkpoint, decodeCheckpoint, encodeCheckpoint } from '../state/checkpoint.js';
+import {
+  type Checkpoint,
+  encodeCheckpoint,
+  readCheckpoint,
+  type StoredCheckpoint,
+} from '../state/checkpoint.js';
 import type { AggregatorDependencies } from './dependencies.js';
 import { toAggregateRecords } from './output-records.js';
 
@@ -28,16 +33,8 @@ import { toAggregateRecords } from './output-records.js';
 /** How far back through shards that never had a batch to look for state. */
 const MAX_GENERATIONS = 16;
 
-/** A shard's checkpoint with its ETag. */
-interface Stored {
-  readonly checkpoint: Checkpoint;
-  readonly etag: string;
-}
-
-async function read(deps: AggregatorDependencies, shard: string): Promise<Stored | undefined> {
-  const stored = await deps.stateStore.get(deps.pipeline.name, shard);
-  if (!stored || 'notModified' in stored) return undefined;
-  return { checkpoint: decodeCheckpoint(stored.body), etag: stored.etag };
+function read(deps: AggregatorDependencies, shard: string): Promise<StoredCheckpoint | undefined> {
+  return readCheckpoint(deps.stateStore, deps.pipeline.name, shard);
 }
 
 async function write(
@@ -56,12 +53,12 @@ async function sourcesOf(
   deps: AggregatorDependencies,
   streamArn: string,
   child: ShardInfo,
-): Promise<Stored[]> {
+): Promise<StoredCheckpoint[]> {
   const lineage = deps.lineage;
   if (!lineage) return [];
   // Each shard once: after a split then a merge, both parents lead to the same grandparent (whose
   // keys must be taken once).
-  const sources: Stored[] = [];
+  const sources: StoredCheckpoint[] = [];
   const seen = new Set<string>();
   let generation = [child.parentShardId, child.adjacentParentShardId].filter((id) => id !== undefined);
   for (let depth = 0; generation.length > 0 && depth < MAX_GENERATIONS; depth++) {
@@ -128,7 +125,7 @@ export async function inheritState(
   deps: AggregatorDependencies,
   streamArn: string,
   shard: string,
-): Promise<Stored | undefined> {
+): Promise<StoredCheckpoint | undefined> {
   const child = deps.lineage && (await deps.lineage.describe(streamArn, shard));
   if (!child) return undefined;
   const sources = await sourcesOf(deps, streamArn, child);

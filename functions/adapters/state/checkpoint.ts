@@ -4,6 +4,7 @@ import { decodeState } from '../../core/engine/state-codec.js';
 import type { AggregateRecord } from '../aggregator/output-records.js';
 import { CheckpointCorruptError } from '../errors.js';
 import type { RecordPosition } from '../kinesis/decode.js';
+import type { StateStore } from './state-store.js';
 
 /** Version of the checkpoint object layout. */
 export const CHECKPOINT_VERSION = 1;
@@ -144,4 +145,24 @@ export function decodeCheckpoint(body: Uint8Array): Checkpoint {
     handingOver: c.handingOver,
     inheritedFrom: c.inheritedFrom,
   };
+}
+
+/** A shard's checkpoint as stored, with the ETag a conditional write of the next one must match. */
+export interface StoredCheckpoint {
+  readonly checkpoint: Checkpoint;
+  readonly etag: string;
+}
+
+/**
+ * A shard's checkpoint, read and decoded (undefined before its first write); throws
+ * CheckpointCorruptError when the object is not one.
+ */
+export async function readCheckpoint(
+  store: StateStore,
+  pipeline: string,
+  shard: string,
+): Promise<StoredCheckpoint | undefined> {
+  const stored = await store.get(pipeline, shard);
+  if (!stored || 'notModified' in stored) return undefined;
+  return { checkpoint: decodeCheckpoint(stored.body), etag: stored.etag };
 }
