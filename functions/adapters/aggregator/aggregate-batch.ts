@@ -140,7 +140,7 @@ async function applyShard(
   if (previous === undefined && streamArn) {
     const inherited = await inheritState(deps, streamArn, shard);
     if (inherited) ({ checkpoint: previous, etag } = inherited);
-  } else if (previous !== undefined && streamArn) {
+  } else if (previous !== undefined && previous.inheritedFrom.length > 0 && streamArn) {
     // A crash after the handover created this checkpoint: drop the keys from the parents still listed.
     await finishHandover(deps, streamArn, previous);
   }
