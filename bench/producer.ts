@@ -14,6 +14,7 @@ import {
 import { encodeEnvelope } from '../functions/adapters/kinesis/envelope.js';
 import { validateEvent } from '../functions/adapters/pipeline-event.js';
 import { produceEvents } from '../functions/adapters/producer/produce-events.js';
+import { kinesisWriter } from '../functions/adapters/producer/record-writer.js';
 import { getGenerator } from '../functions/pipelines/generators.js';
 import { getPipeline } from '../functions/pipelines/index.js';
 import { kinesisClient, localAwsConfig } from '../local/services/clients.js';
@@ -60,9 +61,10 @@ async function run(scale: number): Promise<readonly BenchRow[]> {
   const kinesis = kinesisClient();
   const streamName = `bench-producer-${Date.now().toString(36)}`;
   await createStream(kinesis, streamName);
+  const writer = kinesisWriter({ client: kinesis });
   try {
     // Warm-up: connections and the stream's first writes.
-    await produceEvents(pipeline, events.slice(0, 10), { client: kinesis, streamName });
+    await produceEvents(pipeline, events.slice(0, 10), { writer, stream: streamName });
 
     // One call per event is slow enough (a round trip each) that a sample of the events gives its rate.
     const sample = events.slice(0, Math.max(20, Math.round(50 * scale)));
@@ -83,14 +85,13 @@ async function run(scale: number): Promise<readonly BenchRow[]> {
     const singleMs = performance.now() - start;
 
     start = performance.now();
-    const batched = await produceEvents(pipeline, events, { client: kinesis, streamName });
+    const batched = await produceEvents(pipeline, events, { writer, stream: streamName });
     const batchedMs = performance.now() - start;
 
     start = performance.now();
     const aggregated = await produceEvents(pipeline, events, {
-      client: kinesis,
-      streamName,
-      aggregation: {},
+      writer: kinesisWriter({ client: kinesis, aggregation: {} }),
+      stream: streamName,
     });
     const aggregatedMs = performance.now() - start;
 

@@ -22,13 +22,18 @@ const idleFlushEnvSchema = aggregatorEnvSchema
   .extend({ IDLE_TIMEOUT_MS: idleTimeoutMs });
 
 const producerEnvSchema = z.object({
+  /** What carries the events: Kinesis data streams, or topics of an MSK cluster (KAFKA_* variables). */
+  TRANSPORT: z.enum(['kinesis', 'msk']).default('kinesis'),
   STREAM_NAMES: z
     .string()
     .transform((text, ctx) => {
       try {
         return JSON.parse(text) as unknown;
       } catch {
-        ctx.addIssue({ code: 'custom', message: 'must be a JSON object of pipeline name -> stream name' });
+        ctx.addIssue({
+          code: 'custom',
+          message: 'must be a JSON object of pipeline name -> stream or topic name',
+        });
         return z.NEVER;
       }
     })
@@ -59,6 +64,6 @@ export const readAggregatorEnv = (env: Record<string, string | undefined> = proc
 export const readIdleFlushEnv = (env: Record<string, string | undefined> = process.env): IdleFlushEnv =>
   read(idleFlushEnvSchema, env, 'idle-flush');
 
-/** The producer's environment: STREAM_NAMES, a JSON object of pipeline name -> stream name. */
+/** The producer's environment: TRANSPORT and STREAM_NAMES, a JSON object of pipeline name -> stream or topic. */
 export const readProducerEnv = (env: Record<string, string | undefined> = process.env): ProducerEnv =>
   read(producerEnvSchema, env, 'producer');

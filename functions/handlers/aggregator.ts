@@ -10,11 +10,20 @@ import type { AggregatorDependencies } from '../adapters/aggregator/dependencies
 import { aggregatorDependencies } from '../adapters/aggregator/from-env.js';
 import { METRICS_NAMESPACE, recordAggregatorMetrics } from '../adapters/aggregator/metrics.js';
 import { readAggregatorEnv } from '../adapters/config.js';
+import { isKafkaEvent, splitKafkaEvent } from '../adapters/kafka/msk-event.js';
 import { splitKinesisEvent } from '../adapters/kinesis/stream-event.js';
 import { getPipeline } from '../pipelines/index.js';
 
 const logger = new Logger();
 const metrics = new Metrics({ namespace: METRICS_NAMESPACE });
+
+/** A Kafka batch with partitions left unapplied (a retriable failure): Lambda retries it whole. */
+export class KafkaBatchNotAppliedError extends Error {
+  override readonly name = 'KafkaBatchNotAppliedError';
+  constructor(readonly firstUnapplied: readonly string[]) {
+    super(`partitions not applied from ${firstUnapplied.join(', ')}: Lambda retries the batch`);
+  }
+}
 
 /** Builds the handler around its dependencies, created once per container on first use. */
 export function createAggregatorHandler(create: () => AggregatorDependencies) {
@@ -29,15 +38,20 @@ export function createAggregatorHandler(create: () => AggregatorDependencies) {
       metrics.setDefaultDimensions({ pipeline: deps.pipeline.name });
     }
     try {
-      const { records, unusable } = splitKinesisEvent(event, deps.pipeline.name);
+      const kafka = isKafkaEvent(event);
+      const { records, unusable } = kafka
+        ? splitKafkaEvent(event, deps.pipeline.name)
+        : splitKinesisEvent(event, deps.pipeline.name);
       if (unusable.length > 0) {
-        logger.error('entries that are not Kinesis records were dead-lettered', {
+        logger.error('entries that are not usable records were dead-lettered', {
           reasons: unusable.map((letter) => letter.reason),
         });
         await deps.deadLetters.send(unusable);
       }
       const deadlineMs = context ? Date.now() + context.getRemainingTimeInMillis() : undefined;
-      const { response, stats } = await aggregateBatch(records, deps, { deadlineMs });
+      // Kafka partitions never split or merge: no shard lineage to ask.
+      const batchDeps = kafka ? { ...deps, lineage: undefined } : deps;
+      const { response, stats } = await aggregateBatch(records, batchDeps, { deadlineMs });
       stats.invalidRecords += unusable.length;
       recordAggregatorMetrics(metrics, stats);
       logger.info('batch processed', {
@@ -45,6 +59,11 @@ export function createAggregatorHandler(create: () => AggregatorDependencies) {
         ...stats,
         failures: response.batchItemFailures,
       });
+      if (kafka && response.batchItemFailures.length > 0) {
+        // The Kafka mapping runs without partial batch responses: failing the invocation makes
+        // Lambda retry the whole batch, and the partitions already applied skip it by checkpoint.
+        throw new KafkaBatchNotAppliedError(response.batchItemFailures.map((f) => f.itemIdentifier));
+      }
       return response;
     } finally {
       metrics.publishStoredMetrics();
@@ -52,7 +71,10 @@ export function createAggregatorHandler(create: () => AggregatorDependencies) {
   };
 }
 
-/** Kinesis event source mapping entry point (ReportBatchItemFailures). */
+/**
+ * Event source mapping entry point: Kinesis (ReportBatchItemFailures) or Amazon MSK (the whole
+ * batch retried on failure).
+ */
 export const handler = createAggregatorHandler(() => {
   const env = readAggregatorEnv();
   return aggregatorDependencies(

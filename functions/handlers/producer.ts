@@ -2,7 +2,10 @@ import { Logger } from '@aws-lambda-powertools/logger';
 import { KinesisClient } from '@aws-sdk/client-kinesis';
 import type { APIGatewayProxyStructuredResultV2, LambdaFunctionURLEvent } from 'aws-lambda';
 import { readProducerEnv } from '../adapters/config.js';
+import { createKafkaClient, readKafkaEnv } from '../adapters/kafka/kafka-client.js';
 import { handleIngestRequest, type IngestDependencies } from '../adapters/producer/ingest-request.js';
+import { kafkaWriter } from '../adapters/producer/kafka-writer.js';
+import { kinesisWriter, type RecordWriter } from '../adapters/producer/record-writer.js';
 import { getPipeline } from '../pipelines/index.js';
 
 const logger = new Logger();
@@ -27,10 +30,23 @@ export function createProducerHandler(create: () => IngestDependencies) {
   };
 }
 
+function writerFor(transport: 'kinesis' | 'msk'): RecordWriter {
+  if (transport === 'kinesis') return kinesisWriter({ client: new KinesisClient({}) });
+  // Idempotent: a request kafkajs retries after a lost answer is not written twice.
+  const producer = createKafkaClient(readKafkaEnv(), 'tributary-producer').producer({
+    idempotent: true,
+    allowAutoTopicCreation: false,
+  });
+  return kafkaWriter(producer);
+}
+
 /** Lambda function URL entry point (AWS_IAM auth). */
-export const handler = createProducerHandler(() => ({
-  streamNames: readProducerEnv().STREAM_NAMES,
-  pipelineOf: (name) => getPipeline(name),
-  client: new KinesisClient({}),
-  logger,
-}));
+export const handler = createProducerHandler(() => {
+  const env = readProducerEnv();
+  return {
+    streamNames: env.STREAM_NAMES,
+    pipelineOf: (name) => getPipeline(name),
+    writer: writerFor(env.TRANSPORT),
+    logger,
+  };
+});

@@ -32,6 +32,7 @@ import { aggregatorDependencies } from '../../functions/adapters/aggregator/from
 import { readAggregatorEnv } from '../../functions/adapters/config.js';
 import { CheckpointConflictError } from '../../functions/adapters/errors.js';
 import { produceEvents } from '../../functions/adapters/producer/produce-events.js';
+import { kinesisWriter } from '../../functions/adapters/producer/record-writer.js';
 import { S3StateStore } from '../../functions/adapters/state/s3-state-store.js';
 import { getPipeline } from '../../functions/pipelines/index.js';
 import {
@@ -154,10 +155,7 @@ describe('aggregator against LocalStack (S3 state, SQS dead letters, Firehose di
     const produced = await produceEvents(
       pipeline,
       [...trips, taxiTrip({ zone: 48, pickupMs: T0 + 66 * MIN })],
-      {
-        client: kinesis,
-        streamName,
-      },
+      { writer: kinesisWriter({ client: kinesis }), stream: streamName },
     );
     await kinesis.send(
       new PutRecordsCommand({

@@ -11,6 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { decodeKinesisRecord } from '../../functions/adapters/kinesis/decode.js';
 import { envelopeSchema } from '../../functions/adapters/kinesis/envelope.js';
 import { produceEvents } from '../../functions/adapters/producer/produce-events.js';
+import { kinesisWriter } from '../../functions/adapters/producer/record-writer.js';
 import { getPipeline } from '../../functions/pipelines/index.js';
 import { kinesisClient } from '../../local/services/clients.js';
 import { kinesisRecord } from '../fixtures/kinesis-events.js';
@@ -100,7 +101,10 @@ describe('producer against LocalStack Kinesis with injected throttling', () => {
     const client = throttlingClient((call, i) => call === 1 && i % 3 === 0);
 
     // Act
-    const report = await produceEvents(pipeline, events, { client, streamName, backoff: { baseDelayMs: 5 } });
+    const report = await produceEvents(pipeline, events, {
+      writer: kinesisWriter({ client, backoff: { baseDelayMs: 5 } }),
+      stream: streamName,
+    });
     const written = await readStream();
 
     // Assess
@@ -118,9 +122,8 @@ describe('producer against LocalStack Kinesis with injected throttling', () => {
 
     // Act
     const report = await produceEvents(pipeline, events, {
-      client,
-      streamName,
-      backoff: { maxAttempts: 3, baseDelayMs: 5 },
+      writer: kinesisWriter({ client, backoff: { maxAttempts: 3, baseDelayMs: 5 } }),
+      stream: streamName,
     });
 
     // Assess

@@ -2,7 +2,7 @@ import { z } from 'zod';
 import type { LoggerLike } from '../aggregator/dependencies.js';
 import type { AnyPipeline } from '../pipeline-event.js';
 import { produceEvents } from './produce-events.js';
-import type { PutRecordsOptions } from './put-records.js';
+import type { RecordWriter } from './record-writer.js';
 
 /** One HTTP request as the ingest endpoint sees it (already base64-decoded). */
 export interface IngestRequest {
@@ -18,13 +18,11 @@ export interface IngestResponse {
 }
 
 export interface IngestDependencies {
-  /** Pipeline name -> Kinesis stream name (STREAM_NAMES). */
+  /** Pipeline name -> Kinesis stream or Kafka topic name (STREAM_NAMES). */
   readonly streamNames: Readonly<Record<string, string>>;
   /** Throws for an unknown name. */
   readonly pipelineOf: (name: string) => AnyPipeline;
-  readonly client: PutRecordsOptions['client'];
-  readonly aggregation?: PutRecordsOptions['aggregation'];
-  readonly backoff?: PutRecordsOptions['backoff'];
+  readonly writer: RecordWriter;
   readonly logger?: LoggerLike;
 }
 
@@ -83,10 +81,8 @@ export async function handleIngestRequest(
   }
   if (streamName === undefined) return bad(404, `pipeline ${name} has no stream in this deployment`);
   const report = await produceEvents(pipeline, parsed.data.events, {
-    client: deps.client,
-    streamName,
-    aggregation: deps.aggregation,
-    backoff: deps.backoff,
+    writer: deps.writer,
+    stream: streamName,
   });
   deps.logger?.info('events produced', {
     pipeline: name,

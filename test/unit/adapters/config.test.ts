@@ -41,7 +41,7 @@ describe('environment readers', () => {
     // Assess
     expect(env.STREAM_NAMES).toEqual({ 'taxi-rides': 'tributary-taxi-rides' });
     expect(() => readProducerEnv({ STREAM_NAMES: 'taxi-rides' })).toThrow(
-      /JSON object of pipeline name -> stream name/,
+      /JSON object of pipeline name -> stream or topic name/,
     );
     expect(() => readProducerEnv({ STREAM_NAMES: '["a"]' })).toThrow(ConfigurationError);
   });

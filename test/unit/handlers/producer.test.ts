@@ -2,6 +2,7 @@ import type { PutRecordsCommand, PutRecordsCommandOutput } from '@aws-sdk/client
 import type { LambdaFunctionURLEvent } from 'aws-lambda';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { envelopeSchema } from '../../../functions/adapters/kinesis/envelope.js';
+import { kinesisWriter } from '../../../functions/adapters/producer/record-writer.js';
 import type { createProducerHandler as CreateHandler } from '../../../functions/handlers/producer.js';
 import { getPipeline } from '../../../functions/pipelines/index.js';
 import { awsSample } from '../../fixtures/kinesis-events.js';
@@ -34,22 +35,24 @@ function setup(throttleFirst = 0) {
   const handler = createProducerHandler(() => ({
     streamNames: { 'taxi-rides': 'tributary-taxi-rides' },
     pipelineOf: (name) => getPipeline(name),
-    backoff: { sleep: async () => {} },
-    client: {
-      async send(command: PutRecordsCommand): Promise<PutRecordsCommandOutput> {
-        sent.push(command.input);
-        const records = (command.input.Records ?? []).map(() =>
-          throttled++ < throttleFirst
-            ? { ErrorCode: 'ProvisionedThroughputExceededException', ErrorMessage: 'Rate exceeded' }
-            : { SequenceNumber: '1', ShardId: 'shardId-000000000000' },
-        );
-        return {
-          $metadata: {},
-          FailedRecordCount: records.filter((r) => 'ErrorCode' in r).length,
-          Records: records,
-        };
+    writer: kinesisWriter({
+      backoff: { sleep: async () => {} },
+      client: {
+        async send(command: PutRecordsCommand): Promise<PutRecordsCommandOutput> {
+          sent.push(command.input);
+          const records = (command.input.Records ?? []).map(() =>
+            throttled++ < throttleFirst
+              ? { ErrorCode: 'ProvisionedThroughputExceededException', ErrorMessage: 'Rate exceeded' }
+              : { SequenceNumber: '1', ShardId: 'shardId-000000000000' },
+          );
+          return {
+            $metadata: {},
+            FailedRecordCount: records.filter((r) => 'ErrorCode' in r).length,
+            Records: records,
+          };
+        },
       },
-    },
+    }),
   }));
   return { handler, sent };
 }
