@@ -4,7 +4,7 @@ import { type Command, UsageError } from '../cli/command.js';
 import { existingFile, parseCount, parseOptions } from '../cli/parse-options.js';
 import { fileInput, generatedInput, INPUT_FORMATS } from '../runtime/start/input.js';
 import { pipelineResources } from '../runtime/start/pipeline-resources.js';
-import { produceInput } from '../runtime/start/producer.js';
+import { kinesisTarget, produceInput } from '../runtime/start/producer.js';
 import { ensureSynthesized } from '../runtime/synth/ensure-synthesized.js';
 import { CloudAssembly, defaultLocalContext } from '../runtime/template/index.js';
 import { kinesisClient, LOCAL_REGION, localAwsConfig } from '../services/clients.js';
@@ -109,8 +109,7 @@ export const produceCommand: Command = {
       const outcome = await produceInput({
         pipeline: getPipeline(name),
         input,
-        kinesis: client,
-        streamName,
+        target: kinesisTarget(client, streamName),
         rate,
       }).catch((error: unknown) => {
         throw values.stream ? withAwsSetupHint(error) : withLocalSetupHint(error, streamName, values.stage);

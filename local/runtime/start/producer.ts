@@ -2,7 +2,8 @@ import { existsSync } from 'node:fs';
 import { setImmediate, setTimeout as sleep } from 'node:timers/promises';
 import type { KinesisClient } from '@aws-sdk/client-kinesis';
 import { encodeEnvelope } from '../../../functions/adapters/kinesis/envelope.js';
-import { type ProducerEntry, putRecords } from '../../../functions/adapters/producer/put-records.js';
+import type { ProducerEntry } from '../../../functions/adapters/producer/put-records.js';
+import { kinesisWriter, type RecordWriter } from '../../../functions/adapters/producer/record-writer.js';
 import type { AnyPipeline } from '../../../functions/pipelines/index.js';
 import type { InputRecord } from './input.js';
 import { type ProducerState, producerStateSchema, readJsonFile, writeJsonAtomic } from './run-folder.js';
@@ -20,11 +21,28 @@ export interface ProduceOutcome {
   readonly resumedFrom: number;
 }
 
+/** Where the producer writes and how it counts what the stream already holds (to resume). */
+export interface ProduceTarget {
+  readonly writer: RecordWriter;
+  /** The stream or topic name. */
+  readonly streamName: string;
+  /** Records the stream or topic holds now. */
+  countRecords(): Promise<number>;
+}
+
+/** A Kinesis stream as the producer's target (PutRecords batching of the producer adapter). */
+export function kinesisTarget(kinesis: KinesisClient, streamName: string): ProduceTarget {
+  return {
+    writer: kinesisWriter({ client: kinesis }),
+    streamName,
+    countRecords: async () => (await readStreamContents(kinesis, streamName)).total,
+  };
+}
+
 export interface ProduceOptions {
   readonly pipeline: AnyPipeline;
   readonly input: readonly InputRecord[];
-  readonly kinesis: KinesisClient;
-  readonly streamName: string;
+  readonly target: ProduceTarget;
   /** events/s; 0 = unpaced. */
   readonly rate: number;
   /** `<run>/producer.json`: lets a restarted run skip what was produced. @default none kept */
@@ -55,12 +73,12 @@ export async function readStreamContents(
 
 /**
  * A batch was in flight when the last process died: the stream's record count says whether it
- * landed (all of it: LocalStack applies a PutRecords call whole) or not. Anything else cannot be
+ * landed (all of it: LocalStack applies a PutRecords call whole, a Kafka broker a produce request) or not. Anything else cannot be
  * repaired by resending and is an error, never a silent double count.
  */
 async function settlePending(state: ProducerState, options: ProduceOptions): Promise<ProducerState> {
   if (!state.pending) return state;
-  const inStream = (await readStreamContents(options.kinesis, options.streamName)).total;
+  const inStream = await options.target.countRecords();
   const { from, to, records } = state.pending;
   if (inStream === state.accepted + records) return { sent: to, accepted: inStream, pending: null };
   if (inStream === state.accepted) return { sent: from, accepted: inStream, pending: null };
@@ -95,8 +113,8 @@ function encodeBatch(
 }
 
 /**
- * Writes the input to the stream as envelopes (partition key = pipeline key) with the adapter's
- * PutRecords batching, paced at `rate`, recording its position after every call so a run killed
+ * Writes the input to the stream or topic as envelopes (partition key = pipeline key) with the
+ * producer adapter's batching, paced at `rate`, recording its position after every call so a run killed
  * mid-way resumes without producing a record twice.
  */
 export async function produceInput(options: ProduceOptions): Promise<ProduceOutcome> {
@@ -126,7 +144,7 @@ export async function produceInput(options: ProduceOptions): Promise<ProduceOutc
     const { from, to, entries, origin } = batch;
     state = { ...state, pending: { from, to, records: entries.length } };
     save(state);
-    const sending = putRecords(entries, { client: options.kinesis, streamName: options.streamName });
+    const sending = options.target.writer.write(options.target.streamName, entries);
     sending.catch(() => {}); // awaited below; a failure meanwhile is not an unhandled rejection
     await setImmediate(); // the request goes out before the CPU work below
     batch = to < input.length ? encodeBatch(pipeline, input, to, batchSize, invalid) : undefined;

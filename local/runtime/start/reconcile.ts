@@ -2,7 +2,12 @@ import { z } from 'zod';
 import type { AnyPipeline } from '../../../functions/pipelines/index.js';
 import { type Comparison, compareResults } from '../../reconcile/compare-results.js';
 import { computeGroundTruth } from '../../reconcile/ground-truth.js';
-import { kinesisShardFor, referenceInput, type ShardRange } from '../../reconcile/reference-input.js';
+import {
+  kafkaPartitionFor,
+  kinesisShardFor,
+  referenceInput,
+  type ShardRange,
+} from '../../reconcile/reference-input.js';
 import type { InputRecord } from './input.js';
 
 const aggregateSchema = z.object({
@@ -25,6 +30,28 @@ const lateSchema = z.object({
   sequence_number: z.string(),
 });
 export type AggregateLine = z.output<typeof aggregateSchema>;
+
+/** Where the stream puts a key: the shard or partition the reference model places its records on. */
+export interface Placement {
+  readonly partitionOf: (key: string) => string;
+  /** Shards or partitions of the stream or topic. */
+  readonly count: number;
+  readonly unit: 'shards' | 'partitions';
+}
+
+/** Kinesis: MD5 of the partition key over the stream's real hash key ranges. */
+export function kinesisPlacement(shards: readonly ShardRange[]): Placement {
+  return { partitionOf: (key) => kinesisShardFor(key, shards), count: shards.length, unit: 'shards' };
+}
+
+/** Kafka: the producer's default (murmur2) partitioner over the topic's partitions. */
+export function kafkaPlacement(topic: string, partitions: number): Placement {
+  return {
+    partitionOf: (key) => kafkaPartitionFor(topic, key, partitions),
+    count: partitions,
+    unit: 'partitions',
+  };
+}
 
 /** A warehouse window in the comparison's shape. */
 export interface WarehouseWindow {
@@ -53,19 +80,19 @@ export interface Reconciliation {
 
 /**
  * Compares the warehouse with the reference model run over the produced input: records placed on
- * shards by MD5 of the key over the stream's real hash key ranges, in production order per shard,
+ * shards or partitions as the stream places their keys, in production order per partition,
  * every window closed at the end (the final flush). Aggregates are deduplicated by result `id`
  * (Firehose and a retried aggregator deliver at least once); late records by (shard, sequence, window).
  */
 export function reconcile(
   pipeline: AnyPipeline,
   input: readonly InputRecord[],
-  shards: readonly ShardRange[],
+  placement: Placement,
   aggregateLines: readonly unknown[],
   lateLines: readonly unknown[],
 ): Reconciliation {
   const problems: string[] = [];
-  const { records, rejected } = referenceInput(pipeline, input, (key) => kinesisShardFor(key, shards));
+  const { records, rejected } = referenceInput(pipeline, input, placement.partitionOf);
   // The engine does not reopen a session it closed (functions/core), hence `forget`.
   const truth = computeGroundTruth(
     records,

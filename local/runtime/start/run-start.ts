@@ -14,9 +14,9 @@ import { fileInput, generatedInput, type InputRecord, loadInput, saveInput } fro
 import { keepRunning, type RecordsWrittenByOthers } from './keep-running.js';
 import { LocalstackWatch } from './localstack-watch.js';
 import { type PipelineResources, pipelineResources } from './pipeline-resources.js';
-import { produceInput } from './producer.js';
+import { kinesisTarget, produceInput } from './producer.js';
 import { ProgressDisplay } from './progress.js';
-import { reconcile } from './reconcile.js';
+import { kinesisPlacement, reconcile } from './reconcile.js';
 import { RunFailedError } from './run-failed-error.js';
 import {
   existingRunFolder,
@@ -218,8 +218,7 @@ async function runLocked(
     const outcome = await produceInput({
       pipeline,
       input,
-      kinesis: clients.kinesis,
-      streamName: resources.streamName,
+      target: kinesisTarget(clients.kinesis, resources.streamName),
       rate: spec.rate,
       stateFile: folder.producer,
       onProgress: (n) => {
@@ -274,7 +273,7 @@ async function runLocked(
       writtenByOthers: writtenByOthers.records.length,
       folder,
       runtime: rt,
-      shards: await shardRanges(clients, resources.streamName),
+      placement: kinesisPlacement(await shardRanges(clients, resources.streamName)),
       timings: {
         totalMs: Date.now() - started,
         produceMs,

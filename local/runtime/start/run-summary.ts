@@ -1,11 +1,10 @@
 import type { AnyPipeline } from '../../../functions/pipelines/index.js';
-import type { ShardRange } from '../../reconcile/reference-input.js';
 import { table } from '../../tools/text-table.js';
 import type { LocalClients } from './clients.js';
 import type { InputRecord } from './input.js';
 import type { PipelineResources } from './pipeline-resources.js';
 import type { ProduceOutcome } from './producer.js';
-import type { Reconciliation, reconcile } from './reconcile.js';
+import type { Placement, Reconciliation, reconcile } from './reconcile.js';
 import type { RunFolder } from './run-folder.js';
 import type { PipelineRuntime } from './runtime.js';
 import { reconciliationText, topWindows } from './summary.js';
@@ -41,7 +40,7 @@ export async function summarize(args: {
   readonly writtenByOthers?: number;
   readonly folder: RunFolder;
   readonly runtime: PipelineRuntime;
-  readonly shards: readonly ShardRange[];
+  readonly placement: Placement;
   readonly timings: RunTimings;
   readonly produced: ProduceOutcome;
   readonly finalFlushWindows: number;
@@ -56,7 +55,13 @@ export async function summarize(args: {
   const objects = (await listObjects(clients.s3, bucket, '')).filter(
     (o) => o.key.includes(`pipeline=${name}/`) || o.key.startsWith('errors/'),
   );
-  const reconciliation = args.reconcile(pipeline, args.input, args.shards, aggregates.records, late.records);
+  const reconciliation = args.reconcile(
+    pipeline,
+    args.input,
+    args.placement,
+    aggregates.records,
+    late.records,
+  );
   // Firehose delivers at least once: raw/ may hold a record twice after a restart, never less.
   const raw = await countLines(clients.s3, bucket, `raw/pipeline=${name}/`);
   const rawRecords = raw.records;
@@ -82,7 +87,7 @@ export async function summarize(args: {
   const text = [
     '',
     `Run ${args.folder.dir}`,
-    `  ${args.produced.accepted} records produced to ${resources.streamName} (${args.shards.length} shards)` +
+    `  ${args.produced.accepted} records produced to ${resources.streamName} (${args.placement.count} ${args.placement.unit})` +
       (args.produced.resumedFrom > 0 ? `, resumed after input line ${args.produced.resumedFrom}` : '') +
       (args.writtenByOthers ? ` + ${args.writtenByOthers} written by others while it kept running` : '') +
       `; ${esm?.recordsProcessed ?? 0} processed, ${esm?.invocations ?? 0} invocations (${esm?.failedInvocations ?? 0} failed)`,

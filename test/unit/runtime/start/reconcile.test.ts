@@ -8,7 +8,7 @@ import {
 } from '../../../../local/reconcile/reference-input.js';
 import { closingHorizonMs } from '../../../../local/runtime/start/final-flush.js';
 import { generatedInput } from '../../../../local/runtime/start/input.js';
-import { reconcile } from '../../../../local/runtime/start/reconcile.js';
+import { kinesisPlacement, reconcile } from '../../../../local/runtime/start/reconcile.js';
 
 const pipeline = getPipeline('taxi-rides');
 const shards = evenShardRanges(4);
@@ -51,7 +51,7 @@ describe('reconcile', () => {
     const lines = warehouseLines();
 
     // Act
-    const result = reconcile(pipeline, input, shards, [...lines, lines[0]], lateLines);
+    const result = reconcile(pipeline, input, kinesisPlacement(shards), [...lines, lines[0]], lateLines);
 
     // Assess
     expect(result.ok, JSON.stringify(result.problems)).toBe(true);
@@ -66,7 +66,7 @@ describe('reconcile', () => {
     const changed = { ...first, values: { ...first?.values, trips: 999 } };
 
     // Act
-    const result = reconcile(pipeline, input, shards, [changed, ...rest], lateLines);
+    const result = reconcile(pipeline, input, kinesisPlacement(shards), [changed, ...rest], lateLines);
 
     // Assess
     expect(result.ok).toBe(false);
@@ -81,7 +81,7 @@ describe('reconcile', () => {
     const diverged = { ...first, values: { ...first?.values, trips: 999 } };
 
     // Act
-    const result = reconcile(pipeline, input, shards, [...lines, diverged], lateLines);
+    const result = reconcile(pipeline, input, kinesisPlacement(shards), [...lines, diverged], lateLines);
 
     // Assess
     expect(result.ok).toBe(false);
@@ -106,7 +106,11 @@ describe('reconcile', () => {
     const aggregates = warehouseLines();
 
     // Act
-    const result = reconcile(pipeline, input, shards, aggregates, [...lateLines, late, late]);
+    const result = reconcile(pipeline, input, kinesisPlacement(shards), aggregates, [
+      ...lateLines,
+      late,
+      late,
+    ]);
 
     // Assess
     expect(result.ok).toBe(false);
