@@ -1,15 +1,15 @@
 import { z } from 'zod';
 
 /** Settings of one deployment, read from CDK context (`cdk.json` or `-c key=value`). */
-export interface TributaryContext {
+export type TributaryContext = KinesisContext | MskContext;
+
+/** Settings every transport shares. */
+interface CommonContext {
   /** Deployment name (`dev`, `prod`, ...): part of the stack and resource names. */
   readonly stage: string;
   /** Pipelines to deploy, in the order given. */
   readonly pipelines: readonly string[];
-  readonly transport: 'kinesis';
-  readonly streamMode: 'on-demand' | 'provisioned';
-  /** Shards per stream in provisioned mode; undefined in on-demand mode. */
-  readonly shardCount?: number;
+  /** How long streams (or topics) keep records. */
   readonly retentionHours: number;
   readonly bufferingIntervalSeconds: number;
   readonly bufferingSizeMiB: number;
@@ -17,6 +17,24 @@ export interface TributaryContext {
   readonly alarmTopicArn?: string;
   /** First event date (yyyy-MM-dd) Athena's partition projection covers; earlier data is stored but not found. */
   readonly warehouseStartDate: string;
+}
+
+/** Kinesis data streams (the default). */
+export interface KinesisContext extends CommonContext {
+  readonly transport: 'kinesis';
+  readonly streamMode: 'on-demand' | 'provisioned';
+  /** Shards per stream in provisioned mode; undefined in on-demand mode. */
+  readonly shardCount?: number;
+  readonly partitions?: undefined;
+}
+
+/** Topics of an MSK Serverless cluster. */
+export interface MskContext extends CommonContext {
+  readonly transport: 'msk';
+  /** Partitions per topic. */
+  readonly partitions: number;
+  readonly streamMode?: undefined;
+  readonly shardCount?: undefined;
 }
 
 /** A context value that synthesis cannot accept; the message names the key and the value given. */
@@ -31,6 +49,7 @@ export const CONTEXT_KEYS = [
   'transport',
   'streamMode',
   'shardCount',
+  'partitions',
   'retentionHours',
   'bufferingIntervalSeconds',
   'bufferingSizeMiB',
@@ -63,8 +82,10 @@ const schema = z
           .min(1, 'at least one pipeline'),
       ),
     transport: z.enum(['kinesis', 'msk']).default('kinesis'),
-    streamMode: z.enum(['on-demand', 'provisioned']).default('on-demand'),
+    // No defaults here: giving them with transport=msk is refused, so "not given" must show.
+    streamMode: z.enum(['on-demand', 'provisioned']).optional(),
     shardCount: integer(1, 1_000).optional(),
+    partitions: integer(1, 1_000).optional(),
     retentionHours: integer(24, 8_760).default(24),
     bufferingIntervalSeconds: integer(60, 900).default(300),
     bufferingSizeMiB: integer(64, 128).default(128),
@@ -93,26 +114,44 @@ export function parseContext(raw: Readonly<Record<string, unknown>>): TributaryC
     });
     throw new ContextError(`Invalid CDK context:\n  ${problems.join('\n  ')}`);
   }
-  const c = result.data;
-  if (c.transport === 'msk') {
-    throw new ContextError('-c transport: only "kinesis" is implemented so far (given "msk")');
-  }
+  const { streamMode, shardCount, partitions, transport, ...c } = result.data;
   const duplicates = c.pipelines.filter((name, i) => c.pipelines.indexOf(name) !== i);
   if (duplicates.length) {
     throw new ContextError(`-c pipelines: each pipeline once (given ${duplicates.join(', ')} twice)`);
   }
-  if (c.streamMode === 'on-demand' && c.shardCount !== undefined) {
-    throw new ContextError(
-      `-c shardCount applies to streamMode=provisioned only (given shardCount=${c.shardCount} with on-demand)`,
-    );
-  }
   if (c.alarmEmail && c.alarmTopicArn) {
     throw new ContextError('-c alarmEmail and -c alarmTopicArn: give one of them, not both');
   }
+  if (transport === 'msk') {
+    for (const [key, value] of [
+      ['streamMode', streamMode],
+      ['shardCount', shardCount],
+    ] as const) {
+      if (value !== undefined) {
+        throw new ContextError(
+          `-c ${key} applies to transport=kinesis only (given ${key}=${value} with transport=msk); ` +
+            'size MSK topics with -c partitions',
+        );
+      }
+    }
+    return { ...c, transport, partitions: partitions ?? 4 };
+  }
+  if (partitions !== undefined) {
+    throw new ContextError(
+      `-c partitions applies to transport=msk only (given partitions=${partitions} with transport=kinesis)`,
+    );
+  }
+  const mode = streamMode ?? 'on-demand';
+  if (mode === 'on-demand' && shardCount !== undefined) {
+    throw new ContextError(
+      `-c shardCount applies to streamMode=provisioned only (given shardCount=${shardCount} with on-demand)`,
+    );
+  }
   return {
     ...c,
-    transport: c.transport,
-    shardCount: c.streamMode === 'provisioned' ? (c.shardCount ?? 1) : undefined,
+    transport,
+    streamMode: mode,
+    shardCount: mode === 'provisioned' ? (shardCount ?? 1) : undefined,
   };
 }
 

@@ -43,7 +43,7 @@ export async function createTributaryApp(options: CreateAppOptions = {}): Promis
   const stack = new TributaryStack(app, `Tributary-${settings.stage}`, {
     settings,
     pipelines,
-    description: `Tributary streaming pipeline (${settings.stage}): Kinesis, Lambda aggregators, Firehose warehouse`,
+    description: `Tributary streaming pipeline (${settings.stage}): ${settings.transport === 'msk' ? 'MSK Serverless' : 'Kinesis'}, Lambda aggregators, Firehose warehouse`,
     tags: { project: 'tributary', stage: settings.stage },
   });
   Aspects.of(app).add(new AcknowledgeWildcards(TRIBUTARY_WILDCARDS));

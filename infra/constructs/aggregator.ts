@@ -81,9 +81,9 @@ export interface AggregatorProps {
 
 /**
  * A pipeline's aggregator: the Lambda behind the stream's event source mapping (safe consumer
- * defaults: TRIM_HORIZON, partial batch responses, bisection, bounded retries, maximum record age,
- * an SQS on-failure destination), its encrypted dead-letter queue, and the idle-flush Lambda that
- * an EventBridge schedule runs every minute.
+ * defaults: TRIM_HORIZON, bounded retries, maximum record age, an SQS on-failure destination; on
+ * Kinesis also partial batch responses and bisection), its encrypted dead-letter queue, and the
+ * idle-flush Lambda that an EventBridge schedule runs every minute.
  */
 export class Aggregator extends Construct {
   public readonly function: IFunction;

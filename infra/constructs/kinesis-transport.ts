@@ -6,7 +6,12 @@ import { type ISource, KinesisStreamSource } from 'aws-cdk-lib/aws-kinesisfireho
 import { type IEventSource, StartingPosition } from 'aws-cdk-lib/aws-lambda';
 import { KinesisEventSource, SqsDlq } from 'aws-cdk-lib/aws-lambda-event-sources';
 import { Construct } from 'constructs';
-import type { ConsumerOptions, PipelineStream, StreamTransport } from './stream-transport.js';
+import type {
+  ConsumerOptions,
+  PipelineStream,
+  StreamClientConfig,
+  StreamTransport,
+} from './stream-transport.js';
 
 /** Props of {@link KinesisTransport}. */
 export interface KinesisTransportProps {
@@ -63,6 +68,11 @@ export class KinesisTransport extends Construct implements StreamTransport {
       this.streams.set(pipeline, stream);
     }
     return stream;
+  }
+
+  /** Kinesis has public endpoints and needs nothing besides STREAM_NAMES. */
+  producerConfig(): StreamClientConfig {
+    return { environment: {} };
   }
 }
 

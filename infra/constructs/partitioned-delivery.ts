@@ -1,6 +1,7 @@
 import { Duration, Size, Validations } from 'aws-cdk-lib';
 import {
   AppendDelimiterToRecordProcessor,
+  type CfnDeliveryStream,
   Compression,
   DeliveryStream,
   type ISource,
@@ -25,7 +26,7 @@ export interface PartitionedDeliveryProps {
   /** Prefix of records Firehose could not partition or deliver. */
   readonly errorOutputPrefix: string;
   /**
-   * Where records come from.
+   * Where records come from (a Kinesis stream or an MSK topic).
    * @default - direct put (PutRecord / PutRecordBatch), encrypted at rest with an AWS owned key
    */
   readonly source?: ISource;
@@ -107,12 +108,18 @@ export class PartitionedDelivery extends Construct {
         ],
       }),
     });
+    const resource = this.deliveryStream.node.defaultChild as CfnDeliveryStream;
+    // The L2 takes MSK sources but types every sourced stream KinesisStreamAsSource.
+    const msk = resource.mskSourceConfiguration !== undefined;
+    if (msk) resource.deliveryStreamType = 'MSKAsSource';
     if (props.source) {
       Validations.of(this.deliveryStream).acknowledge({
         id: 'AwsSolutions-KDF1',
-        reason:
-          'Firehose rejects server-side encryption on a delivery stream whose source is a Kinesis stream; ' +
-          'the source stream is encrypted, and so is the destination bucket.',
+        reason: msk
+          ? 'Firehose encrypts at rest only direct-put delivery streams; the MSK Serverless topic is ' +
+            'encrypted at rest by MSK, and so is the destination bucket.'
+          : 'Firehose rejects server-side encryption on a delivery stream whose source is a Kinesis stream; ' +
+            'the source stream is encrypted, and so is the destination bucket.',
       });
     }
   }

@@ -2,13 +2,18 @@ import { Duration } from 'aws-cdk-lib';
 import { AccountRootPrincipal, Role } from 'aws-cdk-lib/aws-iam';
 import { type FunctionUrl, FunctionUrlAuthType, type IFunction } from 'aws-cdk-lib/aws-lambda';
 import { Construct } from 'constructs';
-import type { PipelineStream } from './stream-transport.js';
+import type { PipelineStream, StreamClientConfig } from './stream-transport.js';
 import { TributaryFunction } from './tributary-function.js';
 
 /** Props of {@link Producer}. */
 export interface ProducerProps {
   /** The streams the producer may write to, one per pipeline. */
   readonly streams: readonly PipelineStream[];
+  /**
+   * What the transport needs of a writer besides the grants: environment and VPC placement.
+   * @default - no further environment, outside any VPC
+   */
+  readonly client?: StreamClientConfig;
   /**
    * Lambda memory (MB): validation and JSON encoding are CPU-bound.
    * @default 1024
@@ -45,7 +50,9 @@ export class Producer extends Construct {
       environment: {
         STREAM_NAMES: JSON.stringify(streamNames),
         POWERTOOLS_SERVICE_NAME: 'tributary-producer',
+        ...props.client?.environment,
       },
+      network: props.client?.network,
     });
     this.function = fn.function;
     this.url = fn.function.addFunctionUrl({ authType: FunctionUrlAuthType.AWS_IAM });

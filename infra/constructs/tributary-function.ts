@@ -1,10 +1,18 @@
 import { join } from 'node:path';
 import { Duration, RemovalPolicy, Validations } from 'aws-cdk-lib';
+import type { ISecurityGroup, IVpc, SubnetSelection } from 'aws-cdk-lib/aws-ec2';
 import { Architecture, LoggingFormat, Runtime } from 'aws-cdk-lib/aws-lambda';
 import { LogLevel, NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import { projectRoot } from '../../local/tools/state-dir.js';
+
+/** A VPC placement: the subnets a function's network interfaces go to, with their security groups. */
+export interface FunctionNetwork {
+  readonly vpc: IVpc;
+  readonly vpcSubnets: SubnetSelection;
+  readonly securityGroups: readonly ISecurityGroup[];
+}
 
 /** Props of {@link TributaryFunction}. */
 export interface TributaryFunctionProps {
@@ -31,6 +39,11 @@ export interface TributaryFunctionProps {
    * @default RetentionDays.ONE_MONTH
    */
   readonly logRetention?: RetentionDays;
+  /**
+   * Runs the function in a VPC (to reach a private MSK cluster).
+   * @default - outside any VPC
+   */
+  readonly network?: FunctionNetwork;
 }
 
 /**
@@ -65,6 +78,9 @@ export class TributaryFunction extends Construct {
       projectRoot,
       depsLockFilePath: join(projectRoot, 'package-lock.json'),
       environment: { NODE_OPTIONS: '--enable-source-maps', ...props.environment },
+      vpc: props.network?.vpc,
+      vpcSubnets: props.network?.vpcSubnets,
+      securityGroups: props.network ? [...props.network.securityGroups] : undefined,
       bundling: {
         format: OutputFormat.ESM,
         target: 'node22',
@@ -90,5 +106,12 @@ export class TributaryFunction extends Construct {
           "AWS's basic execution policy only lets the function write its own logs; a hand-written copy would add nothing.",
       },
     );
+    if (props.network) {
+      Validations.of(this.function).acknowledge({
+        id: 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaVPCAccessExecutionRole]',
+        reason:
+          "AWS's VPC access policy only lets Lambda manage the function's network interfaces (EC2 APIs without resource-level permissions).",
+      });
+    }
   }
 }

@@ -49,4 +49,8 @@ export const TRIBUTARY_WILDCARDS: readonly WildcardAllowance[] = [
     finding: /^Resource::<StorageState[0-9A-F]{8}\.Arn>\/state\/[a-z0-9-]+\/\*$/,
     reason: "Objects under the pipeline's own checkpoint prefix (state/<pipeline>/*)",
   },
+  {
+    finding: /^Resource::<TransportTopicsHandlerFunction[0-9A-F]{8}\.Arn>:\*$/,
+    reason: "CDK's provider framework invokes any version of the one Kafka topic handler it fronts",
+  },
 ];

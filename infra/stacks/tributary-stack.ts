@@ -7,6 +7,7 @@ import type { Construct } from 'constructs';
 import { Aggregator } from '../constructs/aggregator.js';
 import { KinesisTransport } from '../constructs/kinesis-transport.js';
 import { type MonitoredPipeline, Monitoring } from '../constructs/monitoring.js';
+import { MskTransport } from '../constructs/msk-transport.js';
 import { PartitionedDelivery } from '../constructs/partitioned-delivery.js';
 import { Producer } from '../constructs/producer.js';
 import { Storage } from '../constructs/storage.js';
@@ -24,7 +25,7 @@ export interface TributaryStackProps extends StackProps {
 }
 
 /**
- * The whole Kinesis pipeline in one stack. One stack rather than a storage stack plus a pipeline
+ * The whole pipeline in one stack, on Kinesis or MSK (`-c transport`). One stack rather than a storage stack plus a pipeline
  * stack: the Firehose streams, aggregators and Glue tables all reference the buckets, and across
  * stacks every such reference becomes a CloudFormation export that cannot change while imported.
  * The data survives a `cdk destroy` anyway: the buckets are retained.
@@ -79,7 +80,7 @@ export class TributaryStack extends Stack {
       ...buffering,
     }).deliveryStream;
 
-    this.producer = new Producer(this, 'Producer', { streams });
+    this.producer = new Producer(this, 'Producer', { streams, client: this.transport.producerConfig() });
     const monitored: MonitoredPipeline[] = [];
     for (const stream of streams) {
       const name = stream.pipeline;
@@ -143,6 +144,10 @@ export class TributaryStack extends Stack {
     new CfnOutput(this, 'StateBucketName', { value: this.storage.stateBucket.bucketName });
     new CfnOutput(this, 'GlueDatabase', { value: database });
     new CfnOutput(this, 'AthenaWorkGroup', { value: prefix });
+    if (this.transport instanceof MskTransport) {
+      new CfnOutput(this, 'KafkaClusterArn', { value: this.transport.cluster.clusterArn });
+      new CfnOutput(this, 'KafkaBootstrapServers', { value: this.transport.cluster.bootstrapServers });
+    }
   }
 
   private alarmTopic(s: TributaryContext): ITopic | undefined {
@@ -160,13 +165,19 @@ export class TributaryStack extends Stack {
   }
 }
 
-/** The transport chosen by `-c transport` (only Kinesis so far; MSK plugs in here). */
+/** The transport chosen by `-c transport`. */
 function createTransport(scope: Construct, s: TributaryContext, namePrefix: string): StreamTransport {
   switch (s.transport) {
     case 'kinesis':
       return new KinesisTransport(scope, 'Transport', {
         namePrefix,
         shardCount: s.shardCount,
+        retention: Duration.hours(s.retentionHours),
+      });
+    case 'msk':
+      return new MskTransport(scope, 'Transport', {
+        namePrefix,
+        partitions: s.partitions,
         retention: Duration.hours(s.retentionHours),
       });
   }

@@ -40,6 +40,25 @@ describe('parseContext', () => {
     expect(parseContext({ pipelines: 'taxi-rides', streamMode: 'provisioned' }).shardCount).toBe(1);
   });
 
+  it('gives MSK topics 4 partitions by default and no Kinesis settings', () => {
+    const settings = parseContext({ pipelines: 'taxi-rides', transport: 'msk' });
+
+    expect(settings).toEqual({
+      stage: 'dev',
+      pipelines: ['taxi-rides'],
+      transport: 'msk',
+      partitions: 4,
+      retentionHours: 24,
+      bufferingIntervalSeconds: 300,
+      bufferingSizeMiB: 128,
+      warehouseStartDate: '2025-01-01',
+    });
+  });
+
+  it('reads partitions given as a string by `-c partitions=8`', () => {
+    expect(parseContext({ pipelines: 'taxi-rides', transport: 'msk', partitions: '8' }).partitions).toBe(8);
+  });
+
   it.each([
     [{ pipelines: 'taxi-rides', bufferingIntervalSeconds: '30' }, /bufferingIntervalSeconds.*\(given "30"\)/],
     [{ pipelines: 'taxi-rides', streamMode: 'fast' }, /streamMode.*\(given "fast"\)/],
@@ -48,7 +67,22 @@ describe('parseContext', () => {
     [{ pipelines: 'Taxi_Rides' }, /pipelines.*lower-case/],
     [{ pipelines: 'taxi-rides,taxi-rides' }, /each pipeline once \(given taxi-rides twice\)/],
     [{ pipelines: 'taxi-rides', shardCount: 2 }, /shardCount applies to streamMode=provisioned only/],
-    [{ pipelines: 'taxi-rides', transport: 'msk' }, /only "kinesis" is implemented so far \(given "msk"\)/],
+    [{ pipelines: 'taxi-rides', transport: 'kafka' }, /transport.*\(given "kafka"\)/],
+    [
+      { pipelines: 'taxi-rides', transport: 'msk', streamMode: 'provisioned' },
+      /-c streamMode applies to transport=kinesis only \(given streamMode=provisioned with transport=msk\); size MSK topics with -c partitions/,
+    ],
+    [
+      { pipelines: 'taxi-rides', transport: 'msk', shardCount: '2' },
+      /-c shardCount applies to transport=kinesis only \(given shardCount=2 with transport=msk\)/,
+    ],
+    [
+      { pipelines: 'taxi-rides', partitions: '8' },
+      /-c partitions applies to transport=msk only \(given partitions=8 with transport=kinesis\)/,
+    ],
+    [{ pipelines: 'taxi-rides', transport: 'msk', partitions: '0' }, /-c partitions:.*\(given "0"\)/],
+    [{ pipelines: 'taxi-rides', transport: 'msk', partitions: '1001' }, /-c partitions:.*\(given "1001"\)/],
+    [{ pipelines: 'taxi-rides', transport: 'msk', partitions: 'many' }, /-c partitions:.*\(given "many"\)/],
     [{ pipelines: 'taxi-rides', alarmEmail: 'not-an-address' }, /alarmEmail.*\(given "not-an-address"\)/],
     [{ pipelines: 'taxi-rides', alarmTopicArn: 'arn:aws:sqs:eu-west-1:123456789012:q' }, /alarmTopicArn/],
     [

@@ -45,6 +45,26 @@ describe('producer', () => {
     });
   });
 
+  it('stays outside any VPC with only STREAM_NAMES from the transport: nothing of MSK on Kinesis', () => {
+    const [producer] = Object.values(app.template.findResources('AWS::Lambda::Function')).filter(
+      (fn) => fn.Properties.Environment?.Variables?.POWERTOOLS_SERVICE_NAME === 'tributary-producer',
+    );
+    expect(Object.keys(producer?.Properties.Environment.Variables).sort()).toEqual([
+      'NODE_OPTIONS',
+      'POWERTOOLS_SERVICE_NAME',
+      'STREAM_NAMES',
+    ]);
+    expect(producer?.Properties.VpcConfig).toBeUndefined();
+    for (const type of [
+      'AWS::EC2::VPC',
+      'AWS::MSK::ServerlessCluster',
+      'Custom::KafkaTopic',
+      'Custom::AWS',
+    ]) {
+      app.template.resourceCountIs(type, 0);
+    }
+  });
+
   it('is reachable only through a function URL with AWS_IAM auth', () => {
     app.template.resourceCountIs('AWS::Lambda::Url', 1);
     app.template.hasResourceProperties('AWS::Lambda::Url', { AuthType: 'AWS_IAM' });

@@ -6,6 +6,9 @@ import { Bucket } from 'aws-cdk-lib/aws-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Aggregator } from '../../infra/constructs/aggregator.js';
 import { KinesisTransport } from '../../infra/constructs/kinesis-transport.js';
+import { MskCluster } from '../../infra/constructs/msk-cluster.js';
+import { MskNetwork } from '../../infra/constructs/msk-network.js';
+import { MskTransport } from '../../infra/constructs/msk-transport.js';
 import { PartitionedDelivery } from '../../infra/constructs/partitioned-delivery.js';
 import { ensureCfnLint, runCfnLint } from '../../local/tools/cfn-lint.js';
 import { removeAssembly, SYNTH_TIMEOUT_MS, type SynthesizedApp, synthesize } from './build-app.js';
@@ -129,6 +132,23 @@ describe('construct props', () => {
     expect(
       () => new KinesisTransport(stack, 'T', { namePrefix: 't', retention: Duration.hours(12) }),
     ).toThrow(/retention must be .* 24 to 8760 \(given 12\)/);
+  });
+
+  it.each([0, 1001, 2.5])('refuses %s partitions per MSK topic', (partitions) => {
+    const stack = new Stack();
+
+    expect(() => new MskTransport(stack, 'T', { namePrefix: 't', partitions })).toThrow(
+      new RegExp(`partitions must be an integer from 1 to 1000 \\(given ${partitions}\\)`),
+    );
+  });
+
+  it('refuses an MSK cluster name MSK would reject', () => {
+    const stack = new Stack();
+    const network = new MskNetwork(stack, 'N');
+
+    expect(() => new MskCluster(stack, 'C', { clusterName: 'tributary_dev', network })).toThrow(
+      /clusterName must be 1-64 letters, digits or dashes \(given "tributary_dev"\)/,
+    );
   });
 
   it('refuses a prefix whose partition keys differ from the JQ queries given', () => {

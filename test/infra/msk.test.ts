@@ -1,0 +1,419 @@
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Validations } from 'aws-cdk-lib';
+import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
+import { AwsSolutionsChecks } from 'cdk-nag';
+import type { IConstruct } from 'constructs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createTributaryApp } from '../../infra/tributary-app.js';
+import { ensureCfnLint, runCfnLint } from '../../local/tools/cfn-lint.js';
+import {
+  DEFAULT_PIPELINES,
+  removeAssembly,
+  SYNTH_TIMEOUT_MS,
+  type SynthesizedApp,
+  synthesize,
+} from './build-app.js';
+
+// One synthesis for the whole file, without the cdk-nag plugin so findings are returned, not thrown.
+let app: SynthesizedApp;
+beforeAll(async () => {
+  app = await synthesize({ transport: 'msk' }, false);
+}, SYNTH_TIMEOUT_MS);
+afterAll(() => removeAssembly(app?.outdir));
+
+const PIPELINES = ['taxi-rides', 'web-access-logs', 'click-sessions'];
+const topicOf = (pipeline: string) => `tributary-dev-${pipeline}`;
+
+/** The app without bundling the functions: for checks that need no function code, in a second. */
+async function unbundled(context: Record<string, unknown>) {
+  const built = await createTributaryApp({
+    context: { pipelines: DEFAULT_PIPELINES, ...context, 'aws:cdk:bundling-stacks': [] },
+    outdir: mkdtempSync(join(tmpdir(), 'tributary-infra-unbundled-')),
+    nag: false,
+  });
+  const template = Template.fromStack(built.stack);
+  removeAssembly(built.app.outdir);
+  return { ...built, template };
+}
+
+const resources = (type: string, props?: unknown) =>
+  app.template.findResources(type, props ? { Properties: props } : undefined);
+
+/** The logical id of the one MSK cluster: everything refers to it with `Ref`. */
+function clusterId(): string {
+  const ids = Object.keys(resources('AWS::MSK::ServerlessCluster'));
+  expect(ids).toHaveLength(1);
+  return ids[0] ?? '';
+}
+
+/** Functions whose POWERTOOLS_SERVICE_NAME is `service`. */
+const functionsOf = (service: string) =>
+  Object.values(resources('AWS::Lambda::Function')).filter(
+    (fn) => fn.Properties.Environment?.Variables?.POWERTOOLS_SERVICE_NAME === service,
+  );
+
+// vitest matchers (CDK's Match works only inside the template assertions).
+const BOOTSTRAP = {
+  'Fn::GetAtt': [expect.stringMatching(/^TransportClusterBootstrapBrokers/), 'BootstrapBrokerStringSaslIam'],
+};
+const PRIVATE_SUBNETS = [
+  { Ref: expect.stringMatching(/^TransportNetworkVpcPrivateSubnet1/) },
+  { Ref: expect.stringMatching(/^TransportNetworkVpcPrivateSubnet2/) },
+];
+
+describe('MSK cluster and topics', () => {
+  it('creates exactly one MSK Serverless cluster with IAM auth in the private subnets', () => {
+    const clusters = Object.values(resources('AWS::MSK::ServerlessCluster'));
+    expect(clusters).toHaveLength(1);
+    expect(clusters[0]?.Properties).toEqual({
+      ClusterName: 'tributary-dev',
+      ClientAuthentication: { Sasl: { Iam: { Enabled: true } } },
+      VpcConfigs: [
+        {
+          SubnetIds: PRIVATE_SUBNETS,
+          SecurityGroups: [
+            { 'Fn::GetAtt': [expect.stringMatching(/^TransportNetworkClusterSecurityGroup/), 'GroupId'] },
+          ],
+        },
+      ],
+    });
+  });
+
+  it('creates one Custom::KafkaTopic per pipeline with a literal name, 4 partitions and 24 h retention', () => {
+    const topics = Object.values(resources('Custom::KafkaTopic'));
+    expect(topics.map((t) => t.Properties.TopicName).sort()).toEqual(PIPELINES.map(topicOf).sort());
+    for (const topic of topics) {
+      expect(topic.Properties).toEqual({
+        ServiceToken: { 'Fn::GetAtt': [expect.stringMatching(/ProviderframeworkonEvent/), 'Arn'] },
+        ClusterArn: { Ref: clusterId() },
+        BootstrapServers: BOOTSTRAP,
+        TopicName: expect.stringMatching(/^tributary-dev-/),
+        NumPartitions: 4,
+        ReplicationFactor: 3,
+        Configs: { 'retention.ms': '86400000' },
+      });
+    }
+  });
+
+  it('looks the SASL/IAM bootstrap brokers up with kafka:GetBootstrapBrokers on the cluster', () => {
+    const [lookup] = Object.values(resources('Custom::AWS'));
+    const call = JSON.stringify(lookup?.Properties.Update);
+    expect(call).toContain('getBootstrapBrokers');
+    expect(call).toContain(`"Ref":"${clusterId()}"`);
+    expect(call).toContain('BootstrapBrokerStringSaslIam');
+  });
+
+  it('runs the topic handler (functions/handlers/kafka-topic.ts) in the VPC with KAFKA_AUTH=aws-iam', () => {
+    const [handler] = functionsOf('tributary-kafka-topic');
+    expect(handler?.Properties).toMatchObject({
+      Handler: 'index.handler',
+      Environment: { Variables: { KAFKA_AUTH: 'aws-iam' } },
+      VpcConfig: { SubnetIds: PRIVATE_SUBNETS },
+    });
+  });
+
+  it('admits port 9098 to the cluster from the clients and from the event source mappings only', () => {
+    const ingress = Object.values(resources('AWS::EC2::SecurityGroupIngress')).filter(
+      (rule) => rule.Properties.FromPort === 9098,
+    );
+    expect(ingress.map((rule) => rule.Properties.SourceSecurityGroupId['Fn::GetAtt'][0]).sort()).toEqual([
+      expect.stringMatching(/^TransportNetworkClientSecurityGroup/),
+      expect.stringMatching(/^TransportNetworkClusterSecurityGroup/),
+    ]);
+    for (const rule of ingress) {
+      expect(rule.Properties).toMatchObject({
+        IpProtocol: 'tcp',
+        ToPort: 9098,
+        GroupId: {
+          'Fn::GetAtt': [expect.stringMatching(/^TransportNetworkClusterSecurityGroup/), 'GroupId'],
+        },
+      });
+    }
+  });
+
+  it('gives the VPC two AZs, one NAT gateway, an S3 gateway and an SQS interface endpoint', () => {
+    app.template.resourceCountIs('AWS::EC2::NatGateway', 1);
+    app.template.resourceCountIs('AWS::EC2::Subnet', 4);
+    app.template.hasResourceProperties('AWS::EC2::VPCEndpoint', {
+      VpcEndpointType: 'Gateway',
+      ServiceName: Match.objectLike({ 'Fn::Join': ['', Match.arrayWith(['.s3'])] }),
+    });
+    app.template.hasResourceProperties('AWS::EC2::VPCEndpoint', {
+      VpcEndpointType: 'Interface',
+      ServiceName: Match.objectLike({ 'Fn::Join': ['', Match.arrayWith(['.sqs'])] }),
+      PrivateDnsEnabled: true,
+    });
+  });
+});
+
+describe('producer on MSK', () => {
+  it('gets TRANSPORT, STREAM_NAMES (topics), KAFKA_BOOTSTRAP_SERVERS and KAFKA_AUTH', () => {
+    const [producer] = functionsOf('tributary-producer');
+    const env = producer?.Properties.Environment.Variables;
+    expect(env).toMatchObject({ TRANSPORT: 'msk', KAFKA_AUTH: 'aws-iam' });
+    expect(JSON.parse(env.STREAM_NAMES)).toEqual(Object.fromEntries(PIPELINES.map((p) => [p, topicOf(p)])));
+    expect(env.KAFKA_BOOTSTRAP_SERVERS).toEqual(BOOTSTRAP);
+  });
+
+  it('runs in the private subnets with the clients security group', () => {
+    const [producer] = functionsOf('tributary-producer');
+    expect(producer?.Properties.VpcConfig).toEqual({
+      SubnetIds: PRIVATE_SUBNETS,
+      SecurityGroupIds: [
+        { 'Fn::GetAtt': [expect.stringMatching(/^TransportNetworkClientSecurityGroup/), 'GroupId'] },
+      ],
+    });
+  });
+});
+
+describe('aggregator on MSK', () => {
+  it('keeps the aggregators and idle flushes out of the VPC', () => {
+    const consumers = [...functionsOf('tributary-aggregator'), ...functionsOf('tributary-idle-flush')];
+    expect(consumers).toHaveLength(2 * PIPELINES.length);
+    expect(consumers.filter((fn) => fn.Properties.VpcConfig !== undefined)).toEqual([]);
+  });
+
+  it('reads each topic from TRIM_HORIZON in its own consumer group, whole batches retried, bounded', () => {
+    const mappings = Object.values(resources('AWS::Lambda::EventSourceMapping'));
+    expect(mappings).toHaveLength(PIPELINES.length);
+    for (const pipeline of PIPELINES) {
+      app.template.hasResourceProperties('AWS::Lambda::EventSourceMapping', {
+        EventSourceArn: { Ref: clusterId() },
+        Topics: [topicOf(pipeline)],
+        StartingPosition: 'TRIM_HORIZON',
+        BatchSize: 1000,
+        MaximumBatchingWindowInSeconds: 5,
+        AmazonManagedKafkaEventSourceConfig: { ConsumerGroupId: `${topicOf(pipeline)}-aggregator` },
+        MaximumRetryAttempts: 10,
+        MaximumRecordAgeInSeconds: 86400,
+        DestinationConfig: {
+          OnFailure: { Destination: { 'Fn::GetAtt': [Match.stringLikeRegexp('DeadLetters'), 'Arn'] } },
+        },
+        // Kafka mappings offer retries, record age and on-failure in provisioned mode only.
+        ProvisionedPollerConfig: { MinimumPollers: 1, MaximumPollers: 4 },
+      });
+    }
+    for (const mapping of mappings) {
+      expect(mapping.Properties.FunctionResponseTypes).toBeUndefined();
+      expect(mapping.Properties.BisectBatchOnFunctionError).toBeUndefined();
+      expect(mapping.Properties.ParallelizationFactor).toBeUndefined();
+      expect(mapping.DependsOn).toEqual(
+        expect.arrayContaining([expect.stringMatching(/^TransportTopicsTopic/)]),
+      );
+    }
+  });
+
+  it('alarms on the EstimatedMaxTimeLag of each aggregator group, in milliseconds', () => {
+    for (const pipeline of PIPELINES) {
+      app.template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+        Threshold: 300_000,
+        Metrics: Match.arrayWith([
+          Match.objectLike({ Expression: 'lagSeconds * 1000' }),
+          Match.objectLike({
+            MetricStat: Match.objectLike({
+              Metric: {
+                Namespace: 'AWS/Kafka',
+                MetricName: 'EstimatedMaxTimeLag',
+                Dimensions: Match.arrayWith([
+                  { Name: 'Cluster Name', Value: 'tributary-dev' },
+                  { Name: 'Consumer Group', Value: `${topicOf(pipeline)}-aggregator` },
+                  { Name: 'Topic', Value: topicOf(pipeline) },
+                ]),
+              },
+            }),
+          }),
+        ]),
+      });
+    }
+  });
+});
+
+describe('raw copy from MSK', () => {
+  it('reads each topic as MSKAsSource over private connectivity, from the earliest offset', () => {
+    const raw = Object.values(
+      resources('AWS::KinesisFirehose::DeliveryStream', { DeliveryStreamType: 'MSKAsSource' }),
+    );
+    expect(raw.map((s) => s.Properties.MSKSourceConfiguration.TopicName).sort()).toEqual(
+      PIPELINES.map(topicOf).sort(),
+    );
+    for (const stream of raw) {
+      expect(stream.Properties.MSKSourceConfiguration).toEqual({
+        MSKClusterARN: { Ref: clusterId() },
+        TopicName: expect.any(String),
+        AuthenticationConfiguration: {
+          Connectivity: 'PRIVATE',
+          RoleARN: { 'Fn::GetAtt': [expect.stringMatching(/^Raw\w+StreamServiceRole/), 'Arn'] },
+        },
+        ReadFromTimestamp: '1970-01-01T00:00:00Z',
+      });
+      expect(stream.Properties.KinesisStreamSourceConfiguration).toBeUndefined();
+      expect(stream.DependsOn).toEqual(
+        expect.arrayContaining([
+          expect.stringMatching(/^TransportClusterFirehosePolicy/),
+          expect.stringMatching(/^TransportTopicsTopic/),
+        ]),
+      );
+    }
+  });
+
+  it('lets Firehose create its VPC connection through a cluster policy', () => {
+    app.template.hasResourceProperties('AWS::MSK::ClusterPolicy', {
+      ClusterArn: { Ref: clusterId() },
+      Policy: {
+        Statement: [
+          Match.objectLike({
+            Principal: { Service: 'firehose.amazonaws.com' },
+            Action: Match.arrayWith(['kafka:CreateVpcConnection']),
+            Resource: { Ref: clusterId() },
+          }),
+        ],
+      },
+    });
+  });
+
+  it('delivers to the warehouse exactly as the Kinesis raw streams do', async () => {
+    // The same app on Kinesis (only the delivery streams are compared).
+    const kinesis = await unbundled({});
+    const destinations = (template: Template, type: string) =>
+      Object.entries(
+        template.findResources('AWS::KinesisFirehose::DeliveryStream', {
+          Properties: { DeliveryStreamType: type },
+        }),
+      ).map(([id, stream]) => [id, stream.Properties.ExtendedS3DestinationConfiguration]);
+
+    const expected = destinations(kinesis.template, 'KinesisStreamAsSource');
+    expect(expected).toHaveLength(PIPELINES.length);
+    expect(destinations(app.template, 'MSKAsSource')).toEqual(expected);
+  });
+});
+
+describe('MSK context switches', () => {
+  it('applies stage, partitions and retention to the cluster, topics and pollers', async () => {
+    const { template } = await unbundled({
+      stage: 'prod',
+      pipelines: 'taxi-rides',
+      transport: 'msk',
+      partitions: '8',
+      retentionHours: '72',
+    });
+
+    template.hasResourceProperties('AWS::MSK::ServerlessCluster', { ClusterName: 'tributary-prod' });
+    template.hasResourceProperties('Custom::KafkaTopic', {
+      TopicName: 'tributary-prod-taxi-rides',
+      NumPartitions: 8,
+      Configs: { 'retention.ms': String(72 * 3_600_000) },
+    });
+    template.hasResourceProperties('AWS::Lambda::EventSourceMapping', {
+      AmazonManagedKafkaEventSourceConfig: { ConsumerGroupId: 'tributary-prod-taxi-rides-aggregator' },
+      ProvisionedPollerConfig: { MinimumPollers: 1, MaximumPollers: 8 },
+    });
+    template.hasOutput('KafkaBootstrapServers', {});
+    template.hasOutput('StreamNametaxirides', { Value: 'tributary-prod-taxi-rides' });
+  });
+});
+
+describe('least privilege on MSK', () => {
+  type Statement = { Action: string | string[]; Resource: unknown; Effect: string };
+  const statements = (policyId?: RegExp): Statement[] =>
+    Object.entries(resources('AWS::IAM::Policy'))
+      .filter(([id]) => policyId === undefined || policyId.test(id))
+      .flatMap(([, policy]) => policy.Properties.PolicyDocument.Statement as Statement[]);
+  const actions = (s: Statement) => [s.Action].flat();
+  const kafkaActions = (s: Statement) => actions(s).filter((a) => /^kafka(-cluster)?:/.test(a));
+
+  it('grants no kafka or kafka-cluster action family and nothing Kafka on every resource', () => {
+    const all = statements();
+    expect(all.flatMap(kafkaActions).filter((a) => a.includes('*'))).toEqual([]);
+    expect(all.filter((s) => kafkaActions(s).length > 0 && JSON.stringify(s.Resource).includes('*'))).toEqual(
+      [],
+    );
+  });
+
+  it('keeps `*` resources to the EC2 network-interface actions of the event source mappings', () => {
+    const everywhere = statements().filter((s) => JSON.stringify(s.Resource) === '"*"');
+    expect(everywhere.length).toBeGreaterThan(0);
+    expect([...new Set(everywhere.flatMap(actions))].sort()).toEqual([
+      'ec2:CreateNetworkInterface',
+      'ec2:DeleteNetworkInterface',
+      'ec2:DescribeNetworkInterfaces',
+      'ec2:DescribeSecurityGroups',
+      'ec2:DescribeSubnets',
+      'ec2:DescribeVpcs',
+    ]);
+  });
+
+  it('lets the producer connect and write (idempotently) to its topics, nothing more of Kafka', () => {
+    const producer = statements(/^ProducerHandlerFunctionServiceRoleDefaultPolicy/);
+    const kafka = producer.filter((s) => kafkaActions(s).length > 0);
+    expect([...new Set(kafka.flatMap(kafkaActions))].sort()).toEqual([
+      'kafka-cluster:Connect',
+      'kafka-cluster:DescribeTopic',
+      'kafka-cluster:WriteData',
+      'kafka-cluster:WriteDataIdempotently',
+    ]);
+    const topicStatements = kafka.filter((s) => actions(s).includes('kafka-cluster:WriteData'));
+    expect(topicStatements).toHaveLength(PIPELINES.length);
+    for (const s of topicStatements) expect(JSON.stringify(s.Resource)).toMatch(/:topic\/tributary-dev\//);
+    const onCluster = kafka.find((s) => actions(s).includes('kafka-cluster:Connect'));
+    expect(onCluster?.Resource).toEqual({ Ref: clusterId() });
+    expect(onCluster ? actions(onCluster) : []).toContain('kafka-cluster:WriteDataIdempotently');
+  });
+
+  it('lets each aggregator read only its topic and use only its consumer group', () => {
+    const aggregator = statements(/^AggregatortaxiridesHandlerFunctionServiceRoleDefaultPolicy/);
+    const resourceOf = (action: string) =>
+      JSON.stringify(aggregator.find((s) => actions(s).includes(action))?.Resource);
+    expect(resourceOf('kafka-cluster:ReadData')).toMatch(
+      /:topic\/tributary-dev\/.*"\/tributary-dev-taxi-rides"/,
+    );
+    expect(resourceOf('kafka-cluster:AlterGroup')).toMatch(
+      /:group\/tributary-dev\/.*"\/tributary-dev-taxi-rides-aggregator"/,
+    );
+    expect(resourceOf('kafka-cluster:Connect')).toBe(JSON.stringify({ Ref: clusterId() }));
+  });
+});
+
+describe('cdk-nag and cfn-lint on MSK', () => {
+  function acknowledgements(scope: IConstruct): { id: string; reason: string }[] {
+    const found: { id: string; reason: string }[] = [];
+    const walk = (node: IConstruct) => {
+      for (const entry of node.node.metadata) {
+        if (entry.type !== Validations.ACKNOWLEDGED_RULES_METADATA_KEY) continue;
+        for (const [id, reason] of Object.entries(entry.data as Record<string, unknown>)) {
+          found.push({ id, reason: String(reason) });
+        }
+      }
+      node.node.children.forEach(walk);
+    };
+    walk(scope);
+    return found;
+  }
+
+  it('reports zero unacknowledged AwsSolutions findings', () => {
+    const report = new AwsSolutionsChecks().validateScope(app.app);
+
+    const findings = report.violations.map(
+      (v) => `${v.severity} ${v.ruleName} at ${v.violatingResources.map((r) => r.constructPath).join(', ')}`,
+    );
+    expect(findings).toEqual([]);
+  });
+
+  it('gives every acknowledgement a reason and leaves no error or warning annotation', () => {
+    expect(acknowledgements(app.app).filter((a) => a.reason.trim().length < 30)).toEqual([]);
+    const annotations = Annotations.fromStack(app.stack);
+    expect(annotations.findError('*', Match.anyValue())).toEqual([]);
+    expect(annotations.findWarning('*', Match.anyValue())).toEqual([]);
+  });
+
+  it('passes cfn-lint without errors', async () => {
+    ensureCfnLint();
+
+    const findings = await runCfnLint([join(app.outdir, `${app.stack.artifactId}.template.json`)], {
+      regions: ['us-east-1', 'eu-west-1'],
+    });
+
+    expect(findings.filter((f) => f.level === 'Error')).toEqual([]);
+  }, 300_000);
+});
