@@ -3,7 +3,7 @@ import { pipelineNames } from '../../functions/pipelines/index.js';
 import { type Command, UsageError } from '../cli/command.js';
 import { existingFile, parseCount, parseOptions } from '../cli/parse-options.js';
 import { INPUT_FORMATS } from '../runtime/start/input.js';
-import { notARunFolder, stageMismatch } from '../runtime/start/run-folder.js';
+import { notARunFolder, stageMismatch, transportMismatch } from '../runtime/start/run-folder.js';
 import { runStart } from '../runtime/start/run-start.js';
 
 /** Default event count: about a minute's run, as LocalStack's kinesis-mock takes a few hundred records/s here. */
@@ -31,6 +31,9 @@ Options:
   --keep-running      after catching up, keep the runtime up until Ctrl-C (then flush and reconcile)
   --stage <name>      synthesize another stage than cdk.json's into .local/cdk.out-<name>: its own
                       stream, bucket and queue names (the e2e tests run with --stage e2e)
+  --transport <kind>  kinesis (default) or msk: the app synthesized with -c transport=msk, its
+                      topic on the local Kafka broker, the aggregator fed by the MSK event source
+                      mapping and the raw copy by an MSK-sourced Firehose stream
 
 The run folder .local/runs/<id>/ keeps the input (input.jsonl), the producer position, the event
 source mapping and Firehose checkpoints, the functions' logs (lambda.log) and summary.json.
@@ -86,6 +89,7 @@ export const startCommand: Command = {
       run: { type: 'string' },
       'keep-running': { type: 'boolean' },
       stage: { type: 'string' },
+      transport: { type: 'string' },
     });
     const pipeline = values.pipeline ?? 'taxi-rides';
     if (!pipelineNames.includes(pipeline)) {
@@ -108,11 +112,22 @@ export const startCommand: Command = {
         '--run repeats a run folder as it was: do not combine it with --pipeline, --events, --input, --rate, --duration or --seed',
       );
     }
+    const transport = values.transport;
+    if (transport !== undefined && transport !== 'kinesis' && transport !== 'msk') {
+      throw new UsageError(`--transport must be kinesis or msk (given ${JSON.stringify(transport)})`);
+    }
+    if (transport === 'msk' && values['keep-running']) {
+      throw new UsageError(
+        '--keep-running is not supported with --transport msk yet (it reads Kinesis shards)',
+      );
+    }
     if (values.input) existingFile('input', values.input, INPUT_FORMATS);
     const runProblem =
       values.run === undefined
         ? undefined
-        : (notARunFolder(values.run) ?? stageMismatch(values.run, values.stage));
+        : (notARunFolder(values.run) ??
+          stageMismatch(values.run, values.stage) ??
+          transportMismatch(values.run, transport));
     if (runProblem !== undefined) throw new UsageError(runProblem);
     const faults = readFaults(process.env.TRIBUTARY_FAULTS);
     return runStart({
@@ -125,6 +140,7 @@ export const startCommand: Command = {
       run: values.run,
       keepRunning: values['keep-running'] ?? false,
       stage: values.stage,
+      transport,
       faults,
     });
   },

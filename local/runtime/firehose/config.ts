@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { FirehoseConfigError } from './errors.js';
 import { compileJq, type JqFilter, JqSyntaxError } from './jq/index.js';
+import { MskSourceConfiguration, type MskSourceSettings, mskSource } from './msk-source-config.js';
 import { type CompiledPrefix, effectivePrefixes } from './prefix.js';
 
 /** How one DeliveryStream of the template behaves, every setting taken from its properties. */
@@ -9,7 +10,8 @@ export interface DeliveryStreamConfig {
   readonly name: string;
   readonly source:
     | { readonly type: 'DirectPut' }
-    | { readonly type: 'KinesisStreamAsSource'; readonly streamName: string };
+    | { readonly type: 'KinesisStreamAsSource'; readonly streamName: string }
+    | MskSourceSettings;
   readonly bucket: string;
   readonly prefix: CompiledPrefix;
   readonly errorPrefix: CompiledPrefix;
@@ -57,6 +59,7 @@ const Properties = z.object({
     .enum(['DirectPut', 'KinesisStreamAsSource', 'MSKAsSource', 'DatabaseAsSource'])
     .optional(),
   KinesisStreamSourceConfiguration: z.object({ KinesisStreamARN: z.string() }).optional(),
+  MSKSourceConfiguration: MskSourceConfiguration.optional(),
   ExtendedS3DestinationConfiguration: Destination.optional(),
 });
 
@@ -81,9 +84,9 @@ export function parseDeliveryStream(
     );
   }
   const type = p.DeliveryStreamType ?? 'DirectPut';
-  if (type !== 'DirectPut' && type !== 'KinesisStreamAsSource') {
+  if (type === 'DatabaseAsSource') {
     throw new FirehoseConfigError(
-      `${where}: DeliveryStreamType ${type} is not emulated (DirectPut or KinesisStreamAsSource)`,
+      `${where}: DeliveryStreamType ${type} is not emulated (DirectPut, KinesisStreamAsSource and MSKAsSource are)`,
     );
   }
   if (destination.DataFormatConversionConfiguration?.Enabled === true) {
@@ -115,13 +118,7 @@ export function parseDeliveryStream(
   return {
     logicalId,
     name,
-    source:
-      type === 'DirectPut'
-        ? { type }
-        : {
-            type,
-            streamName: streamNameFromArn(where, p.KinesisStreamSourceConfiguration?.KinesisStreamARN),
-          },
+    source: readSource(where, type, p),
     bucket: destination.BucketARN.replace(/^arn:aws[\w-]*:s3:::/, ''),
     prefix: data,
     errorPrefix: error,
@@ -145,6 +142,16 @@ function wrap<T>(where: string, fn: () => T): T {
     }
     throw error;
   }
+}
+
+function readSource(
+  where: string,
+  type: DeliveryStreamConfig['source']['type'],
+  p: z.infer<typeof Properties>,
+): DeliveryStreamConfig['source'] {
+  if (type === 'DirectPut') return { type };
+  if (type === 'MSKAsSource') return mskSource(where, p.MSKSourceConfiguration);
+  return { type, streamName: streamNameFromArn(where, p.KinesisStreamSourceConfiguration?.KinesisStreamARN) };
 }
 
 function streamNameFromArn(where: string, arn: string | undefined): string {

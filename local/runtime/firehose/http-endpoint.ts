@@ -187,7 +187,7 @@ function directPutStream(
   if (stream.config.source.type !== 'DirectPut') {
     throw new FirehoseApiError(
       'InvalidArgumentException',
-      `This operation is not permitted on KinesisStreamAsSource delivery stream type (${name})`,
+      `This operation is not permitted on ${stream.config.source.type} delivery stream type (${name})`,
     );
   }
   return stream;

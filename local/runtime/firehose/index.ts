@@ -1,13 +1,14 @@
 import { join } from 'node:path';
 import type { KinesisClient } from '@aws-sdk/client-kinesis';
 import type { S3Client } from '@aws-sdk/client-s3';
+import type { Kafka } from 'kafkajs';
 import type { ShardSource } from '../kinesis/index.js';
 import { parseDeliveryStream } from './config.js';
 import { type DeliveryCounters, emptyCounters } from './counters.js';
 import { DeliveryStream } from './delivery-stream.js';
 import { type FirehoseEndpoint, startFirehoseEndpoint } from './http-endpoint.js';
-import { KinesisSource } from './kinesis-source.js';
 import { s3ObjectSink } from './object-sink.js';
+import { createSources } from './sources.js';
 
 export type { DeliveryStreamConfig } from './config.js';
 export { parseDeliveryStream } from './config.js';
@@ -16,6 +17,7 @@ export { DeliveryStream } from './delivery-stream.js';
 export { FirehoseApiError, FirehoseConfigError } from './errors.js';
 export { type FirehoseEndpoint, startFirehoseEndpoint } from './http-endpoint.js';
 export { KinesisSource } from './kinesis-source.js';
+export { MskSource, mskConsumerGroupId } from './msk-source.js';
 
 /** How often a Kinesis-sourced delivery stream reads each shard by default (see pollIntervalMs). */
 export const KINESIS_POLL_INTERVAL_MS = 5_000;
@@ -47,6 +49,11 @@ export interface FirehoseDeliveryOptions {
   /** LocalStack clients (S3 path-style; Kinesis with an HTTP/1.1 handler). */
   readonly s3: S3Client;
   readonly kinesis: KinesisClient;
+  /**
+   * A client of the local Kafka broker (local/services/clients.ts `kafka()`): required when a stream
+   * is MSKAsSource. Each such stream reads its topic with the consumer group `firehose-<stream name>`.
+   */
+  readonly kafka?: Kafka;
   /** The run folder: Kinesis positions go to `<runDir>/firehose/<stream>.checkpoints.json`. */
   readonly runDir: string;
   /** Port of the local Firehose endpoint. @default a free port */
@@ -76,19 +83,20 @@ export interface FirehoseDelivery {
   /** All streams added up, for the progress line. */
   totals(): DeliveryCounters & { buffered: number };
   /**
-   * Reads every Kinesis source to where its stream stood at the call (see KinesisSource.readToTip);
-   * false if a shard did not get there in time.
+   * Reads every Kinesis or Kafka source to where it stood at the call (KinesisSource.readToTip,
+   * MskSource.readToTip); false if a shard or partition did not get there in time.
    */
   readToTip(): Promise<boolean>;
-  /** Writes every buffer now and saves the Kinesis positions; delivery goes on. */
+  /** Writes every buffer now and saves the Kinesis positions / commits the Kafka offsets; delivery goes on. */
   flush(): Promise<void>;
-  /** Stops the endpoint and the Kinesis readers, then flushes (end of a run). */
+  /** Stops the endpoint and the readers, flushes, saves positions, leaves Kafka groups (end of a run). */
   stop(): Promise<void>;
 }
 
 /**
  * Starts a delivery stream per template resource: an S3 writer with Firehose's buffering, the
- * Kinesis reader for KinesisStreamAsSource streams, and one local endpoint for DirectPut ones.
+ * Kinesis reader for KinesisStreamAsSource streams, the Kafka reader for MSKAsSource ones, and one
+ * local endpoint for DirectPut ones.
  * Configuration errors (a processor or prefix the emulation cannot honour) are thrown here, before
  * any record flows.
  */
@@ -96,7 +104,7 @@ export async function startFirehoseDelivery(options: FirehoseDeliveryOptions): P
   const sink = s3ObjectSink(options.s3);
   const streams = options.resources.map((r) => {
     const config = parseDeliveryStream(r.logicalId, r.properties, r.physicalName);
-    // Kinesis-sourced streams need no spool: their checkpoints only move past delivered records.
+    // Kinesis- and MSK-sourced streams need no spool: their positions only move past delivered records.
     const spoolFile =
       config.source.type === 'DirectPut'
         ? join(options.runDir, 'firehose', `${config.name}.spool.jsonl`)
@@ -105,32 +113,40 @@ export async function startFirehoseDelivery(options: FirehoseDeliveryOptions): P
   });
   // What a killed earlier run had accepted by direct put and not yet written goes out first.
   for (const stream of streams) stream.recover();
-  const sources: KinesisSource[] = [];
-  for (const stream of streams) {
-    const { source, name } = stream.config;
-    if (source.type !== 'KinesisStreamAsSource') continue;
-    sources.push(
-      new KinesisSource({
-        client: options.kinesis,
-        streamName: source.streamName,
-        shardSource: options.shardSource?.(source.streamName),
-        delivery: stream,
-        checkpointFile: join(options.runDir, 'firehose', `${name}.checkpoints.json`),
-        pollIntervalMs: options.pollIntervalMs ?? KINESIS_POLL_INTERVAL_MS,
-        onError: options.onError,
-      }),
-    );
-  }
+  const sources = createSources(streams, {
+    runDir: options.runDir,
+    kinesis: options.kinesis,
+    kafka: options.kafka,
+    pollIntervalMs: options.pollIntervalMs ?? KINESIS_POLL_INTERVAL_MS,
+    shardSource: options.shardSource,
+    onError: options.onError,
+  });
   const endpoint = await startFirehoseEndpoint(streams, {
     port: options.endpointPort,
     region: options.region,
   });
+  const stop = async () => {
+    await endpoint.close();
+    await Promise.all(sources.map((s) => s.stop()));
+    try {
+      await Promise.all(streams.map((s) => s.stop()));
+      await Promise.all(sources.map((s) => s.saveCheckpoints()));
+    } finally {
+      // Kafka consumers leave their group even when a write failed: the process must be able to exit.
+      await Promise.all(sources.map((s) => s.close?.()));
+    }
+  };
   for (const stream of streams) stream.start();
-  for (const source of sources) source.start();
+  try {
+    await Promise.all(sources.map((s) => s.start()));
+  } catch (error) {
+    await stop().catch(() => undefined);
+    throw error;
+  }
 
   const flush = async () => {
     await Promise.all(streams.map((s) => s.flush()));
-    for (const source of sources) source.saveCheckpoints();
+    await Promise.all(sources.map((s) => s.saveCheckpoints()));
   };
   const counters = () =>
     Object.fromEntries(streams.map((s) => [s.config.name, { ...s.counters, buffered: s.bufferedRecords }]));
@@ -150,11 +166,6 @@ export async function startFirehoseDelivery(options: FirehoseDeliveryOptions): P
       return reached.every(Boolean);
     },
     flush,
-    async stop() {
-      await endpoint.close();
-      await Promise.all(sources.map((s) => s.stop()));
-      await Promise.all(streams.map((s) => s.stop()));
-      for (const source of sources) source.saveCheckpoints();
-    },
+    stop,
   };
 }

@@ -1,3 +1,4 @@
+import { HOST, ports } from '../../services/config.js';
 import type { LambdaFunctionSpec } from '../template/index.js';
 
 /** Where the function's AWS SDK calls go and who they claim to be. */
@@ -8,13 +9,31 @@ export interface LocalEndpoint {
   /** Dummy credentials; LocalStack accepts any. */
   readonly accessKeyId?: string;
   readonly secretAccessKey?: string;
+  /**
+   * The local Kafka broker(s), comma-separated, for functions whose template sets
+   * KAFKA_BOOTSTRAP_SERVERS. @default `127.0.0.1:<TRIBUTARY_KAFKA_PORT or 9092>`
+   */
+  readonly kafkaBootstrapServers?: string;
+}
+
+/**
+ * A function the template gives KAFKA_BOOTSTRAP_SERVERS (MSK's SASL/IAM bootstrap string) talks
+ * to the local broker instead, without authentication: the counterpart of AWS_ENDPOINT_URL.
+ */
+function kafkaOverride(spec: LambdaFunctionSpec, local: LocalEndpoint): Record<string, string> {
+  if (spec.environment.KAFKA_BOOTSTRAP_SERVERS === undefined) return {};
+  return {
+    KAFKA_BOOTSTRAP_SERVERS: local.kafkaBootstrapServers ?? `${HOST}:${ports().kafka}`,
+    KAFKA_AUTH: 'none',
+  };
 }
 
 /**
  * The environment of one execution environment: the template's variables, then what Lambda sets
  * itself (function name, memory, log group, region, credentials, task root), then the local
- * endpoint, then `overrides` (tests and fault injection). Nothing of the parent's environment
- * leaks in but PATH, so a developer's AWS_PROFILE cannot send a local run to a real account.
+ * endpoint (and the local Kafka broker, see kafkaOverride), then `overrides` (tests and fault
+ * injection). Nothing of the parent's environment leaks in but PATH, so a developer's AWS_PROFILE
+ * cannot send a local run to a real account.
  */
 export function lambdaEnvironment(
   spec: LambdaFunctionSpec,
@@ -43,6 +62,7 @@ export function lambdaEnvironment(
     // An IP address endpoint also makes the SDK's S3 client use path-style addressing, which
     // LocalStack needs offline (*.localhost.localstack.cloud does not resolve).
     AWS_ENDPOINT_URL: local.endpoint,
+    ...kafkaOverride(spec, local),
     ...overrides,
   };
 }

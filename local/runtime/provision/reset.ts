@@ -1,13 +1,20 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { DeleteStreamCommand, DescribeStreamSummaryCommand } from '@aws-sdk/client-kinesis';
+import {
+  DeleteStreamCommand,
+  DescribeStreamSummaryCommand,
+  type KinesisClient,
+} from '@aws-sdk/client-kinesis';
 import { DeleteObjectsCommand, ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3';
 import { CreateQueueCommand, DeleteQueueCommand, GetQueueUrlCommand } from '@aws-sdk/client-sqs';
+import type { Kafka } from 'kafkajs';
 import type { CloudAssembly } from '../template/index.js';
+import { provisionKafkaTopics } from './kafka-topics.js';
 import { type ProvisionClients, ProvisionError, provisionStream } from './provision.js';
 
 /** What a pipeline's fresh start empties. */
 export interface ResetTarget {
-  readonly streamName: string;
+  /** Empties the stream or topic (see resetKinesisStream, resetKafkaTopic). */
+  readonly resetStream: () => Promise<void>;
   readonly deadLetterQueueUrl: string;
   /** bucket -> prefixes to empty. */
   readonly prefixes: ReadonlyArray<{ readonly bucket: string; readonly prefix: string }>;
@@ -32,40 +39,75 @@ export async function emptyPrefix(s3: S3Client, bucket: string, prefix: string):
 }
 
 /**
- * Gives a new run a clean pipeline in LocalStack: its stream deleted and created again (a stream
- * keeps its records, and the mapping starts at TRIM_HORIZON), its state and warehouse prefixes
- * emptied, its dead-letter queue recreated. Without this a second run would aggregate the first
- * run's records again and the reconciliation would see both runs' windows.
+ * Gives a new run a clean pipeline: its stream or topic emptied (it keeps its records, and the
+ * mapping starts at TRIM_HORIZON), its state and warehouse prefixes emptied, its dead-letter queue
+ * recreated. Without this a second run would aggregate the first run's records again and the
+ * reconciliation would see both runs' windows.
  */
-export async function resetPipeline(
-  assembly: CloudAssembly,
-  clients: ProvisionClients,
-  target: ResetTarget,
-): Promise<void> {
-  const stream = assembly.resources('AWS::Kinesis::Stream').find((r) => r.physicalName === target.streamName);
-  if (!stream) throw new ProvisionError(`stream ${target.streamName} is not in the template`);
-  await clients.kinesis
-    .send(new DeleteStreamCommand({ StreamName: target.streamName, EnforceConsumerDeletion: true }))
-    .catch((error: unknown) => {
-      if ((error as { name?: string }).name !== 'ResourceNotFoundException') throw error;
-    });
-  const deadline = Date.now() + 60_000;
-  for (;;) {
-    try {
-      await clients.kinesis.send(new DescribeStreamSummaryCommand({ StreamName: target.streamName }));
-    } catch (error) {
-      if ((error as { name?: string }).name === 'ResourceNotFoundException') break;
-      throw error;
-    }
-    if (Date.now() > deadline)
-      throw new ProvisionError(`stream ${target.streamName} was not deleted in 60 s`);
-    await sleep(300);
-  }
-  await provisionStream(clients.kinesis, stream, { created: [], existing: [] });
+export async function resetPipeline(clients: Pick<ProvisionClients, 's3' | 'sqs'>, target: ResetTarget) {
+  await target.resetStream();
   for (const { bucket, prefix } of target.prefixes) await emptyPrefix(clients.s3, bucket, prefix);
   const queueName = target.deadLetterQueueUrl.split('/').pop() ?? '';
   const url = (await clients.sqs.send(new GetQueueUrlCommand({ QueueName: queueName }))).QueueUrl;
   // Recreated rather than purged: PurgeQueue may be refused for 60 s after the previous purge.
   if (url) await clients.sqs.send(new DeleteQueueCommand({ QueueUrl: url }));
   await clients.sqs.send(new CreateQueueCommand({ QueueName: queueName }));
+}
+
+/** Deletes the Kinesis stream and creates it again, as the template has it. */
+export async function resetKinesisStream(
+  assembly: CloudAssembly,
+  kinesis: KinesisClient,
+  streamName: string,
+) {
+  const stream = assembly.resources('AWS::Kinesis::Stream').find((r) => r.physicalName === streamName);
+  if (!stream) throw new ProvisionError(`stream ${streamName} is not in the template`);
+  await kinesis
+    .send(new DeleteStreamCommand({ StreamName: streamName, EnforceConsumerDeletion: true }))
+    .catch((error: unknown) => {
+      if ((error as { name?: string }).name !== 'ResourceNotFoundException') throw error;
+    });
+  const deadline = Date.now() + 60_000;
+  for (;;) {
+    try {
+      await kinesis.send(new DescribeStreamSummaryCommand({ StreamName: streamName }));
+    } catch (error) {
+      if ((error as { name?: string }).name === 'ResourceNotFoundException') break;
+      throw error;
+    }
+    if (Date.now() > deadline) throw new ProvisionError(`stream ${streamName} was not deleted in 60 s`);
+    await sleep(300);
+  }
+  await provisionStream(kinesis, stream, { created: [], existing: [] });
+}
+
+/**
+ * Deletes the topic and the consumer groups that read it (the mapping's and the raw delivery's:
+ * their committed offsets would point past the new topic's start), then creates the template's
+ * topics again.
+ */
+export async function resetKafkaTopic(
+  assembly: CloudAssembly,
+  kafka: Kafka,
+  topic: string,
+  groupIds: readonly string[],
+): Promise<void> {
+  const admin = kafka.admin();
+  await admin.connect();
+  try {
+    if ((await admin.listTopics()).includes(topic))
+      await admin.deleteTopics({ topics: [topic], timeout: 30_000 });
+    const known = new Set((await admin.listGroups()).groups.map((g) => g.groupId));
+    const stale = groupIds.filter((id) => known.has(id));
+    if (stale.length > 0) await admin.deleteGroups(stale);
+    // Deletion is asynchronous on the broker: creating the topic again too soon fails.
+    const deadline = Date.now() + 30_000;
+    while ((await admin.listTopics()).includes(topic)) {
+      if (Date.now() > deadline) throw new ProvisionError(`topic ${topic} was not deleted in 30 s`);
+      await sleep(200);
+    }
+  } finally {
+    await admin.disconnect();
+  }
+  await provisionKafkaTopics(assembly, kafka);
 }

@@ -3,7 +3,6 @@ import { readEnvelope } from '../../../functions/adapters/kinesis/envelope.js';
 import { waitUntilCaughtUp } from './catch-up.js';
 import type { LocalClients } from './clients.js';
 import type { InputRecord } from './input.js';
-import type { LocalstackWatch } from './localstack-watch.js';
 import type { PipelineRuntime } from './runtime.js';
 import { forEachStreamRecord } from './stream-reader.js';
 
@@ -80,7 +79,7 @@ function parseEnvelope(data: Uint8Array | undefined): ReturnType<typeof readEnve
  */
 export function consumedTips(runtime: Pick<PipelineRuntime, 'esm'>): Record<string, string> {
   const tips: Record<string, string> = {};
-  for (const [shardId, shard] of Object.entries(runtime.esm.progress()[0]?.shards ?? {})) {
+  for (const [shardId, shard] of Object.entries(runtime.esm?.progress()[0]?.shards ?? {})) {
     const tip = shard.lastRead ?? shard.checkpoint;
     if (tip !== undefined) tips[shardId] = tip;
   }
@@ -97,7 +96,6 @@ export async function keepRunning(options: {
   readonly streamName: string;
   readonly pipelineName: string;
   readonly runtime: PipelineRuntime;
-  readonly watch: LocalstackWatch;
   readonly timeoutMs: number;
   readonly log: (line: string) => void;
 }): Promise<RecordsWrittenByOthers> {

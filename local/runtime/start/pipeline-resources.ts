@@ -1,14 +1,23 @@
 import {
+  isKafkaMapping,
   isKinesisMapping,
+  type KafkaMappingConfig,
   type KinesisMappingConfig,
+  readKafkaMapping,
   readKinesisMapping,
 } from '../event-source-mapping/index.js';
 import { type CloudAssembly, readLambdaFunction } from '../template/index.js';
 
+/** The aggregator's event source mapping: a Kinesis stream's, or an MSK topic's. */
+export type PipelineMapping =
+  | { readonly transport: 'kinesis'; readonly config: KinesisMappingConfig }
+  | { readonly transport: 'msk'; readonly config: KafkaMappingConfig };
+
 /** One pipeline's resources in the synthesized app, with their local names. */
 export interface PipelineResources {
   readonly pipeline: string;
-  readonly mapping: KinesisMappingConfig;
+  readonly mapping: PipelineMapping;
+  /** The Kinesis stream, or the Kafka topic. */
   readonly streamName: string;
   readonly stateBucket: string;
   readonly statePrefix: string;
@@ -18,7 +27,30 @@ export interface PipelineResources {
   readonly aggregatorEnv: Readonly<Record<string, string>>;
 }
 
-/** The template has no aggregator for the pipeline (not in cdk.json's `pipelines`, or Kafka transport). */
+/**
+ * Whether a delivery stream's properties (resolved) make it one the pipeline's run needs: every
+ * DirectPut stream, and the stream-sourced one that reads the pipeline's stream or topic.
+ */
+export function isPipelineDelivery(properties: unknown, resources: PipelineResources): boolean {
+  const props = properties as {
+    DeliveryStreamType?: unknown;
+    KinesisStreamSourceConfiguration?: { KinesisStreamARN?: unknown };
+    MSKSourceConfiguration?: { TopicName?: unknown };
+  };
+  const { transport } = resources.mapping;
+  if (props.DeliveryStreamType === 'KinesisStreamAsSource') {
+    const arn = props.KinesisStreamSourceConfiguration?.KinesisStreamARN;
+    return (
+      transport === 'kinesis' && typeof arn === 'string' && arn.endsWith(`:stream/${resources.streamName}`)
+    );
+  }
+  if (props.DeliveryStreamType === 'MSKAsSource') {
+    return transport === 'msk' && props.MSKSourceConfiguration?.TopicName === resources.streamName;
+  }
+  return true;
+}
+
+/** The template has no aggregator for the pipeline (not in cdk.json's `pipelines`). */
 export class PipelineNotDeployedError extends Error {
   override readonly name = 'PipelineNotDeployedError';
 }
@@ -39,16 +71,27 @@ function bucketOfDeliveryStream(assembly: CloudAssembly, name: string): string {
   return arn.replace(/^arn:[^:]+:s3:::/, '');
 }
 
+function mappingsOf(assembly: CloudAssembly): PipelineMapping[] {
+  const mappings = assembly.resources('AWS::Lambda::EventSourceMapping');
+  return [
+    ...mappings
+      .filter(isKinesisMapping)
+      .map((r) => ({ transport: 'kinesis' as const, config: readKinesisMapping(assembly, r) })),
+    ...mappings
+      .filter(isKafkaMapping)
+      .map((r) => ({ transport: 'msk' as const, config: readKafkaMapping(assembly, r) })),
+  ];
+}
+
 /**
- * Finds the pipeline's aggregator (the function whose Kinesis mapping feeds it and whose
+ * Finds the pipeline's aggregator (the function whose Kinesis or MSK mapping feeds it and whose
  * PIPELINE_NAME is the pipeline) and, from its environment, the state bucket, dead-letter queue
  * and warehouse bucket: the names come from the template, never configured twice.
  */
 export function pipelineResources(assembly: CloudAssembly, pipeline: string): PipelineResources {
   const deployed: string[] = [];
-  for (const resource of assembly.resources('AWS::Lambda::EventSourceMapping').filter(isKinesisMapping)) {
-    const mapping = readKinesisMapping(assembly, resource);
-    const env = readLambdaFunction(assembly, mapping.functionResource).environment;
+  for (const mapping of mappingsOf(assembly)) {
+    const env = readLambdaFunction(assembly, mapping.config.functionResource).environment;
     if (env.PIPELINE_NAME) deployed.push(env.PIPELINE_NAME);
     if (env.PIPELINE_NAME !== pipeline) continue;
     const need = (name: string): string => {
@@ -59,7 +102,7 @@ export function pipelineResources(assembly: CloudAssembly, pipeline: string): Pi
     return {
       pipeline,
       mapping,
-      streamName: mapping.streamName,
+      streamName: mapping.transport === 'kinesis' ? mapping.config.streamName : mapping.config.topic,
       stateBucket: need('STATE_BUCKET'),
       statePrefix: env.STATE_PREFIX ?? 'state/',
       deadLetterQueueUrl: need('DEAD_LETTER_QUEUE_URL'),
@@ -68,6 +111,6 @@ export function pipelineResources(assembly: CloudAssembly, pipeline: string): Pi
     };
   }
   throw new PipelineNotDeployedError(
-    `the synthesized app has no Kinesis aggregator for pipeline ${JSON.stringify(pipeline)} (deployed: ${deployed.join(', ') || 'none'}); check cdk.json's "pipelines" and "transport"`,
+    `the synthesized app has no aggregator for pipeline ${JSON.stringify(pipeline)} (deployed: ${deployed.join(', ') || 'none'}); check cdk.json's "pipelines" and "transport"`,
   );
 }

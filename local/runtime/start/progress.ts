@@ -4,7 +4,8 @@ export interface RunFigures {
   readonly produced: number;
   readonly target: number;
   readonly consumed: number;
-  readonly iteratorAgeMs: number;
+  /** How far the mapping is behind: `iterator age 1.2 s` (Kinesis) or `offset lag 340` (Kafka). */
+  readonly lag: string;
   readonly windowsClosed: number;
   readonly late: number;
   readonly deadLettered: number;
@@ -24,7 +25,7 @@ export function formatFigures(f: RunFigures): string {
     `${f.phase.padEnd(9)} ${bar(f.consumed, f.target)}`,
     `produced ${f.produced}/${f.target}`,
     `consumed ${f.consumed}`,
-    `iterator age ${(f.iteratorAgeMs / 1000).toFixed(1)} s`,
+    f.lag,
     `windows ${f.windowsClosed}`,
     `late ${f.late}`,
     `dead-lettered ${f.deadLettered}`,

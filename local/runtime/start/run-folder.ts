@@ -13,6 +13,8 @@ export const runSpecSchema = z.object({
   seed: z.number().int(),
   input: z.string().nullable(),
   stage: z.string().nullable().default(null),
+  /** What carries the events (`--transport`); runs made before it existed were Kinesis runs. */
+  transport: z.enum(['kinesis', 'msk']).default('kinesis'),
   createdAt: z.string(),
 });
 export type RunSpec = z.output<typeof runSpecSchema>;
@@ -77,6 +79,15 @@ export function stageMismatch(dir: string, stage: string | undefined): string | 
   return made === null
     ? `--run ${dir} was made without --stage: give none (given --stage ${stage})`
     : `--run ${dir} was made with --stage ${made}: give that stage or none (given --stage ${stage})`;
+}
+
+/** Why `--transport` cannot go with `--run <dir>` (the run was made with another), or undefined. */
+export function transportMismatch(dir: string, transport: string | undefined): string | undefined {
+  if (transport === undefined) return undefined;
+  const made = readJsonFile(runFolder(resolve(dir)).spec, runSpecSchema).transport;
+  return made === transport
+    ? undefined
+    : `--run ${dir} was made with --transport ${made}: give that transport or none (given --transport ${transport})`;
 }
 
 /** An existing run folder (`--run`); throws when it has no run.json. */

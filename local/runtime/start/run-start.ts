@@ -1,6 +1,6 @@
 import { writeFileSync } from 'node:fs';
 import { getPipeline } from '../../../functions/pipelines/index.js';
-import { LOCAL_REGION, localAwsConfig } from '../../services/clients.js';
+import { kafka, LOCAL_REGION, localAwsConfig } from '../../services/clients.js';
 import { useLocalstack } from '../../services/external-localstack.js';
 import { provision } from '../provision/provision.js';
 import { resetPipeline } from '../provision/reset.js';
@@ -14,9 +14,9 @@ import { fileInput, generatedInput, type InputRecord, loadInput, saveInput } fro
 import { keepRunning, type RecordsWrittenByOthers } from './keep-running.js';
 import { LocalstackWatch } from './localstack-watch.js';
 import { type PipelineResources, pipelineResources } from './pipeline-resources.js';
-import { kinesisTarget, produceInput } from './producer.js';
+import { produceInput } from './producer.js';
 import { ProgressDisplay } from './progress.js';
-import { kinesisPlacement, reconcile } from './reconcile.js';
+import { reconcile } from './reconcile.js';
 import { RunFailedError } from './run-failed-error.js';
 import {
   existingRunFolder,
@@ -27,9 +27,9 @@ import {
   writeJsonAtomic,
 } from './run-folder.js';
 import { takeRunLock } from './run-lock.js';
+import { kafkaRunStream, kinesisRunStream, type RunStream } from './run-stream.js';
 import { printSummary, type RunSummary, summarize } from './run-summary.js';
 import { type PipelineRuntime, startPipelineRuntime } from './runtime.js';
-import { assertStreamAlive, shardRanges } from './stream-checks.js';
 
 /** Options of {@link runStart} (`tributary start`). */
 export interface StartOptions {
@@ -45,6 +45,8 @@ export interface StartOptions {
   readonly keepRunning?: boolean;
   /** Synthesize and run another stage than cdk.json's (own names; the e2e tests use `e2e`). */
   readonly stage?: string;
+  /** `msk`: the app synthesized with `-c transport=msk`, its topic on the local Kafka broker. @default kinesis */
+  readonly transport?: 'kinesis' | 'msk';
   readonly faults?: Omit<FaultPlan, 'functionName' | 'counterFile'>;
   /** How long the consumer may take to catch up after the last record. @default 60 s + 50 ms per record */
   readonly catchUpTimeoutMs?: number;
@@ -87,6 +89,7 @@ async function prepareFolder(options: StartOptions, reset: () => Promise<void>) 
     seed: options.seed,
     input: options.input ?? null,
     stage: options.stage ?? null,
+    transport: options.transport ?? 'kinesis',
     createdAt: new Date().toISOString(),
   };
   await reset();
@@ -107,7 +110,8 @@ export async function runStart(options: StartOptions): Promise<number> {
   await useLocalstack(note);
   const previous = options.run ? readJsonFile(existingRunFolder(options.run).spec, runSpecSchema) : undefined;
   const stage = previous ? (previous.stage ?? undefined) : options.stage;
-  const synth = await ensureSynthesized({ log: note, stage });
+  const transport = previous ? previous.transport : (options.transport ?? 'kinesis');
+  const synth = await ensureSynthesized({ log: note, stage, transport });
   note(
     synth.synthesized
       ? `synthesized cdk.out in ${(synth.ms / 1000).toFixed(1)} s`
@@ -124,9 +128,9 @@ export async function runStart(options: StartOptions): Promise<number> {
 }
 
 /** What a fresh run empties first: the pipeline's stream, dead letters, checkpoints and warehouse prefixes. */
-function resetTarget(resources: PipelineResources, pipelineName: string) {
+function resetTarget(resources: PipelineResources, stream: RunStream, pipelineName: string) {
   return {
-    streamName: resources.streamName,
+    resetStream: () => stream.reset(),
     deadLetterQueueUrl: resources.deadLetterQueueUrl,
     prefixes: [
       { bucket: resources.stateBucket, prefix: `${resources.statePrefix}${pipelineName}/` },
@@ -152,7 +156,7 @@ function progressDisplay(
     produced: counts.produced,
     target,
     consumed: rt.consumed(),
-    iteratorAgeMs: rt.iteratorAgeMs(),
+    lag: rt.lagText(),
     windowsClosed: delivered(resources.aggregatorEnv.AGGREGATES_DELIVERY_STREAM),
     late: delivered(resources.aggregatorEnv.LATE_DELIVERY_STREAM),
     deadLettered: counts.deadLettered,
@@ -177,15 +181,22 @@ async function runLocked(
   const pipeline = getPipeline(pipelineName);
   const resources = pipelineResources(assembly, pipelineName);
   const clients = localClients();
+  const kafkaClient = resources.mapping.transport === 'msk' ? kafka() : undefined;
+  const stream = kafkaClient
+    ? kafkaRunStream(assembly, kafkaClient, resources, watch)
+    : kinesisRunStream(assembly, clients, resources.streamName, watch);
   let runtime: PipelineRuntime | undefined;
   let display: ProgressDisplay | undefined;
   let dlqTimer: NodeJS.Timeout | undefined;
   try {
-    if (options.run) await assertStreamAlive(clients, resources.streamName, { watch });
+    if (options.run) await stream.assertAlive();
     const provisioned = await provision(assembly, clients);
-    note(`provisioned: ${provisioned.created.length} created, ${provisioned.existing.length} already there`);
+    const topics = await stream.provision();
+    note(
+      `provisioned: ${provisioned.created.length + topics.created.length} created, ${provisioned.existing.length + topics.existing.length} already there`,
+    );
     const { folder, spec, input, resumed } = await prepareFolder(options, () =>
-      resetPipeline(assembly, clients, resetTarget(resources, pipelineName)),
+      resetPipeline(clients, resetTarget(resources, stream, pipelineName)),
     );
     note(
       `${resumed ? 'resuming' : 'run'} ${folder.dir}: ${pipelineName}, ${input.length} events${spec.rate > 0 ? ` at ${spec.rate}/s` : ''}`,
@@ -194,8 +205,10 @@ async function runLocked(
       assembly,
       context,
       clients,
+      kafka: kafkaClient,
       resources,
       folder,
+      watch,
       faults: options.faults,
       log: note,
     });
@@ -215,20 +228,23 @@ async function runLocked(
     );
     dlqTimer.unref();
     const produceStarted = Date.now();
+    const target = stream.target();
     const outcome = await produceInput({
       pipeline,
       input,
-      target: kinesisTarget(clients.kinesis, resources.streamName),
+      target,
       rate: spec.rate,
       stateFile: folder.producer,
       onProgress: (n) => {
         counts.produced = n;
       },
-    }).catch(async (error: unknown) => {
-      // A stream that vanished mid-run means LocalStack restarted: say so, not a bare SDK error.
-      await assertStreamAlive(clients, resources.streamName, { runtime: rt, watch });
-      throw error;
-    });
+    })
+      .catch(async (error: unknown) => {
+        // A stream that vanished mid-run means LocalStack restarted: say so, not a bare SDK error.
+        await rt.assertStreamAlive();
+        throw error;
+      })
+      .finally(() => target.close());
     counts.produced = outcome.accepted;
     const produceMs = Date.now() - produceStarted;
     if (outcome.refused.length > 0) {
@@ -240,7 +256,6 @@ async function runLocked(
       clients,
       streamName: resources.streamName,
       runtime: rt,
-      watch,
       timeoutMs: options.catchUpTimeoutMs ?? 60_000 + 50 * outcome.accepted,
     };
     // The raw delivery reads the stream every few seconds: it reads to the tip alongside the catch-up.
@@ -264,7 +279,7 @@ async function runLocked(
     counts.deadLettered = await rt.deadLetters();
     clearInterval(dlqTimer);
     display.stop();
-    await assertStreamAlive(clients, resources.streamName, { runtime: rt, watch });
+    await rt.assertStreamAlive();
     const summary: RunSummary = await summarize({
       clients,
       resources,
@@ -273,7 +288,7 @@ async function runLocked(
       writtenByOthers: writtenByOthers.records.length,
       folder,
       runtime: rt,
-      placement: kinesisPlacement(await shardRanges(clients, resources.streamName)),
+      placement: await stream.placement(),
       timings: {
         totalMs: Date.now() - started,
         produceMs,

@@ -78,7 +78,7 @@ export async function summarize(args: {
     .filter(([, blank]) => blank > 0)
     .map(([prefix, blank]) => `${prefix}: ${blank} blank lines, which Athena reads as rows of NULLs`);
   const ok = reconciliation.ok && rawProblems.length === 0 && blankLineProblems.length === 0;
-  const esm = args.runtime.esm.progress()[0]?.totals;
+  const esm = args.runtime.totals();
   const eventsPerSec =
     args.timings.produceMs + args.timings.drainMs > 0
       ? (args.produced.accepted * 1000) / (args.timings.produceMs + args.timings.drainMs)

@@ -3,7 +3,6 @@ import type { ShardRange } from '../../reconcile/reference-input.js';
 import type { LocalClients } from './clients.js';
 import type { LocalstackWatch } from './localstack-watch.js';
 import { RunFailedError } from './run-failed-error.js';
-import type { PipelineRuntime } from './runtime.js';
 
 /**
  * The stream's shards with their hash key ranges (ListShards), for the reference model's placement.
@@ -45,10 +44,10 @@ export function fixedShardRanges(
 export async function assertStreamAlive(
   clients: LocalClients,
   streamName: string,
-  { runtime, watch }: { runtime?: PipelineRuntime; watch?: LocalstackWatch } = {},
+  { shardErrors, watch }: { shardErrors?: readonly string[]; watch?: LocalstackWatch } = {},
 ) {
   await watch?.assertSameInstance();
-  const lost = runtime?.shardErrors().filter((e) => /ResourceNotFound|not found/i.test(e)) ?? [];
+  const lost = shardErrors?.filter((e) => /ResourceNotFound|not found/i.test(e)) ?? [];
   let status: string | undefined;
   try {
     const out = await clients.kinesis.send(new DescribeStreamSummaryCommand({ StreamName: streamName }));

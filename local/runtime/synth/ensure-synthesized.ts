@@ -56,20 +56,28 @@ export async function ensureSynthesized(
      * `.local/cdk.out-<stage>`.
      */
     readonly stage?: string;
+    /** `msk`: the MSK transport (`-c transport=msk`), synthesized into `.local/cdk.out[-<stage>]-msk`. */
+    readonly transport?: 'kinesis' | 'msk';
     readonly log?: (line: string) => void;
   } = {},
 ): Promise<SynthOutcome> {
   const root = options.root ?? projectRoot;
-  const dir = options.stage ? join(stateDir(), `cdk.out-${options.stage}`) : join(root, 'cdk.out');
+  const msk = options.transport === 'msk';
+  const suffix = [options.stage, msk ? 'msk' : undefined].filter(Boolean).join('-');
+  const dir = suffix ? join(stateDir(), `cdk.out-${suffix}`) : join(root, 'cdk.out');
   const hashFile = join(dir, HASH_FILE);
-  const hash = `${sourceHash(root)}:${options.stage ?? ''}`;
+  const hash = `${sourceHash(root)}:${options.stage ?? ''}${msk ? ':msk' : ''}`;
   const started = Date.now();
   const current = existsSync(join(dir, 'manifest.json')) && existsSync(hashFile);
   if (!options.force && current && readFileSync(hashFile, 'utf8').trim() === hash) {
     return { dir, synthesized: false, ms: Date.now() - started };
   }
   options.log?.('synthesizing the CDK app (infra/ or functions/ changed since cdk.out)...');
-  const extra = options.stage ? ['-c', `stage=${options.stage}`, '-o', dir] : [];
+  const extra = [
+    ...(options.stage ? ['-c', `stage=${options.stage}`] : []),
+    ...(msk ? ['-c', 'transport=msk'] : []),
+    ...(suffix ? ['-o', dir] : []),
+  ];
   // The CDK CLI refuses to synth while another of its processes synths (another helper, a
   // parallel test file): wait and try again rather than fail the run.
   for (let attempt = 1; ; attempt += 1) {

@@ -82,6 +82,13 @@ const RULES: Readonly<Record<string, TypeRule>> = {
     arn: regional('kms', (n) => `key/${n}`),
     attributes: { KeyId: (n) => n },
   },
+  // Ref is the cluster's ARN; its last part is a UUID AWS assigns, hashed from the name here.
+  'AWS::MSK::ServerlessCluster': {
+    nameProperty: 'ClusterName',
+    maxLength: 64,
+    arn: regional('kafka', (n) => `cluster/${n}/${uuid(n)}-s1`),
+    ref: (n, ctx) => `arn:${ctx.partition}:kafka:${ctx.region}:${ctx.accountId}:cluster/${n}/${uuid(n)}-s1`,
+  },
   'AWS::Glue::Database': { nameProperty: 'DatabaseInput.Name', maxLength: 255, lowercase: true },
   'AWS::Athena::WorkGroup': { nameProperty: 'Name', maxLength: 128 },
 };
@@ -118,7 +125,9 @@ export function refValue(type: string, name: string, ctx: LocalAwsContext): stri
 
 /**
  * `Fn::GetAtt` of a resource. `Arn` works for every type (a generic ARN for types without a rule);
- * other attributes only where the table knows them: undefined otherwise.
+ * other attributes only where the table knows them: undefined otherwise. A custom resource's
+ * attributes come from its handler, which does not run locally: they read as a placeholder that
+ * names them (the local runtime overrides what it must, e.g. KAFKA_BOOTSTRAP_SERVERS).
  */
 export function attributeValue(
   type: string,
@@ -131,7 +140,13 @@ export function attributeValue(
     const tail = rule?.arn?.(name, ctx) ?? genericArn(type, name, ctx);
     return `arn:${ctx.partition}:${tail}`;
   }
+  if (type.startsWith('Custom::')) return `unresolved-locally:${name}.${attribute}`;
   return rule?.attributes?.[attribute]?.(name, ctx);
+}
+
+function uuid(name: string): string {
+  const h = hash(name, 32);
+  return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20, 32)}`;
 }
 
 function genericArn(type: string, name: string, ctx: LocalAwsContext): string {

@@ -7,7 +7,7 @@ const figures: RunFigures = {
   produced: 50,
   target: 100,
   consumed: 25,
-  iteratorAgeMs: 1500,
+  lag: 'iterator age 1.5 s',
   windowsClosed: 3,
   late: 1,
   deadLettered: 2,

@@ -1,0 +1,84 @@
+import type { Kafka } from 'kafkajs';
+import { deliveryStreamResources, mskConsumerGroupId } from '../firehose/index.js';
+import { provisionKafkaTopics } from '../provision/kafka-topics.js';
+import type { ProvisionReport } from '../provision/provision.js';
+import { resetKafkaTopic, resetKinesisStream } from '../provision/reset.js';
+import type { CloudAssembly } from '../template/index.js';
+import type { LocalClients } from './clients.js';
+import { assertTopicAlive } from './kafka-runtime.js';
+import { kafkaTarget } from './kafka-target.js';
+import type { LocalstackWatch } from './localstack-watch.js';
+import { isPipelineDelivery, type PipelineResources } from './pipeline-resources.js';
+import { kinesisTarget, type ProduceTarget } from './producer.js';
+import { kafkaPlacement, kinesisPlacement, type Placement } from './reconcile.js';
+import { assertStreamAlive, shardRanges } from './stream-checks.js';
+
+/** The run's stream (Kinesis) or topic (MSK): what `tributary start` does to it outside the runtime. */
+export interface RunStream {
+  readonly name: string;
+  /** Creates what LocalStack's provisioning does not (the template's Kafka topics). */
+  provision(): Promise<ProvisionReport>;
+  /** Throws a RunFailedError when it is gone (LocalStack or the broker restarted empty). */
+  assertAlive(): Promise<void>;
+  /** Empties it for a new run. */
+  reset(): Promise<void>;
+  /** Where the demo producer writes; close it once the input is written. */
+  target(): ProduceTarget & { close(): Promise<void> };
+  /** How it places keys, for the reconciliation. */
+  placement(): Promise<Placement>;
+}
+
+/** The run's Kinesis stream in LocalStack. */
+export function kinesisRunStream(
+  assembly: CloudAssembly,
+  clients: LocalClients,
+  streamName: string,
+  watch: LocalstackWatch,
+): RunStream {
+  return {
+    name: streamName,
+    provision: async () => ({ created: [], existing: [] }),
+    assertAlive: () => assertStreamAlive(clients, streamName, { watch }),
+    reset: () => resetKinesisStream(assembly, clients.kinesis, streamName),
+    target: () => ({ ...kinesisTarget(clients.kinesis, streamName), close: async () => {} }),
+    placement: async () => kinesisPlacement(await shardRanges(clients, streamName)),
+  };
+}
+
+/** The run's topic on the local Kafka broker. */
+export function kafkaRunStream(
+  assembly: CloudAssembly,
+  kafka: Kafka,
+  resources: PipelineResources,
+  watch: LocalstackWatch,
+): RunStream {
+  const topic = resources.streamName;
+  // The groups that read the topic: the mapping's, and the raw delivery stream's.
+  const groups = [
+    ...(resources.mapping.transport === 'msk' ? [resources.mapping.config.groupId] : []),
+    ...deliveryStreamResources(assembly)
+      .filter(
+        (r) =>
+          (r.properties as { DeliveryStreamType?: unknown }).DeliveryStreamType === 'MSKAsSource' &&
+          isPipelineDelivery(r.properties, resources),
+      )
+      .map((r) => mskConsumerGroupId(r.physicalName)),
+  ];
+  return {
+    name: topic,
+    provision: () => provisionKafkaTopics(assembly, kafka),
+    assertAlive: () => assertTopicAlive({ kafka, watch }, topic),
+    reset: () => resetKafkaTopic(assembly, kafka, topic, groups),
+    target: () => kafkaTarget(kafka, topic),
+    async placement() {
+      const admin = kafka.admin();
+      await admin.connect();
+      try {
+        const { topics } = await admin.fetchTopicMetadata({ topics: [topic] });
+        return kafkaPlacement(topic, topics[0]?.partitions.length ?? 0);
+      } finally {
+        await admin.disconnect();
+      }
+    },
+  };
+}
