@@ -17,11 +17,15 @@ import { getPipeline } from '../pipelines/index.js';
 const logger = new Logger();
 const metrics = new Metrics({ namespace: METRICS_NAMESPACE });
 
-/** A Kafka batch with partitions left unapplied (a retriable failure): Lambda retries it whole. */
+/**
+ * A Kafka batch with partitions left unapplied: Lambda retries it whole (and after its retries
+ * sends it to the on-failure destination). Names the first offset not applied of each partition
+ * that failed for now, and the partitions that failed for good (e.g. a corrupt checkpoint).
+ */
 export class KafkaBatchNotAppliedError extends Error {
   override readonly name = 'KafkaBatchNotAppliedError';
-  constructor(readonly firstUnapplied: readonly string[]) {
-    super(`partitions not applied from ${firstUnapplied.join(', ')}: Lambda retries the batch`);
+  constructor(readonly notApplied: readonly string[]) {
+    super(`not applied: ${notApplied.join(', ')}; Lambda retries the batch`);
   }
 }
 
@@ -51,7 +55,10 @@ export function createAggregatorHandler(create: () => AggregatorDependencies) {
       const deadlineMs = context ? Date.now() + context.getRemainingTimeInMillis() : undefined;
       // Kafka partitions never split or merge: no shard lineage to ask.
       const batchDeps = kafka ? { ...deps, lineage: undefined } : deps;
-      const { response, stats } = await aggregateBatch(records, batchDeps, { deadlineMs });
+      const { response, stats, fatal } = await aggregateBatch(records, batchDeps, {
+        deadlineMs,
+        isolateShards: kafka,
+      });
       stats.invalidRecords += unusable.length;
       recordAggregatorMetrics(metrics, stats);
       logger.info('batch processed', {
@@ -59,10 +66,14 @@ export function createAggregatorHandler(create: () => AggregatorDependencies) {
         ...stats,
         failures: response.batchItemFailures,
       });
-      if (kafka && response.batchItemFailures.length > 0) {
+      if (kafka && (response.batchItemFailures.length > 0 || fatal.length > 0)) {
         // The Kafka mapping runs without partial batch responses: failing the invocation makes
         // Lambda retry the whole batch, and the partitions already applied skip it by checkpoint.
-        throw new KafkaBatchNotAppliedError(response.batchItemFailures.map((f) => f.itemIdentifier));
+        for (const { shard, error } of fatal) logger.error('partition not applied', { shard, error });
+        throw new KafkaBatchNotAppliedError([
+          ...response.batchItemFailures.map((f) => f.itemIdentifier),
+          ...fatal.map((f) => f.shard),
+        ]);
       }
       return response;
     } finally {

@@ -20,6 +20,12 @@ export interface InvocationOptions {
    * @default now + 15 minutes, Lambda's longest timeout
    */
   readonly deadlineMs?: number;
+  /**
+   * Apply every shard even when one fails for good, and report that failure in the outcome instead
+   * of throwing at once. For Kafka: a batch mixes partitions and is retried whole, so one
+   * partition's corrupt checkpoint must not hold back the others' records.
+   */
+  readonly isolateShards?: boolean;
 }
 
 const LONGEST_LAMBDA_TIMEOUT_MS = 15 * 60_000;
@@ -28,6 +34,8 @@ const LONGEST_LAMBDA_TIMEOUT_MS = 15 * 60_000;
 export interface AggregateBatchOutcome {
   readonly response: KinesisStreamBatchResponse;
   readonly stats: AggregatorStats;
+  /** With `isolateShards`: the non-retriable failures, by shard (the others applied). */
+  readonly fatal: { readonly shard: string; readonly error: unknown }[];
 }
 
 const COLON = 58;
@@ -259,13 +267,18 @@ export async function aggregateBatch(
   const stats = emptyStats();
   const byShard = groupByShard(records);
   const failures: { itemIdentifier: string }[] = [];
+  const fatal: { shard: string; error: unknown }[] = [];
   for (const [shard, shardRecords] of byShard) {
     // Until the checkpoint is read, every record counts as unapplied.
     const progress: { firstUnapplied?: string } = { firstUnapplied: shardRecords[0]?.kinesis.sequenceNumber };
     try {
       await applyShard(shard, shardRecords, deps, stats, logger, progress, invocation);
     } catch (error) {
-      if (!isRetriable(error)) throw error;
+      if (!isRetriable(error)) {
+        if (!invocation.isolateShards) throw error;
+        fatal.push({ shard, error });
+        continue;
+      }
       logger.warn('batch not applied, Lambda retries it', {
         shard,
         from: progress.firstUnapplied,
@@ -274,5 +287,5 @@ export async function aggregateBatch(
       if (progress.firstUnapplied) failures.push({ itemIdentifier: progress.firstUnapplied });
     }
   }
-  return { response: { batchItemFailures: failures }, stats };
+  return { response: { batchItemFailures: failures }, stats, fatal };
 }

@@ -73,7 +73,9 @@ function toStreamRecord(record: KafkaRecord, eventSourceArn: string): KinesisStr
       kinesisSchemaVersion: '1.0',
       partitionKey: record.key ? Buffer.from(record.key, 'base64').toString('utf8') : '',
       sequenceNumber: offset,
-      data: record.value as string,
+      // A tombstone (no value) goes on as empty data: the aggregator dead-letters it as not JSON,
+      // at its offset, so a retried batch does not dead-letter it again.
+      data: record.value ?? '',
       approximateArrivalTimestamp: record.timestamp / 1000,
     },
   };
@@ -81,9 +83,8 @@ function toStreamRecord(record: KafkaRecord, eventSourceArn: string): KinesisStr
 
 /**
  * Checks a Kafka event before the aggregator trusts it and maps its records, partition by
- * partition in offset order. An event that is not a Kafka batch, an entry that is not a Kafka
- * record, and a record without a value come back as dead letters with the reason: nothing is
- * thrown and nothing is lost.
+ * partition in offset order. An event that is not a Kafka batch and an entry that is not a Kafka
+ * record come back as dead letters with the reason: nothing is thrown and nothing is lost.
  */
 export function splitKafkaEvent(event: unknown, pipeline: string): SplitKafkaEvent {
   const records: KinesisStreamRecord[] = [];
@@ -110,13 +111,6 @@ export function splitKafkaEvent(event: unknown, pipeline: string): SplitKafkaEve
             entry,
             `not-a-kafka-record: records["${partition}"][${index}] ${where}`,
           ),
-        );
-        return;
-      }
-      if (typeof record.data.value !== 'string') {
-        const where = { partition, offset: record.data.offset };
-        unusable.push(
-          deadLetter(pipeline, where, entry, 'empty-value: the record has no value (a tombstone?)'),
         );
         return;
       }

@@ -6,7 +6,7 @@ import {
 } from '@aws-sdk/client-kinesis';
 import { DeleteObjectsCommand, ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3';
 import { CreateQueueCommand, DeleteQueueCommand, GetQueueUrlCommand } from '@aws-sdk/client-sqs';
-import type { Kafka } from 'kafkajs';
+import type { Admin, Kafka } from 'kafkajs';
 import type { CloudAssembly } from '../template/index.js';
 import { provisionKafkaTopics } from './kafka-topics.js';
 import { type ProvisionClients, ProvisionError, provisionStream } from './provision.js';
@@ -81,6 +81,39 @@ export async function resetKinesisStream(
   await provisionStream(kinesis, stream, { created: [], existing: [] });
 }
 
+/** How long a group may keep the members of a run that just ended (its consumers' session timeout). */
+const GROUP_EMPTY_TIMEOUT_MS = 45_000;
+
+/**
+ * Deletes the groups that exist, each once it has no members: a run that just ended may still be
+ * listed as a member until its session times out (a process killed without leaving the group).
+ */
+async function deleteGroupsOnceEmpty(admin: Admin, groupIds: readonly string[]): Promise<void> {
+  const known = new Set((await admin.listGroups()).groups.map((g) => g.groupId));
+  const groups = groupIds.filter((id) => known.has(id));
+  if (groups.length === 0) return;
+  const deadline = Date.now() + GROUP_EMPTY_TIMEOUT_MS;
+  for (;;) {
+    const busy = (await admin.describeGroups(groups)).groups.filter(
+      (g) => g.state !== 'Empty' && g.state !== 'Dead',
+    );
+    if (busy.length === 0) break;
+    if (Date.now() > deadline) {
+      throw new ProvisionError(
+        `consumer group ${busy[0]?.groupId} still has members after ${GROUP_EMPTY_TIMEOUT_MS / 1000} s: is another run of this pipeline still running?`,
+      );
+    }
+    await sleep(500);
+  }
+  try {
+    await admin.deleteGroups(groups);
+  } catch (error) {
+    // A group can vanish meanwhile (the broker drops an empty group without offsets): not an error.
+    const failed = (error as { groups?: { error?: { type?: string } }[] }).groups ?? [];
+    if (failed.length === 0 || failed.some((g) => g.error?.type !== 'GROUP_ID_NOT_FOUND')) throw error;
+  }
+}
+
 /**
  * Deletes the topic and the consumer groups that read it (the mapping's and the raw delivery's:
  * their committed offsets would point past the new topic's start), then creates the template's
@@ -95,11 +128,11 @@ export async function resetKafkaTopic(
   const admin = kafka.admin();
   await admin.connect();
   try {
+    // Groups first: deleting the topic drops their offsets, and the broker may then remove an
+    // empty group on its own while it is being deleted.
+    await deleteGroupsOnceEmpty(admin, groupIds);
     if ((await admin.listTopics()).includes(topic))
       await admin.deleteTopics({ topics: [topic], timeout: 30_000 });
-    const known = new Set((await admin.listGroups()).groups.map((g) => g.groupId));
-    const stale = groupIds.filter((id) => known.has(id));
-    if (stale.length > 0) await admin.deleteGroups(stale);
     // Deletion is asynchronous on the broker: creating the topic again too soon fails.
     const deadline = Date.now() + 30_000;
     while ((await admin.listTopics()).includes(topic)) {

@@ -177,7 +177,7 @@ describe('aggregator handler, Amazon MSK events', () => {
 
     // Act
     const first = handler(event);
-    await expect(first).rejects.toThrow(/partitions not applied from 1: Lambda retries the batch/);
+    await expect(first).rejects.toThrow(/not applied: 1; Lambda retries the batch/);
     const retried = await handler(event);
 
     // Assess
@@ -187,7 +187,37 @@ describe('aggregator handler, Amazon MSK events', () => {
     ]);
   });
 
-  it('dead-letters entries that are not Kafka records, and records without a value, and applies the others', async () => {
+  it('applies the healthy partitions of a batch when one partition fails for good, then fails the invocation', async () => {
+    // Prepare: partition 0's checkpoint is corrupt (an operator must look at it); partition 1 is fine
+    const { aws, handler } = setup();
+    aws.objects.set(`state/taxi-rides/${TOPIC}-0.json`, {
+      body: Buffer.from('{"not": "a checkpoint"'),
+      etag: '"etag-0"',
+    });
+    const event = mskEvent([
+      tripRecord(0, 1, 132, T0),
+      tripRecord(1, 1, 48, T0),
+      tripRecord(1, 2, 48, T0 + MIN),
+      tripRecord(1, 3, 48, T0 + 70 * MIN),
+    ]);
+
+    // Act
+    const outcome = handler(event);
+
+    // Assess: the invocation fails (Lambda retries it, then the on-failure queue has it), but
+    // partition 1's records are applied and its window sent, whichever order the partitions come in
+    await expect(outcome).rejects.toThrow(`not applied: ${TOPIC}-0; Lambda retries the batch`);
+    expect(aws.objects.has(`state/taxi-rides/${TOPIC}-1.json`)).toBe(true);
+    expect(results(aws)).toEqual([
+      expect.objectContaining({
+        key: '48',
+        shard: `${TOPIC}-1`,
+        values: expect.objectContaining({ trips: 2 }),
+      }),
+    ]);
+  });
+
+  it('dead-letters entries that are not Kafka records and tombstones (the latter once, at their offset), and applies the others', async () => {
     // Prepare
     const { aws, handler } = setup();
     const good = tripRecord(0, 5, 161, T0);
@@ -212,10 +242,15 @@ describe('aggregator handler, Amazon MSK events', () => {
       expect.objectContaining({
         shard: `${TOPIC}-0`,
         sequence_number: '4',
-        reason: expect.stringMatching(/^empty-value: /),
+        reason: expect.stringMatching(/^not-json: /),
       }),
     ]);
     expect([...aws.objects.keys()]).toEqual([`state/taxi-rides/${TOPIC}-0.json`]);
+
+    // A redelivery: the tombstone is behind the checkpoint now; the entry without an offset is not
+    await handler(event);
+    expect(aws.sqs).toHaveLength(3);
+    expect(aws.sqs[2]).toMatchObject({ reason: expect.stringMatching(/^not-a-kafka-record: /) });
   });
 
   it('dead-letters an aws:kafka event without records instead of throwing', async () => {
