@@ -16,8 +16,9 @@ function propertiesOf(event: CloudFormationCustomResourceEvent) {
 
 /**
  * The `Custom::KafkaTopic` on-event handler (MSK Serverless has no CloudFormation topic resource).
- * Create and Update make the topic exist with the partitions asked for; a new TopicName is a new
- * physical id, so CloudFormation then deletes the old topic. Delete removes the topic, as the
+ * Create makes the topic (a retried Create finds it); Update applies the configs and keeps the
+ * partitions (see ensureTopic); a new TopicName is a new physical id, so CloudFormation then
+ * deletes the old topic. Delete removes the topic, as the
  * Kinesis transport's streams are removed with the stack.
  */
 export async function handler(event: CloudFormationCustomResourceEvent): Promise<TopicResourceResponse> {
@@ -30,7 +31,8 @@ export async function handler(event: CloudFormationCustomResourceEvent): Promise
       // A failed Create has no topic behind its physical id: nothing to delete.
       if (event.PhysicalResourceId === props.TopicName) await deleteTopic(admin, props.TopicName);
     } else {
-      await ensureTopic(admin, props);
+      const outcome = await ensureTopic(admin, props);
+      if (outcome.warning) console.warn(outcome.warning);
     }
     return { PhysicalResourceId: props.TopicName };
   } finally {

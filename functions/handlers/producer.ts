@@ -32,10 +32,13 @@ export function createProducerHandler(create: () => IngestDependencies) {
 
 function writerFor(transport: 'kinesis' | 'msk'): RecordWriter {
   if (transport === 'kinesis') return kinesisWriter({ client: new KinesisClient({}) });
-  // Idempotent: a request kafkajs retries after a lost answer is not written twice.
+  // Idempotent: a request kafkajs retries after a lost answer is not written twice. Retries are
+  // bounded (kafkajs' default for an idempotent producer is unbounded) so that a broker outage
+  // gives the caller rejected entries with their reason before the function times out.
   const producer = createKafkaClient(readKafkaEnv(), 'tributary-producer').producer({
     idempotent: true,
     allowAutoTopicCreation: false,
+    retry: { retries: 5 },
   });
   return kafkaWriter(producer);
 }

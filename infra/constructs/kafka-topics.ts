@@ -68,7 +68,8 @@ export class KafkaTopics extends Construct {
         actions: [
           'kafka-cluster:CreateTopic',
           'kafka-cluster:DescribeTopic',
-          'kafka-cluster:AlterTopic',
+          // Configs (retention) follow the stack; partitions never change (see topic-admin.ts).
+          'kafka-cluster:AlterTopicDynamicConfiguration',
           'kafka-cluster:DeleteTopic',
         ],
         resources: [topicArn],

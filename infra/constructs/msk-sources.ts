@@ -139,6 +139,14 @@ export class MskFirehoseSource implements ISource {
         ],
         resourceArns: [cluster.topicArn(topicName)],
       }),
+    ).combine(
+      // Firehose reads with consumer groups of its own naming: AWS's MSK-to-Firehose samples grant
+      // DescribeGroup on the cluster's groups (unverified without a deploy; without it raw/ stays empty).
+      Grant.addToPrincipal({
+        grantee,
+        actions: ['kafka-cluster:DescribeGroup'],
+        resourceArns: [cluster.groupArn('*')],
+      }),
     );
   }
 

@@ -53,4 +53,9 @@ export const TRIBUTARY_WILDCARDS: readonly WildcardAllowance[] = [
     finding: /^Resource::<TransportTopicsHandlerFunction[0-9A-F]{8}\.Arn>:\*$/,
     reason: "CDK's provider framework invokes any version of the one Kafka topic handler it fronts",
   },
+  {
+    finding: /^Resource::arn:<AWS::Partition>:kafka:<AWS::Region>:<AWS::AccountId>:group\/[a-z0-9-]+\/.*\/\*$/,
+    reason:
+      "Firehose's MSK source reads with consumer groups it names itself: DescribeGroup on the one cluster's groups",
+  },
 ];

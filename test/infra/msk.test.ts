@@ -323,12 +323,28 @@ describe('least privilege on MSK', () => {
   const actions = (s: Statement) => [s.Action].flat();
   const kafkaActions = (s: Statement) => actions(s).filter((a) => /^kafka(-cluster)?:/.test(a));
 
-  it('grants no kafka or kafka-cluster action family and nothing Kafka on every resource', () => {
+  it("grants no kafka or kafka-cluster action family and nothing Kafka on every resource; only Firehose may describe the cluster's groups", () => {
     const all = statements();
     expect(all.flatMap(kafkaActions).filter((a) => a.includes('*'))).toEqual([]);
-    expect(all.filter((s) => kafkaActions(s).length > 0 && JSON.stringify(s.Resource).includes('*'))).toEqual(
-      [],
+    const wildcards = all.filter(
+      (s) => kafkaActions(s).length > 0 && JSON.stringify(s.Resource).includes('*'),
     );
+    // Firehose names its consumer groups itself: DescribeGroup on the cluster's groups, nothing else.
+    expect(wildcards.map((s) => actions(s))).toEqual(PIPELINES.map(() => ['kafka-cluster:DescribeGroup']));
+    for (const s of wildcards) expect(JSON.stringify(s.Resource)).toMatch(/:group\/tributary-dev\/.*\/\*"/);
+  });
+
+  it('lets the topic handler create, describe, reconfigure and delete its topics, never repartition them', () => {
+    const handler = statements(
+      /^TransportTopics.*ServiceRoleDefaultPolicy|Topic.*HandlerServiceRoleDefaultPolicy/,
+    );
+    expect([...new Set(handler.flatMap(kafkaActions))].sort()).toEqual([
+      'kafka-cluster:AlterTopicDynamicConfiguration',
+      'kafka-cluster:Connect',
+      'kafka-cluster:CreateTopic',
+      'kafka-cluster:DeleteTopic',
+      'kafka-cluster:DescribeTopic',
+    ]);
   });
 
   it('keeps `*` resources to the EC2 network-interface actions of the event source mappings', () => {

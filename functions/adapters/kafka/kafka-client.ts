@@ -31,7 +31,9 @@ export function readKafkaEnv(env: Record<string, string | undefined> = process.e
  * kafkajs on reauthentication, so a warm container keeps working past the token's 15 minutes).
  */
 export function createKafkaClient(env: KafkaEnv, clientId: string): Kafka {
-  const common = { clientId, brokers: env.KAFKA_BOOTSTRAP_SERVERS, logLevel: logLevel.WARN };
+  // Errors only: kafkajs warns on every client about settings this project chose on purpose
+  // (the default partitioner, bounded retries of the idempotent producer).
+  const common = { clientId, brokers: env.KAFKA_BOOTSTRAP_SERVERS, logLevel: logLevel.ERROR };
   if (env.KAFKA_AUTH === 'none') return new Kafka(common);
   const region = env.AWS_REGION;
   if (!region) throw new ConfigurationError('KAFKA_AUTH=aws-iam needs AWS_REGION to sign the token');

@@ -1,4 +1,4 @@
-import type { Admin, ITopicConfig } from 'kafkajs';
+import { type Admin, ConfigResourceTypes, type ITopicConfig } from 'kafkajs';
 import { z } from 'zod';
 
 /** The properties of a `Custom::KafkaTopic` resource (CloudFormation passes numbers as strings). */
@@ -15,7 +15,7 @@ export type TopicProperties = z.output<typeof topicPropertiesSchema>;
 /** The calls of a kafkajs admin client this module makes. */
 export type TopicAdmin = Pick<
   Admin,
-  'createTopics' | 'createPartitions' | 'deleteTopics' | 'fetchTopicMetadata' | 'listTopics'
+  'createTopics' | 'alterConfigs' | 'deleteTopics' | 'fetchTopicMetadata' | 'listTopics'
 >;
 
 async function partitionCount(admin: TopicAdmin, topic: string): Promise<number> {
@@ -23,30 +23,47 @@ async function partitionCount(admin: TopicAdmin, topic: string): Promise<number>
   return topics[0]?.partitions.length ?? 0;
 }
 
+/** What {@link ensureTopic} did to a topic that existed. */
+export interface TopicOutcome {
+  readonly created: boolean;
+  /** The partitions the topic has (kept as they were when it existed). */
+  readonly partitions: number;
+  /** Why the topic does not have the partitions asked for, when it does not. */
+  readonly warning?: string;
+}
+
 /**
- * Makes the topic exist with at least `NumPartitions` partitions: creates it, or adds partitions to
- * an existing one. Kafka cannot remove partitions (keys would move between them), so asking for
- * fewer than the topic has is an error that names both counts.
+ * Makes the topic exist: creates it with the partitions and configs asked for, or applies the
+ * configs to the existing one. An existing topic keeps its partitions: adding some would move keys
+ * to other partitions and split their open windows between two partitions' states (there is no
+ * handover between Kafka partitions), and Kafka cannot remove any. Succeeding with a warning rather
+ * than failing keeps a CloudFormation rollback (which asks for the old count) from getting stuck.
  */
-export async function ensureTopic(admin: TopicAdmin, props: TopicProperties): Promise<void> {
+export async function ensureTopic(admin: TopicAdmin, props: TopicProperties): Promise<TopicOutcome> {
+  const configEntries = Object.entries(props.Configs ?? {}).map(([name, value]) => ({ name, value }));
   const config: ITopicConfig = {
     topic: props.TopicName,
     numPartitions: props.NumPartitions,
     replicationFactor: props.ReplicationFactor,
-    configEntries: Object.entries(props.Configs ?? {}).map(([name, value]) => ({ name, value })),
+    configEntries,
   };
-  const created = await admin.createTopics({ topics: [config], waitForLeaders: true });
-  if (created) return;
-  const current = await partitionCount(admin, props.TopicName);
-  if (current < props.NumPartitions) {
-    await admin.createPartitions({
-      topicPartitions: [{ topic: props.TopicName, count: props.NumPartitions }],
-    });
-  } else if (current > props.NumPartitions) {
-    throw new Error(
-      `topic ${props.TopicName} has ${current} partitions; Kafka cannot remove partitions (asked for ${props.NumPartitions})`,
-    );
+  if (await admin.createTopics({ topics: [config], waitForLeaders: true })) {
+    return { created: true, partitions: props.NumPartitions };
   }
+  if (configEntries.length > 0) {
+    await admin.alterConfigs({
+      validateOnly: false,
+      resources: [{ type: ConfigResourceTypes.TOPIC, name: props.TopicName, configEntries }],
+    });
+  }
+  const partitions = await partitionCount(admin, props.TopicName);
+  return partitions === props.NumPartitions
+    ? { created: false, partitions }
+    : {
+        created: false,
+        partitions,
+        warning: `topic ${props.TopicName} keeps its ${partitions} partitions (asked for ${props.NumPartitions}): changing them would move keys between partitions and split their open windows; use a new topic (another stage) to change the count`,
+      };
 }
 
 /**

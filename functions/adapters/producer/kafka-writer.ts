@@ -10,15 +10,18 @@ export interface KafkaProducerLike {
 }
 
 /**
- * Kafka's default `message.max.bytes` (1 MiB + 12 bytes of overhead): a larger record is refused by
- * the broker, so it is refused here first with the reason. MSK Serverless allows up to 8 MiB when
- * the topic is configured for it, but the aggregator's dead letters and Firehose's 1,000 KiB
- * records would not carry such a record anyway.
+ * A record's value and key at most: the broker's `max.message.bytes` (1,048,588 by default, MSK
+ * Serverless included) bounds a partition's whole record batch, record overhead included. A
+ * larger record is refused here first, with the reason.
  */
-export const KAFKA_MAX_RECORD_BYTES = 1024 * 1024;
+export const KAFKA_MAX_RECORD_BYTES = 1_000_000;
 
-/** Records per produce request: one request per chunk keeps a failure's blast radius small. */
-const CHUNK = { maxRecords: 500, maxBytes: 5 * 1024 * 1024 };
+/**
+ * Records per produce request, and their bytes: no more than one record batch may hold, so no
+ * partition's batch in the request can exceed `max.message.bytes` (kafkajs reports the first
+ * partition error for the whole request, which would reject records already written).
+ */
+const CHUNK = { maxRecords: 500, maxBytes: KAFKA_MAX_RECORD_BYTES };
 
 const sizeOf = (entry: ProducerEntry) => entry.data.length + Buffer.byteLength(entry.partitionKey);
 

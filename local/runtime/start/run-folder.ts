@@ -81,6 +81,11 @@ export function stageMismatch(dir: string, stage: string | undefined): string | 
     : `--run ${dir} was made with --stage ${made}: give that stage or none (given --stage ${stage})`;
 }
 
+/** The spec (run.json) of an existing run folder. */
+export function runSpecOf(dir: string): RunSpec {
+  return readJsonFile(runFolder(resolve(dir)).spec, runSpecSchema);
+}
+
 /** Why `--transport` cannot go with `--run <dir>` (the run was made with another), or undefined. */
 export function transportMismatch(dir: string, transport: string | undefined): string | undefined {
   if (transport === undefined) return undefined;

@@ -20,7 +20,7 @@ afterEach(() => {
 const folder = mkdtempSync(join(tmpdir(), 'tributary-arguments-'));
 const missing = join(folder, 'missing.jsonl');
 /** A run folder as `start --stage <stage>` leaves it (null: made without --stage). */
-function runMadeWith(stage: string | null): string {
+function runMadeWith(stage: string | null, transport?: 'msk'): string {
   const dir = mkdtempSync(join(tmpdir(), 'tributary-run-'));
   const spec = {
     id: 'r',
@@ -30,6 +30,7 @@ function runMadeWith(stage: string | null): string {
     seed: 1,
     input: null,
     stage,
+    ...(transport ? { transport } : {}),
     createdAt: '',
   };
   writeFileSync(join(dir, 'run.json'), JSON.stringify(spec));
@@ -37,6 +38,7 @@ function runMadeWith(stage: string | null): string {
 }
 const e2eRun = runMadeWith('e2e');
 const defaultRun = runMadeWith(null);
+const mskRun = runMadeWith(null, 'msk');
 
 describe('tributary start arguments', () => {
   it.each([
@@ -71,6 +73,17 @@ describe('tributary start arguments', () => {
       ['--run', defaultRun, '--stage', 'e2e'],
       `--run ${defaultRun} was made without --stage: give none (given --stage e2e)`,
     ],
+    [['--transport', 'kafka'], '--transport must be kinesis or msk (given "kafka")'],
+    [
+      ['--run', defaultRun, '--transport', 'msk'],
+      `--run ${defaultRun} was made with --transport kinesis: give that transport or none (given --transport msk)`,
+    ],
+    [
+      ['--transport', 'msk', '--keep-running'],
+      '--keep-running is not supported with --transport msk yet (it reads Kinesis shards)',
+    ],
+    // The run folder says msk even when the command line does not.
+    [['--run', mskRun, '--keep-running'], '--keep-running is not supported with --transport msk yet'],
   ])('refuses %j up front with a UsageError that says what was expected', async (argv, message) => {
     // Act
     const act = startCommand.run(argv);
