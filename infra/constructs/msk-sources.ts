@@ -129,25 +129,27 @@ export class MskFirehoseSource implements ISource {
       ],
       resourceArns: [cluster.clusterArn],
     });
-    return clusterGrant.combine(
-      Grant.addToPrincipal({
-        grantee,
-        actions: [
-          'kafka-cluster:DescribeTopic',
-          'kafka-cluster:DescribeTopicDynamicConfiguration',
-          'kafka-cluster:ReadData',
-        ],
-        resourceArns: [cluster.topicArn(topicName)],
-      }),
-    ).combine(
-      // Firehose reads with consumer groups of its own naming: AWS's MSK-to-Firehose samples grant
-      // DescribeGroup on the cluster's groups (unverified without a deploy; without it raw/ stays empty).
-      Grant.addToPrincipal({
-        grantee,
-        actions: ['kafka-cluster:DescribeGroup'],
-        resourceArns: [cluster.groupArn('*')],
-      }),
-    );
+    return clusterGrant
+      .combine(
+        Grant.addToPrincipal({
+          grantee,
+          actions: [
+            'kafka-cluster:DescribeTopic',
+            'kafka-cluster:DescribeTopicDynamicConfiguration',
+            'kafka-cluster:ReadData',
+          ],
+          resourceArns: [cluster.topicArn(topicName)],
+        }),
+      )
+      .combine(
+        // Firehose reads with consumer groups of its own naming: AWS's MSK-to-Firehose samples grant
+        // DescribeGroup on the cluster's groups (unverified without a deploy; without it raw/ stays empty).
+        Grant.addToPrincipal({
+          grantee,
+          actions: ['kafka-cluster:DescribeGroup'],
+          resourceArns: [cluster.groupArn('*')],
+        }),
+      );
   }
 
   /** @internal */

@@ -54,7 +54,8 @@ export const TRIBUTARY_WILDCARDS: readonly WildcardAllowance[] = [
     reason: "CDK's provider framework invokes any version of the one Kafka topic handler it fronts",
   },
   {
-    finding: /^Resource::arn:<AWS::Partition>:kafka:<AWS::Region>:<AWS::AccountId>:group\/[a-z0-9-]+\/.*\/\*$/,
+    finding:
+      /^Resource::arn:<AWS::Partition>:kafka:<AWS::Region>:<AWS::AccountId>:group\/[a-z0-9-]+\/.*\/\*$/,
     reason:
       "Firehose's MSK source reads with consumer groups it names itself: DescribeGroup on the one cluster's groups",
   },
