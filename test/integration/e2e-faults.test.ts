@@ -1,4 +1,3 @@
-import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { DeleteStreamCommand } from '@aws-sdk/client-kinesis';
 import { describe, expect, it } from 'vitest';
@@ -6,16 +5,10 @@ import { pipelineResources } from '../../local/runtime/start/pipeline-resources.
 import { CloudAssembly, defaultLocalContext } from '../../local/runtime/template/index.js';
 import { kinesisClient, LOCAL_REGION, localAwsConfig } from '../../local/services/clients.js';
 import { stateDir } from '../../local/tools/state-dir.js';
-import { explain, runStart, startRun } from './helpers/e2e-run.js';
+import { explain, producedSoFar, runStart, startRun } from './helpers/e2e-run.js';
 import { pollUntil } from './helpers/poll.js';
 
 const RUN_TIMEOUT = 300_000;
-
-function producedSoFar(folder: string | undefined): number {
-  const file = folder ? join(folder, 'producer.json') : undefined;
-  if (!file || !existsSync(file)) return 0;
-  return (JSON.parse(readFileSync(file, 'utf8')) as { sent: number }).sent;
-}
 
 describe('tributary start: faults', () => {
   it(

@@ -1,4 +1,4 @@
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
@@ -8,19 +8,16 @@ import {
   type KinesisClient,
   PutRecordsCommand,
 } from '@aws-sdk/client-kinesis';
-import {
-  CreateQueueCommand,
-  DeleteQueueCommand,
-  ReceiveMessageCommand,
-  type SQSClient,
-} from '@aws-sdk/client-sqs';
+import { CreateQueueCommand, DeleteQueueCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EventSourceMappingRunner } from '../../local/runtime/event-source-mapping/index.js';
 import { LocalLambdaRuntime, memoryLogSink } from '../../local/runtime/lambda/index.js';
 import { CloudAssembly, defaultLocalContext } from '../../local/runtime/template/index.js';
 import { kinesisClient, LOCAL_REGION, localAwsConfig, sqsClient } from '../../local/services/clients.js';
 import { projectRoot } from '../../local/tools/state-dir.js';
+import { readJsonLines } from './helpers/json-lines.js';
 import { pollUntil } from './helpers/poll.js';
+import { waitForMessages } from './helpers/sqs.js';
 import { uniqueName } from './helpers/unique.js';
 
 // The fixture app (a CDK-shaped template): stream of 2 shards -> recorder function, BatchSize 10,
@@ -82,14 +79,7 @@ afterAll(async () => {
   rmSync(runDir, { recursive: true, force: true });
 });
 
-const lines = (): Line[] =>
-  existsSync(recordFile)
-    ? readFileSync(recordFile, 'utf8')
-        .trim()
-        .split('\n')
-        .filter(Boolean)
-        .map((l) => JSON.parse(l))
-    : [];
+const lines = () => readJsonLines<Line>(recordFile);
 
 describe('event source mapping runner against LocalStack Kinesis', () => {
   it('delivers in order per shard, resumes a partial batch failure, and sends a poison batch to SQS in AWS format', async () => {
@@ -120,16 +110,7 @@ describe('event source mapping runner against LocalStack Kinesis', () => {
       (t) => (t?.recordsProcessed ?? 0) + (t?.recordsDiscarded ?? 0) === 60,
       { timeoutMs: 60_000 },
     );
-    const messages = await pollUntil(
-      async () =>
-        (
-          await sqs.send(
-            new ReceiveMessageCommand({ QueueUrl: queueUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: 1 }),
-          )
-        ).Messages ?? [],
-      (m) => m.length > 0,
-      { timeoutMs: 20_000 },
-    );
+    const messages = await waitForMessages(sqs, queueUrl, { timeoutMs: 20_000 });
     await runner.stop();
     runner = undefined;
 

@@ -1,8 +1,6 @@
-import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { gunzipSync } from 'node:zlib';
 import { FirehoseClient, PutRecordBatchCommand } from '@aws-sdk/client-firehose';
 import {
   CreateStreamCommand,
@@ -11,20 +9,15 @@ import {
   type KinesisClient,
   PutRecordsCommand,
 } from '@aws-sdk/client-kinesis';
-import {
-  CreateBucketCommand,
-  DeleteBucketCommand,
-  DeleteObjectsCommand,
-  GetObjectCommand,
-  ListObjectsV2Command,
-  type S3Client,
-} from '@aws-sdk/client-s3';
+import { CreateBucketCommand, type S3Client } from '@aws-sdk/client-s3';
 import { aggregate } from 'aws-kinesis-agg';
-import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type FirehoseDelivery, startFirehoseDelivery } from '../../local/runtime/firehose/index.js';
 import { kinesisClient, LOCAL_REGION, s3Client } from '../../local/services/clients.js';
-import { projectRoot, stateDir } from '../../local/tools/state-dir.js';
+import { projectRoot } from '../../local/tools/state-dir.js';
+import { runUntilReadyThenKill } from './helpers/killed-child.js';
 import { pollUntil } from './helpers/poll.js';
+import { deleteBucket, readObjectLines } from './helpers/s3-objects.js';
 import { uniqueName } from './helpers/unique.js';
 
 const bucket = uniqueName('fh-warehouse');
@@ -165,30 +158,7 @@ async function produceAggregated(lines: readonly string[]): Promise<void> {
   );
 }
 
-interface Stored {
-  readonly key: string;
-  readonly lines: string[];
-}
-
-async function readWarehouse(prefix: string): Promise<Stored[]> {
-  const stored: Stored[] = [];
-  let token: string | undefined;
-  do {
-    const page = await s3.send(
-      new ListObjectsV2Command({ Bucket: bucket, Prefix: prefix, ContinuationToken: token }),
-    );
-    for (const object of page.Contents ?? []) {
-      const key = object.Key ?? '';
-      const body = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
-      const bytes = Buffer.from((await body.Body?.transformToByteArray()) ?? new Uint8Array());
-      const text = key.endsWith('.gz') ? gunzipSync(bytes).toString('utf8') : bytes.toString('utf8');
-      // Only the object's final newline is dropped: a blank line inside would be a row of NULLs in Athena.
-      stored.push({ key, lines: text.replace(/\n$/, '').split('\n') });
-    }
-    token = page.NextContinuationToken;
-  } while (token !== undefined);
-  return stored;
-}
+const readWarehouse = (prefix: string) => readObjectLines(s3, bucket, prefix);
 
 async function start(): Promise<FirehoseDelivery> {
   return startFirehoseDelivery({ resources: resources(), s3, kinesis, runDir, pollIntervalMs: 100 });
@@ -209,30 +179,6 @@ process.stdout.write(JSON.stringify(delivery.totals()) + '\\n');
 setInterval(() => {}, 1000);
 `;
 
-async function runAndKill(input: unknown): Promise<string> {
-  // Inside the project, so that the child resolves the project's packages.
-  const script = join(stateDir(), `${uniqueName('firehose-kill-child')}.mts`);
-  writeFileSync(script, CHILD);
-  onTestFinished(() => rmSync(script, { force: true }));
-  const child = spawn(process.execPath, ['--import', 'tsx', script], {
-    cwd: projectRoot,
-    env: { ...process.env, CHILD_INPUT: JSON.stringify(input) },
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
-  const line = await new Promise<string>((resolveLine, reject) => {
-    let out = '';
-    child.stdout.on('data', (chunk: Buffer) => {
-      out += chunk.toString();
-      if (out.includes('\n')) resolveLine(out.trim());
-    });
-    child.once('exit', (code) => reject(new Error(`child exited (${code}) before it was ready: ${out}`)));
-  });
-  const exited = new Promise((resolveExit) => child.once('exit', resolveExit));
-  child.kill('SIGKILL');
-  await exited;
-  return line;
-}
-
 beforeAll(async () => {
   kinesis = kinesisClient();
   s3 = s3Client();
@@ -250,11 +196,7 @@ afterAll(async () => {
   await kinesis
     ?.send(new DeleteStreamCommand({ StreamName: streamName, EnforceConsumerDeletion: true }))
     .catch(() => undefined);
-  const listed = await s3?.send(new ListObjectsV2Command({ Bucket: bucket })).catch(() => undefined);
-  const objects = (listed?.Contents ?? []).map((o) => ({ Key: o.Key }));
-  if (objects.length > 0)
-    await s3.send(new DeleteObjectsCommand({ Bucket: bucket, Delete: { Objects: objects } }));
-  await s3?.send(new DeleteBucketCommand({ Bucket: bucket })).catch(() => undefined);
+  await deleteBucket(s3, bucket);
   kinesis?.destroy();
   s3?.destroy();
   rmSync(runDir, { recursive: true, force: true });
@@ -404,7 +346,7 @@ describe('Firehose delivery against LocalStack', () => {
     await produce(batchD);
 
     // Act: a process buffers everything (60 s intervals) and is killed; a new one starts on the run folder
-    const said = await runAndKill({
+    const said = await runUntilReadyThenKill('firehose-kill-child', CHILD, {
       resources: resources(60),
       runDir,
       stream: `${streamName}-aggregates`,

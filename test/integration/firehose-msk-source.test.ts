@@ -1,28 +1,21 @@
-import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { gunzipSync } from 'node:zlib';
 import type { KinesisClient } from '@aws-sdk/client-kinesis';
-import {
-  CreateBucketCommand,
-  DeleteBucketCommand,
-  DeleteObjectsCommand,
-  GetObjectCommand,
-  ListObjectsV2Command,
-  type S3Client,
-} from '@aws-sdk/client-s3';
+import { CreateBucketCommand, type S3Client } from '@aws-sdk/client-s3';
 import type { Admin, Kafka } from 'kafkajs';
-import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   type FirehoseDelivery,
   mskConsumerGroupId,
   startFirehoseDelivery,
 } from '../../local/runtime/firehose/index.js';
 import { kafka, kinesisClient, s3Client } from '../../local/services/clients.js';
-import { projectRoot, stateDir } from '../../local/tools/state-dir.js';
+import { projectRoot } from '../../local/tools/state-dir.js';
+import { runUntilReadyThenKill } from './helpers/killed-child.js';
 import { pollUntil } from './helpers/poll.js';
+import { deleteBucket, readObjectLines } from './helpers/s3-objects.js';
 import { uniqueName } from './helpers/unique.js';
 
 const bucket = uniqueName('fh-msk-warehouse');
@@ -112,23 +105,7 @@ async function produce(topicName: string, lines: readonly string[], timestampMs?
   }
 }
 
-async function readWarehouse(prefix: string): Promise<{ key: string; lines: string[] }[]> {
-  const stored: { key: string; lines: string[] }[] = [];
-  let token: string | undefined;
-  do {
-    const page = await s3.send(
-      new ListObjectsV2Command({ Bucket: bucket, Prefix: prefix, ContinuationToken: token }),
-    );
-    for (const object of page.Contents ?? []) {
-      const key = object.Key ?? '';
-      const body = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
-      const bytes = Buffer.from((await body.Body?.transformToByteArray()) ?? new Uint8Array());
-      stored.push({ key, lines: gunzipSync(bytes).toString('utf8').replace(/\n$/, '').split('\n') });
-    }
-    token = page.NextContinuationToken;
-  } while (token !== undefined);
-  return stored;
-}
+const readWarehouse = (prefix: string) => readObjectLines(s3, bucket, prefix);
 
 /** The group's committed offset per partition (-1: none). */
 async function committed(groupId: string, topicName: string): Promise<Record<number, number>> {
@@ -167,30 +144,6 @@ process.stdout.write(JSON.stringify(delivery.totals()) + '\\n');
 setInterval(() => {}, 1000);
 `;
 
-async function runAndKill(input: unknown): Promise<string> {
-  // Inside the project, so that the child resolves the project's packages.
-  const script = join(stateDir(), `${uniqueName('firehose-msk-kill-child')}.mts`);
-  writeFileSync(script, CHILD);
-  onTestFinished(() => rmSync(script, { force: true }));
-  const child = spawn(process.execPath, ['--import', 'tsx', script], {
-    cwd: projectRoot,
-    env: { ...process.env, CHILD_INPUT: JSON.stringify(input) },
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
-  const line = await new Promise<string>((resolveLine, reject) => {
-    let out = '';
-    child.stdout.on('data', (chunk: Buffer) => {
-      out += chunk.toString();
-      if (out.includes('\n')) resolveLine(out.trim());
-    });
-    child.once('exit', (code) => reject(new Error(`child exited (${code}) before it was ready: ${out}`)));
-  });
-  const exited = new Promise((resolveExit) => child.once('exit', resolveExit));
-  child.kill('SIGKILL');
-  await exited;
-  return line;
-}
-
 beforeAll(async () => {
   s3 = s3Client();
   kinesis = kinesisClient();
@@ -205,11 +158,7 @@ afterAll(async () => {
   await admin?.deleteTopics({ topics }).catch(() => undefined);
   await admin?.deleteGroups(groups).catch(() => undefined);
   await admin?.disconnect();
-  const listed = await s3?.send(new ListObjectsV2Command({ Bucket: bucket })).catch(() => undefined);
-  const objects = (listed?.Contents ?? []).map((o) => ({ Key: o.Key }));
-  if (objects.length > 0)
-    await s3.send(new DeleteObjectsCommand({ Bucket: bucket, Delete: { Objects: objects } }));
-  await s3?.send(new DeleteBucketCommand({ Bucket: bucket })).catch(() => undefined);
+  await deleteBucket(s3, bucket);
   s3?.destroy();
   kinesis?.destroy();
   rmSync(runDir, { recursive: true, force: true });
@@ -321,7 +270,7 @@ describe('Firehose delivery from a Kafka topic (MSKAsSource)', () => {
     groups.push(mskConsumerGroupId(killedName));
 
     // Act: a process reads everything into its buffers and is killed; a new one starts with the same group
-    const said = await runAndKill({
+    const said = await runUntilReadyThenKill('firehose-msk-kill-child', CHILD, {
       resources: [resource(killedName, killedTopic)],
       runDir,
       count: records.length,

@@ -1,12 +1,7 @@
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import {
-  CreateQueueCommand,
-  DeleteQueueCommand,
-  ReceiveMessageCommand,
-  type SQSClient,
-} from '@aws-sdk/client-sqs';
+import { CreateQueueCommand, DeleteQueueCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import { type Admin, type Kafka, type Message, Partitioners } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
@@ -25,7 +20,9 @@ import {
   sqsClient,
 } from '../../local/services/clients.js';
 import { projectRoot } from '../../local/tools/state-dir.js';
+import { readJsonLines } from './helpers/json-lines.js';
 import { pollUntil } from './helpers/poll.js';
+import { waitForMessages } from './helpers/sqs.js';
 import { uniqueName } from './helpers/unique.js';
 
 // The recorder handler appends every invocation (event, outcome, Kafka env) to $RECORD_FILE.
@@ -137,13 +134,7 @@ function app(mapping: Record<string, unknown> = {}, numPartitions = 3, topic = u
     assembly,
     topic,
     recordFile,
-    lines: (): Line[] =>
-      existsSync(recordFile)
-        ? readFileSync(recordFile, 'utf8')
-            .split('\n')
-            .filter(Boolean)
-            .map((l) => JSON.parse(l))
-        : [],
+    lines: () => readJsonLines<Line>(recordFile),
     /** Starts a runner on a fresh local Lambda runtime (stopped after the file's tests). */
     start(env: Record<string, string> = {}, options: Partial<KafkaEventSourceMappingRunnerOptions> = {}) {
       const lambda = new LocalLambdaRuntime(assembly, {
@@ -419,16 +410,7 @@ describe('KafkaEventSourceMappingRunner against the local broker', () => {
     await drained(runner);
     const progress = runner.progress()[0];
     await runner.stop();
-    const messages = await pollUntil(
-      async () =>
-        (
-          await sqs.send(
-            new ReceiveMessageCommand({ QueueUrl: queueUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: 1 }),
-          )
-        ).Messages ?? [],
-      (m) => m.length > 0,
-      { timeoutMs: 20_000 },
-    );
+    const messages = await waitForMessages(sqs, queueUrl, { timeoutMs: 20_000 });
 
     // Assess
     expect(delivered(fx.lines()).get(0)).toEqual([0, 2]);

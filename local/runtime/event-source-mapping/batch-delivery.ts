@@ -1,30 +1,20 @@
 import type { StreamRecord } from '../kinesis/index.js';
+import {
+  type BatchDeliveryDeps,
+  type RetryPolicy,
+  recordAgeCutoff,
+  retriesExhausted,
+} from './delivery-policy.js';
 import { StoppedError } from './errors.js';
 import type { DiscardedBatch } from './on-failure.js';
 import type { InvocationOutcome } from './response.js';
 
 /** The error handling settings of a mapping. */
-export interface DeliveryPolicy {
+export interface DeliveryPolicy extends RetryPolicy {
   readonly bisectBatchOnFunctionError: boolean;
-  /** -1 = infinite. */
-  readonly maximumRetryAttempts: number;
-  /** -1 = no maximum age. */
-  readonly maximumRecordAgeSeconds: number;
 }
 
-/** What delivering a batch needs from the outside world (injected: unit tests use fakes). */
-export interface DeliveryDeps {
-  /** Sends the records to the function and classifies the response. */
-  invoke(records: readonly StreamRecord[]): Promise<InvocationOutcome>;
-  /** Hands discarded records to the on-failure destination (or drops them when there is none). */
-  discard(batch: DiscardedBatch): Promise<void>;
-  /** Records the function processed: the caller checkpoints them. */
-  processed(records: readonly StreamRecord[]): void;
-  now(): number;
-  /** Waits before a retry; rejects with StoppedError when the runner stops. */
-  backoff(attempt: number): Promise<void>;
-  stopped(): boolean;
-}
+export type DeliveryDeps = BatchDeliveryDeps<StreamRecord, InvocationOutcome, DiscardedBatch>;
 
 /**
  * Delivers one batch the way Lambda's stream poller does, until every record is either processed
@@ -91,7 +81,7 @@ export async function deliverBatch(
       return deliverHalves(current, policy, deps, retries);
     }
     retries += 1;
-    if (policy.maximumRetryAttempts >= 0 && retries > policy.maximumRetryAttempts) {
+    if (retriesExhausted(policy, retries)) {
       await deps.discard({
         records: failed,
         condition: 'RetryAttemptsExhausted',
@@ -118,8 +108,8 @@ async function deliverHalves(
 }
 
 function expiredPrefix(records: readonly StreamRecord[], policy: DeliveryPolicy, now: number): number {
-  if (policy.maximumRecordAgeSeconds < 0) return 0;
-  const oldest = now - policy.maximumRecordAgeSeconds * 1000;
+  const oldest = recordAgeCutoff(policy, now);
+  if (oldest === undefined) return 0;
   let n = 0;
   while (n < records.length && (records[n]?.approximateArrivalTimestamp ?? Infinity) < oldest) n += 1;
   return n;

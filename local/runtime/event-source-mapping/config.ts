@@ -1,6 +1,14 @@
 import { z } from 'zod';
 import type { CloudAssembly, TemplateResource } from '../template/index.js';
+import { templateBoolean, templateInteger } from '../template/template-values.js';
 import { MappingConfigError } from './errors.js';
+import {
+  destinationConfig,
+  readBatchSize,
+  readOnFailureDestination,
+  readRetryLimits,
+  type SettingCheck,
+} from './shared-settings.js';
 
 /** One `AWS::Lambda::EventSourceMapping` with a Kinesis source, defaults applied as Lambda applies them. */
 export interface KinesisMappingConfig {
@@ -32,21 +40,12 @@ export interface KinesisMappingConfig {
   readonly parallelizationFactor: number;
 }
 
-const int = z.union([
-  z.number().int(),
-  z
-    .string()
-    .regex(/^-?\d+$/)
-    .transform(Number),
-]);
-const bool = z.union([z.boolean(), z.enum(['true', 'false']).transform((v) => v === 'true')]);
-
 const Properties = z.object({
   FunctionName: z.string(),
   EventSourceArn: z.string().optional(),
-  Enabled: bool.optional(),
-  BatchSize: int.optional(),
-  MaximumBatchingWindowInSeconds: int.optional(),
+  Enabled: templateBoolean.optional(),
+  BatchSize: templateInteger.optional(),
+  MaximumBatchingWindowInSeconds: templateInteger.optional(),
   StartingPosition: z.enum(['TRIM_HORIZON', 'LATEST', 'AT_TIMESTAMP']).optional(),
   StartingPositionTimestamp: z
     .union([
@@ -57,15 +56,13 @@ const Properties = z.object({
         .transform(Number),
     ])
     .optional(),
-  TumblingWindowInSeconds: int.optional(),
+  TumblingWindowInSeconds: templateInteger.optional(),
   FunctionResponseTypes: z.array(z.string()).optional(),
-  BisectBatchOnFunctionError: bool.optional(),
-  MaximumRetryAttempts: int.optional(),
-  MaximumRecordAgeInSeconds: int.optional(),
-  ParallelizationFactor: int.optional(),
-  DestinationConfig: z
-    .object({ OnFailure: z.object({ Destination: z.string().optional() }).optional() })
-    .optional(),
+  BisectBatchOnFunctionError: templateBoolean.optional(),
+  MaximumRetryAttempts: templateInteger.optional(),
+  MaximumRecordAgeInSeconds: templateInteger.optional(),
+  ParallelizationFactor: templateInteger.optional(),
+  DestinationConfig: destinationConfig.optional(),
   FilterCriteria: z.unknown().optional(),
 });
 
@@ -99,23 +96,15 @@ export function readKinesisMapping(
   if (p.FilterCriteria !== undefined) {
     throw new MappingConfigError(`${id}: FilterCriteria is not emulated locally (the pipelines use none)`);
   }
-  const check = (ok: boolean, what: string, given: unknown) => {
+  const check: SettingCheck = (ok, what, given) => {
     if (!ok) throw new MappingConfigError(`${id}: ${what} (given ${JSON.stringify(given)})`);
   };
-  const batchSize = p.BatchSize ?? 100;
-  check(batchSize >= 1 && batchSize <= 10_000, 'BatchSize must be 1-10000', batchSize);
+  const batchSize = readBatchSize(p, check);
   const window = p.MaximumBatchingWindowInSeconds ?? 0;
   check(window >= 0 && window <= 300, 'MaximumBatchingWindowInSeconds must be 0-300', window);
   const tumbling = p.TumblingWindowInSeconds ?? 0;
   check(tumbling >= 0 && tumbling <= 900, 'TumblingWindowInSeconds must be 0-900', tumbling);
-  const retries = p.MaximumRetryAttempts ?? -1;
-  check(retries >= -1 && retries <= 10_000, 'MaximumRetryAttempts must be -1-10000', retries);
-  const age = p.MaximumRecordAgeInSeconds ?? -1;
-  check(
-    age === -1 || (age >= 60 && age <= 604_800),
-    'MaximumRecordAgeInSeconds must be -1 or 60-604800',
-    age,
-  );
+  const { retries, age } = readRetryLimits(p, check);
   const factor = p.ParallelizationFactor ?? 1;
   check(factor >= 1 && factor <= 10, 'ParallelizationFactor must be 1-10', factor);
   check(p.StartingPosition !== undefined, 'StartingPosition is required for Kinesis', p.StartingPosition);
@@ -125,12 +114,7 @@ export function readKinesisMapping(
     'StartingPositionTimestamp is required with AT_TIMESTAMP',
     p.StartingPositionTimestamp,
   );
-  const destination = p.DestinationConfig?.OnFailure?.Destination;
-  check(
-    destination === undefined || /^arn:aws[\w-]*:sqs:/.test(destination),
-    'OnFailure destination must be an SQS queue locally',
-    destination,
-  );
+  const destination = readOnFailureDestination(p, check);
   const functionResource = assembly.find(p.FunctionName, 'AWS::Lambda::Function');
   return {
     id,

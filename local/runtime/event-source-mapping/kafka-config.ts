@@ -1,6 +1,14 @@
 import { z } from 'zod';
 import type { CloudAssembly, TemplateResource } from '../template/index.js';
+import { templateBoolean, templateInteger } from '../template/template-values.js';
 import { MappingConfigError } from './errors.js';
+import {
+  destinationConfig,
+  readBatchSize,
+  readOnFailureDestination,
+  readRetryLimits,
+  type SettingCheck,
+} from './shared-settings.js';
 
 /**
  * One `AWS::Lambda::EventSourceMapping` reading an Amazon MSK cluster, defaults applied as Lambda
@@ -33,32 +41,21 @@ export interface KafkaMappingConfig {
 const MSK_TYPES = new Set(['AWS::MSK::ServerlessCluster', 'AWS::MSK::Cluster']);
 const KAFKA_ARN = /^arn:aws[\w-]*:kafka:[\w-]+:\d{12}:cluster\/[\w.-]+\/[\w-]+$/;
 
-const int = z.union([
-  z.number().int(),
-  z
-    .string()
-    .regex(/^-?\d+$/)
-    .transform(Number),
-]);
-const bool = z.union([z.boolean(), z.enum(['true', 'false']).transform((v) => v === 'true')]);
-
 const Properties = z.object({
   FunctionName: z.string(),
   Topics: z.array(z.string()).optional(),
-  Enabled: bool.optional(),
-  BatchSize: int.optional(),
-  MaximumBatchingWindowInSeconds: int.optional(),
+  Enabled: templateBoolean.optional(),
+  BatchSize: templateInteger.optional(),
+  MaximumBatchingWindowInSeconds: templateInteger.optional(),
   StartingPosition: z.string().optional(),
-  MaximumRetryAttempts: int.optional(),
-  MaximumRecordAgeInSeconds: int.optional(),
-  DestinationConfig: z
-    .object({ OnFailure: z.object({ Destination: z.string().optional() }).optional() })
-    .optional(),
+  MaximumRetryAttempts: templateInteger.optional(),
+  MaximumRecordAgeInSeconds: templateInteger.optional(),
+  DestinationConfig: destinationConfig.optional(),
   AmazonManagedKafkaEventSourceConfig: z
     .object({ ConsumerGroupId: z.string().optional(), SchemaRegistryConfig: z.unknown().optional() })
     .optional(),
   FunctionResponseTypes: z.array(z.string()).optional(),
-  BisectBatchOnFunctionError: bool.optional(),
+  BisectBatchOnFunctionError: templateBoolean.optional(),
   FilterCriteria: z.unknown().optional(),
   TumblingWindowInSeconds: z.unknown().optional(),
   ParallelizationFactor: z.unknown().optional(),
@@ -121,7 +118,7 @@ export function readKafkaMapping(assembly: CloudAssembly, resource: TemplateReso
   const parsed = Properties.safeParse(resource.properties());
   if (!parsed.success) fail(`unexpected properties: ${z.prettifyError(parsed.error)}`);
   const p = parsed.data as z.infer<typeof Properties>;
-  const check = (ok: boolean, what: string, given: unknown) => {
+  const check: SettingCheck = (ok, what, given) => {
     if (!ok) fail(what, given);
   };
 
@@ -134,28 +131,15 @@ export function readKafkaMapping(assembly: CloudAssembly, resource: TemplateReso
     'StartingPosition must be TRIM_HORIZON or LATEST locally (AT_TIMESTAMP is not emulated)',
     position,
   );
-  const batchSize = p.BatchSize ?? 100;
-  check(batchSize >= 1 && batchSize <= 10_000, 'BatchSize must be 1-10000', batchSize);
+  const batchSize = readBatchSize(p, check);
   const window = p.MaximumBatchingWindowInSeconds;
   check(
     window === undefined || (window >= 0 && window <= 300),
     'MaximumBatchingWindowInSeconds must be 0-300',
     window,
   );
-  const retries = p.MaximumRetryAttempts ?? -1;
-  check(retries >= -1 && retries <= 10_000, 'MaximumRetryAttempts must be -1-10000', retries);
-  const age = p.MaximumRecordAgeInSeconds ?? -1;
-  check(
-    age === -1 || (age >= 60 && age <= 604_800),
-    'MaximumRecordAgeInSeconds must be -1 or 60-604800',
-    age,
-  );
-  const destination = p.DestinationConfig?.OnFailure?.Destination;
-  check(
-    destination === undefined || /^arn:aws[\w-]*:sqs:/.test(destination),
-    'OnFailure destination must be an SQS queue locally',
-    destination,
-  );
+  const { retries, age } = readRetryLimits(p, check);
+  const destination = readOnFailureDestination(p, check);
   const groupId =
     p.AmazonManagedKafkaEventSourceConfig?.ConsumerGroupId ?? `${resource.stackName}-${resource.logicalId}`;
   check(

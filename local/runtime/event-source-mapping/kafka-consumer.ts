@@ -2,7 +2,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { Consumer, EachBatchPayload, Kafka } from 'kafkajs';
 import { PayloadTooLargeError } from '../lambda/errors.js';
 import type { LocalFunction } from '../lambda/index.js';
-import { StoppedError } from './errors.js';
+import { retryUntilDone, sleepBeforeRetry } from './backoff.js';
 import type { KafkaMappingConfig } from './kafka-config.js';
 import { deliverKafkaBatch } from './kafka-delivery.js';
 import { KafkaLane } from './kafka-lane.js';
@@ -227,15 +227,11 @@ export class KafkaMappingConsumer {
     } else {
       const record = kafkaOnFailureRecord(batch, { ...source, functionArn: fn.spec.arn });
       // The destination must get the record before the offsets move: retry until it does.
-      for (let attempt = 1; ; attempt += 1) {
-        try {
-          await sendOnFailure(record);
-          break;
-        } catch (error) {
-          this.deps.log(`${mapping.id}: on-failure destination refused ${what}: ${text(error)}`);
-          await this.backoff(attempt);
-        }
-      }
+      await retryUntilDone(
+        () => sendOnFailure(record),
+        (error) => this.deps.log(`${mapping.id}: on-failure destination refused ${what}: ${text(error)}`),
+        (attempt) => this.backoff(attempt),
+      );
     }
     for (const r of batch.records) this.progressOf(r.partition).recordsDiscarded += 1;
   }
@@ -270,15 +266,8 @@ export class KafkaMappingConsumer {
     for (const { partition, offset } of offsets) this.progressOf(partition).committedOffset = offset;
   }
 
-  private async backoff(attempt: number): Promise<void> {
-    const { backoffBaseMs, maxBackoffMs } = this.deps.polling;
-    try {
-      await sleep(Math.min(maxBackoffMs, backoffBaseMs * 2 ** (attempt - 1)), undefined, {
-        signal: this.deps.signal,
-      });
-    } catch {
-      throw new StoppedError('stopping');
-    }
+  private backoff(attempt: number): Promise<void> {
+    return sleepBeforeRetry(attempt, this.deps.polling, this.deps.signal);
   }
 }
 

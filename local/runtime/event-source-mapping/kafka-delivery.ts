@@ -1,3 +1,9 @@
+import {
+  type BatchDeliveryDeps,
+  type RetryPolicy,
+  recordAgeCutoff,
+  retriesExhausted,
+} from './delivery-policy.js';
 import { StoppedError } from './errors.js';
 import type {
   DiscardedKafkaBatch,
@@ -7,25 +13,9 @@ import type {
 import type { KafkaRecord } from './msk-event.js';
 
 /** The error handling settings of a Kafka mapping. */
-export interface KafkaDeliveryPolicy {
-  /** -1 = infinite. */
-  readonly maximumRetryAttempts: number;
-  /** -1 = no maximum age. */
-  readonly maximumRecordAgeSeconds: number;
-}
+export type KafkaDeliveryPolicy = RetryPolicy;
 
-/** What delivering a batch needs from the outside world (injected: unit tests use fakes). */
-export interface KafkaDeliveryDeps {
-  invoke(records: readonly KafkaRecord[]): Promise<KafkaInvocationOutcome>;
-  /** Hands discarded records to the on-failure destination (or drops them when there is none). */
-  discard(batch: DiscardedKafkaBatch): Promise<void>;
-  /** Records the function processed. */
-  processed(records: readonly KafkaRecord[]): void;
-  now(): number;
-  /** Waits before a retry; rejects with StoppedError when the runner stops. */
-  backoff(attempt: number): Promise<void>;
-  stopped(): boolean;
-}
+export type KafkaDeliveryDeps = BatchDeliveryDeps<KafkaRecord, KafkaInvocationOutcome, DiscardedKafkaBatch>;
 
 /**
  * Delivers one batch the way Lambda's Kafka poller does, until every record was processed or
@@ -53,8 +43,8 @@ export async function deliverKafkaBatch(
     deps.discard({ records, condition, approximateInvokeCount: invocations, lastOutcome });
   while (current.length > 0) {
     if (deps.stopped()) throw new StoppedError('stopping');
-    if (policy.maximumRecordAgeSeconds >= 0) {
-      const oldest = deps.now() - policy.maximumRecordAgeSeconds * 1000;
+    const oldest = recordAgeCutoff(policy, deps.now());
+    if (oldest !== undefined) {
       const expired = current.filter((r) => r.timestamp < oldest);
       if (expired.length > 0) {
         await discard(expired, 'RecordAgeExceeded');
@@ -82,7 +72,7 @@ export async function deliverKafkaBatch(
       return;
     }
     retries += 1;
-    if (policy.maximumRetryAttempts >= 0 && retries > policy.maximumRetryAttempts) {
+    if (retriesExhausted(policy, retries)) {
       return discard(current, 'RetryAttemptsExhausted');
     }
     await deps.backoff(retries);

@@ -1,6 +1,5 @@
-import { randomUUID } from 'node:crypto';
-import { SendMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import { type KafkaRecord, type MskEventSource, mskEvent } from './msk-event.js';
+import { requestContext, responseContext } from './on-failure.js';
 import type { InvocationOutcome } from './response.js';
 
 /** How one invocation of a Kafka batch went (no partial batch responses for Kafka here). */
@@ -53,23 +52,11 @@ export function kafkaOnFailureRecord(
         lastRecordTimestamp: at,
       };
   }
-  const outcome = batch.lastOutcome;
   return {
-    requestContext: {
-      requestId: randomUUID(),
-      functionArn: where.functionArn,
-      condition: batch.condition,
-      approximateInvokeCount: batch.approximateInvokeCount,
-    },
+    requestContext: requestContext(batch, where.functionArn),
     // AWS: "null if record is MaximumPayloadSizeExceeded" (the function never saw it).
     responseContext:
-      batch.condition === 'MaximumPayloadSizeExceeded'
-        ? null
-        : {
-            statusCode: 200,
-            executedVersion: '$LATEST',
-            ...(outcome?.kind === 'failure' && outcome.functionError ? { functionError: 'Unhandled' } : {}),
-          },
+      batch.condition === 'MaximumPayloadSizeExceeded' ? null : responseContext(batch.lastOutcome),
     version: '1.0',
     timestamp: new Date(now).toISOString(),
     KafkaBatchInfo: {
@@ -80,13 +67,4 @@ export function kafkaOnFailureRecord(
       recordsInfo,
     },
   };
-}
-
-/** Sends Kafka invocation records to an SQS queue (the on-failure destination). */
-export async function sendToQueue(
-  sqs: SQSClient,
-  queueUrl: string,
-  record: ReturnType<typeof kafkaOnFailureRecord>,
-): Promise<void> {
-  await sqs.send(new SendMessageCommand({ QueueUrl: queueUrl, MessageBody: JSON.stringify(record) }));
 }

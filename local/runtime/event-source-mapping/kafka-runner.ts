@@ -5,9 +5,9 @@ import type { LocalFunction, LocalLambdaRuntime } from '../lambda/index.js';
 import type { CloudAssembly, LocalAwsContext } from '../template/index.js';
 import { isKafkaMapping, type KafkaMappingConfig, readKafkaMapping } from './kafka-config.js';
 import { KafkaMappingConsumer, type KafkaPollingOptions } from './kafka-consumer.js';
-import { sendToQueue } from './kafka-on-failure.js';
+import type { kafkaOnFailureRecord } from './kafka-on-failure.js';
 import { type KafkaMappingProgress, summarizeKafka } from './kafka-progress.js';
-import { queueUrlFromArn } from './on-failure.js';
+import { queueUrlFromArn, sqsOnFailureSink } from './on-failure.js';
 
 /** Options of {@link KafkaEventSourceMappingRunner.start}. */
 export interface KafkaEventSourceMappingRunnerOptions {
@@ -95,7 +95,12 @@ export class KafkaEventSourceMappingRunner {
       if (!config.enabled || !(options.filter?.(config) ?? true)) continue;
       const fn = options.lambda.function(config.functionResource);
       const destination = config.onFailureDestination;
-      const queueUrl = destination ? queueUrlFromArn(destination, options.context.endpoint) : undefined;
+      const sink = destination
+        ? sqsOnFailureSink<ReturnType<typeof kafkaOnFailureRecord>>(
+            options.sqs,
+            queueUrlFromArn(destination, options.context.endpoint),
+          )
+        : undefined;
       const consumer = new KafkaMappingConsumer({
         mapping: config,
         fn,
@@ -104,7 +109,7 @@ export class KafkaEventSourceMappingRunner {
         polling,
         pollers: options.pollers,
         signal: runner.controller.signal,
-        sendOnFailure: queueUrl ? (record) => sendToQueue(options.sqs, queueUrl, record) : undefined,
+        sendOnFailure: sink ? (record) => sink.send(record) : undefined,
         log: (m) => runner.log(m),
       });
       const done = consumer.run().catch((error: unknown) => {

@@ -27,19 +27,9 @@ export function onFailureRecord(
 ) {
   const first = batch.records[0];
   const last = batch.records[batch.records.length - 1];
-  const outcome = batch.lastOutcome;
   return {
-    requestContext: {
-      requestId: randomUUID(),
-      functionArn: where.functionArn,
-      condition: batch.condition,
-      approximateInvokeCount: batch.approximateInvokeCount,
-    },
-    responseContext: {
-      statusCode: 200,
-      executedVersion: '$LATEST',
-      ...(outcome?.kind === 'failure' && outcome.functionError ? { functionError: 'Unhandled' } : {}),
-    },
+    requestContext: requestContext(batch, where.functionArn),
+    responseContext: responseContext(batch.lastOutcome),
     version: '1.0',
     timestamp: new Date(now).toISOString(),
     KinesisBatchInfo: {
@@ -58,9 +48,33 @@ export function onFailureRecord(
   };
 }
 
-/** Where a mapping sends its invocation records. */
-export interface OnFailureSink {
-  send(record: ReturnType<typeof onFailureRecord>): Promise<void>;
+// The two contexts are the same in the Kinesis and the Kafka invocation record.
+
+/** An invocation record's `requestContext`: which function gave up on the batch, and why. */
+export function requestContext<TCondition extends string>(
+  batch: { readonly condition: TCondition; readonly approximateInvokeCount: number },
+  functionArn: string,
+) {
+  return {
+    requestId: randomUUID(),
+    functionArn,
+    condition: batch.condition,
+    approximateInvokeCount: batch.approximateInvokeCount,
+  };
+}
+
+/** An invocation record's `responseContext`, with `functionError` when the function failed. */
+export function responseContext(outcome: InvocationOutcome | undefined) {
+  return {
+    statusCode: 200,
+    executedVersion: '$LATEST',
+    ...(outcome?.kind === 'failure' && outcome.functionError ? { functionError: 'Unhandled' } : {}),
+  };
+}
+
+/** Where a mapping sends its invocation records (Kinesis ones unless told otherwise). */
+export interface OnFailureSink<TRecord = ReturnType<typeof onFailureRecord>> {
+  send(record: TRecord): Promise<void>;
 }
 
 /** The queue URL LocalStack serves for an SQS queue ARN (`<endpoint>/<account>/<name>`). */
@@ -71,7 +85,10 @@ export function queueUrlFromArn(arn: string, endpoint: string): string {
 }
 
 /** Sends invocation records to an SQS queue, as Lambda does for an SQS on-failure destination. */
-export function sqsOnFailureSink(client: SQSClient, queueUrl: string): OnFailureSink {
+export function sqsOnFailureSink<TRecord = ReturnType<typeof onFailureRecord>>(
+  client: SQSClient,
+  queueUrl: string,
+): OnFailureSink<TRecord> {
   return {
     async send(record) {
       await client.send(new SendMessageCommand({ QueueUrl: queueUrl, MessageBody: JSON.stringify(record) }));

@@ -7,9 +7,9 @@ import { kinesisShardSource } from '../kinesis/index.js';
 import { PayloadTooLargeError } from '../lambda/errors.js';
 import type { LocalFunction, LocalLambdaRuntime } from '../lambda/index.js';
 import type { CloudAssembly, LocalAwsContext } from '../template/index.js';
+import { type BackoffSettings, retryUntilDone, sleepBeforeRetry } from './backoff.js';
 import { CheckpointStore } from './checkpoint-store.js';
 import { isKinesisMapping, type KinesisMappingConfig, readKinesisMapping } from './config.js';
-import { StoppedError } from './errors.js';
 import { type EventSourceContext, kinesisEvent, type TumblingWindowFields } from './kinesis-event.js';
 import {
   type DiscardedBatch,
@@ -45,6 +45,9 @@ export interface EventSourceMappingRunnerOptions {
   /** Runner messages (errors reading a shard, failed batches). @default stderr */
   readonly log?: (message: string) => void;
 }
+
+/** Between tries to hand an invocation record to the on-failure destination. */
+const ON_FAILURE_BACKOFF: BackoffSettings = { backoffBaseMs: 200, maxBackoffMs: 5_000 };
 
 const DEFAULT_POLLING: PollingOptions = {
   pollIntervalMs: 1_000,
@@ -259,21 +262,14 @@ export class EventSourceMappingRunner {
       functionArn: fn.spec.arn,
     });
     // The destination must get the record: retry until it does or the runner stops.
-    for (let attempt = 0; ; attempt += 1) {
-      try {
-        await sink.send(record);
-        return;
-      } catch (error) {
+    await retryUntilDone(
+      () => sink.send(record),
+      (error) =>
         this.log(
           `${mapping.id}: on-failure destination refused ${what}: ${error instanceof Error ? error.message : String(error)}`,
-        );
-        try {
-          await sleep(Math.min(5_000, 200 * 2 ** attempt), undefined, { signal: this.controller.signal });
-        } catch {
-          throw new StoppedError('stopping');
-        }
-      }
-    }
+        ),
+      (attempt) => sleepBeforeRetry(attempt, ON_FAILURE_BACKOFF, this.controller.signal),
+    );
   }
 }
 

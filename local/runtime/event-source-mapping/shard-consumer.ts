@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { IteratorPosition, ShardSource, StreamRecord } from '../kinesis/index.js';
+import { sleepBeforeRetry } from './backoff.js';
 import type { CheckpointStore, SavedWindow } from './checkpoint-store.js';
 import type { KinesisMappingConfig } from './config.js';
 import { StoppedError } from './errors.js';
@@ -202,14 +203,7 @@ export class ShardConsumer {
     this.notifier.notify();
   }
 
-  private async backoff(attempt: number): Promise<void> {
-    const { backoffBaseMs, maxBackoffMs } = this.deps.polling;
-    try {
-      await sleep(Math.min(maxBackoffMs, backoffBaseMs * 2 ** (attempt - 1)), undefined, {
-        signal: this.deps.signal,
-      });
-    } catch {
-      throw new StoppedError('stopping');
-    }
+  private backoff(attempt: number): Promise<void> {
+    return sleepBeforeRetry(attempt, this.deps.polling, this.deps.signal);
   }
 }

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { templateBoolean, templateNumber } from '../template/template-values.js';
 import { FirehoseConfigError } from './errors.js';
 import { compileJq, type JqFilter, JqSyntaxError } from './jq/index.js';
 import { MskSourceConfiguration, type MskSourceSettings, mskSource } from './msk-source-config.js';
@@ -33,24 +34,22 @@ export interface DeliveryStreamConfig {
 
 const Parameter = z.object({ ParameterName: z.string(), ParameterValue: z.string() });
 const Processor = z.object({ Type: z.string(), Parameters: z.array(Parameter).optional() });
-const booleanish = z.union([z.boolean(), z.enum(['true', 'false']).transform((v) => v === 'true')]);
-const numberish = z.union([z.number(), z.string().regex(/^\d+$/).transform(Number)]);
 
 const Destination = z.object({
   BucketARN: z.string().regex(/^arn:aws[\w-]*:s3:::[^/]+$/, 'an S3 bucket ARN (arn:aws:s3:::name)'),
   Prefix: z.string().optional(),
   ErrorOutputPrefix: z.string().optional(),
   BufferingHints: z
-    .object({ IntervalInSeconds: numberish.optional(), SizeInMBs: numberish.optional() })
+    .object({ IntervalInSeconds: templateNumber.optional(), SizeInMBs: templateNumber.optional() })
     .optional(),
   CompressionFormat: z.string().optional(),
   FileExtension: z.string().optional(),
   CustomTimeZone: z.string().optional(),
-  DynamicPartitioningConfiguration: z.object({ Enabled: booleanish.optional() }).optional(),
+  DynamicPartitioningConfiguration: z.object({ Enabled: templateBoolean.optional() }).optional(),
   ProcessingConfiguration: z
-    .object({ Enabled: booleanish.optional(), Processors: z.array(Processor).optional() })
+    .object({ Enabled: templateBoolean.optional(), Processors: z.array(Processor).optional() })
     .optional(),
-  DataFormatConversionConfiguration: z.object({ Enabled: booleanish.optional() }).optional(),
+  DataFormatConversionConfiguration: z.object({ Enabled: templateBoolean.optional() }).optional(),
 });
 
 const Properties = z.object({

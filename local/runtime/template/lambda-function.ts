@@ -4,6 +4,7 @@ import { z } from 'zod';
 import type { CloudAssembly } from './cloud-assembly.js';
 import { TemplateError } from './errors.js';
 import type { TemplateResource } from './stack-template.js';
+import { templateNumber } from './template-values.js';
 
 /** Everything the local Lambda runtime needs to run one `AWS::Lambda::Function` of the template. */
 export interface LambdaFunctionSpec {
@@ -37,19 +38,17 @@ export interface LambdaFunctionSpec {
   readonly exportName: string;
 }
 
-const numberish = z.union([z.number(), z.string().regex(/^\d+$/).transform(Number)]);
-
 const FunctionProperties = z.object({
   Handler: z.string().optional(),
   Runtime: z.string().optional(),
-  Timeout: numberish.optional(),
-  MemorySize: numberish.optional(),
+  Timeout: templateNumber.optional(),
+  MemorySize: templateNumber.optional(),
   Role: z.string().optional(),
   Environment: z
     .object({ Variables: z.record(z.string(), z.union([z.string(), z.number(), z.boolean()])).optional() })
     .optional(),
   LoggingConfig: z.object({ LogFormat: z.string().optional(), LogGroup: z.string().optional() }).optional(),
-  ReservedConcurrentExecutions: numberish.optional(),
+  ReservedConcurrentExecutions: templateNumber.optional(),
   Code: z
     .object({ S3Key: z.string().optional(), ZipFile: z.string().optional(), ImageUri: z.string().optional() })
     .optional(),

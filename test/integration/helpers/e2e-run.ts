@@ -95,3 +95,10 @@ export function runStart(args: readonly string[], env: NodeJS.ProcessEnv = {}): 
 export function explain(result: RunResult): string {
   return `exit ${result.code} (${result.signal ?? 'no signal'})\n${result.stdout}\n${result.stderr.slice(-3000)}`;
 }
+
+/** How many events a run's producer has sent so far (its `producer.json`; 0 before it wrote one). */
+export function producedSoFar(folder: string | undefined): number {
+  const file = folder ? join(folder, 'producer.json') : undefined;
+  if (!file || !existsSync(file)) return 0;
+  return (JSON.parse(readFileSync(file, 'utf8')) as { sent: number }).sent;
+}
