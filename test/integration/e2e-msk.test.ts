@@ -1,4 +1,3 @@
-import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ReceiveMessageCommand } from '@aws-sdk/client-sqs';
 import { describe, expect, it } from 'vitest';
@@ -7,7 +6,7 @@ import { pipelineResources } from '../../local/runtime/start/pipeline-resources.
 import { CloudAssembly, defaultLocalContext } from '../../local/runtime/template/index.js';
 import { kafka, LOCAL_REGION, localAwsConfig, sqsClient } from '../../local/services/clients.js';
 import { stateDir } from '../../local/tools/state-dir.js';
-import { explain, runStart, startRun } from './helpers/e2e-run.js';
+import { explain, producedSoFar, runStart, startRun } from './helpers/e2e-run.js';
 import { pollUntil } from './helpers/poll.js';
 
 const RUN_TIMEOUT = 300_000;
@@ -17,12 +16,6 @@ const MSK = ['--transport', 'msk'];
 function mskResources(pipeline: string) {
   const context = defaultLocalContext({ endpoint: localAwsConfig().endpoint, region: LOCAL_REGION });
   return pipelineResources(CloudAssembly.load(join(stateDir(), 'cdk.out-e2e-msk'), context), pipeline);
-}
-
-function producedSoFar(folder: string | undefined): number {
-  const file = folder ? join(folder, 'producer.json') : undefined;
-  if (!file || !existsSync(file)) return 0;
-  return (JSON.parse(readFileSync(file, 'utf8')) as { sent: number }).sent;
 }
 
 describe('tributary start --transport msk: the pipeline on the local Kafka broker', () => {

@@ -282,7 +282,7 @@ describe('KafkaEventSourceMappingRunner against the local broker', () => {
     ]);
     expect(event?.eventSource).toBe('aws:kafka');
     expect(event?.eventSourceArn).toMatch(
-      /^arn:aws:kafka:us-east-1:000000000000:cluster\/tributary-it\/[0-9a-f-]{36}$/,
+      /^arn:aws:kafka:us-east-1:000000000000:cluster\/tributary-it\/[0-9a-f-]{36}-s1$/,
     );
     expect(event?.bootstrapServers).toBe(brokers.join(','));
     const [key, records] = Object.entries(event?.records ?? {})[0] ?? [];
