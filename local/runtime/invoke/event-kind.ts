@@ -2,6 +2,7 @@
 export type EventKind =
   | 'kinesis'
   | 'kinesis-tumbling-window'
+  | 'msk'
   | 'firehose'
   | 'scheduled'
   | 'function-url'
@@ -24,6 +25,7 @@ export function classifyEvent(event: unknown): EventKind {
     }
     return 'unknown';
   }
+  if (event.eventSource === 'aws:kafka' && isRecord(event.records)) return 'msk';
   if (Array.isArray(event.records) && typeof event.deliveryStreamArn === 'string') return 'firehose';
   if (event.source === 'aws.events' && event['detail-type'] === 'Scheduled Event') return 'scheduled';
   if (isRecord(event.requestContext) && isRecord(event.requestContext.http) && 'rawPath' in event) {
@@ -35,6 +37,7 @@ export function classifyEvent(event: unknown): EventKind {
 const LABELS: Record<EventKind, string> = {
   kinesis: 'a Kinesis stream event',
   'kinesis-tumbling-window': 'a Kinesis tumbling-window event',
+  msk: 'an Amazon MSK event',
   firehose: 'a Firehose data transformation event',
   scheduled: 'an EventBridge Scheduled Event',
   'function-url': 'a function URL request',

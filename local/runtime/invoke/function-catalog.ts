@@ -48,6 +48,7 @@ function sourcesOf(assembly: CloudAssembly, fn: TemplateResource): EventSourceIn
     if (!sameFunction(fn, p.FunctionName)) continue;
     const arn = text(p.EventSourceArn) ?? '';
     const stream = /:kinesis:[^:]+:\d+:stream\/([^/]+)/.exec(arn)?.[1];
+    const topics = Array.isArray(p.Topics) ? p.Topics.join(', ') : undefined;
     const tumbling = typeof p.TumblingWindowInSeconds === 'number' ? p.TumblingWindowInSeconds : 0;
     const settings = [
       `batch ${String(p.BatchSize ?? 100)}`,
@@ -60,7 +61,9 @@ function sourcesOf(assembly: CloudAssembly, fn: TemplateResource): EventSourceIn
             kind: tumbling > 0 ? 'kinesis-tumbling-window' : 'kinesis',
             description: `Kinesis ${stream} (${settings})`,
           }
-        : { kind: 'unknown', description: `event source mapping of ${arn || 'an unknown source'}` },
+        : /:kafka:[^:]+:\d+:cluster\//.test(arn)
+          ? { kind: 'msk', description: `Amazon MSK topic ${topics ?? '?'} (${settings})` }
+          : { kind: 'unknown', description: `event source mapping of ${arn || 'an unknown source'}` },
     );
   }
   for (const url of assembly.resources('AWS::Lambda::Url')) {

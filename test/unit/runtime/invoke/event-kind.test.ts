@@ -17,6 +17,7 @@ describe('classifyEvent', () => {
     ['events/aws-lambda-go-kinesis-firehose-event.json', 'firehose'],
     ['aws/powertools-ts-cloudwatch-scheduled-event.json', 'scheduled'],
     ['aws/aws-lambda-go-lambda-urls-request.json', 'function-url'],
+    ['aws/aws-lambda-go-kafka-event.json', 'msk'],
   ])('recognizes AWS sample %s as %s', (path, kind) => {
     // Act
     const got = classifyEvent(fixture(path));
