@@ -5,7 +5,7 @@ import { pipelineResources } from '../../local/runtime/start/pipeline-resources.
 import { CloudAssembly, defaultLocalContext } from '../../local/runtime/template/index.js';
 import { kinesisClient, LOCAL_REGION, localAwsConfig } from '../../local/services/clients.js';
 import { stateDir } from '../../local/tools/state-dir.js';
-import { explain, producedSoFar, runStart, startRun } from './helpers/e2e-run.js';
+import { explain, killWhenProduced, producedSoFar, runStart, startRun } from './helpers/e2e-run.js';
 import { pollUntil } from './helpers/poll.js';
 
 const RUN_TIMEOUT = 300_000;
@@ -50,15 +50,9 @@ describe('tributary start: faults', () => {
     async () => {
       // Prepare
       const first = startRun(['--pipeline', 'taxi-rides', '--events', '400', '--rate', '40']);
-      await pollUntil(
-        async () => producedSoFar(first.folder()),
-        (sent) => sent >= 120,
-        { timeoutMs: 120_000 },
-      );
 
       // Act
-      first.kill('SIGKILL');
-      const killed = await first.done;
+      const killed = await killWhenProduced(first, 120);
       const resumed = await runStart(['--run', killed.folder ?? '']);
 
       // Assess

@@ -6,7 +6,7 @@ import { pipelineResources } from '../../local/runtime/start/pipeline-resources.
 import { CloudAssembly, defaultLocalContext } from '../../local/runtime/template/index.js';
 import { kafka, LOCAL_REGION, localAwsConfig, sqsClient } from '../../local/services/clients.js';
 import { stateDir } from '../../local/tools/state-dir.js';
-import { explain, producedSoFar, runStart, startRun } from './helpers/e2e-run.js';
+import { explain, killWhenProduced, producedSoFar, runStart, startRun } from './helpers/e2e-run.js';
 import { pollUntil } from './helpers/poll.js';
 
 const RUN_TIMEOUT = 300_000;
@@ -97,15 +97,9 @@ describe('tributary start --transport msk: the pipeline on the local Kafka broke
       const first = startRun([...MSK, '--pipeline', 'taxi-rides', '--events', '400', '--rate', '40'], {
         TRIBUTARY_FAULTS: faults,
       });
-      await pollUntil(
-        async () => producedSoFar(first.folder()),
-        (sent) => sent >= 160,
-        { timeoutMs: 120_000 },
-      );
 
       // Act
-      first.kill('SIGKILL');
-      const killed = await first.done;
+      const killed = await killWhenProduced(first, 160);
       const resumed = await runStart(['--run', killed.folder ?? '']);
 
       // Assess: offsets committed in the broker and checkpoints in S3 carry the run over

@@ -1,6 +1,6 @@
 import type { KinesisStreamRecord } from 'aws-lambda';
 import { z } from 'zod';
-import type { DeadLetter } from '../sinks/dead-letter-sink.js';
+import { type DeadLetter, unusableEntryLetter } from '../sinks/dead-letter-sink.js';
 
 /**
  * One record of an Amazon MSK (or self-managed Kafka) event, the fields the aggregator reads.
@@ -33,22 +33,6 @@ export function isKafkaEvent(event: unknown): boolean {
 export interface SplitKafkaEvent {
   readonly records: KinesisStreamRecord[];
   readonly unusable: DeadLetter[];
-}
-
-function deadLetter(
-  pipeline: string,
-  where: { partition: string; offset?: number },
-  entry: unknown,
-  reason: string,
-): DeadLetter {
-  return {
-    reason,
-    pipeline,
-    shard: where.partition,
-    sequence_number: where.offset === undefined ? '' : String(where.offset),
-    data_base64: Buffer.from(JSON.stringify(entry) ?? String(entry)).toString('base64'),
-    approximate_arrival: Date.now(),
-  };
 }
 
 /**
@@ -94,7 +78,7 @@ export function splitKafkaEvent(event: unknown, pipeline: string): SplitKafkaEve
     const issue = parsed.error.issues[0];
     const where = issue ? `${issue.path.join('.') || '(event)'}: ${issue.message}` : 'invalid';
     const reason = `not-a-kafka-event: expected {"eventSource":"aws:kafka","records":{...}} (${where})`;
-    return { records, unusable: [deadLetter(pipeline, { partition: 'unknown' }, event, reason)] };
+    return { records, unusable: [unusableEntryLetter(pipeline, event, reason)] };
   }
   const arn = parsed.data.eventSourceArn ?? '';
   for (const [partition, entries] of Object.entries(parsed.data.records)) {
@@ -105,11 +89,11 @@ export function splitKafkaEvent(event: unknown, pipeline: string): SplitKafkaEve
         const issue = record.error.issues[0];
         const where = issue ? `${issue.path.join('.') || '(record)'}: ${issue.message}` : 'invalid';
         unusable.push(
-          deadLetter(
+          unusableEntryLetter(
             pipeline,
-            { partition },
             entry,
             `not-a-kafka-record: records["${partition}"][${index}] ${where}`,
+            partition,
           ),
         );
         return;

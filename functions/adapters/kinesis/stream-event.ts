@@ -1,6 +1,6 @@
 import type { KinesisStreamRecord } from 'aws-lambda';
 import { z } from 'zod';
-import type { DeadLetter } from '../sinks/dead-letter-sink.js';
+import { type DeadLetter, unusableEntryLetter } from '../sinks/dead-letter-sink.js';
 
 const DIGITS = /^\d+$/;
 
@@ -46,17 +46,6 @@ export function isKinesisRecord(entry: unknown): entry is KinesisStreamRecord {
   );
 }
 
-function asDeadLetter(pipeline: string, entry: unknown, reason: string): DeadLetter {
-  return {
-    reason,
-    pipeline,
-    shard: 'unknown',
-    sequence_number: '',
-    data_base64: Buffer.from(JSON.stringify(entry) ?? String(entry)).toString('base64'),
-    approximate_arrival: Date.now(),
-  };
-}
-
 function describeKeys(value: unknown): string {
   if (value === null || typeof value !== 'object') return JSON.stringify(value) ?? String(value);
   return `an object with keys [${Object.keys(value).slice(0, 8).join(', ')}]`;
@@ -76,7 +65,7 @@ export function splitKinesisEvent(event: unknown, pipeline: string): SplitKinesi
       : undefined;
   if (entries === undefined) {
     const reason = `not-a-kinesis-event: expected {"Records": [...]} (given ${describeKeys(event)})`;
-    return { records, unusable: [asDeadLetter(pipeline, event, reason)] };
+    return { records, unusable: [unusableEntryLetter(pipeline, event, reason)] };
   }
   entries.forEach((entry, index) => {
     // Checked for every field the aggregator reads; the rest is carried as it came.
@@ -91,7 +80,7 @@ export function splitKinesisEvent(event: unknown, pipeline: string): SplitKinesi
     }
     const issue = parsed.error.issues[0];
     const where = issue ? `${issue.path.join('.') || '(record)'}: ${issue.message}` : 'invalid';
-    unusable.push(asDeadLetter(pipeline, entry, `not-a-kinesis-record: Records[${index}] ${where}`));
+    unusable.push(unusableEntryLetter(pipeline, entry, `not-a-kinesis-record: Records[${index}] ${where}`));
   });
   return { records, unusable };
 }

@@ -18,6 +18,26 @@ export interface DeadLetter {
   readonly original_data_base64_length?: number;
 }
 
+/**
+ * A dead letter for an invocation event, or an entry of one, that is not a record the aggregator
+ * can read (so it has no position): the entry itself, as JSON, is the data.
+ */
+export function unusableEntryLetter(
+  pipeline: string,
+  entry: unknown,
+  reason: string,
+  shard = 'unknown',
+): DeadLetter {
+  return {
+    reason,
+    pipeline,
+    shard,
+    sequence_number: '',
+    data_base64: Buffer.from(JSON.stringify(entry) ?? String(entry)).toString('base64'),
+    approximate_arrival: Date.now(),
+  };
+}
+
 /** Where poison records go. Delivers every message or throws DeliveryError. */
 export interface DeadLetterSink {
   send(letters: readonly DeadLetter[]): Promise<void>;

@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import { kafkaBrokers } from '../../services/clients.js';
 import { KafkaEventSourceMappingRunner } from '../event-source-mapping/index.js';
 import type { LocalLambdaRuntime } from '../lambda/index.js';
@@ -48,17 +49,13 @@ export function startKafkaConsumers(
   const mapping = () => esm.progress()[0];
   let lastLagCheck = 0;
   return {
-    consumed: () => {
-      const t = mapping()?.totals;
-      return t ? t.recordsProcessed + t.recordsDiscarded : 0;
-    },
     lagText: () => `offset lag ${mapping()?.totals.offsetLag ?? 0}`,
     totals: () => mapping()?.totals,
     // The broker's committed offsets against the partitions' ends: 0 lag means every record
     // written before the question was processed or discarded (so also those before `since`).
     async caughtUp() {
       const wait = lastLagCheck + LAG_CHECK_INTERVAL_MS - Date.now();
-      if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
+      if (wait > 0) await sleep(wait);
       lastLagCheck = Date.now();
       if (esm.error !== undefined) throw esm.error;
       return (await esm.offsetLag()).get(resources.mapping.config.id) === 0;

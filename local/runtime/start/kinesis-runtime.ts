@@ -50,10 +50,6 @@ export function startKinesisConsumers(
   let shardIds: Promise<string[]> | undefined;
   return {
     esm,
-    consumed: () => {
-      const t = mapping()?.totals;
-      return t ? t.recordsProcessed + t.recordsDiscarded : 0;
-    },
     lagText: () => `iterator age ${((mapping()?.totals.iteratorAgeMs ?? 0) / 1000).toFixed(1)} s`,
     totals: () => mapping()?.totals,
     async caughtUp(since) {

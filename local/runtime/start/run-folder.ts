@@ -74,7 +74,7 @@ export function notARunFolder(dir: string): string | undefined {
  */
 export function stageMismatch(dir: string, stage: string | undefined): string | undefined {
   if (stage === undefined) return undefined;
-  const made = readJsonFile(runFolder(resolve(dir)).spec, runSpecSchema).stage;
+  const made = runSpecOf(dir).stage;
   if (made === stage) return undefined;
   return made === null
     ? `--run ${dir} was made without --stage: give none (given --stage ${stage})`
@@ -83,13 +83,13 @@ export function stageMismatch(dir: string, stage: string | undefined): string | 
 
 /** The spec (run.json) of an existing run folder. */
 export function runSpecOf(dir: string): RunSpec {
-  return readJsonFile(runFolder(resolve(dir)).spec, runSpecSchema);
+  return readJsonFile(existingRunFolder(dir).spec, runSpecSchema);
 }
 
 /** Why `--transport` cannot go with `--run <dir>` (the run was made with another), or undefined. */
 export function transportMismatch(dir: string, transport: string | undefined): string | undefined {
   if (transport === undefined) return undefined;
-  const made = readJsonFile(runFolder(resolve(dir)).spec, runSpecSchema).transport;
+  const made = runSpecOf(dir).transport;
   return made === transport
     ? undefined
     : `--run ${dir} was made with --transport ${made}: give that transport or none (given --transport ${transport})`;

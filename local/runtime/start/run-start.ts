@@ -23,6 +23,7 @@ import {
   newRunFolder,
   type RunSpec,
   readJsonFile,
+  runSpecOf,
   runSpecSchema,
   writeJsonAtomic,
 } from './run-folder.js';
@@ -108,7 +109,7 @@ export async function runStart(options: StartOptions): Promise<number> {
   const note = (line: string) => process.stderr.write(`${line}\n`);
   const started = Date.now();
   await useLocalstack(note);
-  const previous = options.run ? readJsonFile(existingRunFolder(options.run).spec, runSpecSchema) : undefined;
+  const previous = options.run ? runSpecOf(options.run) : undefined;
   const stage = previous ? (previous.stage ?? undefined) : options.stage;
   const transport = previous ? previous.transport : (options.transport ?? 'kinesis');
   const synth = await ensureSynthesized({ log: note, stage, transport });

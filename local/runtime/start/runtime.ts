@@ -24,7 +24,6 @@ export interface MappingTotals {
 export interface StreamConsumers {
   /** Kinesis runs only: the mapping runner, whose shard positions --keep-running reads. */
   readonly esm?: EventSourceMappingRunner;
-  consumed(): number;
   /** How far the mapping is behind, for the progress line. */
   lagText(): string;
   totals(): MappingTotals | undefined;
@@ -41,6 +40,8 @@ export interface PipelineRuntime extends Omit<StreamConsumers, 'stop'> {
   readonly firehose: FirehoseDelivery;
   readonly lambda: LocalLambdaRuntime;
   readonly schedules: ScheduleRunner;
+  /** Records the mapping finished with (processed or given up on). */
+  consumed(): number;
   deadLetters(): Promise<number>;
   /** Stops the mapping and the schedules (no invocation in flight afterwards). */
   stopConsumers(): Promise<void>;
@@ -115,7 +116,10 @@ export async function startPipelineRuntime(options: PipelineRuntimeOptions): Pro
     lambda,
     schedules,
     esm: consumers.esm,
-    consumed: () => consumers.consumed(),
+    consumed: () => {
+      const t = consumers.totals();
+      return t ? t.recordsProcessed + t.recordsDiscarded : 0;
+    },
     lagText: () => consumers.lagText(),
     totals: () => consumers.totals(),
     caughtUp: (since) => consumers.caughtUp(since),

@@ -2,6 +2,7 @@ import { spawn } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { projectRoot } from '../../../local/tools/state-dir.js';
+import { pollUntil } from './poll.js';
 
 /** The e2e tests' stage: its own stream, bucket and queue names, apart from a developer's `dev`. */
 export const E2E_STAGE = 'e2e';
@@ -101,4 +102,15 @@ export function producedSoFar(folder: string | undefined): number {
   const file = folder ? join(folder, 'producer.json') : undefined;
   if (!file || !existsSync(file)) return 0;
   return (JSON.parse(readFileSync(file, 'utf8')) as { sent: number }).sent;
+}
+
+/** SIGKILLs a run once its producer has sent `sent` events (as a crash would); resolves to its result. */
+export async function killWhenProduced(run: StartedRun, sent: number): Promise<RunResult> {
+  await pollUntil(
+    async () => producedSoFar(run.folder()),
+    (produced) => produced >= sent,
+    { timeoutMs: 120_000 },
+  );
+  run.kill('SIGKILL');
+  return run.done;
 }
