@@ -16,14 +16,25 @@ const aggregatorEnvSchema = z.object({
   IDLE_TIMEOUT_MS: idleTimeoutMs.optional(),
 });
 
-/** The idle flush sends only window results: no late records, no dead letters. */
+/** What carries the events: Kinesis data streams, or topics of an MSK cluster (KAFKA_* variables). */
+const transport = z.enum(['kinesis', 'msk']).default('kinesis');
+
+/**
+ * The idle flush sends only window results: no late records, no dead letters. It reads the
+ * pipeline's stream (STREAM_NAME on TRANSPORT) to tell a quiet shard from one whose mapping has
+ * records still to deliver, ignoring those older than the mapping's MAX_RECORD_AGE_MS.
+ */
 const idleFlushEnvSchema = aggregatorEnvSchema
   .pick({ PIPELINE_NAME: true, STATE_BUCKET: true, STATE_PREFIX: true, AGGREGATES_DELIVERY_STREAM: true })
-  .extend({ IDLE_TIMEOUT_MS: idleTimeoutMs });
+  .extend({
+    IDLE_TIMEOUT_MS: idleTimeoutMs,
+    TRANSPORT: transport,
+    STREAM_NAME: nonEmpty,
+    MAX_RECORD_AGE_MS: z.coerce.number().int().min(60_000),
+  });
 
 const producerEnvSchema = z.object({
-  /** What carries the events: Kinesis data streams, or topics of an MSK cluster (KAFKA_* variables). */
-  TRANSPORT: z.enum(['kinesis', 'msk']).default('kinesis'),
+  TRANSPORT: transport,
   STREAM_NAMES: z
     .string()
     .transform((text, ctx) => {
@@ -60,7 +71,7 @@ function read<S extends z.ZodType>(
 export const readAggregatorEnv = (env: Record<string, string | undefined> = process.env): AggregatorEnv =>
   read(aggregatorEnvSchema, env, 'aggregator');
 
-/** The idle flush's environment: the aggregator's plus IDLE_TIMEOUT_MS. */
+/** The idle flush's environment: part of the aggregator's, IDLE_TIMEOUT_MS, and its stream. */
 export const readIdleFlushEnv = (env: Record<string, string | undefined> = process.env): IdleFlushEnv =>
   read(idleFlushEnvSchema, env, 'idle-flush');
 

@@ -71,6 +71,22 @@ export class DeliveryError extends AdapterError {
   }
 }
 
+/**
+ * The idle flush could not tell whether some shards' streams still hold undelivered records, so it
+ * left them alone this run (the others were flushed): failing the run makes it visible.
+ */
+export class BacklogCheckError extends AdapterError {
+  readonly retriable = true;
+  constructor(readonly failures: readonly { readonly shard: string; readonly error: unknown }[]) {
+    super(
+      `backlog check failed for ${failures.length} shard(s), left alone this run: ${failures
+        .map((f) => `${f.shard}: ${f.error instanceof Error ? f.error.message : String(f.error)}`)
+        .join('; ')}`,
+      { cause: failures[0]?.error },
+    );
+  }
+}
+
 /** Missing or malformed configuration (environment variables). */
 export class ConfigurationError extends AdapterError {
   readonly retriable = false;

@@ -3,7 +3,7 @@ import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import { FirehoseClient } from '@aws-sdk/client-firehose';
 import { S3Client } from '@aws-sdk/client-s3';
 import type { ScheduledEvent } from 'aws-lambda';
-import { idleFlushDependencies } from '../adapters/aggregator/from-env.js';
+import { idleFlushDependencies, streamBacklog } from '../adapters/aggregator/from-env.js';
 import {
   flushIdleShards,
   type IdleFlushDependencies,
@@ -47,5 +47,5 @@ export const handler = createIdleFlushHandler(() => {
     { s3: new S3Client({}), firehose: new FirehoseClient({}) },
     logger,
   );
-  return { ...base, idleTimeoutMs: env.IDLE_TIMEOUT_MS };
+  return { ...base, idleTimeoutMs: env.IDLE_TIMEOUT_MS, backlog: streamBacklog(env) };
 });

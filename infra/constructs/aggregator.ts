@@ -6,7 +6,7 @@ import type { IFunction } from 'aws-cdk-lib/aws-lambda';
 import type { IBucket } from 'aws-cdk-lib/aws-s3';
 import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
-import type { PipelineStream } from './stream-transport.js';
+import type { PipelineStream, StreamClientConfig } from './stream-transport.js';
 import { TributaryFunction } from './tributary-function.js';
 
 /** Props of {@link Aggregator}. */
@@ -15,6 +15,11 @@ export interface AggregatorProps {
   readonly pipeline: string;
   /** The pipeline's stream; every record in it belongs to the pipeline. */
   readonly stream: PipelineStream;
+  /**
+   * How a function reaches the streams (the transport's `clientConfig()`): the idle flush checks the
+   * stream for a backlog before it closes a quiet shard's windows.
+   */
+  readonly streamClient: StreamClientConfig;
   /** Bucket of the per-shard checkpoints (`<statePrefix><pipeline>/<shardId>.json`). */
   readonly stateBucket: IBucket;
   /**
@@ -44,7 +49,8 @@ export interface AggregatorProps {
   readonly retryAttempts?: number;
   /**
    * Records older than this skip processing and go to the dead-letter queue: 60 s to 7 days, and
-   * no longer than the stream keeps records.
+   * no longer than the stream keeps records. The idle flush ignores such records in its backlog
+   * check (`MAX_RECORD_AGE_MS`): the mapping will never deliver them.
    * @default Duration.days(1)
    */
   readonly maxRecordAge?: Duration;
@@ -83,7 +89,8 @@ export interface AggregatorProps {
  * A pipeline's aggregator: the Lambda behind the stream's event source mapping (safe consumer
  * defaults: TRIM_HORIZON, bounded retries, maximum record age, an SQS on-failure destination; on
  * Kinesis also partial batch responses and bisection), its encrypted dead-letter queue, and the
- * idle-flush Lambda that an EventBridge schedule runs every minute.
+ * idle-flush Lambda that an EventBridge schedule runs every minute (a client of the stream: it checks
+ * for a backlog before closing a quiet shard's windows).
  */
 export class Aggregator extends Construct {
   public readonly function: IFunction;
@@ -179,7 +186,15 @@ export class Aggregator extends Construct {
         AGGREGATES_DELIVERY_STREAM: environment.AGGREGATES_DELIVERY_STREAM,
         IDLE_TIMEOUT_MS: String(o.idleTimeout.toMilliseconds()),
         POWERTOOLS_SERVICE_NAME: 'tributary-idle-flush',
+        // The backlog check: before taking a quiet shard, look for records after its checkpoint
+        // that the mapping may still deliver (a failed batch whose retry is pending).
+        ...props.streamClient.environment,
+        STREAM_NAME: props.stream.streamName,
+        MAX_RECORD_AGE_MS: String(o.maxRecordAge.toMilliseconds()),
       },
+      // On MSK the brokers are reachable from the VPC only; its NAT gateway and S3 endpoint still
+      // reach Firehose and the state bucket.
+      network: props.streamClient.network,
     });
     this.function = aggregator.function;
     this.idleFlushFunction = idleFlush.function;
@@ -189,6 +204,7 @@ export class Aggregator extends Construct {
       props.stateBucket.grantReadWrite(fn, stateKeys);
       props.aggregatesDelivery.grantPutRecords(fn);
     }
+    props.stream.grantBacklogRead(idleFlush.function);
     props.lateDelivery.grantPutRecords(aggregator.function);
     this.deadLetterQueue.grantSendMessages(aggregator.function);
 

@@ -70,9 +70,9 @@ export class KinesisTransport extends Construct implements StreamTransport {
     return stream;
   }
 
-  /** Kinesis has public endpoints and needs nothing besides STREAM_NAMES. */
-  producerConfig(): StreamClientConfig {
-    return { environment: {} };
+  /** Kinesis has public endpoints: only the transport's name, no VPC. */
+  clientConfig(): StreamClientConfig {
+    return { environment: { TRANSPORT: 'kinesis' } };
   }
 }
 
@@ -107,6 +107,18 @@ export class KinesisPipelineStream extends Construct implements PipelineStream {
 
   grantWrite(grantee: IGrantable): Grant {
     return this.stream.grantWrite(grantee);
+  }
+
+  /**
+   * GetShardIterator and GetRecords on this stream only: narrower than `stream.grantRead` (no
+   * ListShards, DescribeStream*, SubscribeToShard), since the flush knows its shards from its
+   * checkpoints. A customer key is granted decrypt as `grantRead` would; the AWS managed key of
+   * these streams needs no grant.
+   */
+  grantBacklogRead(grantee: IGrantable): Grant {
+    const grant = this.stream.grant(grantee, 'kinesis:GetShardIterator', 'kinesis:GetRecords');
+    this.stream.encryptionKey?.grantDecrypt(grantee);
+    return grant;
   }
 
   eventSource(options: ConsumerOptions): IEventSource {

@@ -20,7 +20,8 @@ export const MSK_IAM_PORT = 9098;
 /**
  * The VPC an MSK Serverless cluster lives in: two AZs of private subnets with egress through one
  * NAT gateway, an S3 gateway endpoint, an SQS interface endpoint, rejected traffic in flow logs, and
- * two security groups: the cluster's, and its clients' (the producer and the topic handler).
+ * two security groups: the cluster's, and its clients' (the producer, the idle flushes and the topic
+ * handler).
  */
 export class MskNetwork extends Construct {
   public readonly vpc: Vpc;

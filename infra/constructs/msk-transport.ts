@@ -34,7 +34,8 @@ export interface MskTransportProps {
 
 /**
  * A topic per pipeline on an MSK Serverless cluster with IAM access control, in a VPC of its own.
- * Producers run in the VPC; the aggregators do not: their event source mappings reach the cluster.
+ * Its clients (producer, idle flushes) run in the VPC; the aggregators do not: their event source
+ * mappings reach the cluster.
  */
 export class MskTransport extends Construct implements StreamTransport {
   readonly kind = 'msk' as const;
@@ -81,8 +82,8 @@ export class MskTransport extends Construct implements StreamTransport {
     return stream;
   }
 
-  /** The producer talks to the brokers from the VPC, authenticated with its role. */
-  producerConfig(): StreamClientConfig {
+  /** Clients talk to the brokers from the VPC (no public endpoint), authenticated with their role. */
+  clientConfig(): StreamClientConfig {
     return {
       environment: {
         TRANSPORT: 'msk',
@@ -110,17 +111,41 @@ export class MskPipelineStream implements PipelineStream {
   }
 
   grantWrite(grantee: IGrantable): Grant {
+    // The producer is idempotent (kafkajs `idempotent: true`): a retried request is not written
+    // twice. MSK's IAM access control grants that on the cluster.
+    return this.grantOnClusterAndTopic(
+      grantee,
+      ['kafka-cluster:Connect', 'kafka-cluster:WriteDataIdempotently'],
+      ['kafka-cluster:DescribeTopic', 'kafka-cluster:WriteData'],
+    );
+  }
+
+  /**
+   * kafkajs `admin.fetchTopicOffsets` and `fetchTopicOffsetsByTimestamp` send Metadata and
+   * ListOffsets, which Kafka authorizes with DESCRIBE on the topic (Apache Kafka docs, "Operations
+   * and Resources on Protocols"): `kafka-cluster:DescribeTopic` in MSK's IAM access control, which
+   * needs `kafka-cluster:Connect` on the cluster (MSK docs, "Semantics of IAM authorization policy
+   * actions and resources"). No ReadData: offsets are read, records are not.
+   */
+  grantBacklogRead(grantee: IGrantable): Grant {
+    return this.grantOnClusterAndTopic(grantee, ['kafka-cluster:Connect'], ['kafka-cluster:DescribeTopic']);
+  }
+
+  /** Some actions on the cluster, others on this topic only. */
+  private grantOnClusterAndTopic(
+    grantee: IGrantable,
+    clusterActions: readonly string[],
+    topicActions: readonly string[],
+  ): Grant {
     const { cluster, topicName } = this.ref;
     return Grant.addToPrincipal({
       grantee,
-      // The producer is idempotent (kafkajs `idempotent: true`): a retried request is not written
-      // twice. MSK's IAM access control grants that on the cluster.
-      actions: ['kafka-cluster:Connect', 'kafka-cluster:WriteDataIdempotently'],
+      actions: [...clusterActions],
       resourceArns: [cluster.clusterArn],
     }).combine(
       Grant.addToPrincipal({
         grantee,
-        actions: ['kafka-cluster:DescribeTopic', 'kafka-cluster:WriteData'],
+        actions: [...topicActions],
         resourceArns: [cluster.topicArn(topicName)],
       }),
     );

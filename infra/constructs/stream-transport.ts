@@ -22,9 +22,15 @@ export interface ConsumerOptions {
   readonly onFailure: IQueue;
 }
 
-/** What a function writing to the streams needs besides its IAM grant ({@link PipelineStream.grantWrite}). */
+/**
+ * What a function talking to the streams needs besides its IAM grant ({@link PipelineStream.grantWrite},
+ * {@link PipelineStream.grantBacklogRead}): the producer, and the idle flush's backlog check.
+ */
 export interface StreamClientConfig {
-  /** Environment variables besides `STREAM_NAMES` (e.g. the brokers and auth mode of Kafka). */
+  /**
+   * Environment variables besides the stream names: `TRANSPORT` (`kinesis` or `msk`), and on Kafka
+   * the brokers and auth mode (`KAFKA_BOOTSTRAP_SERVERS`, `KAFKA_AUTH`).
+   */
   readonly environment: Readonly<Record<string, string>>;
   /**
    * Where the function must run to reach the streams.
@@ -43,6 +49,14 @@ export interface PipelineStream {
   readonly streamName: string;
   /** Lets a principal write records (the producer Lambda, the `tributary produce` role). */
   grantWrite(grantee: IGrantable): Grant;
+  /**
+   * Lets the idle flush ask whether a shard or partition still holds records after the aggregator's
+   * checkpoint that the event source mapping may yet deliver (a batch that failed after sending its
+   * results and waits for its retry): it must not close that shard's windows first. Only positions
+   * and at most one record are read, so nothing more than that (Kinesis GetShardIterator and
+   * GetRecords; Kafka Metadata and ListOffsets), never writes.
+   */
+  grantBacklogRead(grantee: IGrantable): Grant;
   /** The aggregator's event source mapping. */
   eventSource(options: ConsumerOptions): IEventSource;
   /** The source of the Firehose delivery stream that copies raw records to the warehouse. */
@@ -55,6 +69,6 @@ export interface PipelineStream {
 export interface StreamTransport {
   readonly kind: 'kinesis' | 'msk';
   streamFor(pipeline: string): PipelineStream;
-  /** Environment and network placement of the producer Lambda. */
-  producerConfig(): StreamClientConfig;
+  /** Environment and network placement of every function that talks to the streams (producer, idle flush). */
+  clientConfig(): StreamClientConfig;
 }

@@ -80,7 +80,8 @@ export class TributaryStack extends Stack {
       ...buffering,
     }).deliveryStream;
 
-    this.producer = new Producer(this, 'Producer', { streams, client: this.transport.producerConfig() });
+    const streamClient = this.transport.clientConfig();
+    this.producer = new Producer(this, 'Producer', { streams, client: streamClient });
     const monitored: MonitoredPipeline[] = [];
     for (const stream of streams) {
       const name = stream.pipeline;
@@ -100,6 +101,7 @@ export class TributaryStack extends Stack {
       const aggregator = new Aggregator(this, `Aggregator-${name}`, {
         pipeline: name,
         stream,
+        streamClient,
         stateBucket: this.storage.stateBucket,
         aggregatesDelivery: aggregates,
         lateDelivery: late,

@@ -167,10 +167,38 @@ describe('producer on MSK', () => {
 });
 
 describe('aggregator on MSK', () => {
-  it('keeps the aggregators and idle flushes out of the VPC', () => {
-    const consumers = [...functionsOf('tributary-aggregator'), ...functionsOf('tributary-idle-flush')];
-    expect(consumers).toHaveLength(2 * PIPELINES.length);
-    expect(consumers.filter((fn) => fn.Properties.VpcConfig !== undefined)).toEqual([]);
+  it('keeps the aggregators out of the VPC: their event source mappings reach the cluster', () => {
+    const aggregators = functionsOf('tributary-aggregator');
+    expect(aggregators).toHaveLength(PIPELINES.length);
+    expect(aggregators.filter((fn) => fn.Properties.VpcConfig !== undefined)).toEqual([]);
+  });
+
+  it('runs the idle flushes in the private subnets with the clients security group, as the producer', () => {
+    const flushes = functionsOf('tributary-idle-flush');
+    expect(flushes).toHaveLength(PIPELINES.length);
+    for (const flush of flushes) {
+      expect(flush.Properties.VpcConfig).toEqual({
+        SubnetIds: PRIVATE_SUBNETS,
+        SecurityGroupIds: [
+          { 'Fn::GetAtt': [expect.stringMatching(/^TransportNetworkClientSecurityGroup/), 'GroupId'] },
+        ],
+      });
+    }
+  });
+
+  it('gives each idle flush its topic, the brokers and the maximum record age for the backlog check', () => {
+    for (const pipeline of PIPELINES) {
+      const flush = functionsOf('tributary-idle-flush').find(
+        (fn) => fn.Properties.Environment.Variables.PIPELINE_NAME === pipeline,
+      );
+      expect(flush?.Properties.Environment.Variables).toMatchObject({
+        TRANSPORT: 'msk',
+        STREAM_NAME: topicOf(pipeline),
+        KAFKA_BOOTSTRAP_SERVERS: BOOTSTRAP,
+        KAFKA_AUTH: 'aws-iam',
+        MAX_RECORD_AGE_MS: '86400000',
+      });
+    }
   });
 
   it('reads each topic from TRIM_HORIZON in its own consumer group, whole batches retried, bounded', () => {
@@ -373,6 +401,23 @@ describe('least privilege on MSK', () => {
     const onCluster = kafka.find((s) => actions(s).includes('kafka-cluster:Connect'));
     expect(onCluster?.Resource).toEqual({ Ref: clusterId() });
     expect(onCluster ? actions(onCluster) : []).toContain('kafka-cluster:WriteDataIdempotently');
+  });
+
+  it('lets each idle flush connect and describe only its own topic (Metadata, ListOffsets), nothing else of Kafka', () => {
+    for (const pipeline of PIPELINES) {
+      const flush = statements(
+        new RegExp(`^Aggregator${pipeline.replaceAll('-', '')}IdleFlushFunctionServiceRoleDefaultPolicy`),
+      );
+      const kafka = flush.filter((s) => kafkaActions(s).length > 0);
+      expect(kafka.map((s) => [actions(s), s.Resource])).toEqual([
+        [['kafka-cluster:Connect'], { Ref: clusterId() }],
+        [['kafka-cluster:DescribeTopic'], expect.anything()],
+      ]);
+      expect(JSON.stringify(kafka[1]?.Resource)).toMatch(
+        new RegExp(`:topic/tributary-dev/.*"/${topicOf(pipeline)}"`),
+      );
+      expect(flush.flatMap(actions).filter((a) => a.startsWith('kinesis:'))).toEqual([]);
+    }
   });
 
   it('lets each aggregator read only its topic and use only its consumer group', () => {

@@ -45,7 +45,7 @@ describe('producer', () => {
     });
   });
 
-  it('stays outside any VPC with only STREAM_NAMES from the transport: nothing of MSK on Kinesis', () => {
+  it('stays outside any VPC with only TRANSPORT and STREAM_NAMES from the transport: nothing of MSK on Kinesis', () => {
     const [producer] = Object.values(app.template.findResources('AWS::Lambda::Function')).filter(
       (fn) => fn.Properties.Environment?.Variables?.POWERTOOLS_SERVICE_NAME === 'tributary-producer',
     );
@@ -53,7 +53,9 @@ describe('producer', () => {
       'NODE_OPTIONS',
       'POWERTOOLS_SERVICE_NAME',
       'STREAM_NAMES',
+      'TRANSPORT',
     ]);
+    expect(producer?.Properties.Environment.Variables.TRANSPORT).toBe('kinesis');
     expect(producer?.Properties.VpcConfig).toBeUndefined();
     for (const type of [
       'AWS::EC2::VPC',
@@ -177,7 +179,7 @@ describe('aggregator', () => {
     });
   });
 
-  it('gives the idle flush only what it uses: state and the aggregates stream, no late records or dead letters', () => {
+  it('gives the idle flush only what it uses: state, the aggregates stream and its own stream to check, no late records or dead letters', () => {
     const flushes = Object.entries(app.template.findResources('AWS::Lambda::Function')).filter(
       ([, fn]) => fn.Properties.Environment?.Variables?.POWERTOOLS_SERVICE_NAME === 'tributary-idle-flush',
     );
@@ -186,11 +188,14 @@ describe('aggregator', () => {
       expect(Object.keys(fn.Properties.Environment.Variables).sort()).toEqual([
         'AGGREGATES_DELIVERY_STREAM',
         'IDLE_TIMEOUT_MS',
+        'MAX_RECORD_AGE_MS',
         'NODE_OPTIONS',
         'PIPELINE_NAME',
         'POWERTOOLS_SERVICE_NAME',
         'STATE_BUCKET',
         'STATE_PREFIX',
+        'STREAM_NAME',
+        'TRANSPORT',
       ]);
     }
     const policies = Object.entries(app.template.findResources('AWS::IAM::Policy')).filter(([id]) =>
@@ -203,9 +208,7 @@ describe('aggregator', () => {
         Resource: unknown;
       }[];
       const actions = statements.flatMap((statement) => [statement.Action].flat());
-      expect(
-        actions.filter((action) => !action.startsWith('s3:') && !action.startsWith('firehose:')),
-      ).toEqual([]);
+      expect(actions.filter((action) => !/^(s3|firehose|kinesis):/.test(action))).toEqual([]);
       const firehose = statements.filter((statement) =>
         [statement.Action].flat().some((a) => a.startsWith('firehose:')),
       );
@@ -215,7 +218,47 @@ describe('aggregator', () => {
       expect(firehose).toHaveLength(1);
     }
   });
+
+  it('lets each idle flush check its own stream for a backlog: TRANSPORT, STREAM_NAME, MAX_RECORD_AGE_MS, no VPC', () => {
+    for (const pipeline of PIPELINES) {
+      const flushes = Object.values(resourcesOf('AWS::Lambda::Function', idleFlushOf(pipeline)));
+      expect(flushes).toHaveLength(1);
+      expect(flushes[0]?.Properties.Environment.Variables).toMatchObject({
+        TRANSPORT: 'kinesis',
+        STREAM_NAME: `tributary-dev-${pipeline}`,
+        // The event source mapping's maximum record age (1 day by default).
+        MAX_RECORD_AGE_MS: '86400000',
+      });
+      expect(flushes[0]?.Properties.VpcConfig).toBeUndefined();
+    }
+  });
+
+  it('lets each idle flush get shard iterators and records of its own stream, and write none', () => {
+    for (const pipeline of PIPELINES) {
+      const statements = Object.values(resourcesOf('AWS::IAM::Policy', idleFlushOf(pipeline))).flatMap(
+        (policy) => policy.Properties.PolicyDocument.Statement as { Action: string | string[] }[],
+      );
+      const kinesis = statements.filter((s) => [s.Action].flat().some((a) => a.startsWith('kinesis:')));
+      expect(kinesis).toEqual([
+        {
+          Effect: 'Allow',
+          Action: ['kinesis:GetShardIterator', 'kinesis:GetRecords'],
+          Resource: {
+            'Fn::GetAtt': [expect.stringMatching(`^Transport${logicalName(pipeline)}Stream`), 'Arn'],
+          },
+        },
+      ]);
+    }
+  });
 });
+
+/** The resources of a type whose logical id starts with `prefix`. */
+function resourcesOf(type: string, prefix: string) {
+  return Object.fromEntries(
+    Object.entries(app.template.findResources(type)).filter(([id]) => id.startsWith(prefix)),
+  );
+}
+const idleFlushOf = (pipeline: string) => `Aggregator${logicalName(pipeline)}IdleFlush`;
 
 describe('monitoring', () => {
   it('alarms on the Kinesis iterator age of each stream', () => {

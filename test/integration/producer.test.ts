@@ -1,7 +1,5 @@
 import {
-  CreateStreamCommand,
   DeleteStreamCommand,
-  DescribeStreamCommand,
   type KinesisClient,
   type PutRecordsCommandInput,
   type PutRecordsCommandOutput,
@@ -16,8 +14,7 @@ import { getPipeline } from '../../functions/pipelines/index.js';
 import { kinesisClient } from '../../local/services/clients.js';
 import { kinesisRecord } from '../fixtures/kinesis-events.js';
 import { taxiTrip } from '../fixtures/taxi-trips.js';
-import { readSingleShard } from './helpers/kinesis.js';
-import { pollUntil } from './helpers/poll.js';
+import { createActiveStream, readSingleShard } from './helpers/kinesis.js';
 import { uniqueName } from './helpers/unique.js';
 
 const T0 = Date.UTC(2026, 0, 1);
@@ -81,12 +78,7 @@ async function readStream(): Promise<{ key: string; zone: number }[]> {
 
 beforeAll(async () => {
   kinesis = kinesisClient();
-  await kinesis.send(new CreateStreamCommand({ StreamName: streamName, ShardCount: 1 }));
-  await pollUntil(
-    () => kinesis.send(new DescribeStreamCommand({ StreamName: streamName })),
-    (d) => d.StreamDescription?.StreamStatus === 'ACTIVE',
-    { timeoutMs: 60_000 },
-  );
+  await createActiveStream(kinesis, streamName, 1);
 });
 
 afterAll(async () => {

@@ -1,4 +1,8 @@
+import { KinesisClient } from '@aws-sdk/client-kinesis';
 import type { AggregatorEnv, IdleFlushEnv } from '../config.js';
+import { createKafkaClient, readKafkaEnv } from '../kafka/kafka-client.js';
+import { KafkaPartitionBacklog } from '../kafka/partition-backlog.js';
+import { KinesisShardBacklog } from '../kinesis/shard-backlog.js';
 import { KinesisShardLineage, type ListShardsClient } from '../kinesis/shard-lineage.js';
 import type { AnyPipeline } from '../pipeline-event.js';
 import type { FirehoseSinkClient } from '../sinks/firehose-sink.js';
@@ -9,6 +13,7 @@ import type { S3StateClient } from '../state/s3-state-store.js';
 import { S3StateStore } from '../state/s3-state-store.js';
 import type { AggregatorDependencies, LoggerLike } from './dependencies.js';
 import type { IdleFlushDependencies } from './idle-flush.js';
+import type { StreamBacklog } from './stream-backlog.js';
 
 /** The SDK clients the aggregator uses (real ones in Lambda and locally, stubs in unit tests). */
 export interface AggregatorClients {
@@ -41,14 +46,14 @@ export function aggregatorDependencies(
 
 /**
  * Wires the idle flush: the state store and the aggregates sink, nothing it does not use (the
- * aggregator's wiring adds its own sinks to these).
+ * aggregator's wiring adds its own sinks to these; the flush's own adds its stream's backlog).
  */
 export function idleFlushDependencies(
-  env: Omit<IdleFlushEnv, 'IDLE_TIMEOUT_MS'>,
+  env: Pick<IdleFlushEnv, 'PIPELINE_NAME' | 'STATE_BUCKET' | 'STATE_PREFIX' | 'AGGREGATES_DELIVERY_STREAM'>,
   pipeline: AnyPipeline,
   clients: Pick<AggregatorClients, 's3' | 'firehose'>,
   logger?: LoggerLike,
-): Omit<IdleFlushDependencies, 'idleTimeoutMs'> {
+): Omit<IdleFlushDependencies, 'idleTimeoutMs' | 'backlog'> {
   return {
     pipeline,
     engine: pipeline.createEngine(),
@@ -59,4 +64,25 @@ export function idleFlushDependencies(
     }),
     logger,
   };
+}
+
+/**
+ * The idle flush's view of the pipeline's stream (stream-backlog.ts): the Kinesis stream, or the
+ * Kafka topic on the brokers of `KAFKA_BOOTSTRAP_SERVERS` (read from `rawEnv`). Clients come from
+ * the environment, as the SDK's do (AWS_ENDPOINT_URL points them at LocalStack locally).
+ */
+export function streamBacklog(
+  env: Pick<IdleFlushEnv, 'TRANSPORT' | 'STREAM_NAME' | 'MAX_RECORD_AGE_MS'>,
+  rawEnv: Record<string, string | undefined> = process.env,
+): StreamBacklog {
+  const maxRecordAgeMs = env.MAX_RECORD_AGE_MS;
+  if (env.TRANSPORT === 'msk') {
+    const admin = createKafkaClient(readKafkaEnv(rawEnv), 'tributary-idle-flush').admin();
+    return new KafkaPartitionBacklog({ admin, topic: env.STREAM_NAME, maxRecordAgeMs });
+  }
+  return new KinesisShardBacklog({
+    client: new KinesisClient({}),
+    streamName: env.STREAM_NAME,
+    maxRecordAgeMs,
+  });
 }

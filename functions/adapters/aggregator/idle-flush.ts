@@ -1,4 +1,4 @@
-import { CheckpointConflictError, CheckpointCorruptError } from '../errors.js';
+import { BacklogCheckError, CheckpointConflictError, CheckpointCorruptError } from '../errors.js';
 import {
   type Checkpoint,
   CLOCK_SKEW_MS,
@@ -9,6 +9,7 @@ import {
 import type { AggregatorDependencies } from './dependencies.js';
 import { silentLogger } from './dependencies.js';
 import { toAggregateRecords } from './output-records.js';
+import type { StreamBacklog } from './stream-backlog.js';
 
 /** How long a shard handover may stay open before the flush warns about it. */
 const STUCK_HANDOVER_MS = 15 * 60_000;
@@ -21,6 +22,8 @@ export interface IdleFlushDependencies
   > {
   /** A shard without records for longer than this is idle. */
   readonly idleTimeoutMs: number;
+  /** Whether a quiet shard still holds records its event source mapping may deliver. */
+  readonly backlog: StreamBacklog;
 }
 
 /** What one flush did. */
@@ -30,6 +33,11 @@ export interface IdleFlushOutcome {
   readonly windowsClosed: number;
   /** Shards whose checkpoint changed under us (the aggregator won): tried again next run. */
   readonly conflicts: number;
+  /**
+   * Quiet shards left alone because their stream holds records after the checkpoint that the
+   * mapping may still deliver (stream-backlog.ts): behind, not idle.
+   */
+  readonly behind: number;
 }
 
 /**
@@ -44,12 +52,18 @@ export interface IdleFlushOutcome {
  * sent nothing (had it sent first, its results, from a state without the aggregator's new records,
  * would share ids with the right ones and could win the warehouse's one-row-per-id). A flush that
  * dies after its write leaves the results pending: the next flush or batch sends them.
+ *
+ * A quiet shard whose stream still holds records after the checkpoint is behind, not idle: a batch
+ * may have sent results and died, and its retry must find the state it left (stream-backlog.ts).
+ * When that cannot be checked for a shard, the shard is left alone and, once every other shard is
+ * done, the run fails with BacklogCheckError (the function's error alarm), never flushing blind.
  */
 export async function flushIdleShards(deps: IdleFlushDependencies): Promise<IdleFlushOutcome> {
   const logger = deps.logger ?? silentLogger;
   const now = deps.now ?? Date.now;
   const { pipeline, stateStore } = deps;
-  const outcome = { shardsChecked: 0, shardsFlushed: 0, windowsClosed: 0, conflicts: 0 };
+  const outcome = { shardsChecked: 0, shardsFlushed: 0, windowsClosed: 0, conflicts: 0, behind: 0 };
+  const uncheckable: { shard: string; error: unknown }[] = [];
   for (const shard of await stateStore.list(pipeline.name)) {
     outcome.shardsChecked += 1;
     let stored: StoredCheckpoint | undefined;
@@ -82,7 +96,21 @@ export async function flushIdleShards(deps: IdleFlushDependencies): Promise<Idle
       }
       continue;
     }
-    const closed = closeIdleWindows(checkpoint, shard, at, deps);
+    let closed: ReturnType<typeof closeIdleWindows>;
+    if (flushTakes(checkpoint, deps.idleTimeoutMs, at)) {
+      const backlog = await backlogOf(deps, shard, checkpoint, at);
+      if (backlog === 'none') closed = closeIdleWindows(checkpoint, shard, at, deps);
+      else if (backlog === 'undelivered') {
+        outcome.behind += 1;
+        logger.info('quiet shard left to the aggregator: its stream holds records not delivered yet', {
+          shard,
+          position: checkpoint.position?.sequenceNumber ?? null,
+        });
+      } else {
+        uncheckable.push({ shard, error: backlog.failed });
+        logger.error('backlog check failed; shard left alone', { shard, error: String(backlog.failed) });
+      }
+    }
     if (closed !== undefined) {
       checkpoint = {
         ...checkpoint,
@@ -117,7 +145,22 @@ export async function flushIdleShards(deps: IdleFlushDependencies): Promise<Idle
       logger.info('pending results left to the aggregator', { shard });
     }
   }
+  if (uncheckable.length > 0) throw new BacklogCheckError(uncheckable);
   return outcome;
+}
+
+/** Whether the shard's stream holds records after its checkpoint that its mapping may still deliver. */
+async function backlogOf(
+  deps: IdleFlushDependencies,
+  shard: string,
+  checkpoint: Checkpoint,
+  at: number,
+): Promise<'none' | 'undelivered' | { readonly failed: unknown }> {
+  try {
+    return (await deps.backlog.hasUndelivered(shard, checkpoint.position, at)) ? 'undelivered' : 'none';
+  } catch (error) {
+    return { failed: error };
+  }
 }
 
 /** Whether an aggregator invocation holds the shard at `at`: it claimed the checkpoint before sending. */
@@ -138,11 +181,10 @@ export function flushTakes(checkpoint: Checkpoint, idleTimeoutMs: number, at: nu
 
 /**
  * Stream time advanced by how long the shard has been idle, and the windows that closes, as
- * aggregate records; undefined when the flush does not take the shard or nothing closes (moving
- * stream time alone is recomputed from lastActivity next time, no write needed).
+ * aggregate records; undefined when nothing closes (moving stream time alone is recomputed from
+ * lastActivity next time, no write needed). Only for a shard the flush takes (flushTakes).
  */
 function closeIdleWindows(checkpoint: Checkpoint, shard: string, at: number, deps: IdleFlushDependencies) {
-  if (!flushTakes(checkpoint, deps.idleTimeoutMs, at)) return undefined;
   // Set, with a stream time: flushTakes says so.
   const activity = checkpoint.lastActivity as { readonly at: number; readonly streamTime: number };
   const output = deps.engine.advanceTo(checkpoint.engine, activity.streamTime + (at - activity.at));

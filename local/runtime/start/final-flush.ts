@@ -2,6 +2,7 @@ import { FirehoseClient } from '@aws-sdk/client-firehose';
 import type { S3Client } from '@aws-sdk/client-s3';
 import { idleFlushDependencies } from '../../../functions/adapters/aggregator/from-env.js';
 import { flushIdleShards, type IdleFlushOutcome } from '../../../functions/adapters/aggregator/idle-flush.js';
+import type { StreamBacklog } from '../../../functions/adapters/aggregator/stream-backlog.js';
 import { readAggregatorEnv } from '../../../functions/adapters/config.js';
 import type { WindowSpec } from '../../../functions/core/types.js';
 import type { AnyPipeline } from '../../../functions/pipelines/index.js';
@@ -28,7 +29,9 @@ export function closingHorizonMs(window: WindowSpec): number {
  * `flushIdleShards` once, in process, with its clock moved forward by the window's closing
  * horizon (+1 min) and no idle timeout: every open window of every shard closes and goes to the
  * aggregates delivery stream, exactly as the schedule would do an hour later. The windows it
- * closes carry that advanced clock in `emitted_at`.
+ * closes carry that advanced clock in `emitted_at`. Like the schedule's, it leaves a shard whose
+ * stream still holds records the mapping has not delivered (`backlog`): after the catch-up there
+ * should be none, and a shard left open shows in the reconciliation.
  */
 export async function finalFlush(options: {
   readonly pipeline: AnyPipeline;
@@ -36,6 +39,8 @@ export async function finalFlush(options: {
   readonly s3: S3Client;
   /** The local Firehose endpoint (DirectPut) the functions send to. */
   readonly firehoseEndpoint: string;
+  /** The run's stream, as the idle flush reads it. */
+  readonly backlog: StreamBacklog;
 }): Promise<IdleFlushOutcome> {
   const env = readAggregatorEnv({ ...options.aggregatorEnv });
   const firehose = new FirehoseClient({
@@ -46,7 +51,12 @@ export async function finalFlush(options: {
   const shiftMs = closingHorizonMs(options.pipeline.window) + 60_000;
   const deps = idleFlushDependencies(env, options.pipeline, { s3: options.s3, firehose });
   try {
-    return await flushIdleShards({ ...deps, idleTimeoutMs: 0, now: () => Date.now() + shiftMs });
+    return await flushIdleShards({
+      ...deps,
+      backlog: options.backlog,
+      idleTimeoutMs: 0,
+      now: () => Date.now() + shiftMs,
+    });
   } finally {
     firehose.destroy();
   }

@@ -270,12 +270,15 @@ async function runLocked(
       display.log('raw delivery: a shard was not read to its end within 30 s; raw/ will miss records');
     }
     await rt.stopConsumers();
+    const ageSeconds = resources.mapping.config.maximumRecordAgeSeconds;
+    const backlog = stream.backlog(ageSeconds < 0 ? Number.POSITIVE_INFINITY : ageSeconds * 1000);
     const flushed = await finalFlush({
       pipeline,
       aggregatorEnv: resources.aggregatorEnv,
       s3: clients.s3,
       firehoseEndpoint: rt.firehose.endpoint.url,
-    });
+      backlog,
+    }).finally(() => backlog.close());
     await rt.firehose.flush();
     counts.deadLettered = await rt.deadLetters();
     clearInterval(dlqTimer);

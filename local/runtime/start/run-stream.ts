@@ -1,4 +1,7 @@
 import type { Kafka } from 'kafkajs';
+import type { StreamBacklog } from '../../../functions/adapters/aggregator/stream-backlog.js';
+import { KafkaPartitionBacklog } from '../../../functions/adapters/kafka/partition-backlog.js';
+import { KinesisShardBacklog } from '../../../functions/adapters/kinesis/shard-backlog.js';
 import { deliveryStreamResources, mskConsumerGroupId } from '../firehose/index.js';
 import { provisionKafkaTopics } from '../provision/kafka-topics.js';
 import type { ProvisionReport } from '../provision/provision.js';
@@ -26,6 +29,11 @@ export interface RunStream {
   target(): ProduceTarget & { close(): Promise<void> };
   /** How it places keys, for the reconciliation. */
   placement(): Promise<Placement>;
+  /**
+   * What the idle flush sees of it (records not delivered yet), as the deployed flush reads its
+   * stream; `maxRecordAgeMs` is the mapping's (Infinity for none). Close it after the flush.
+   */
+  backlog(maxRecordAgeMs: number): StreamBacklog & { close(): Promise<void> };
 }
 
 /** The run's Kinesis stream in LocalStack. */
@@ -42,6 +50,10 @@ export function kinesisRunStream(
     reset: () => resetKinesisStream(assembly, clients.kinesis, streamName),
     target: () => ({ ...kinesisTarget(clients.kinesis, streamName), close: async () => {} }),
     placement: async () => kinesisPlacement(await shardRanges(clients, streamName)),
+    backlog: (maxRecordAgeMs) =>
+      Object.assign(new KinesisShardBacklog({ client: clients.kinesis, streamName, maxRecordAgeMs }), {
+        close: async () => {},
+      }),
   };
 }
 
@@ -79,6 +91,12 @@ export function kafkaRunStream(
       } finally {
         await admin.disconnect();
       }
+    },
+    backlog(maxRecordAgeMs) {
+      const admin = kafka.admin();
+      return Object.assign(new KafkaPartitionBacklog({ admin, topic, maxRecordAgeMs }), {
+        close: () => admin.disconnect(),
+      });
     },
   };
 }

@@ -1,10 +1,28 @@
 import {
   type _Record,
+  CreateStreamCommand,
   DescribeStreamCommand,
+  DescribeStreamSummaryCommand,
   GetRecordsCommand,
   GetShardIteratorCommand,
   type KinesisClient,
 } from '@aws-sdk/client-kinesis';
+import { pollUntil } from './poll.js';
+
+/** Creates a provisioned test stream and waits until it is ACTIVE; returns its ARN. */
+export async function createActiveStream(
+  kinesis: KinesisClient,
+  streamName: string,
+  shardCount: number,
+): Promise<string> {
+  await kinesis.send(new CreateStreamCommand({ StreamName: streamName, ShardCount: shardCount }));
+  const summary = await pollUntil(
+    () => kinesis.send(new DescribeStreamSummaryCommand({ StreamName: streamName })),
+    (d) => d.StreamDescriptionSummary?.StreamStatus === 'ACTIVE',
+    { timeoutMs: 60_000 },
+  );
+  return summary.StreamDescriptionSummary?.StreamARN ?? '';
+}
 
 /**
  * Everything a single-shard test stream holds, read from TRIM_HORIZON in one GetRecords (up to

@@ -11,12 +11,36 @@ const aggregator = {
 };
 
 describe('environment readers', () => {
-  it('fills STATE_PREFIX with its default and reads IDLE_TIMEOUT_MS as a number', () => {
+  it('fills STATE_PREFIX and TRANSPORT with their defaults and reads the idle flush numbers as numbers', () => {
     // Act
-    const env = readIdleFlushEnv({ ...aggregator, IDLE_TIMEOUT_MS: '120000' });
+    const env = readIdleFlushEnv({
+      ...aggregator,
+      IDLE_TIMEOUT_MS: '120000',
+      STREAM_NAME: 'tributary-taxi-rides',
+      MAX_RECORD_AGE_MS: '86400000',
+    });
 
     // Assess
-    expect(env).toMatchObject({ STATE_PREFIX: 'state/', IDLE_TIMEOUT_MS: 120_000 });
+    expect(env).toMatchObject({
+      STATE_PREFIX: 'state/',
+      IDLE_TIMEOUT_MS: 120_000,
+      TRANSPORT: 'kinesis',
+      STREAM_NAME: 'tributary-taxi-rides',
+      MAX_RECORD_AGE_MS: 86_400_000,
+    });
+  });
+
+  it("refuses an idle flush without its stream, or with a record age below the mapping's minimum", () => {
+    // Act
+    const read = (extra: Record<string, string>) => () =>
+      readIdleFlushEnv({ ...aggregator, IDLE_TIMEOUT_MS: '120000', ...extra });
+
+    // Assess
+    expect(read({ MAX_RECORD_AGE_MS: '86400000' })).toThrow(/STREAM_NAME/);
+    expect(read({ STREAM_NAME: 's', MAX_RECORD_AGE_MS: '1000' })).toThrow(/MAX_RECORD_AGE_MS/);
+    expect(read({ STREAM_NAME: 's', MAX_RECORD_AGE_MS: '86400000', TRANSPORT: 'kafka' })).toThrow(
+      /TRANSPORT/,
+    );
   });
 
   it('names every missing variable in one ConfigurationError', () => {

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { aggregateBatch } from '../../../functions/adapters/aggregator/aggregate-batch.js';
 import { flushIdleShards } from '../../../functions/adapters/aggregator/idle-flush.js';
+import type { AggregateRecord } from '../../../functions/adapters/aggregator/output-records.js';
 import { decodeCheckpoint } from '../../../functions/adapters/state/checkpoint.js';
 import type { MemoryStateStore } from '../../../functions/adapters/state/memory-state-store.js';
 import { click, clicksPipeline, T0 } from '../../fixtures/test-pipeline.js';
@@ -157,7 +158,9 @@ describe('a batch on a quiet shard and the idle flush', () => {
     // Assess: the claim and the final write; the flush in between closed nothing
     expect(response.batchItemFailures).toEqual([]);
     expect(puts).toBe(2);
-    expect(flushes).toEqual([{ shardsChecked: 1, shardsFlushed: 0, windowsClosed: 0, conflicts: 0 }]);
+    expect(flushes).toEqual([
+      { shardsChecked: 1, shardsFlushed: 0, windowsClosed: 0, conflicts: 0, behind: 0 },
+    ]);
     expect(later).toMatchObject({ shardsFlushed: 1, windowsClosed: 1 });
     expect(aggregates.records).toEqual([
       expect.objectContaining({ key: 'ann', window_start: T0, values: { clicks: 3, amount: 3 } }),
@@ -182,5 +185,96 @@ describe('a batch on a quiet shard and the idle flush', () => {
     // Assess: one write, the batch's own
     expect(stateStore.writes - writesBefore).toBe(1);
     expect((await storedCheckpoint(stateStore)).busyUntil).toBeNull();
+  });
+});
+
+describe('a batch that sent its results and died, retried only after its claim ran out', () => {
+  it('leaves the shard to the retry while its records are in the stream: one value per window, nothing late', async () => {
+    // Prepare: ann's window [T0, T0+1m) is open and the shard has been quiet for 2 minutes. A batch
+    // with a third click of ann's and one of bob's at T0+3m (which closes ann's window) claims the
+    // shard, sends ann's window, and dies before its checkpoint write.
+    const { deps, aggregates, late, backlog, stateStore, setWall } = await quietShard();
+    setWall(WALL + 2 * MIN);
+    const batch = clickRecords([click('ann', T0 + 45_000), click('bob', T0 + 3 * MIN)], 3);
+    backlog.written(batch, WALL + 2 * MIN);
+    let puts = 0;
+    const diesBeforeItsWrite = Object.assign(Object.create(stateStore), {
+      put: async (...args: Parameters<MemoryStateStore['put']>) => {
+        puts++;
+        if (puts === 2) throw new Error('the invocation died');
+        return stateStore.put(...args);
+      },
+    });
+    await aggregateBatch(
+      batch,
+      { ...deps, stateStore: diesBeforeItsWrite, idleTimeoutMs: MIN },
+      { deadlineMs: WALL + 2 * MIN + 30_000 },
+    ).catch(() => undefined);
+    const sentBeforeDying = [...aggregates.records];
+
+    // Act: a flush after the claim ran out, then Lambda's retry of the batch, then a later flush
+    setWall(WALL + 4 * MIN);
+    const meanwhile = await flushIdleShards({ ...deps, idleTimeoutMs: MIN });
+    setWall(WALL + 5 * MIN);
+    const retry = await aggregateBatch(
+      batch,
+      { ...deps, idleTimeoutMs: MIN },
+      { deadlineMs: WALL + 6 * MIN },
+    );
+    setWall(WALL + 10 * MIN);
+    const later = await flushIdleShards({ ...deps, idleTimeoutMs: MIN });
+
+    // Assess: the flush in between took nothing; the retry sent ann's window again, the same row
+    expect(sentBeforeDying).toEqual([
+      expect.objectContaining({ key: 'ann', window_start: T0, values: { clicks: 3, amount: 3 } }),
+    ]);
+    expect(meanwhile).toMatchObject({ shardsFlushed: 0, windowsClosed: 0, behind: 1 });
+    expect(retry.response.batchItemFailures).toEqual([]);
+    expect(later).toMatchObject({ shardsFlushed: 1, behind: 0 });
+    const rows = aggregates.records as AggregateRecord[];
+    const ann = rows.filter((r) => r.key === 'ann' && r.window_start === T0);
+    expect(new Set(ann.map((r) => JSON.stringify([r.id, r.values])))).toEqual(
+      new Set([JSON.stringify([(sentBeforeDying[0] as AggregateRecord).id, { clicks: 3, amount: 3 }])]),
+    );
+    expect(late.records).toEqual([]);
+    expect(aggregates.records).toContainEqual(
+      expect.objectContaining({ key: 'bob', values: { clicks: 1, amount: 1 } }),
+    );
+  });
+
+  it('flushes a shard whose undelivered records are older than the mapping keeps them (discarded, not coming)', async () => {
+    // Prepare: records after the checkpoint that arrived more than a day ago
+    const { deps, aggregates, backlog, setWall } = await quietShard();
+    backlog.written(clickRecords([click('ann', T0 + 45_000)], 3), WALL - 25 * 3600_000);
+    setWall(WALL + 2 * MIN);
+
+    // Act
+    const outcome = await flushIdleShards({ ...deps, idleTimeoutMs: MIN });
+
+    // Assess
+    expect(outcome).toMatchObject({ shardsFlushed: 1, windowsClosed: 1, behind: 0 });
+    expect(aggregates.records).toHaveLength(1);
+  });
+
+  it('leaves a shard it cannot check alone, flushes the others, and then fails the run', async () => {
+    // Prepare: two quiet shards; the stream cannot be read for the first one
+    const { deps, aggregates, setWall } = await quietShard();
+    await aggregateBatch(clickRecords([click('cid', T0 + 1000)], 1, 'shardId-000000000001'), deps);
+    setWall(WALL + 2 * MIN);
+    const backlog = {
+      hasUndelivered: async (shard: string) => {
+        if (shard === 'shardId-000000000001') throw new Error('Rate exceeded for shard');
+        return false;
+      },
+    };
+
+    // Act
+    const flush = flushIdleShards({ ...deps, backlog, idleTimeoutMs: MIN });
+
+    // Assess: the other shard's window went out; the error names the shard and the cause
+    await expect(flush).rejects.toThrow(
+      'backlog check failed for 1 shard(s), left alone this run: shardId-000000000001: Rate exceeded for shard',
+    );
+    expect((aggregates.records as AggregateRecord[]).map((r) => r.key)).toEqual(['ann']);
   });
 });

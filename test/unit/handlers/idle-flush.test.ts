@@ -4,12 +4,17 @@ import { aggregateBatch } from '../../../functions/adapters/aggregator/aggregate
 import {
   aggregatorDependencies,
   idleFlushDependencies,
+  streamBacklog,
 } from '../../../functions/adapters/aggregator/from-env.js';
 import { readAggregatorEnv, readIdleFlushEnv } from '../../../functions/adapters/config.js';
+import { ConfigurationError } from '../../../functions/adapters/errors.js';
+import { KafkaPartitionBacklog } from '../../../functions/adapters/kafka/partition-backlog.js';
+import { KinesisShardBacklog } from '../../../functions/adapters/kinesis/shard-backlog.js';
 import type { createIdleFlushHandler as CreateHandler } from '../../../functions/handlers/idle-flush.js';
 import { getPipeline } from '../../../functions/pipelines/index.js';
 import { awsSample, envelopeRecord } from '../../fixtures/kinesis-events.js';
 import { taxiTrip } from '../../fixtures/taxi-trips.js';
+import { MemoryStreamBacklog } from '../adapters/aggregator-harness.js';
 import { aggregatorEnv, stubAwsClients } from './stub-aws.js';
 
 const MIN = 60_000;
@@ -43,11 +48,15 @@ describe('idle-flush handler', () => {
       ...aggregatorEnv,
       LATE_DELIVERY_STREAM: '',
       DEAD_LETTER_QUEUE_URL: '',
+      STREAM_NAME: 'tributary-taxi-rides',
+      MAX_RECORD_AGE_MS: String(24 * 60 * MIN),
     });
+    const backlog = new MemoryStreamBacklog();
     const handler = createIdleFlushHandler(() => ({
       ...idleFlushDependencies(flushEnv, pipeline, aws.clients),
       now: () => wall,
       idleTimeoutMs: flushEnv.IDLE_TIMEOUT_MS,
+      backlog,
     }));
     wall += 70 * MIN;
 
@@ -55,12 +64,37 @@ describe('idle-flush handler', () => {
     const outcome = await handler(awsSample<ScheduledEvent>('powertools-ts-cloudwatch-scheduled-event.json'));
 
     // Assess
-    expect(outcome).toEqual({ shardsChecked: 1, shardsFlushed: 1, windowsClosed: 1, conflicts: 0 });
+    expect(outcome).toEqual({
+      shardsChecked: 1,
+      shardsFlushed: 1,
+      windowsClosed: 1,
+      conflicts: 0,
+      behind: 0,
+    });
+    expect(backlog.checks).toEqual([record.eventID.split(':')[0]]);
     const [line] = aws.firehose.map((r) => JSON.parse(r.line));
     expect(line).toMatchObject({
       key: '132',
       window_start: T0,
       values: expect.objectContaining({ trips: 1 }),
     });
+  });
+
+  it('reads the backlog from the stream its environment names: Kinesis, or the MSK topic on its brokers', () => {
+    // Prepare
+    const env = { STREAM_NAME: 'tributary-taxi-rides', MAX_RECORD_AGE_MS: 86_400_000 };
+
+    // Act
+    const kinesis = streamBacklog({ ...env, TRANSPORT: 'kinesis' }, {});
+    const msk = streamBacklog(
+      { ...env, TRANSPORT: 'msk' },
+      { KAFKA_BOOTSTRAP_SERVERS: 'b-1:9098', AWS_REGION: 'eu-west-1' },
+    );
+    const noBrokers = () => streamBacklog({ ...env, TRANSPORT: 'msk' }, {});
+
+    // Assess
+    expect(kinesis).toBeInstanceOf(KinesisShardBacklog);
+    expect(msk).toBeInstanceOf(KafkaPartitionBacklog);
+    expect(noBrokers).toThrow(ConfigurationError);
   });
 });
