@@ -13,8 +13,8 @@ import {
   readEventFile,
   UnknownFunctionError,
 } from '../runtime/invoke/index.js';
-import { ensureSynthesized } from '../runtime/synth/ensure-synthesized.js';
-import { CloudAssembly, defaultAssemblyDir, defaultLocalContext } from '../runtime/template/index.js';
+import { assemblyDirOf, ensureSynthesized } from '../runtime/synth/ensure-synthesized.js';
+import { CloudAssembly, defaultLocalContext } from '../runtime/template/index.js';
 import { kinesisClient, LOCAL_REGION, readServices, s3Client, sqsClient } from '../services/clients.js';
 import { stateDir } from '../tools/state-dir.js';
 
@@ -43,11 +43,14 @@ Options:
   --json             with --list: print the list as JSON
   --skip-synth       use cdk.out as it is
   --assembly <dir>   read another cloud assembly folder (implies --skip-synth)
+  --transport msk    the MSK app (-c transport=msk, in .local/cdk.out-msk): its functions that talk
+                     to Kafka are pointed at the local broker
 
 Examples:
   tributary invoke --list
   tributary invoke Aggregator-taxi-rides/Handler --event test/fixtures/aws/powertools-python-kinesis-stream-event.json
-  tributary invoke Producer/Handler --event request.json`;
+  tributary invoke Producer/Handler --event request.json
+  tributary invoke Aggregator-taxi-rides/Handler --event test/fixtures/aws/aws-lambda-go-kafka-event.json --transport msk`;
 
 const say = (line: string) => process.stderr.write(`tributary invoke: ${line}\n`);
 
@@ -96,6 +99,7 @@ export const invokeCommand: Command = {
         json: { type: 'boolean', default: false },
         'skip-synth': { type: 'boolean', default: false },
         assembly: { type: 'string' },
+        transport: { type: 'string' },
       },
       true,
     );
@@ -120,9 +124,20 @@ export const invokeCommand: Command = {
       throw error;
     }
 
-    const assemblyDir = values.assembly ?? defaultAssemblyDir;
+    const transport = values.transport ?? 'kinesis';
+    if (transport !== 'kinesis' && transport !== 'msk') {
+      throw new UsageError(
+        `invoke: --transport must be kinesis or msk (given ${JSON.stringify(values.transport)})`,
+      );
+    }
+    if (values.assembly !== undefined && values.transport !== undefined) {
+      throw new UsageError(
+        'invoke: give --assembly (a folder) or --transport (the app to synthesize), not both',
+      );
+    }
+    const assemblyDir = values.assembly ?? assemblyDirOf({ transport });
     if (values.assembly === undefined && values['skip-synth'] !== true) {
-      await ensureSynthesized({ log: say });
+      await ensureSynthesized({ log: say, transport });
     }
     const endpoint = localstackEndpoint();
     const context = defaultLocalContext(endpoint ? { endpoint, region: LOCAL_REGION } : {});

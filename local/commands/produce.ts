@@ -1,20 +1,23 @@
 import { KinesisClient } from '@aws-sdk/client-kinesis';
+import type { Kafka } from 'kafkajs';
 import { getPipeline, pipelineNames } from '../../functions/pipelines/index.js';
 import { type Command, UsageError } from '../cli/command.js';
 import { existingFile, parseCount, parseOptions } from '../cli/parse-options.js';
 import { fileInput, generatedInput, INPUT_FORMATS } from '../runtime/start/input.js';
+import { kafkaTarget } from '../runtime/start/kafka-target.js';
 import { pipelineResources } from '../runtime/start/pipeline-resources.js';
-import { kinesisTarget, produceInput } from '../runtime/start/producer.js';
+import { kinesisTarget, type ProduceTarget, produceInput } from '../runtime/start/producer.js';
 import { ensureSynthesized } from '../runtime/synth/ensure-synthesized.js';
 import { CloudAssembly, defaultLocalContext } from '../runtime/template/index.js';
-import { kinesisClient, LOCAL_REGION, localAwsConfig } from '../services/clients.js';
+import { kafka, kinesisClient, LOCAL_REGION, localAwsConfig } from '../services/clients.js';
 
 const usage = `Usage: tributary produce --pipeline <name> [--events <n> | --input <file>] [options]
 
 Validates events against the pipeline and writes the valid ones to its Kinesis stream as envelopes
 ({"v":1,"pipeline","key","ts","event"}, partition key = pipeline key) with PutRecords batching
-(500 records / 5 MiB per call, throttled entries resent). Reports accepted and rejected events with
-the reasons. Exit 0 when every event was accepted, 1 when some were rejected.
+(500 records / 5 MiB per call, throttled entries resent), or with --transport msk to its topic on
+the local Kafka broker (keyed by the pipeline key, idempotent). Reports accepted and rejected events
+with the reasons. Exit 0 when every event was accepted, 1 when some were rejected.
 
 Options:
   --pipeline <name>   ${pipelineNames.join(' | ')} (required)
@@ -25,10 +28,13 @@ Options:
   --stream <name>     write to this stream with the normal AWS environment (a real account) instead
                       of the local stream of the synthesized app in LocalStack
   --stage <name>      the local stage's app (.local/cdk.out-<name>), as \`tributary start --stage\`
+  --transport <t>     kinesis (default) | msk: the app synthesized with -c transport=msk, its topic
+                      on the local broker, as \`tributary start --transport msk\`
 
 Examples:
   npx tributary produce --pipeline taxi-rides --events 500
   npx tributary produce --pipeline web-access-logs --input ../shared/data/nasa-access-aug95-100.log
+  npx tributary produce --pipeline taxi-rides --events 500 --transport msk
   AWS_PROFILE=dev npx tributary produce --pipeline taxi-rides --stream tributary-dev-taxi-rides`;
 
 /**
@@ -46,10 +52,56 @@ function withAwsSetupHint(error: unknown): unknown {
   );
 }
 
-/** `error` with what to run first when the local stream or LocalStack is not there. */
-export function withLocalSetupHint(error: unknown, streamName: string, stage: string | undefined): unknown {
+/**
+ * Fails, saying what to run, when the MSK app's topic is not on the local broker: the producer
+ * would otherwise report every event rejected by kafkajs' "does not host this topic-partition".
+ */
+async function requireLocalTopic(broker: Kafka, topic: string, stage: string | undefined): Promise<void> {
+  const admin = broker.admin();
+  try {
+    await admin.connect();
+    if ((await admin.listTopics()).includes(topic)) return;
+  } catch (error) {
+    throw withLocalSetupHint(error, topic, stage, 'msk');
+  } finally {
+    await admin.disconnect();
+  }
+  throw new Error(
+    `the local topic ${topic} does not exist yet; \`${startCommandFor(stage, 'msk')}\` creates the app's topics (then produce writes to them)`,
+  );
+}
+
+/** The `tributary start` that creates a stage's local stream or topic. */
+function startCommandFor(stage: string | undefined, transport: 'kinesis' | 'msk'): string {
+  return `npx tributary start --pipeline <name>${stage ? ` --stage ${stage}` : ''}${transport === 'msk' ? ' --transport msk' : ''}`;
+}
+
+/** The local broker's errors, with what to run first. */
+function withBrokerSetupHint(error: Error, topic: string, start: string): Error {
+  const text = `${error.name} ${error.message} ${String((error as { type?: unknown }).type)}`;
+  if (/UNKNOWN_TOPIC|does not host this topic-partition/i.test(text)) {
+    return new Error(
+      `${error.message}: the local topic ${topic} does not exist yet; \`${start}\` creates the app's topics (then produce writes to them)`,
+    );
+  }
+  if (/ECONNREFUSED|Connection error|KafkaJSNumberOfRetriesExceeded|KafkaJSConnectionError/.test(text)) {
+    return new Error(
+      `${error.message}: the local Kafka broker is not running; start it with \`npx tributary services up\``,
+    );
+  }
+  return error;
+}
+
+/** `error` with what to run first when the local stream or topic, LocalStack or the broker is not there. */
+export function withLocalSetupHint(
+  error: unknown,
+  streamName: string,
+  stage: string | undefined,
+  transport: 'kinesis' | 'msk' = 'kinesis',
+): unknown {
   if (!(error instanceof Error)) return error;
-  const start = `npx tributary start --pipeline <name>${stage ? ` --stage ${stage}` : ''}`;
+  const start = startCommandFor(stage, transport);
+  if (transport === 'msk') return withBrokerSetupHint(error, streamName, start);
   if (error.name === 'ResourceNotFoundException') {
     return new Error(
       `${error.message}: the local stream ${streamName} does not exist yet; \`${start}\` creates the app's resources (then produce writes to them)`,
@@ -77,6 +129,7 @@ export const produceCommand: Command = {
       seed: { type: 'string' },
       stream: { type: 'string' },
       stage: { type: 'string' },
+      transport: { type: 'string' },
     });
     if (!values.pipeline) throw new UsageError('--pipeline is required');
     if (!pipelineNames.includes(values.pipeline)) {
@@ -88,31 +141,50 @@ export const produceCommand: Command = {
     if (values.stream && values.stage) {
       throw new UsageError('give --stream (a stream in AWS) or --stage (a local app), not both');
     }
+    const transport = values.transport ?? 'kinesis';
+    if (transport !== 'kinesis' && transport !== 'msk') {
+      throw new UsageError(`--transport must be kinesis or msk (given ${JSON.stringify(values.transport)})`);
+    }
+    if (transport === 'msk' && values.stream) {
+      throw new UsageError(
+        '--stream writes to a Kinesis stream in AWS; an MSK Serverless cluster is reachable only from inside its VPC: send events through the deployed producer Lambda (or use --transport msk without --stream for the local broker)',
+      );
+    }
     const name = values.pipeline;
     const rate = parseCount('rate', values.rate, 0);
     const input = values.input
       ? await fileInput(existingFile('input', values.input, INPUT_FORMATS))
       : generatedInput(name, parseCount('events', values.events, 100, 1), parseCount('seed', values.seed, 1));
-    let client: KinesisClient;
+    let target: ProduceTarget & { close(): Promise<void> };
     let streamName: string;
     if (values.stream) {
-      client = new KinesisClient({});
+      const client = new KinesisClient({});
       streamName = values.stream;
+      target = { ...kinesisTarget(client, streamName), close: async () => client.destroy() };
     } else {
-      const synth = await ensureSynthesized({ stage: values.stage, log: (l) => console.error(l) });
+      const synth = await ensureSynthesized({ stage: values.stage, transport, log: (l) => console.error(l) });
       const context = defaultLocalContext({ endpoint: localAwsConfig().endpoint, region: LOCAL_REGION });
       streamName = pipelineResources(CloudAssembly.load(synth.dir, context), name).streamName;
-      client = kinesisClient();
+      if (transport === 'msk') {
+        const broker = kafka();
+        await requireLocalTopic(broker, streamName, values.stage);
+        target = kafkaTarget(broker, streamName);
+      } else {
+        const client = kinesisClient();
+        target = { ...kinesisTarget(client, streamName), close: async () => client.destroy() };
+      }
     }
     try {
       const started = Date.now();
       const outcome = await produceInput({
         pipeline: getPipeline(name),
         input,
-        target: kinesisTarget(client, streamName),
+        target,
         rate,
       }).catch((error: unknown) => {
-        throw values.stream ? withAwsSetupHint(error) : withLocalSetupHint(error, streamName, values.stage);
+        throw values.stream
+          ? withAwsSetupHint(error)
+          : withLocalSetupHint(error, streamName, values.stage, transport);
       });
       const seconds = (Date.now() - started) / 1000;
       const rejected = [...outcome.invalid, ...outcome.refused].sort((a, b) => a.index - b.index);
@@ -131,7 +203,7 @@ export const produceCommand: Command = {
       }
       return rejected.length === 0 ? 0 : 1;
     } finally {
-      client.destroy();
+      await target.close();
     }
   },
 };

@@ -3,7 +3,7 @@ import { pipelineNames } from '../../functions/pipelines/index.js';
 import { type Command, UsageError } from '../cli/command.js';
 import { existingFile, parseCount, parseOptions } from '../cli/parse-options.js';
 import { INPUT_FORMATS } from '../runtime/start/input.js';
-import { notARunFolder, runSpecOf, stageMismatch, transportMismatch } from '../runtime/start/run-folder.js';
+import { notARunFolder, stageMismatch, transportMismatch } from '../runtime/start/run-folder.js';
 import { runStart } from '../runtime/start/run-start.js';
 
 /** Default event count: about a minute's run, as LocalStack's kinesis-mock takes a few hundred records/s here. */
@@ -124,12 +124,6 @@ export const startCommand: Command = {
           stageMismatch(values.run, values.stage) ??
           transportMismatch(values.run, transport));
     if (runProblem !== undefined) throw new UsageError(runProblem);
-    const runTransport = values.run === undefined ? transport : runSpecOf(values.run).transport;
-    if (runTransport === 'msk' && values['keep-running']) {
-      throw new UsageError(
-        '--keep-running is not supported with --transport msk yet (it reads Kinesis shards)',
-      );
-    }
     const faults = readFaults(process.env.TRIBUTARY_FAULTS);
     return runStart({
       pipeline,

@@ -5,12 +5,17 @@ import { pollUntil } from './helpers/poll.js';
 const RUN_TIMEOUT = 300_000;
 const CAUGHT_UP = 'caught up; --keep-running';
 
-describe('tributary start --keep-running', () => {
+// On Kinesis, and on the MSK app's topic on the local broker (tips are then the mapping's committed offsets).
+describe.each([
+  { transport: 'kinesis', args: [] },
+  { transport: 'msk', args: ['--transport', 'msk'] },
+])('tributary start --keep-running on $transport', ({ args }) => {
   let run: StartedRun | undefined;
 
   afterAll(async () => {
     run?.kill('SIGKILL');
     await run?.done;
+    run = undefined;
   });
 
   it(
@@ -18,7 +23,7 @@ describe('tributary start --keep-running', () => {
     async () => {
       // Prepare: a small run that stays up once it caught up
       const started = startRun(
-        ['--pipeline', 'taxi-rides', '--events', '200', '--seed', '5', '--keep-running'],
+        ['--pipeline', 'taxi-rides', '--events', '200', '--seed', '5', '--keep-running', ...args],
         {},
         {
           ownProcessGroup: true,
@@ -34,7 +39,8 @@ describe('tributary start --keep-running', () => {
 
       // Act: a second run of the same pipeline and stage is refused (it would reset this one's
       // stream and warehouse); more events from another process; then Ctrl-C
-      const second = await startCommand('start', ['--pipeline', 'taxi-rides', '--events', '10']).done;
+      const second = await startCommand('start', ['--pipeline', 'taxi-rides', '--events', '10', ...args])
+        .done;
       const produce = await startCommand('produce', [
         '--pipeline',
         'taxi-rides',
@@ -42,6 +48,7 @@ describe('tributary start --keep-running', () => {
         '120',
         '--seed',
         '6',
+        ...args,
       ]).done;
       started.interrupt();
       const result = await started.done;

@@ -17,7 +17,7 @@ import {
 } from '@aws-sdk/client-sqs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { findFunction, listFunctions, touchedResources } from '../../local/runtime/invoke/index.js';
-import { ensureSynthesized } from '../../local/runtime/synth/ensure-synthesized.js';
+import { assemblyDirOf, ensureSynthesized } from '../../local/runtime/synth/ensure-synthesized.js';
 import {
   CloudAssembly,
   defaultLocalContext,
@@ -34,6 +34,8 @@ const fixture = (path: string) => join(projectRoot, 'test', 'fixtures', path);
 /** The Lambda documentation's Kinesis sample records, as Powertools publishes them. */
 const KINESIS_SAMPLE = fixture('aws/powertools-python-kinesis-stream-event.json');
 const AGGREGATOR = 'Aggregator-taxi-rides/Handler';
+/** AWS's MSK sample event, as aws-lambda-go publishes it. */
+const KAFKA_SAMPLE = fixture('aws/aws-lambda-go-kafka-event.json');
 
 interface CliRun {
   readonly code: number | null;
@@ -64,10 +66,10 @@ let sqs: SQSClient;
 let kinesis: KinesisClient;
 
 /** The physical name of the resource of `type` that a function's environment names. */
-function resourceOf(functionQuery: string, type: string): string {
-  const entry = findFunction(listFunctions(assembly), functionQuery);
-  const spec = readLambdaFunction(assembly, entry.resource);
-  const found = touchedResources(assembly, spec.environment).find((r) => r.type === type);
+function resourceOf(functionQuery: string, type: string, app: CloudAssembly = assembly): string {
+  const entry = findFunction(listFunctions(app), functionQuery);
+  const spec = readLambdaFunction(app, entry.resource);
+  const found = touchedResources(app, spec.environment).find((r) => r.type === type);
   if (!found) throw new Error(`${functionQuery} names no ${type}`);
   return found.physicalName;
 }
@@ -93,6 +95,7 @@ async function drain(queueUrl: string): Promise<string[]> {
 
 beforeAll(async () => {
   await ensureSynthesized();
+  await ensureSynthesized({ transport: 'msk' });
   const endpoint = readServices().localstack?.endpoint;
   assembly = CloudAssembly.load(undefined, defaultLocalContext(endpoint ? { endpoint } : {}));
   s3 = s3Client();
@@ -218,6 +221,64 @@ describe('tributary invoke against LocalStack', () => {
     expect(run.stderr).toContain(`${file}: not valid JSON`);
     expect(run.stderr).not.toContain('START RequestId');
     expect(run.stdout).toBe('');
+  });
+
+  it("runs the MSK app's aggregator with --transport msk on AWS's MSK sample: its record dead-lettered at its partition and offset", async () => {
+    // Prepare: as for Kinesis, a first invoke provisions the MSK app's queue and bucket; then forget
+    // what earlier runs did
+    const mskAssembly = CloudAssembly.load(
+      assemblyDirOf({ transport: 'msk' }),
+      defaultLocalContext({ endpoint: readServices().localstack?.endpoint }),
+    );
+    const first = await invoke([AGGREGATOR, '--event', KAFKA_SAMPLE, '--transport', 'msk']);
+    expect(first.code, first.stderr).toBe(0);
+    const queueName = resourceOf(AGGREGATOR, 'AWS::SQS::Queue', mskAssembly);
+    const { QueueUrl = '' } = await sqs.send(new GetQueueUrlCommand({ QueueName: queueName }));
+    await s3.send(
+      new DeleteObjectCommand({
+        Bucket: resourceOf(AGGREGATOR, 'AWS::S3::Bucket', mskAssembly),
+        Key: 'state/taxi-rides/AWSKafkaTopic-0.json',
+      }),
+    );
+    await drain(QueueUrl);
+
+    // Act
+    const run = await invoke([AGGREGATOR, '--event', KAFKA_SAMPLE, '--transport', 'msk']);
+
+    // Assess: the sample's value is not a Tributary envelope
+    expect(run.code, run.stderr).toBe(0);
+    expect(run.stderr).not.toContain('note: the event looks like');
+    expect(run.stderr).toContain(`SQS ${queueName}: 1 messages added`);
+    expect((await drain(QueueUrl)).map((b) => JSON.parse(b))).toEqual([
+      expect.objectContaining({
+        pipeline: 'taxi-rides',
+        shard: 'AWSKafkaTopic-0',
+        sequence_number: '0',
+        reason: expect.stringMatching(/^(not-json|invalid-envelope): \S/),
+      }),
+    ]);
+  });
+
+  it('exits 2 for a transport it does not know, or --transport with --assembly', async () => {
+    // Act
+    const unknown = await invoke([AGGREGATOR, '--event', KAFKA_SAMPLE, '--transport', 'kafka']);
+    const both = await invoke([
+      AGGREGATOR,
+      '--event',
+      KAFKA_SAMPLE,
+      '--transport',
+      'msk',
+      '--assembly',
+      'cdk.out',
+    ]);
+
+    // Assess
+    expect(unknown.code).toBe(2);
+    expect(unknown.stderr).toContain('--transport must be kinesis or msk (given "kafka")');
+    expect(both.code).toBe(2);
+    expect(both.stderr).toContain(
+      'give --assembly (a folder) or --transport (the app to synthesize), not both',
+    );
   });
 
   it('exits 2 for an unknown function, listing the template functions', async () => {

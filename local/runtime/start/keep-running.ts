@@ -1,7 +1,6 @@
 import type { KinesisClient } from '@aws-sdk/client-kinesis';
 import { readEnvelope } from '../../../functions/adapters/kinesis/envelope.js';
 import { waitUntilCaughtUp } from './catch-up.js';
-import type { LocalClients } from './clients.js';
 import type { InputRecord } from './input.js';
 import type { PipelineRuntime } from './runtime.js';
 import { forEachStreamRecord } from './stream-reader.js';
@@ -28,13 +27,51 @@ export interface RecordsWrittenByOthers {
 }
 
 /**
- * The records written to the stream after the run's own had been consumed (`tips`: each shard's
- * last sequence number then), e.g. by `tributary produce` beside a --keep-running run. They are not
- * in the run's input, but the aggregator applied them, so the reconciliation needs them: each valid
- * envelope becomes an input record the pipeline parses as the aggregator did (its event, validated
- * again), placed after the run's own records, which every shard holds before them.
- * KPL-aggregated records are not unpacked here (tributary's producers do not aggregate) and count as
- * unreadable.
+ * Where a --keep-running run's mapping stood once caught up (per shard, or per partition), and the
+ * pipeline's envelopes written after that: the stream's side of {@link keepRunning}.
+ */
+export interface WrittenByOthers {
+  /** Taken right after the catch-up, before the run says so. */
+  consumedPositions(runtime: PipelineRuntime): Promise<Readonly<Record<string, string>>>;
+  /** What was written after those positions, read once the mapping caught up again. */
+  recordsWrittenSince(
+    positions: Readonly<Record<string, string>>,
+    pipelineName: string,
+  ): Promise<RecordsWrittenByOthers>;
+}
+
+/**
+ * Collects records others wrote, e.g. by `tributary produce` beside a --keep-running run. They are
+ * not in the run's input, but the aggregator applied them, so the reconciliation needs them: each
+ * valid envelope becomes an input record the pipeline parses as the aggregator did (its event,
+ * validated again), placed after the run's own records, which every shard or partition holds
+ * before them. Anything else is counted as unreadable (the aggregator dead-letters it).
+ */
+export class WrittenRecordsCollector {
+  private readonly records: InputRecord[] = [];
+  private unreadable = 0;
+
+  constructor(private readonly pipelineName: string) {}
+
+  add(data: Uint8Array | null | undefined, arrivalMs: number): void {
+    const envelope = parseEnvelope(data);
+    if (typeof envelope === 'string' || envelope.pipeline !== this.pipelineName) {
+      this.unreadable += 1;
+      return;
+    }
+    const { event } = envelope;
+    this.records.push({ text: typeof event === 'string' ? event : JSON.stringify(event), arrivalMs });
+  }
+
+  collected(): RecordsWrittenByOthers {
+    return { records: this.records, unreadable: this.unreadable };
+  }
+}
+
+/**
+ * The records written to the Kinesis stream after `tips` (each shard's last sequence number once
+ * the run's own had been consumed). KPL-aggregated records are not unpacked here (tributary's
+ * producers do not aggregate) and count as unreadable.
  */
 export async function recordsWrittenSince(
   kinesis: KinesisClient,
@@ -42,29 +79,18 @@ export async function recordsWrittenSince(
   pipelineName: string,
   tips: Readonly<Record<string, string>>,
 ): Promise<RecordsWrittenByOthers> {
-  const records: InputRecord[] = [];
-  let unreadable = 0;
+  const collector = new WrittenRecordsCollector(pipelineName);
   await forEachStreamRecord(
     kinesis,
     streamName,
-    (_shardId, record) => {
-      const envelope = parseEnvelope(record.Data);
-      if (typeof envelope === 'string' || envelope.pipeline !== pipelineName) {
-        unreadable += 1;
-        return;
-      }
-      const { event } = envelope;
-      records.push({
-        text: typeof event === 'string' ? event : JSON.stringify(event),
-        arrivalMs: record.ApproximateArrivalTimestamp?.getTime() ?? Date.now(),
-      });
-    },
+    (_shardId, record) =>
+      collector.add(record.Data, record.ApproximateArrivalTimestamp?.getTime() ?? Date.now()),
     tips,
   );
-  return { records, unreadable };
+  return collector.collected();
 }
 
-function parseEnvelope(data: Uint8Array | undefined): ReturnType<typeof readEnvelope> {
+function parseEnvelope(data: Uint8Array | null | undefined): ReturnType<typeof readEnvelope> {
   try {
     return readEnvelope(JSON.parse(Buffer.from(data ?? []).toString('utf8')));
   } catch {
@@ -92,23 +118,22 @@ export function consumedTips(runtime: Pick<PipelineRuntime, 'esm'>): Record<stri
  * those records for the reconciliation.
  */
 export async function keepRunning(options: {
-  readonly clients: LocalClients;
-  readonly streamName: string;
+  readonly stream: WrittenByOthers;
   readonly pipelineName: string;
   readonly runtime: PipelineRuntime;
   readonly timeoutMs: number;
   readonly log: (line: string) => void;
 }): Promise<RecordsWrittenByOthers> {
-  const { clients, streamName, log } = options;
+  const { stream, log } = options;
   // Taken before saying "caught up", so nothing written in answer to that line comes before them.
-  const tips = consumedTips(options.runtime);
+  const positions = await stream.consumedPositions(options.runtime);
   log(
     'caught up; --keep-running: the runtime stays up (produce more with `tributary produce`), Ctrl-C ends it',
   );
   const signal = await untilInterrupted();
   log(`${signal}: consuming what was written meanwhile, then the final flush and the reconciliation`);
   await waitUntilCaughtUp({ ...options, since: Date.now() });
-  const written = await recordsWrittenSince(clients.kinesis, streamName, options.pipelineName, tips);
+  const written = await stream.recordsWrittenSince(positions, options.pipelineName);
   log(
     `${written.records.length} records written by others while it kept running` +
       (written.unreadable > 0 ? ` (and ${written.unreadable} that are not envelopes of this pipeline)` : ''),

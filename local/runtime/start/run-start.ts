@@ -264,7 +264,7 @@ async function runLocked(
     await waitUntilCaughtUp({ ...catchUp, since: Date.now() });
     const lastConsumedAt = Date.now();
     const writtenByOthers: RecordsWrittenByOthers = options.keepRunning
-      ? await keepRunning({ ...catchUp, pipelineName, log: (line) => display?.log(line) })
+      ? await keepRunning({ ...catchUp, stream, pipelineName, log: (line) => display?.log(line) })
       : { records: [], unreadable: 0 };
     if (!(await (rawReadToTip ?? rt.firehose.readToTip()))) {
       display.log('raw delivery: a shard was not read to its end within 30 s; raw/ will miss records');

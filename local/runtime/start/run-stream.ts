@@ -10,6 +10,8 @@ import type { CloudAssembly } from '../template/index.js';
 import type { LocalClients } from './clients.js';
 import { assertTopicAlive } from './kafka-runtime.js';
 import { kafkaTarget } from './kafka-target.js';
+import { kafkaWrittenByOthers } from './kafka-written.js';
+import { consumedTips, recordsWrittenSince, type WrittenByOthers } from './keep-running.js';
 import type { LocalstackWatch } from './localstack-watch.js';
 import { isPipelineDelivery, type PipelineResources } from './pipeline-resources.js';
 import { kinesisTarget, type ProduceTarget } from './producer.js';
@@ -17,7 +19,7 @@ import { kafkaPlacement, kinesisPlacement, type Placement } from './reconcile.js
 import { assertStreamAlive, shardRanges } from './stream-checks.js';
 
 /** The run's stream (Kinesis) or topic (MSK): what `tributary start` does to it outside the runtime. */
-export interface RunStream {
+export interface RunStream extends WrittenByOthers {
   readonly name: string;
   /** Creates what LocalStack's provisioning does not (the template's Kafka topics). */
   provision(): Promise<ProvisionReport>;
@@ -50,6 +52,9 @@ export function kinesisRunStream(
     reset: () => resetKinesisStream(assembly, clients.kinesis, streamName),
     target: () => ({ ...kinesisTarget(clients.kinesis, streamName), close: async () => {} }),
     placement: async () => kinesisPlacement(await shardRanges(clients, streamName)),
+    consumedPositions: async (runtime) => consumedTips(runtime),
+    recordsWrittenSince: (tips, pipelineName) =>
+      recordsWrittenSince(clients.kinesis, streamName, pipelineName, tips),
     backlog: (maxRecordAgeMs) =>
       Object.assign(new KinesisShardBacklog({ client: clients.kinesis, streamName, maxRecordAgeMs }), {
         close: async () => {},
@@ -76,7 +81,10 @@ export function kafkaRunStream(
       )
       .map((r) => mskConsumerGroupId(r.physicalName)),
   ];
+  const mapping = resources.mapping;
+  if (mapping.transport !== 'msk') throw new Error(`pipeline ${resources.pipeline} is not on MSK`);
   return {
+    ...kafkaWrittenByOthers(kafka, topic, mapping.config.groupId),
     name: topic,
     provision: () => provisionKafkaTopics(assembly, kafka),
     assertAlive: () => assertTopicAlive({ kafka, watch }, topic),

@@ -46,6 +46,17 @@ export interface SynthOutcome {
  * local esbuild), unless cdk.out was synthesized from the same sources: the hash of the sources is
  * stored next to the assembly, so an edit anywhere in infra/ or functions/ re-synthesizes.
  */
+/**
+ * Where the app of a stage and transport is synthesized: `cdk.out` for the default one,
+ * `.local/cdk.out[-<stage>][-msk]` for the others.
+ */
+export function assemblyDirOf(
+  options: { readonly root?: string; readonly stage?: string; readonly transport?: 'kinesis' | 'msk' } = {},
+): string {
+  const suffix = [options.stage, options.transport === 'msk' ? 'msk' : undefined].filter(Boolean).join('-');
+  return suffix ? join(stateDir(), `cdk.out-${suffix}`) : join(options.root ?? projectRoot, 'cdk.out');
+}
+
 export async function ensureSynthesized(
   options: {
     readonly root?: string;
@@ -63,8 +74,7 @@ export async function ensureSynthesized(
 ): Promise<SynthOutcome> {
   const root = options.root ?? projectRoot;
   const msk = options.transport === 'msk';
-  const suffix = [options.stage, msk ? 'msk' : undefined].filter(Boolean).join('-');
-  const dir = suffix ? join(stateDir(), `cdk.out-${suffix}`) : join(root, 'cdk.out');
+  const dir = assemblyDirOf(options);
   const hashFile = join(dir, HASH_FILE);
   const hash = `${sourceHash(root)}:${options.stage ?? ''}${msk ? ':msk' : ''}`;
   const started = Date.now();
@@ -76,7 +86,8 @@ export async function ensureSynthesized(
   const extra = [
     ...(options.stage ? ['-c', `stage=${options.stage}`] : []),
     ...(msk ? ['-c', 'transport=msk'] : []),
-    ...(suffix ? ['-o', dir] : []),
+    // Not the default cdk.out: the CLI writes elsewhere only when told.
+    ...(dir !== join(root, 'cdk.out') ? ['-o', dir] : []),
   ];
   // The CDK CLI refuses to synth while another of its processes synths (another helper, a
   // parallel test file): wait and try again rather than fail the run.

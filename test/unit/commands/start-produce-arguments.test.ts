@@ -79,11 +79,9 @@ describe('tributary start arguments', () => {
       `--run ${defaultRun} was made with --transport kinesis: give that transport or none (given --transport msk)`,
     ],
     [
-      ['--transport', 'msk', '--keep-running'],
-      '--keep-running is not supported with --transport msk yet (it reads Kinesis shards)',
+      ['--run', mskRun, '--transport', 'kinesis'],
+      `--run ${mskRun} was made with --transport msk: give that transport or none (given --transport kinesis)`,
     ],
-    // The run folder says msk even when the command line does not.
-    [['--run', mskRun, '--keep-running'], '--keep-running is not supported with --transport msk yet'],
   ])('refuses %j up front with a UsageError that says what was expected', async (argv, message) => {
     // Act
     const act = startCommand.run(argv);
@@ -117,6 +115,14 @@ describe('tributary produce arguments', () => {
     [
       ['--pipeline', 'taxi-rides', '--stream', 's', '--stage', 'e2e'],
       'give --stream (a stream in AWS) or --stage',
+    ],
+    [
+      ['--pipeline', 'taxi-rides', '--transport', 'kafka'],
+      '--transport must be kinesis or msk (given "kafka")',
+    ],
+    [
+      ['--pipeline', 'taxi-rides', '--transport', 'msk', '--stream', 's'],
+      '--stream writes to a Kinesis stream in AWS; an MSK Serverless cluster is reachable only from inside its VPC',
     ],
   ])('refuses %j up front with a UsageError', async (argv, message) => {
     // Act
@@ -163,6 +169,34 @@ describe('tributary produce errors on the local stack', () => {
     );
     expect(String(hints[1])).toContain(
       'LocalStack is not running; start it with `npx tributary services up`',
+    );
+    expect(hints[2]).toBe(other);
+  });
+});
+
+describe('tributary produce --transport msk errors on the local broker', () => {
+  it('says to run start --transport msk first when the topic is missing, and services up when the broker is down', () => {
+    // Prepare: the errors kafkajs gives for each
+    const missing = Object.assign(new Error('This server does not host this topic-partition'), {
+      name: 'KafkaJSProtocolError',
+      type: 'UNKNOWN_TOPIC_OR_PARTITION',
+    });
+    const down = Object.assign(new Error('Connection error: connect ECONNREFUSED 127.0.0.1:9092'), {
+      name: 'KafkaJSConnectionError',
+    });
+    const other = new Error('The producer is fenced');
+
+    // Act
+    const hints = [missing, down, other].map((error) =>
+      withLocalSetupHint(error, 'tributary-dev-taxi-rides', undefined, 'msk'),
+    );
+
+    // Assess
+    expect(String(hints[0])).toContain(
+      'the local topic tributary-dev-taxi-rides does not exist yet; `npx tributary start --pipeline <name> --transport msk` creates',
+    );
+    expect(String(hints[1])).toContain(
+      'the local Kafka broker is not running; start it with `npx tributary services up`',
     );
     expect(hints[2]).toBe(other);
   });
