@@ -63,8 +63,19 @@ describe('KinesisShardBacklog against LocalStack', () => {
     await new Promise((resolve) => setTimeout(resolve, Math.max(0, third.arrival + 2500 - Date.now())));
     const allTooOld = await backlog(500).hasUndelivered(shardId, first.position, Date.now());
 
+    const goneShard = await backlog(DAY).hasUndelivered('shardId-000000000099', null, Date.now());
+    const missingStream = new KinesisShardBacklog({
+      client: kinesis,
+      streamName: `${streamName}-nope`,
+      maxRecordAgeMs: DAY,
+    })
+      .hasUndelivered(shardId, null, Date.now())
+      .catch((e: unknown) => e);
+
     // Assess
     expect(emptyShard).toBe(false);
+    expect(goneShard).toBe(false);
+    expect(await missingStream).toMatchObject({ name: 'ResourceNotFoundException' });
     expect(third.arrival - second.arrival).toBeGreaterThanOrEqual(1000);
     expect({ fromStart, afterFirst, afterLast, secondTooOldThirdNot, allTooOld }).toEqual({
       fromStart: true,

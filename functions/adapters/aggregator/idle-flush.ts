@@ -96,20 +96,23 @@ export async function flushIdleShards(deps: IdleFlushDependencies): Promise<Idle
       }
       continue;
     }
-    let closed: ReturnType<typeof closeIdleWindows>;
-    if (flushTakes(checkpoint, deps.idleTimeoutMs, at)) {
-      const backlog = await backlogOf(deps, shard, checkpoint, at);
-      if (backlog === 'none') closed = closeIdleWindows(checkpoint, shard, at, deps);
-      else if (backlog === 'undelivered') {
-        outcome.behind += 1;
-        logger.info('quiet shard left to the aggregator: its stream holds records not delivered yet', {
-          shard,
-          position: checkpoint.position?.sequenceNumber ?? null,
-        });
-      } else {
-        uncheckable.push({ shard, error: backlog.failed });
-        logger.error('backlog check failed; shard left alone', { shard, error: String(backlog.failed) });
-      }
+    let closed = flushTakes(checkpoint, deps.idleTimeoutMs, at)
+      ? closeIdleWindows(checkpoint, shard, at, deps)
+      : undefined;
+    // The stream is asked only when the flush would close windows: a shard with nothing open (a
+    // parent emptied by a reshard, which leaves the stream after its retention) costs no calls.
+    const backlog = closed === undefined ? 'none' : await backlogOf(deps, shard, checkpoint, at);
+    if (backlog === 'undelivered') {
+      closed = undefined;
+      outcome.behind += 1;
+      logger.info('quiet shard left to the aggregator: its stream holds records not delivered yet', {
+        shard,
+        position: checkpoint.position?.sequenceNumber ?? null,
+      });
+    } else if (backlog !== 'none') {
+      closed = undefined;
+      uncheckable.push({ shard, error: backlog.failed });
+      logger.error('backlog check failed; shard left alone', { shard, error: String(backlog.failed) });
     }
     if (closed !== undefined) {
       checkpoint = {

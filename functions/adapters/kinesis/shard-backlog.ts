@@ -65,9 +65,17 @@ export class KinesisShardBacklog implements StreamBacklog {
     start: Pick<GetShardIteratorCommandInput, 'ShardIteratorType' | 'StartingSequenceNumber' | 'Timestamp'>,
   ): Promise<number | 'none' | 'unknown'> {
     const { client, streamName } = this.options;
-    const opened = await client.send(
-      new GetShardIteratorCommand({ StreamName: streamName, ShardId: shard, ...start }),
-    );
+    let opened: GetShardIteratorCommandOutput;
+    try {
+      opened = await client.send(
+        new GetShardIteratorCommand({ StreamName: streamName, ShardId: shard, ...start }),
+      );
+    } catch (error) {
+      // A closed shard leaves the stream once its records are past retention: nothing to deliver.
+      // (A missing stream is a misconfiguration and stays an error.)
+      if (isMissingShard(error, shard)) return 'none';
+      throw error;
+    }
     let iterator = opened.ShardIterator;
     for (let page = 0; page < MAX_EMPTY_PAGES && iterator; page++) {
       const read = await client.send(new GetRecordsCommand({ ShardIterator: iterator, Limit: 1 }));
@@ -79,4 +87,10 @@ export class KinesisShardBacklog implements StreamBacklog {
     }
     return iterator ? 'unknown' : 'none';
   }
+}
+
+function isMissingShard(error: unknown, shard: string): boolean {
+  return (
+    error instanceof Error && error.name === 'ResourceNotFoundException' && error.message.includes(shard)
+  );
 }

@@ -242,6 +242,21 @@ describe('a batch that sent its results and died, retried only after its claim r
     );
   });
 
+  it('asks the stream only about a shard it would close windows of', async () => {
+    // Prepare
+    const { deps, backlog, setWall } = await quietShard();
+
+    // Act: the first flush closes ann's window; the second finds nothing open
+    setWall(WALL + 2 * MIN);
+    await flushIdleShards({ ...deps, idleTimeoutMs: MIN });
+    setWall(WALL + 3 * MIN);
+    const second = await flushIdleShards({ ...deps, idleTimeoutMs: MIN });
+
+    // Assess
+    expect(second).toMatchObject({ shardsChecked: 1, shardsFlushed: 0 });
+    expect(backlog.checks).toHaveLength(1);
+  });
+
   it('flushes a shard whose undelivered records are older than the mapping keeps them (discarded, not coming)', async () => {
     // Prepare: records after the checkpoint that arrived more than a day ago
     const { deps, aggregates, backlog, setWall } = await quietShard();
