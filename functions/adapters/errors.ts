@@ -77,7 +77,11 @@ export class DeliveryError extends AdapterError {
  */
 export class BacklogCheckError extends AdapterError {
   readonly retriable = true;
-  constructor(readonly failures: readonly { readonly shard: string; readonly error: unknown }[]) {
+  constructor(
+    readonly failures: readonly { readonly shard: string; readonly error: unknown }[],
+    /** What the run did to the other shards (the idle flush's outcome). */
+    readonly outcome?: Readonly<Record<string, number>>,
+  ) {
     super(
       `backlog check failed for ${failures.length} shard(s), left alone this run: ${failures
         .map((f) => `${f.shard}: ${f.error instanceof Error ? f.error.message : String(f.error)}`)

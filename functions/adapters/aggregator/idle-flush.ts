@@ -148,7 +148,7 @@ export async function flushIdleShards(deps: IdleFlushDependencies): Promise<Idle
       logger.info('pending results left to the aggregator', { shard });
     }
   }
-  if (uncheckable.length > 0) throw new BacklogCheckError(uncheckable);
+  if (uncheckable.length > 0) throw new BacklogCheckError(uncheckable, outcome);
   return outcome;
 }
 

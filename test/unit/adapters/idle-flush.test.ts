@@ -290,6 +290,9 @@ describe('a batch that sent its results and died, retried only after its claim r
     await expect(flush).rejects.toThrow(
       'backlog check failed for 1 shard(s), left alone this run: shardId-000000000001: Rate exceeded for shard',
     );
+    await expect(flush).rejects.toMatchObject({
+      outcome: { shardsChecked: 2, shardsFlushed: 1, windowsClosed: 1 },
+    });
     expect((aggregates.records as AggregateRecord[]).map((r) => r.key)).toEqual(['ann']);
   });
 });
