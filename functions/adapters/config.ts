@@ -31,6 +31,8 @@ const idleFlushEnvSchema = aggregatorEnvSchema
     TRANSPORT: transport,
     STREAM_NAME: nonEmpty,
     MAX_RECORD_AGE_MS: z.coerce.number().int().min(60_000),
+    /** MSK: the event source mapping's consumer group, whose commits show what it gave up on. */
+    KAFKA_CONSUMER_GROUP: nonEmpty.optional(),
   });
 
 const producerEnvSchema = z.object({

@@ -31,12 +31,14 @@ export function createIdleFlushHandler(create: () => IdleFlushDependencies) {
     try {
       const outcome = await flushIdleShards(deps);
       metrics.addMetric('WindowsClosed', MetricUnit.Count, outcome.windowsClosed);
+      metrics.addMetric('ShardsBehind', MetricUnit.Count, outcome.behind);
       logger.info('idle flush done', { ...outcome });
       return outcome;
     } catch (error) {
       // The other shards were flushed: their windows count, then the run fails (the error alarm).
       if (error instanceof BacklogCheckError && error.outcome) {
         metrics.addMetric('WindowsClosed', MetricUnit.Count, error.outcome.windowsClosed ?? 0);
+        metrics.addMetric('ShardsBehind', MetricUnit.Count, error.outcome.behind ?? 0);
         logger.error('idle flush done, some shards left unchecked', {
           ...error.outcome,
           error: error.message,

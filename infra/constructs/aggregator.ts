@@ -189,6 +189,7 @@ export class Aggregator extends Construct {
         // The backlog check: before taking a quiet shard, look for records after its checkpoint
         // that the mapping may still deliver (a failed batch whose retry is pending).
         ...props.streamClient.environment,
+        ...props.stream.backlogEnvironment(),
         STREAM_NAME: props.stream.streamName,
         MAX_RECORD_AGE_MS: String(o.maxRecordAge.toMilliseconds()),
       },

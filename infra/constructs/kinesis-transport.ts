@@ -121,6 +121,11 @@ export class KinesisPipelineStream extends Construct implements PipelineStream {
     return grant;
   }
 
+  /** Lambda keeps a Kinesis mapping's position to itself: nothing more to read. */
+  backlogEnvironment(): Readonly<Record<string, string>> {
+    return {};
+  }
+
   eventSource(options: ConsumerOptions): IEventSource {
     return new KinesisEventSource(this.stream, {
       // Every record of the stream matters to the windows: start from the oldest one kept.

@@ -125,10 +125,25 @@ export class MskPipelineStream implements PipelineStream {
    * ListOffsets, which Kafka authorizes with DESCRIBE on the topic (Apache Kafka docs, "Operations
    * and Resources on Protocols"): `kafka-cluster:DescribeTopic` in MSK's IAM access control, which
    * needs `kafka-cluster:Connect` on the cluster (MSK docs, "Semantics of IAM authorization policy
-   * actions and resources"). No ReadData: offsets are read, records are not.
+   * actions and resources"). No ReadData: offsets are read, records are not. The mapping group's
+   * committed offsets (OffsetFetch) need DESCRIBE on the group: `kafka-cluster:DescribeGroup`.
    */
   grantBacklogRead(grantee: IGrantable): Grant {
-    return this.grantOnClusterAndTopic(grantee, ['kafka-cluster:Connect'], ['kafka-cluster:DescribeTopic']);
+    return this.grantOnClusterAndTopic(
+      grantee,
+      ['kafka-cluster:Connect'],
+      ['kafka-cluster:DescribeTopic'],
+    ).combine(
+      Grant.addToPrincipal({
+        grantee,
+        actions: ['kafka-cluster:DescribeGroup'],
+        resourceArns: [this.ref.cluster.groupArn(this.consumerGroupId)],
+      }),
+    );
+  }
+
+  backlogEnvironment(): Readonly<Record<string, string>> {
+    return { KAFKA_CONSUMER_GROUP: this.consumerGroupId };
   }
 
   /** Some actions on the cluster, others on this topic only. */

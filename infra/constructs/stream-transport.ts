@@ -57,6 +57,11 @@ export interface PipelineStream {
    * GetRecords; Kafka Metadata and ListOffsets), never writes.
    */
   grantBacklogRead(grantee: IGrantable): Grant;
+  /**
+   * What the idle flush's backlog check needs to know besides the stream's name (MSK: the
+   * mapping's consumer group, whose commits show the records the mapping gave up on).
+   */
+  backlogEnvironment(): Readonly<Record<string, string>>;
   /** The aggregator's event source mapping. */
   eventSource(options: ConsumerOptions): IEventSource;
   /** The source of the Firehose delivery stream that copies raw records to the warehouse. */

@@ -186,7 +186,7 @@ describe('aggregator on MSK', () => {
     }
   });
 
-  it('gives each idle flush its topic, the brokers and the maximum record age for the backlog check', () => {
+  it("gives each idle flush its topic, the brokers, the mapping's group and the maximum record age for the backlog check", () => {
     for (const pipeline of PIPELINES) {
       const flush = functionsOf('tributary-idle-flush').find(
         (fn) => fn.Properties.Environment.Variables.PIPELINE_NAME === pipeline,
@@ -196,6 +196,7 @@ describe('aggregator on MSK', () => {
         STREAM_NAME: topicOf(pipeline),
         KAFKA_BOOTSTRAP_SERVERS: BOOTSTRAP,
         KAFKA_AUTH: 'aws-iam',
+        KAFKA_CONSUMER_GROUP: `${topicOf(pipeline)}-aggregator`,
         MAX_RECORD_AGE_MS: '86400000',
       });
     }
@@ -403,7 +404,7 @@ describe('least privilege on MSK', () => {
     expect(onCluster ? actions(onCluster) : []).toContain('kafka-cluster:WriteDataIdempotently');
   });
 
-  it('lets each idle flush connect and describe only its own topic (Metadata, ListOffsets), nothing else of Kafka', () => {
+  it("lets each idle flush connect, describe only its own topic (Metadata, ListOffsets) and its mapping's group (OffsetFetch), nothing else of Kafka", () => {
     for (const pipeline of PIPELINES) {
       const flush = statements(
         new RegExp(`^Aggregator${pipeline.replaceAll('-', '')}IdleFlushFunctionServiceRoleDefaultPolicy`),
@@ -412,9 +413,13 @@ describe('least privilege on MSK', () => {
       expect(kafka.map((s) => [actions(s), s.Resource])).toEqual([
         [['kafka-cluster:Connect'], { Ref: clusterId() }],
         [['kafka-cluster:DescribeTopic'], expect.anything()],
+        [['kafka-cluster:DescribeGroup'], expect.anything()],
       ]);
       expect(JSON.stringify(kafka[1]?.Resource)).toMatch(
         new RegExp(`:topic/tributary-dev/.*"/${topicOf(pipeline)}"`),
+      );
+      expect(JSON.stringify(kafka[2]?.Resource)).toMatch(
+        new RegExp(`:group/tributary-dev/.*"/${topicOf(pipeline)}-aggregator"`),
       );
       expect(flush.flatMap(actions).filter((a) => a.startsWith('kinesis:'))).toEqual([]);
     }

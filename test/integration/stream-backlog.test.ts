@@ -145,6 +145,19 @@ describe('KafkaPartitionBacklog against the local broker', () => {
     const thenARecentOne = await backlog.hasUndelivered(`${topic}-1`, null, now);
     const notOfTheTopic = await backlog.hasUndelivered('other-topic-0', null, now).catch((e: unknown) => e);
     await backlogAdmin.disconnect();
+    // A mapping group that committed past the checkpoint (it gave up on offsets 1-2)
+    const groupId = uniqueName('backlog-group');
+    await admin.setOffsets({ groupId, topic, partitions: [{ partition: 0, offset: '3' }] });
+    const withGroupAdmin = client.admin();
+    const withGroup = new KafkaPartitionBacklog({
+      admin: withGroupAdmin,
+      topic,
+      maxRecordAgeMs: DAY,
+      groupId,
+    });
+    const givenUp = await withGroup.hasUndelivered(`${topic}-0`, at('0'), now);
+    await withGroupAdmin.disconnect();
+    await admin.deleteGroups([groupId]);
 
     // Assess
     expect({
@@ -165,5 +178,6 @@ describe('KafkaPartitionBacklog against the local broker', () => {
       thenARecentOne: true,
     });
     expect(notOfTheTopic).toBeInstanceOf(ConfigurationError);
+    expect(givenUp).toBe(false);
   });
 });

@@ -72,13 +72,18 @@ export function idleFlushDependencies(
  * the environment, as the SDK's do (AWS_ENDPOINT_URL points them at LocalStack locally).
  */
 export function streamBacklog(
-  env: Pick<IdleFlushEnv, 'TRANSPORT' | 'STREAM_NAME' | 'MAX_RECORD_AGE_MS'>,
+  env: Pick<IdleFlushEnv, 'TRANSPORT' | 'STREAM_NAME' | 'MAX_RECORD_AGE_MS' | 'KAFKA_CONSUMER_GROUP'>,
   rawEnv: Record<string, string | undefined> = process.env,
 ): StreamBacklog {
   const maxRecordAgeMs = env.MAX_RECORD_AGE_MS;
   if (env.TRANSPORT === 'msk') {
     const admin = createKafkaClient(readKafkaEnv(rawEnv), 'tributary-idle-flush').admin();
-    return new KafkaPartitionBacklog({ admin, topic: env.STREAM_NAME, maxRecordAgeMs });
+    return new KafkaPartitionBacklog({
+      admin,
+      topic: env.STREAM_NAME,
+      maxRecordAgeMs,
+      groupId: env.KAFKA_CONSUMER_GROUP,
+    });
   }
   return new KinesisShardBacklog({
     client: new KinesisClient({}),

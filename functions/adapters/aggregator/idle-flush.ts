@@ -13,6 +13,11 @@ import type { StreamBacklog } from './stream-backlog.js';
 
 /** How long a shard handover may stay open before the flush warns about it. */
 const STUCK_HANDOVER_MS = 15 * 60_000;
+/**
+ * How long a quiet shard may stay behind before the flush warns: far past a retried batch's
+ * retries (10 by default, each within the aggregator's 60 s timeout).
+ */
+const LONG_BEHIND_MS = 15 * 60_000;
 
 /** What the idle flush needs: the aggregator's dependencies minus the input side, plus the timeout. */
 export interface IdleFlushDependencies
@@ -105,10 +110,20 @@ export async function flushIdleShards(deps: IdleFlushDependencies): Promise<Idle
     if (backlog === 'undelivered') {
       closed = undefined;
       outcome.behind += 1;
-      logger.info('quiet shard left to the aggregator: its stream holds records not delivered yet', {
-        shard,
-        position: checkpoint.position?.sequenceNumber ?? null,
-      });
+      const quietMs = at - (checkpoint.lastActivity?.at ?? at);
+      const details = { shard, position: checkpoint.position?.sequenceNumber ?? null, quietMs };
+      if (quietMs > LONG_BEHIND_MS) {
+        // On Kinesis the flush cannot see what the mapping gave up on (on MSK its commits show it).
+        logger.warn(
+          "shard behind for long: its mapping may have given up on its last records (see the dead-letter queue); its windows stay open until they are older than the mapping's maximum record age",
+          details,
+        );
+      } else {
+        logger.info(
+          'quiet shard left to the aggregator: its stream holds records not delivered yet',
+          details,
+        );
+      }
     } else if (backlog !== 'none') {
       closed = undefined;
       uncheckable.push({ shard, error: backlog.failed });

@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import {
   GetRecordsCommand,
   type GetRecordsCommandOutput,
@@ -16,16 +17,22 @@ export interface ShardReadClient {
 
 /**
  * GetRecords may answer a page without records while the shard still holds some further on
- * (`MillisBehindLatest` > 0): a shard's records need not be contiguous. Pages read before giving
- * up and calling the shard behind (the flush then leaves it for a minute, as for a real backlog).
+ * (`MillisBehindLatest` > 0): after a stretch the stream no longer keeps, or in a sparse shard.
+ * Pages read from one iterator before giving up, and the pause between them: the shard's 5 reads a
+ * second are shared with the event source mapping and Firehose.
  */
-const MAX_EMPTY_PAGES = 10;
+const MAX_PAGES = 4;
+const PAGE_PAUSE_MS = 250;
+
+/** The first record an iterator reads, 'none' (the shard holds none there), or 'unknown'. */
+type FirstRecord = { readonly sequence: bigint; readonly arrival: number } | 'none' | 'unknown';
 
 /**
  * The backlog of a Kinesis shard: the first record after the checkpoint (GetShardIterator
  * AFTER_SEQUENCE_NUMBER, GetRecords with Limit 1). When that one is older than the mapping's
- * maximum record age, a second look from `now - maxRecordAge` (AT_TIMESTAMP) finds whether any
- * newer one follows it.
+ * maximum record age, or cannot be found within a few pages (a checkpoint the stream no longer
+ * keeps), a second look from `now - maxRecordAge` (AT_TIMESTAMP) finds whether a newer record
+ * follows the checkpoint. What cannot be told counts as undelivered: the flush waits a minute.
  */
 export class KinesisShardBacklog implements StreamBacklog {
   constructor(
@@ -34,6 +41,8 @@ export class KinesisShardBacklog implements StreamBacklog {
       readonly streamName: string;
       /** The event source mapping's MaximumRecordAgeInSeconds, in ms (Infinity: no maximum). */
       readonly maxRecordAgeMs: number;
+      /** @default 250 ms */
+      readonly pagePauseMs?: number;
     },
   ) {}
 
@@ -46,24 +55,25 @@ export class KinesisShardBacklog implements StreamBacklog {
         : { ShardIteratorType: 'AFTER_SEQUENCE_NUMBER', StartingSequenceNumber: position.sequenceNumber },
     );
     if (first === 'none') return false;
-    if (first === 'unknown' || first >= oldestDeliverable) return true;
+    if (first !== 'unknown' && first.arrival >= oldestDeliverable) return true;
     // Nothing can have arrived after a time still to come (the flush's clock may run ahead: the
     // local final flush moves it), and Kinesis refuses such an AT_TIMESTAMP.
     if (oldestDeliverable >= Date.now()) return false;
-    // The first record after the checkpoint is too old to be delivered; records arrive in sequence
-    // order, so any record from `oldestDeliverable` on comes after it, after the checkpoint too.
     const recent = await this.firstRecord(shard, {
       ShardIteratorType: 'AT_TIMESTAMP',
       Timestamp: new Date(oldestDeliverable),
     });
-    return recent !== 'none';
+    if (recent === 'none') return false;
+    if (recent === 'unknown' || position === null) return true;
+    // Records arrive in sequence order: after a first record too old to deliver, any recent one
+    // follows the checkpoint; without a first record, its sequence number says.
+    return first !== 'unknown' || recent.sequence > BigInt(position.sequenceNumber);
   }
 
-  /** The arrival time (epoch ms) of the first record the iterator reads, 'none', or 'unknown'. */
   private async firstRecord(
     shard: string,
     start: Pick<GetShardIteratorCommandInput, 'ShardIteratorType' | 'StartingSequenceNumber' | 'Timestamp'>,
-  ): Promise<number | 'none' | 'unknown'> {
+  ): Promise<FirstRecord> {
     const { client, streamName } = this.options;
     let opened: GetShardIteratorCommandOutput;
     try {
@@ -77,10 +87,16 @@ export class KinesisShardBacklog implements StreamBacklog {
       throw error;
     }
     let iterator = opened.ShardIterator;
-    for (let page = 0; page < MAX_EMPTY_PAGES && iterator; page++) {
+    for (let page = 0; page < MAX_PAGES && iterator; page++) {
+      if (page > 0) await sleep(this.options.pagePauseMs ?? PAGE_PAUSE_MS);
       const read = await client.send(new GetRecordsCommand({ ShardIterator: iterator, Limit: 1 }));
       const record = read.Records?.[0];
-      if (record) return record.ApproximateArrivalTimestamp?.getTime() ?? Number.POSITIVE_INFINITY;
+      if (record) {
+        return {
+          sequence: BigInt(record.SequenceNumber ?? '0'),
+          arrival: record.ApproximateArrivalTimestamp?.getTime() ?? Number.POSITIVE_INFINITY,
+        };
+      }
       // Caught up with the shard's tip, or at the end of a closed shard.
       if (read.MillisBehindLatest === 0) return 'none';
       iterator = read.NextShardIterator;

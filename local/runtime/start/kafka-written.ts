@@ -55,31 +55,39 @@ async function readFrom(
     if (pending.size === 0) return collector.collected();
     await consumer.connect();
     await consumer.subscribe({ topics: [topic], fromBeginning: true });
-    await new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(
-        () =>
-          reject(
-            new RunFailedError(
-              `could not read what others wrote to ${topic} within ${READ_TIMEOUT_MS} ms (partitions ${[...pending].join(', ')} unfinished)`,
+    let timer: NodeJS.Timeout | undefined;
+    try {
+      await new Promise<void>((resolve, reject) => {
+        timer = setTimeout(
+          () =>
+            reject(
+              new RunFailedError(
+                `could not read what others wrote to ${topic} within ${READ_TIMEOUT_MS} ms (partitions ${[...pending].join(', ')} unfinished)`,
+              ),
             ),
-          ),
-        READ_TIMEOUT_MS,
-      );
-      consumer
-        .run({
-          eachMessage: async ({ partition, message }) => {
-            const offset = BigInt(message.offset);
-            const end = ends.get(partition) ?? 0n;
-            if (offset >= from(partition) && offset < end)
-              collector.add(message.value, Number(message.timestamp));
-            if (offset >= end - 1n && pending.delete(partition) && pending.size === 0) {
-              clearTimeout(timer);
-              resolve();
-            }
-          },
-        })
-        .catch(reject);
-    });
+          READ_TIMEOUT_MS,
+        );
+        consumer
+          .run({
+            // Whole batches: a partition is done once a batch reaches the end noted above, even when
+            // its last offsets are not records (transaction markers).
+            eachBatch: async ({ batch }) => {
+              const end = ends.get(batch.partition) ?? 0n;
+              for (const message of batch.messages) {
+                const offset = BigInt(message.offset);
+                if (offset >= from(batch.partition) && offset < end) {
+                  collector.add(message.value, Number(message.timestamp));
+                }
+              }
+              const next = BigInt(batch.lastOffset()) + 1n;
+              if (next >= end && pending.delete(batch.partition) && pending.size === 0) resolve();
+            },
+          })
+          .catch(reject);
+      });
+    } finally {
+      clearTimeout(timer);
+    }
     return collector.collected();
   } finally {
     await consumer.disconnect();

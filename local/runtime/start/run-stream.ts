@@ -102,7 +102,8 @@ export function kafkaRunStream(
     },
     backlog(maxRecordAgeMs) {
       const admin = kafka.admin();
-      return Object.assign(new KafkaPartitionBacklog({ admin, topic, maxRecordAgeMs }), {
+      const groupId = mapping.config.groupId;
+      return Object.assign(new KafkaPartitionBacklog({ admin, topic, maxRecordAgeMs, groupId }), {
         close: () => admin.disconnect(),
       });
     },

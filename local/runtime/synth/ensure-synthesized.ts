@@ -42,11 +42,6 @@ export interface SynthOutcome {
 }
 
 /**
- * Synthesizes the CDK app into `cdk.out` with the pinned CLI (bundling every function with the
- * local esbuild), unless cdk.out was synthesized from the same sources: the hash of the sources is
- * stored next to the assembly, so an edit anywhere in infra/ or functions/ re-synthesizes.
- */
-/**
  * Where the app of a stage and transport is synthesized: `cdk.out` for the default one,
  * `.local/cdk.out[-<stage>][-msk]` for the others.
  */
@@ -57,6 +52,11 @@ export function assemblyDirOf(
   return suffix ? join(stateDir(), `cdk.out-${suffix}`) : join(options.root ?? projectRoot, 'cdk.out');
 }
 
+/**
+ * Synthesizes the CDK app into `cdk.out` with the pinned CLI (bundling every function with the
+ * local esbuild), unless cdk.out was synthesized from the same sources: the hash of the sources is
+ * stored next to the assembly, so an edit anywhere in infra/ or functions/ re-synthesizes.
+ */
 export async function ensureSynthesized(
   options: {
     readonly root?: string;

@@ -242,6 +242,31 @@ describe('a batch that sent its results and died, retried only after its claim r
     );
   });
 
+  it('warns when a shard stays behind long after its last batch (its mapping may have given up on the records)', async () => {
+    // Prepare: records after the checkpoint that never get applied
+    const { deps, backlog, setWall } = await quietShard();
+    backlog.written(clickRecords([click('ann', T0 + 45_000)], 3), WALL);
+    const logged: { level: string; message: string }[] = [];
+    const logger = {
+      info: (message: string) => logged.push({ level: 'info', message }),
+      warn: (message: string) => logged.push({ level: 'warn', message }),
+      error: (message: string) => logged.push({ level: 'error', message }),
+    };
+
+    // Act: 2 minutes after the last batch, then 20
+    setWall(WALL + 2 * MIN);
+    const soon = await flushIdleShards({ ...deps, logger, idleTimeoutMs: MIN });
+    setWall(WALL + 20 * MIN);
+    const later = await flushIdleShards({ ...deps, logger, idleTimeoutMs: MIN });
+
+    // Assess
+    expect([soon.behind, later.behind]).toEqual([1, 1]);
+    expect(logged.map((l) => `${l.level}: ${l.message.slice(0, 40)}`)).toEqual([
+      'info: quiet shard left to the aggregator: its ',
+      'warn: shard behind for long: its mapping may h',
+    ]);
+  });
+
   it('asks the stream only about a shard it would close windows of', async () => {
     // Prepare
     const { deps, backlog, setWall } = await quietShard();
@@ -272,13 +297,14 @@ describe('a batch that sent its results and died, retried only after its claim r
   });
 
   it('leaves a shard it cannot check alone, flushes the others, and then fails the run', async () => {
-    // Prepare: two quiet shards; the stream cannot be read for the first one
-    const { deps, aggregates, setWall } = await quietShard();
+    // Prepare: two quiet shards; the stream cannot be read for the one listed first (ann's)
+    const { deps, aggregates, stateStore, setWall } = await quietShard();
     await aggregateBatch(clickRecords([click('cid', T0 + 1000)], 1, 'shardId-000000000001'), deps);
     setWall(WALL + 2 * MIN);
+    const [first] = await stateStore.list(clicksPipeline.name);
     const backlog = {
       hasUndelivered: async (shard: string) => {
-        if (shard === 'shardId-000000000001') throw new Error('Rate exceeded for shard');
+        if (shard === first) throw new Error('Rate exceeded for shard');
         return false;
       },
     };
@@ -286,13 +312,13 @@ describe('a batch that sent its results and died, retried only after its claim r
     // Act
     const flush = flushIdleShards({ ...deps, backlog, idleTimeoutMs: MIN });
 
-    // Assess: the other shard's window went out; the error names the shard and the cause
+    // Assess: the shard after it was still flushed; the error names the shard and the cause
     await expect(flush).rejects.toThrow(
-      'backlog check failed for 1 shard(s), left alone this run: shardId-000000000001: Rate exceeded for shard',
+      `backlog check failed for 1 shard(s), left alone this run: ${first}: Rate exceeded for shard`,
     );
     await expect(flush).rejects.toMatchObject({
       outcome: { shardsChecked: 2, shardsFlushed: 1, windowsClosed: 1 },
     });
-    expect((aggregates.records as AggregateRecord[]).map((r) => r.key)).toEqual(['ann']);
+    expect((aggregates.records as AggregateRecord[]).map((r) => r.key)).toEqual(['cid']);
   });
 });

@@ -7,7 +7,7 @@ import {
   streamBacklog,
 } from '../../../functions/adapters/aggregator/from-env.js';
 import { readAggregatorEnv, readIdleFlushEnv } from '../../../functions/adapters/config.js';
-import { ConfigurationError } from '../../../functions/adapters/errors.js';
+import { BacklogCheckError, ConfigurationError } from '../../../functions/adapters/errors.js';
 import { KafkaPartitionBacklog } from '../../../functions/adapters/kafka/partition-backlog.js';
 import { KinesisShardBacklog } from '../../../functions/adapters/kinesis/shard-backlog.js';
 import type { createIdleFlushHandler as CreateHandler } from '../../../functions/handlers/idle-flush.js';
@@ -78,6 +78,40 @@ describe('idle-flush handler', () => {
       window_start: T0,
       values: expect.objectContaining({ trips: 1 }),
     });
+  });
+
+  it('fails the scheduled run when a shard cannot be checked (the error alarm), after flushing the others', async () => {
+    // Prepare: a quiet shard with an open window; its stream cannot be read
+    const aws = stubAwsClients();
+    const pipeline = getPipeline('taxi-rides');
+    let wall = 1_800_000_000_000;
+    const env = readAggregatorEnv(aggregatorEnv);
+    const deps = { ...aggregatorDependencies(env, pipeline, aws.clients), now: () => wall };
+    await aggregateBatch(
+      [
+        envelopeRecord({
+          pipeline: 'taxi-rides',
+          key: '132',
+          ts: T0,
+          event: taxiTrip({ zone: 132, pickupMs: T0 }),
+          n: 1,
+        }),
+      ],
+      deps,
+    );
+    const handler = createIdleFlushHandler(() => ({
+      ...deps,
+      idleTimeoutMs: MIN,
+      backlog: { hasUndelivered: async () => Promise.reject(new Error('Rate exceeded for shard')) },
+    }));
+    wall += 70 * MIN;
+
+    // Act
+    const run = handler(awsSample<ScheduledEvent>('powertools-ts-cloudwatch-scheduled-event.json'));
+
+    // Assess
+    await expect(run).rejects.toThrow(BacklogCheckError);
+    expect(aws.firehose).toEqual([]);
   });
 
   it('reads the backlog from the stream its environment names: Kinesis, or the MSK topic on its brokers', () => {
