@@ -4,13 +4,7 @@ import {
   DescribeDeliveryStreamCommand,
   type FirehoseClient,
 } from '@aws-sdk/client-firehose';
-import {
-  CreateStreamCommand,
-  DeleteStreamCommand,
-  DescribeStreamCommand,
-  type KinesisClient,
-  PutRecordsCommand,
-} from '@aws-sdk/client-kinesis';
+import { DeleteStreamCommand, type KinesisClient, PutRecordsCommand } from '@aws-sdk/client-kinesis';
 import {
   CreateBucketCommand,
   DeleteBucketCommand,
@@ -43,7 +37,7 @@ import {
   sqsClient,
 } from '../../local/services/clients.js';
 import { taxiTrip } from '../fixtures/taxi-trips.js';
-import { readSingleShard } from './helpers/kinesis.js';
+import { createActiveStream, readSingleShard } from './helpers/kinesis.js';
 import { pollUntil } from './helpers/poll.js';
 import { uniqueName } from './helpers/unique.js';
 
@@ -125,12 +119,7 @@ beforeAll(async () => {
   firehose = firehoseClient();
   await s3.send(new CreateBucketCommand({ Bucket: bucket }));
   queueUrl = (await sqs.send(new CreateQueueCommand({ QueueName: queueName }))).QueueUrl ?? '';
-  await kinesis.send(new CreateStreamCommand({ StreamName: streamName, ShardCount: 1 }));
-  await pollUntil(
-    () => kinesis.send(new DescribeStreamCommand({ StreamName: streamName })),
-    (d) => d.StreamDescription?.StreamStatus === 'ACTIVE',
-    { timeoutMs: 30_000 },
-  );
+  await createActiveStream(kinesis, streamName, 1);
   await createDirectPut(aggregatesStream, 'aggregates/');
   await createDirectPut(lateStream, 'late/');
 });

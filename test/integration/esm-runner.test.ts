@@ -1,13 +1,7 @@
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import {
-  CreateStreamCommand,
-  DeleteStreamCommand,
-  DescribeStreamSummaryCommand,
-  type KinesisClient,
-  PutRecordsCommand,
-} from '@aws-sdk/client-kinesis';
+import { DeleteStreamCommand, type KinesisClient, PutRecordsCommand } from '@aws-sdk/client-kinesis';
 import { CreateQueueCommand, DeleteQueueCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EventSourceMappingRunner } from '../../local/runtime/event-source-mapping/index.js';
@@ -16,6 +10,7 @@ import { CloudAssembly, defaultLocalContext } from '../../local/runtime/template
 import { kinesisClient, LOCAL_REGION, localAwsConfig, sqsClient } from '../../local/services/clients.js';
 import { projectRoot } from '../../local/tools/state-dir.js';
 import { readJsonLines } from './helpers/json-lines.js';
+import { createActiveStream } from './helpers/kinesis.js';
 import { pollUntil } from './helpers/poll.js';
 import { waitForMessages } from './helpers/sqs.js';
 import { uniqueName } from './helpers/unique.js';
@@ -55,13 +50,8 @@ beforeAll(async () => {
   );
   streamName = assembly.find('StreamF2B4C8A1').physicalName;
   const queue = assembly.find('DeadLetters7C1E8E24');
-  await kinesis.send(new CreateStreamCommand({ StreamName: streamName, ShardCount: 2 }));
   queueUrl = (await sqs.send(new CreateQueueCommand({ QueueName: queue.physicalName }))).QueueUrl ?? '';
-  await pollUntil(
-    () => kinesis.send(new DescribeStreamSummaryCommand({ StreamName: streamName })),
-    (s) => s.StreamDescriptionSummary?.StreamStatus === 'ACTIVE',
-    { timeoutMs: 30_000 },
-  );
+  await createActiveStream(kinesis, streamName, 2);
   lambda = new LocalLambdaRuntime(assembly, {
     local: { endpoint: localAwsConfig().endpoint, region: LOCAL_REGION },
     logs: memoryLogSink(),

@@ -2,13 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { FirehoseClient, PutRecordBatchCommand } from '@aws-sdk/client-firehose';
-import {
-  CreateStreamCommand,
-  DeleteStreamCommand,
-  DescribeStreamSummaryCommand,
-  type KinesisClient,
-  PutRecordsCommand,
-} from '@aws-sdk/client-kinesis';
+import { DeleteStreamCommand, type KinesisClient, PutRecordsCommand } from '@aws-sdk/client-kinesis';
 import { CreateBucketCommand, type S3Client } from '@aws-sdk/client-s3';
 import { aggregate } from 'aws-kinesis-agg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -16,6 +10,7 @@ import { type FirehoseDelivery, startFirehoseDelivery } from '../../local/runtim
 import { kinesisClient, LOCAL_REGION, s3Client } from '../../local/services/clients.js';
 import { projectRoot } from '../../local/tools/state-dir.js';
 import { runUntilReadyThenKill } from './helpers/killed-child.js';
+import { createActiveStream } from './helpers/kinesis.js';
 import { pollUntil } from './helpers/poll.js';
 import { deleteBucket, readObjectLines } from './helpers/s3-objects.js';
 import { uniqueName } from './helpers/unique.js';
@@ -183,13 +178,7 @@ beforeAll(async () => {
   kinesis = kinesisClient();
   s3 = s3Client();
   await s3.send(new CreateBucketCommand({ Bucket: bucket }));
-  await kinesis.send(new CreateStreamCommand({ StreamName: streamName, ShardCount: 2 }));
-  const status = await pollUntil(
-    () => kinesis.send(new DescribeStreamSummaryCommand({ StreamName: streamName })),
-    (r) => r.StreamDescriptionSummary?.StreamStatus === 'ACTIVE',
-    { timeoutMs: 30_000 },
-  );
-  expect(status.StreamDescriptionSummary?.StreamStatus).toBe('ACTIVE');
+  await createActiveStream(kinesis, streamName, 2);
 });
 
 afterAll(async () => {
