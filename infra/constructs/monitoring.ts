@@ -58,6 +58,11 @@ export interface MonitoringProps {
    * @default 'tributary-aggregator'
    */
   readonly aggregatorServiceName?: string;
+  /**
+   * The Powertools `service` dimension of the idle flush's metrics (`ShardsBehind`).
+   * @default 'tributary-idle-flush'
+   */
+  readonly idleFlushServiceName?: string;
 }
 
 /** Dashboard and alarms of the whole app; every alarm is exposed in {@link alarms}. */
@@ -107,6 +112,22 @@ export class Monitoring extends Construct {
       this.alarm(`${p.name}AggregatorIteratorAge`, lambdaAge, ageMs, `${p.name}: aggregator falls behind`);
       this.alarm(`${p.name}DeadLetters`, dlq, 0, `${p.name}: records in the dead-letter queue`);
       this.alarm(`${p.name}LateRate`, lateRate, lateThreshold, `${p.name}: share of late records`);
+      // Every flush run of a quarter of an hour found a quiet shard still holding records its
+      // mapping had not delivered: on Kinesis, most likely records it gave up on (see the
+      // dead-letter queue), which keep that shard's windows open until they pass the maximum age.
+      const shardsBehind = new Metric({
+        namespace: METRICS_NAMESPACE,
+        metricName: 'ShardsBehind',
+        dimensionsMap: { pipeline: p.name, service: props.idleFlushServiceName ?? 'tributary-idle-flush' },
+        statistic: 'Minimum',
+        period: Duration.minutes(15),
+      });
+      this.alarm(
+        `${p.name}ShardsBehind`,
+        shardsBehind,
+        0,
+        `${p.name}: a quiet shard has held records its mapping did not deliver for half an hour; its windows stay open`,
+      );
       this.functionAlarms(`${p.name}Aggregator`, p.aggregator);
       this.functionAlarms(`${p.name}IdleFlush`, p.idleFlush);
       this.deliveryAlarms(`${p.name}Raw`, p.rawDelivery, freshnessS);
@@ -126,7 +147,12 @@ export class Monitoring extends Construct {
         }),
         new GraphWidget({
           title: `${p.name}: errors and dead letters`,
-          left: [p.aggregator.metricErrors(), p.aggregator.metricThrottles(), p.idleFlush.metricErrors()],
+          left: [
+            p.aggregator.metricErrors(),
+            p.aggregator.metricThrottles(),
+            p.idleFlush.metricErrors(),
+            shardsBehind,
+          ],
           right: [dlq],
           width: 8,
         }),

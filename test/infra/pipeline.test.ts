@@ -323,6 +323,24 @@ describe('monitoring', () => {
     ).toEqual(streams);
   });
 
+  it('alarms when quiet shards stay behind (the idle flush found records not delivered in every run for 30 minutes)', () => {
+    for (const pipeline of PIPELINES) {
+      app.template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+        Namespace: 'Tributary',
+        MetricName: 'ShardsBehind',
+        Dimensions: Match.arrayWith([
+          { Name: 'pipeline', Value: pipeline },
+          { Name: 'service', Value: 'tributary-idle-flush' },
+        ]),
+        Statistic: 'Minimum',
+        Period: 900,
+        Threshold: 0,
+        ComparisonOperator: 'GreaterThanThreshold',
+        DatapointsToAlarm: 2,
+      });
+    }
+  });
+
   it('alarms on the late-record share from the custom metrics of each pipeline', () => {
     for (const pipeline of PIPELINES) {
       app.template.hasResourceProperties('AWS::CloudWatch::Alarm', {
