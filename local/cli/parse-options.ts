@@ -58,6 +58,12 @@ export function parseCount(option: string, value: string | undefined, fallback: 
   return parsed;
 }
 
+/** `--transport`: the Kinesis app or the MSK one (-c transport=msk); undefined when not given. */
+export function parseTransport(value: string | undefined): 'kinesis' | 'msk' | undefined {
+  if (value === undefined || value === 'kinesis' || value === 'msk') return value;
+  throw new UsageError(`--transport must be kinesis or msk (given ${JSON.stringify(value)})`);
+}
+
 /**
  * Checks that `--<option> <path>` names a file that exists, before a command starts services or
  * synthesizes: a mistyped path is a usage error (exit 2), not a failed run. `expected` says what

@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import { type Command, UsageError } from '../cli/command.js';
-import { parseOptions } from '../cli/parse-options.js';
+import { parseOptions, parseTransport } from '../cli/parse-options.js';
 import {
   classifyEvent,
   describeKind,
@@ -124,12 +124,7 @@ export const invokeCommand: Command = {
       throw error;
     }
 
-    const transport = values.transport ?? 'kinesis';
-    if (transport !== 'kinesis' && transport !== 'msk') {
-      throw new UsageError(
-        `invoke: --transport must be kinesis or msk (given ${JSON.stringify(values.transport)})`,
-      );
-    }
+    const transport = parseTransport(values.transport) ?? 'kinesis';
     if (values.assembly !== undefined && values.transport !== undefined) {
       throw new UsageError(
         'invoke: give --assembly (a folder) or --transport (the app to synthesize), not both',

@@ -2,7 +2,7 @@ import { KinesisClient } from '@aws-sdk/client-kinesis';
 import type { Kafka } from 'kafkajs';
 import { getPipeline, pipelineNames } from '../../functions/pipelines/index.js';
 import { type Command, UsageError } from '../cli/command.js';
-import { existingFile, parseCount, parseOptions } from '../cli/parse-options.js';
+import { existingFile, parseCount, parseOptions, parseTransport } from '../cli/parse-options.js';
 import { fileInput, generatedInput, INPUT_FORMATS } from '../runtime/start/input.js';
 import { kafkaTarget } from '../runtime/start/kafka-target.js';
 import { pipelineResources } from '../runtime/start/pipeline-resources.js';
@@ -141,10 +141,7 @@ export const produceCommand: Command = {
     if (values.stream && values.stage) {
       throw new UsageError('give --stream (a stream in AWS) or --stage (a local app), not both');
     }
-    const transport = values.transport ?? 'kinesis';
-    if (transport !== 'kinesis' && transport !== 'msk') {
-      throw new UsageError(`--transport must be kinesis or msk (given ${JSON.stringify(values.transport)})`);
-    }
+    const transport = parseTransport(values.transport) ?? 'kinesis';
     if (transport === 'msk' && values.stream) {
       throw new UsageError(
         '--stream writes to a Kinesis stream in AWS; an MSK Serverless cluster is reachable only from inside its VPC: send events through the deployed producer Lambda (or use --transport msk without --stream for the local broker)',

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { pipelineNames } from '../../functions/pipelines/index.js';
 import { type Command, UsageError } from '../cli/command.js';
-import { existingFile, parseCount, parseOptions } from '../cli/parse-options.js';
+import { existingFile, parseCount, parseOptions, parseTransport } from '../cli/parse-options.js';
 import { INPUT_FORMATS } from '../runtime/start/input.js';
 import { notARunFolder, stageMismatch, transportMismatch } from '../runtime/start/run-folder.js';
 import { runStart } from '../runtime/start/run-start.js';
@@ -112,10 +112,7 @@ export const startCommand: Command = {
         '--run repeats a run folder as it was: do not combine it with --pipeline, --events, --input, --rate, --duration or --seed',
       );
     }
-    const transport = values.transport;
-    if (transport !== undefined && transport !== 'kinesis' && transport !== 'msk') {
-      throw new UsageError(`--transport must be kinesis or msk (given ${JSON.stringify(transport)})`);
-    }
+    const transport = parseTransport(values.transport);
     if (values.input) existingFile('input', values.input, INPUT_FORMATS);
     const runProblem =
       values.run === undefined
