@@ -10,6 +10,7 @@ import { kinesisTarget, type ProduceTarget, produceInput } from '../runtime/star
 import { ensureSynthesized } from '../runtime/synth/ensure-synthesized.js';
 import { CloudAssembly, defaultLocalContext } from '../runtime/template/index.js';
 import { kafka, kinesisClient, LOCAL_REGION, localAwsConfig } from '../services/clients.js';
+import { topicExists } from '../services/kafka-admin.js';
 
 const usage = `Usage: tributary produce --pipeline <name> [--events <n> | --input <file>] [options]
 
@@ -57,15 +58,10 @@ function withAwsSetupHint(error: unknown): unknown {
  * would otherwise report every event rejected by kafkajs' "does not host this topic-partition".
  */
 async function requireLocalTopic(broker: Kafka, topic: string, stage: string | undefined): Promise<void> {
-  const admin = broker.admin();
-  try {
-    await admin.connect();
-    if ((await admin.listTopics()).includes(topic)) return;
-  } catch (error) {
+  const exists = await topicExists(broker, topic).catch((error: unknown) => {
     throw withLocalSetupHint(error, topic, stage, 'msk');
-  } finally {
-    await admin.disconnect();
-  }
+  });
+  if (exists) return;
   throw new Error(
     `the local topic ${topic} does not exist yet; \`${startCommandFor(stage, 'msk')}\` creates the app's topics (then produce writes to them)`,
   );

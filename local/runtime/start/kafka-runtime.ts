@@ -1,5 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { kafkaBrokers } from '../../services/clients.js';
+import { topicExists } from '../../services/kafka-admin.js';
 import { KafkaEventSourceMappingRunner } from '../event-source-mapping/index.js';
 import type { LocalLambdaRuntime } from '../lambda/index.js';
 import { RunFailedError } from './run-failed-error.js';
@@ -11,16 +12,10 @@ export async function assertTopicAlive(
   topic: string,
 ): Promise<void> {
   await options.watch?.assertSameInstance();
-  const admin = requireKafka(options).admin();
-  await admin.connect();
-  try {
-    if (!(await admin.listTopics()).includes(topic)) {
-      throw new RunFailedError(
-        `the local Kafka broker no longer has topic ${topic}: it was restarted with empty data, or the topic was deleted; the run cannot be trusted. Start a new run.`,
-      );
-    }
-  } finally {
-    await admin.disconnect();
+  if (!(await topicExists(requireKafka(options), topic))) {
+    throw new RunFailedError(
+      `the local Kafka broker no longer has topic ${topic}: it was restarted with empty data, or the topic was deleted; the run cannot be trusted. Start a new run.`,
+    );
   }
 }
 

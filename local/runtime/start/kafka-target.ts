@@ -1,17 +1,14 @@
 import type { Kafka, Producer } from 'kafkajs';
 import { kafkaWriter } from '../../../functions/adapters/producer/kafka-writer.js';
+import { withKafkaAdmin } from '../../services/kafka-admin.js';
 import type { ProduceTarget } from './producer.js';
 
 /** Records a topic holds now: per partition, the high watermark less the first offset kept. */
-export async function countTopicRecords(kafka: Kafka, topic: string): Promise<number> {
-  const admin = kafka.admin();
-  await admin.connect();
-  try {
+export function countTopicRecords(kafka: Kafka, topic: string): Promise<number> {
+  return withKafkaAdmin(kafka, async (admin) => {
     const offsets = await admin.fetchTopicOffsets(topic);
     return offsets.reduce((sum, p) => sum + Number(p.high) - Number(p.low), 0);
-  } finally {
-    await admin.disconnect();
-  }
+  });
 }
 
 /**

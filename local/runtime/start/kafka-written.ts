@@ -1,4 +1,5 @@
 import type { Kafka } from 'kafkajs';
+import { withKafkaAdmin } from '../../services/kafka-admin.js';
 import {
   type RecordsWrittenByOthers,
   type WrittenByOthers,
@@ -17,19 +18,14 @@ const READ_TIMEOUT_MS = 60_000;
  */
 export function kafkaWrittenByOthers(kafka: Kafka, topic: string, groupId: string): WrittenByOthers {
   return {
-    async consumedPositions() {
-      const admin = kafka.admin();
-      await admin.connect();
-      try {
+    consumedPositions: () =>
+      withKafkaAdmin(kafka, async (admin) => {
         const [committed] = await admin.fetchOffsets({ groupId, topics: [topic] });
         const positions: Record<string, string> = {};
         // -1: nothing committed in that partition (it held nothing): read it from its start.
         for (const p of committed?.partitions ?? []) if (p.offset !== '-1') positions[p.partition] = p.offset;
         return positions;
-      } finally {
-        await admin.disconnect();
-      }
-    },
+      }),
     recordsWrittenSince: (positions, pipelineName) => readFrom(kafka, topic, positions, pipelineName),
   };
 }

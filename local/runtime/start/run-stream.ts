@@ -2,6 +2,7 @@ import type { Kafka } from 'kafkajs';
 import type { StreamBacklog } from '../../../functions/adapters/aggregator/stream-backlog.js';
 import { KafkaPartitionBacklog } from '../../../functions/adapters/kafka/partition-backlog.js';
 import { KinesisShardBacklog } from '../../../functions/adapters/kinesis/shard-backlog.js';
+import { withKafkaAdmin } from '../../services/kafka-admin.js';
 import { deliveryStreamResources, mskConsumerGroupId } from '../firehose/index.js';
 import { provisionKafkaTopics } from '../provision/kafka-topics.js';
 import type { ProvisionReport } from '../provision/provision.js';
@@ -90,16 +91,11 @@ export function kafkaRunStream(
     assertAlive: () => assertTopicAlive({ kafka, watch }, topic),
     reset: () => resetKafkaTopic(assembly, kafka, topic, groups),
     target: () => kafkaTarget(kafka, topic),
-    async placement() {
-      const admin = kafka.admin();
-      await admin.connect();
-      try {
+    placement: () =>
+      withKafkaAdmin(kafka, async (admin) => {
         const { topics } = await admin.fetchTopicMetadata({ topics: [topic] });
         return kafkaPlacement(topic, topics[0]?.partitions.length ?? 0);
-      } finally {
-        await admin.disconnect();
-      }
-    },
+      }),
     backlog(maxRecordAgeMs) {
       const admin = kafka.admin();
       const groupId = mapping.config.groupId;
