@@ -7,6 +7,15 @@ export default defineConfig({
       { test: { name: 'infra', include: ['test/infra/**/*.test.ts'], testTimeout: 120_000 } },
       {
         test: {
+          name: 'oracle',
+          // Against reference implementations (Kafka Streams in a JVM); no local services needed.
+          include: ['test/oracle/**/*.test.ts'],
+          testTimeout: 300_000,
+          hookTimeout: 600_000,
+        },
+      },
+      {
+        test: {
           name: 'integration',
           include: ['test/integration/**/*.test.ts'],
           // Starts LocalStack and Kafka when they are not already running (see local/services).

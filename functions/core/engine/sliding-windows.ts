@@ -41,8 +41,10 @@ type Snapshot = readonly [Accumulators, number];
  * before `timeDifference` share the window `[0, timeDifference]`. With `closeTime = streamTime -
  * grace`, a window is closed once its end is before closeTime; a record whose every window is
  * closed is late as a whole, otherwise per window. Closed windows stay in the state (not
- * emitted again) until `2 * timeDifference` past closeTime, because a new left window copies
- * the aggregate of an older one.
+ * emitted again) until `3 * timeDifference` past closeTime: a record that is not late may be
+ * up to `timeDifference` before closeTime (its right window still open), looks back
+ * `2 * timeDifference` from there for its previous record, and copies an older window's aggregate
+ * into its left window.
  */
 export function slidingStrategy(
   timeDifference: number,
@@ -51,7 +53,7 @@ export function slidingStrategy(
 ): WindowStrategy<SlidingState> {
   const td = timeDifference;
   const closeAt = (start: number) => start + td + grace + 1;
-  const evictAt = (start: number) => start + 2 * td + grace + 1;
+  const evictAt = (start: number) => start + 3 * td + grace + 1;
 
   const indexesOf = (state: SlidingState): Indexes => {
     let found = indexes.get(state);
@@ -85,9 +87,10 @@ export function slidingStrategy(
     }
     const windows = list;
     const queue = indexesOf(state).close;
-    // Windows older than this are never needed by a record that is not late (it looks back to
-    // ts - 2d, and ts >= closeTime); they are evicted, so must not be looked at before that either.
-    const visibleFrom = Math.max(0, closeTime - 2 * td);
+    // Windows older than this are never needed by a record that is not late: it looks back to
+    // ts - 2d, and its right window is still open (ts + 1 + d > closeTime, so ts >= closeTime - d).
+    // They are evicted, so must not be looked at before that either.
+    const visibleFrom = Math.max(0, closeTime - 3 * td);
 
     const forward = (start: number, accs: Accumulators) => {
       if (emitUpdates)

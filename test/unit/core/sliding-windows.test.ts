@@ -69,4 +69,18 @@ describe('sliding windows (Kafka Streams SlidingWindows)', () => {
     expect(briefLate(late)).toEqual(['a 21 11-21 st=31']);
     expect(brief(results)).toEqual(['a 10-20 n=1', 'a 21-31 n=2', 'a 22-32 n=1']);
   });
+
+  it('open the right window of a record whose own windows closed long ago, while it can still be joined', () => {
+    // Prepare: d 4, grace 4 (Kafka Streams' counterexample). b@4 makes [0,4]; a@13 moves stream
+    // time to 13, closeTime 9; b@8 misses its left window [4,8] but belongs in b@4's right window
+    // [5,9], still open. Finding b@4 means looking back 2d from 8, past closeTime - 2d.
+    const records = [rec('b', 4), rec('a', 13), rec('b', 8)];
+
+    // Act
+    const { results, late } = run(sliding(4, 4), records, { emit: 'updates' });
+
+    // Assess
+    expect(briefLate(late)).toEqual(['b 8 4-8 st=13']);
+    expect(brief(results)).toEqual(['b 0-4 n=1', 'a 9-13 n=1', 'b 5-9 n=1']);
+  });
 });
