@@ -3,7 +3,7 @@ import type { Kafka } from 'kafkajs';
 import { getPipeline, pipelineNames } from '../../functions/pipelines/index.js';
 import { type Command, UsageError } from '../cli/command.js';
 import { existingFile, parseCount, parseOptions, parseTransport } from '../cli/parse-options.js';
-import { fileInput, generatedInput, INPUT_FORMATS } from '../runtime/start/input.js';
+import { fileInput, generatedInput, INPUT_FORMATS, type InputRecord } from '../runtime/start/input.js';
 import { kafkaTarget } from '../runtime/start/kafka-target.js';
 import { pipelineResources } from '../runtime/start/pipeline-resources.js';
 import { kinesisTarget, type ProduceTarget, produceInput } from '../runtime/start/producer.js';
@@ -111,6 +111,29 @@ export function withLocalSetupHint(
   return error;
 }
 
+/**
+ * One line per distinct reason: how many records it rejected and where they are, by file line
+ * (from --input) or by place among the generated events (1-based).
+ */
+export function rejectionLines(
+  rejected: readonly { readonly index: number; readonly reason: string }[],
+  input: readonly InputRecord[],
+  fromFile: boolean,
+): string[] {
+  const byReason = new Map<string, number[]>();
+  for (const r of rejected) {
+    const place = input[r.index]?.line ?? r.index + 1;
+    byReason.set(r.reason, [...(byReason.get(r.reason) ?? []), place]);
+  }
+  return [...byReason].map(([reason, places]) => {
+    // Schema errors span several lines: one line per reason, cut to stay readable.
+    const oneLine = reason.replace(/\s*\n\s*/g, ' ');
+    const shown = oneLine.length > 300 ? `${oneLine.slice(0, 300)}...` : oneLine;
+    const list = places.slice(0, 5).join(', ') + (places.length > 5 ? ', ...' : '');
+    return `  ${places.length} x ${shown} (${fromFile ? 'input lines' : 'events'} ${list})`;
+  });
+}
+
 /** `tributary produce`: events into a pipeline's stream, locally or in AWS. */
 export const produceCommand: Command = {
   name: 'produce',
@@ -184,16 +207,7 @@ export const produceCommand: Command = {
       console.log(
         `${outcome.accepted} accepted, ${rejected.length} rejected, to ${streamName} in ${seconds.toFixed(1)} s (${(outcome.accepted / Math.max(seconds, 0.001)).toFixed(0)} events/s)`,
       );
-      const byReason = new Map<string, number[]>();
-      for (const r of rejected) {
-        // Schema errors span several lines: one line per reason, cut to stay readable.
-        const reason = r.reason.replace(/\s*\n\s*/g, ' ').slice(0, 200);
-        byReason.set(reason, [...(byReason.get(reason) ?? []), r.index]);
-      }
-      for (const [reason, indexes] of byReason) {
-        const shown = indexes.slice(0, 5).join(', ') + (indexes.length > 5 ? ', ...' : '');
-        console.log(`  ${indexes.length} x ${reason} (input lines ${shown})`);
-      }
+      for (const line of rejectionLines(rejected, input, values.input !== undefined)) console.log(line);
       return rejected.length === 0 ? 0 : 1;
     } finally {
       await target.close();

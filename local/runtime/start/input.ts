@@ -5,13 +5,15 @@ import { getGenerator } from '../../../functions/pipelines/generators.js';
 import { withoutByteOrderMark } from '../../tools/byte-order-mark.js';
 import { tsvTexts } from './tsv-input.js';
 
-/** One produced record: its payload text and its (simulated) arrival time. */
+/** One produced record: its payload text, its (simulated) arrival time and, from a file, its line. */
 export interface InputRecord {
   readonly text: string;
   readonly arrivalMs: number;
+  /** The line of the input file it came from (1-based), so a rejected record can be found. */
+  readonly line?: number;
 }
 
-const inputLineSchema = z.object({ text: z.string(), arrivalMs: z.number() });
+const inputLineSchema = z.object({ text: z.string(), arrivalMs: z.number(), line: z.number().optional() });
 
 /** Where the demo's simulated clock starts: fixed, so a seed gives the same windows on any day. */
 export const DEMO_START_MS = Date.UTC(2026, 0, 15, 8, 0, 0);
@@ -84,6 +86,7 @@ export function detectFormat(path: string, firstLine: string): 'jsonl' | 'csv' |
 export async function fileInput(path: string, startMs = Date.now()): Promise<InputRecord[]> {
   if (!existsSync(path)) throw new Error(`--input ${path}: no such file`);
   const lines: string[] = [];
+  const lineNumbers: number[] = [];
   let lineNumber = 0;
   for await (const line of createInterface({
     input: createReadStream(path),
@@ -92,10 +95,15 @@ export async function fileInput(path: string, startMs = Date.now()): Promise<Inp
     // Only the file's first line can start with a byte order mark; elsewhere U+FEFF is data.
     lineNumber += 1;
     const text = lineNumber === 1 ? withoutByteOrderMark(line) : line;
-    if (text.trim() !== '') lines.push(text);
+    if (text.trim() !== '') {
+      lines.push(text);
+      lineNumbers.push(lineNumber);
+    }
   }
   const format = detectFormat(path, lines[0] ?? '');
   let texts = lines;
+  // CSV and TSV turn every line after the header row into one record.
+  const firstRecordLine = format === 'csv' || format === 'tsv' ? 1 : 0;
   if (format === 'tsv') texts = tsvTexts(lines, csvValue);
   if (format === 'csv') {
     const header = csvFields(lines[0] ?? '');
@@ -106,7 +114,7 @@ export async function fileInput(path: string, startMs = Date.now()): Promise<Inp
   }
   // Nothing produced, nothing to reconcile: `start` would report MATCH, a success that says nothing.
   if (texts.length === 0) throw new Error(`--input ${path}: no events in it (blank, or a header row alone)`);
-  return texts.map((text, i) => ({ text, arrivalMs: startMs + i }));
+  return texts.map((text, i) => ({ text, arrivalMs: startMs + i, line: lineNumbers[firstRecordLine + i] }));
 }
 
 /** Saves the input of a run (one JSON object per line) so the run can be inspected and repeated. */

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { UsageError } from '../../../local/cli/command.js';
-import { produceCommand, withLocalSetupHint } from '../../../local/commands/produce.js';
+import { produceCommand, rejectionLines, withLocalSetupHint } from '../../../local/commands/produce.js';
 import { startCommand } from '../../../local/commands/start.js';
 
 // Wrong arguments must be refused before a command starts services, synthesizes or provisions.
@@ -199,5 +199,35 @@ describe('tributary produce --transport msk errors on the local broker', () => {
       'the local Kafka broker is not running; start it with `npx tributary services up`',
     );
     expect(hints[2]).toBe(other);
+  });
+});
+
+describe('tributary produce rejection report', () => {
+  it('names rejected records by their file line and keeps different reasons apart, however long', () => {
+    // Prepare: two reasons that share their first 300 characters
+    const common = `invalid event: ${'x'.repeat(300)}`;
+    const rejected = [
+      { index: 0, reason: 'not JSON' },
+      { index: 2, reason: `${common} VendorID` },
+      { index: 3, reason: `${common} fare_amount` },
+    ];
+    const input = [5, 7, 8, 9].map((line) => ({ text: '', arrivalMs: 0, line }));
+
+    // Act
+    const lines = rejectionLines(rejected, input, true);
+
+    // Assess
+    expect(lines).toHaveLength(3);
+    expect(lines[0]).toBe('  1 x not JSON (input lines 5)');
+    expect(lines[1]).toMatch(/^ {2}1 x invalid event: x+\.\.\. \(input lines 8\)$/);
+    expect(lines[2]).toMatch(/\(input lines 9\)$/);
+  });
+
+  it('numbers generated events from 1', () => {
+    // Act
+    const lines = rejectionLines([{ index: 0, reason: 'bad' }], [{ text: '', arrivalMs: 0 }], false);
+
+    // Assess
+    expect(lines).toEqual(['  1 x bad (events 1)']);
   });
 });

@@ -49,6 +49,24 @@ describe('fileInput', () => {
     },
   );
 
+  it.each([
+    ['a CSV file (after its header row)', 'lines.csv', 'VendorID,fare_amount\n\n2,12.5\n\n\n1,3\n', [3, 6]],
+    ['JSON lines', 'lines.jsonl', '\n{"VendorID":2}\n\n{"VendorID":1}\n', [2, 4]],
+  ])(
+    'numbers each record of %s by its line in the file, blank lines counted',
+    async (_, name, content, lines) => {
+      // Prepare: produce names a rejected record by this line
+      const file = join(dir, name);
+      writeFileSync(file, content);
+
+      // Act
+      const records = await fileInput(file, 0);
+
+      // Assess
+      expect(records.map((r) => r.line)).toEqual(lines);
+    },
+  );
+
   it('passes access log lines through as they are, skipping blank lines', async () => {
     // Prepare
     const file = join(dir, 'access.log');
