@@ -20,6 +20,15 @@ function find(name: string): Command | undefined {
   return commands.find((c) => c.name === name);
 }
 
+/**
+ * A command's synopsis: its usage text up to the first blank line. A wrong argument prints this
+ * under the error, not the whole help, so the line saying what is wrong stays on the screen.
+ */
+function synopsis(command: Command): string {
+  const [head = ''] = command.usage.split(/\n\s*\n/);
+  return `${head}\nAll options: tributary ${command.name} --help`;
+}
+
 function unknownCommand(name: string): number {
   const known = commands.map((c) => c.name).join(', ');
   console.error(`tributary: unknown command ${JSON.stringify(name)} (expected one of: ${known})`);
@@ -48,9 +57,14 @@ export async function main(argv: readonly string[]): Promise<number> {
     console.log(asked.usage);
     return 0;
   }
-  if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
+  if (name === undefined) {
+    const known = commands.map((c) => c.name).join(', ');
+    console.error(`tributary: a command is needed (one of: ${known})\n\n${overview()}`);
+    return 2;
+  }
+  if (name === '--help' || name === '-h' || name === 'help') {
     console.log(overview());
-    return name === undefined ? 2 : 0;
+    return 0;
   }
   const command = find(name);
   if (!command) return unknownCommand(name);
@@ -65,7 +79,7 @@ export async function main(argv: readonly string[]): Promise<number> {
       console.error(
         `tributary ${error.message.startsWith(command.name) ? '' : `${command.name}: `}${error.message}`,
       );
-      console.error(`\n${command.usage}`);
+      console.error(`\n${synopsis(command)}`);
       return 2;
     }
     console.error(`tributary ${command.name}: ${error instanceof Error ? error.message : String(error)}`);

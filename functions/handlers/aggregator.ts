@@ -15,7 +15,6 @@ import { splitKinesisEvent } from '../adapters/kinesis/stream-event.js';
 import { getPipeline } from '../pipelines/index.js';
 
 const logger = new Logger();
-const metrics = new Metrics({ namespace: METRICS_NAMESPACE });
 
 /**
  * A Kafka batch with partitions left unapplied: Lambda retries it whole (and after its retries
@@ -32,6 +31,9 @@ export class KafkaBatchNotAppliedError extends Error {
 /** Builds the handler around its dependencies, created once per container on first use. */
 export function createAggregatorHandler(create: () => AggregatorDependencies) {
   let deps: AggregatorDependencies | undefined;
+  // One Metrics per handler: on a module-wide one, a second handler in the same process (tests,
+  // benchmarks) would set the pipeline dimension again, and Powertools warns that it exists.
+  const metrics = new Metrics({ namespace: METRICS_NAMESPACE });
   // `unknown`: the event is validated, since a misrouted invocation must not crash the function.
   return async (
     event: unknown,

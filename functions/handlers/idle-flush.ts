@@ -15,7 +15,6 @@ import { BacklogCheckError } from '../adapters/errors.js';
 import { getPipeline } from '../pipelines/index.js';
 
 const logger = new Logger();
-const metrics = new Metrics({ namespace: METRICS_NAMESPACE });
 
 /** What a scheduled run reports (visible in the invocation result). */
 export type IdleFlushResponse = IdleFlushOutcome;
@@ -23,6 +22,9 @@ export type IdleFlushResponse = IdleFlushOutcome;
 /** Builds the handler around its dependencies, created once per container on first use. */
 export function createIdleFlushHandler(create: () => IdleFlushDependencies) {
   let deps: IdleFlushDependencies | undefined;
+  // One Metrics per handler: on a module-wide one, a second handler in the same process (tests,
+  // benchmarks) would set the pipeline dimension again, and Powertools warns that it exists.
+  const metrics = new Metrics({ namespace: METRICS_NAMESPACE });
   return async (_event: ScheduledEvent): Promise<IdleFlushResponse> => {
     if (!deps) {
       deps = create();

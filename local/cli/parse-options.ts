@@ -27,6 +27,28 @@ function negativeNumbersAsValues(argv: readonly string[], options: Options): str
 }
 
 /**
+ * parseArgs' message in the commands' own words: which option, and what was expected. Its own
+ * text adds advice about `--` positionals to unknown options of commands that take positionals,
+ * and a generic `<value>` to missing values.
+ */
+function reworded(error: unknown, options: Options): string {
+  const message = error instanceof Error ? error.message : String(error);
+  const code = (error as { code?: string }).code;
+  const name = /'(-{1,2}[^' ]+)/.exec(message)?.[1];
+  if (code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION' && name !== undefined) {
+    const known = Object.keys(options).map((o) => `--${o}`);
+    return known.length === 0
+      ? `unknown option ${name} (this command takes no options)`
+      : `unknown option ${name} (expected one of: ${known.join(', ')})`;
+  }
+  if (code === 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE' && name !== undefined) {
+    if (/argument missing|ambiguous/.test(message)) return `${name} needs a value`;
+    if (/does not take an argument/.test(message)) return `${name} takes no value`;
+  }
+  return message;
+}
+
+/**
  * `util.parseArgs` with its errors turned into UsageErrors that name the command,
  * so every command reports wrong arguments the same way (exit 2).
  */
@@ -40,8 +62,7 @@ export function parseOptions<T extends Options>(
     const args = negativeNumbersAsValues(argv, options);
     return parseArgs({ args, options, allowPositionals, strict: true });
   } catch (error) {
-    const reason = error instanceof Error ? error.message : String(error);
-    throw new UsageError(`${command}: ${reason}`);
+    throw new UsageError(`${command}: ${reworded(error, options)}`);
   }
 }
 
@@ -56,6 +77,17 @@ export function parseCount(option: string, value: string | undefined, fallback: 
     throw new UsageError(`--${option} must be a whole number >= ${minimum} (given ${JSON.stringify(value)})`);
   }
   return parsed;
+}
+
+/**
+ * `--stage`: the same rule infra/context.ts applies to `-c stage` (a test keeps the two in step),
+ * checked before a command synthesizes, so a bad name is a usage error and not a failed synth.
+ */
+export function parseStage(value: string | undefined): string | undefined {
+  if (value === undefined || /^[a-z][a-z0-9-]{0,30}$/.test(value)) return value;
+  throw new UsageError(
+    `--stage must be lower-case letters, digits and dashes, starting with a letter, at most 31 characters (given ${JSON.stringify(value)})`,
+  );
 }
 
 /** `--transport`: the Kinesis app or the MSK one (-c transport=msk); undefined when not given. */

@@ -176,7 +176,8 @@ export const invokeCommand: Command = {
       );
     }
     for (const [name, q] of Object.entries(outcome.queues)) {
-      say(`SQS ${name}: ${q.after - q.before} messages added (${q.after} in the queue)`);
+      const added = q.after - q.before;
+      say(`SQS ${name}: ${added} message${added === 1 ? '' : 's'} added (${q.after} in the queue)`);
     }
     const { result } = outcome;
     say(

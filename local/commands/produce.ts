@@ -2,7 +2,7 @@ import { KinesisClient } from '@aws-sdk/client-kinesis';
 import type { Kafka } from 'kafkajs';
 import { getPipeline, pipelineNames } from '../../functions/pipelines/index.js';
 import { type Command, UsageError } from '../cli/command.js';
-import { existingFile, parseCount, parseOptions, parseTransport } from '../cli/parse-options.js';
+import { existingFile, parseCount, parseOptions, parseStage, parseTransport } from '../cli/parse-options.js';
 import { fileInput, generatedInput, INPUT_FORMATS, type InputRecord } from '../runtime/start/input.js';
 import { kafkaTarget } from '../runtime/start/kafka-target.js';
 import { pipelineResources } from '../runtime/start/pipeline-resources.js';
@@ -161,6 +161,7 @@ export const produceCommand: Command = {
       throw new UsageError('give --stream (a stream in AWS) or --stage (a local app), not both');
     }
     const transport = parseTransport(values.transport) ?? 'kinesis';
+    const stage = parseStage(values.stage);
     if (transport === 'msk' && values.stream) {
       throw new UsageError(
         '--stream writes to a Kinesis stream in AWS; an MSK Serverless cluster is reachable only from inside its VPC: send events through the deployed producer Lambda (or use --transport msk without --stream for the local broker)',
@@ -178,12 +179,12 @@ export const produceCommand: Command = {
       streamName = values.stream;
       target = { ...kinesisTarget(client, streamName), close: async () => client.destroy() };
     } else {
-      const synth = await ensureSynthesized({ stage: values.stage, transport, log: (l) => console.error(l) });
+      const synth = await ensureSynthesized({ stage, transport, log: (l) => console.error(l) });
       const context = defaultLocalContext({ endpoint: localAwsConfig().endpoint, region: LOCAL_REGION });
       streamName = pipelineResources(CloudAssembly.load(synth.dir, context), name).streamName;
       if (transport === 'msk') {
         const broker = kafka();
-        await requireLocalTopic(broker, streamName, values.stage);
+        await requireLocalTopic(broker, streamName, stage);
         target = kafkaTarget(broker, streamName);
       } else {
         const client = kinesisClient();
@@ -200,7 +201,7 @@ export const produceCommand: Command = {
       }).catch((error: unknown) => {
         throw values.stream
           ? withAwsSetupHint(error)
-          : withLocalSetupHint(error, streamName, values.stage, transport);
+          : withLocalSetupHint(error, streamName, stage, transport);
       });
       const seconds = (Date.now() - started) / 1000;
       const rejected = [...outcome.invalid, ...outcome.refused].sort((a, b) => a.index - b.index);

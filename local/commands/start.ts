@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { pipelineNames } from '../../functions/pipelines/index.js';
 import { type Command, UsageError } from '../cli/command.js';
-import { existingFile, parseCount, parseOptions, parseTransport } from '../cli/parse-options.js';
+import { existingFile, parseCount, parseOptions, parseStage, parseTransport } from '../cli/parse-options.js';
 import { INPUT_FORMATS } from '../runtime/start/input.js';
 import { notARunFolder, stageMismatch, transportMismatch } from '../runtime/start/run-folder.js';
 import { runStart } from '../runtime/start/run-start.js';
@@ -11,11 +11,12 @@ export const DEFAULT_EVENTS = 20_000;
 
 const usage = `Usage: tributary start [options]   (npm start -- [options])
 
-Runs the synthesized app locally against LocalStack: starts or reuses LocalStack, synthesizes the CDK
-app when infra/ or functions/ changed since cdk.out, provisions the template's streams, buckets and
-queues, runs the pipeline's event source mapping, its Lambda functions, the Firehose delivery streams
-and the idle-flush schedule, produces events, then prints the top windows, the warehouse objects and
-the reconciliation of the warehouse against the ground truth. Exit 0 only when they match.
+Runs the synthesized app locally against LocalStack: starts or reuses LocalStack (and Kafka for
+--transport msk), synthesizes the CDK app when infra/ or functions/ changed since cdk.out,
+provisions the template's streams, buckets and queues, runs the pipeline's event source mapping, its
+Lambda functions, the Firehose delivery streams and the idle-flush schedule, produces events, then
+prints the top windows, the warehouse objects and the reconciliation of the warehouse against the
+ground truth. Exit 0 only when they match.
 
 Options:
   --pipeline <name>   ${pipelineNames.join(' | ')} (default taxi-rides)
@@ -113,12 +114,13 @@ export const startCommand: Command = {
       );
     }
     const transport = parseTransport(values.transport);
+    const stage = parseStage(values.stage);
     if (values.input) existingFile('input', values.input, INPUT_FORMATS);
     const runProblem =
       values.run === undefined
         ? undefined
         : (notARunFolder(values.run) ??
-          stageMismatch(values.run, values.stage) ??
+          stageMismatch(values.run, stage) ??
           transportMismatch(values.run, transport));
     if (runProblem !== undefined) throw new UsageError(runProblem);
     const faults = readFaults(process.env.TRIBUTARY_FAULTS);
@@ -131,7 +133,7 @@ export const startCommand: Command = {
       input: values.input,
       run: values.run,
       keepRunning: values['keep-running'] ?? false,
-      stage: values.stage,
+      stage,
       transport,
       faults,
     });

@@ -248,7 +248,7 @@ describe('tributary invoke against LocalStack', () => {
     // Assess: the sample's value is not a Tributary envelope
     expect(run.code, run.stderr).toBe(0);
     expect(run.stderr).not.toContain('note: the event looks like');
-    expect(run.stderr).toContain(`SQS ${queueName}: 1 messages added`);
+    expect(run.stderr).toContain(`SQS ${queueName}: 1 message added`);
     expect((await drain(QueueUrl)).map((b) => JSON.parse(b))).toEqual([
       expect.objectContaining({
         pipeline: 'taxi-rides',

@@ -82,7 +82,12 @@ export async function ensureSynthesized(
   if (!options.force && current && readFileSync(hashFile, 'utf8').trim() === hash) {
     return { dir, synthesized: false, ms: Date.now() - started };
   }
-  options.log?.('synthesizing the CDK app (infra/ or functions/ changed since cdk.out)...');
+  const why = options.force
+    ? 'asked to'
+    : current
+      ? `infra/ or functions/ changed since ${dir} was synthesized`
+      : `${dir} has no synthesized app yet`;
+  options.log?.(`synthesizing the CDK app (${why})...`);
   const extra = [
     ...(options.stage ? ['-c', `stage=${options.stage}`] : []),
     ...(msk ? ['-c', 'transport=msk'] : []),

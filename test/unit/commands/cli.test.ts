@@ -14,13 +14,27 @@ beforeEach(() => {
 afterEach(() => vi.restoreAllMocks());
 
 describe('tributary (the command itself)', () => {
-  it('with no command, prints the overview and exits 2', async () => {
+  it('with no command, says one is needed and prints the overview on stderr, exit 2', async () => {
     // Act
     const code = await main([]);
 
     // Assess
     expect(code).toBe(2);
-    expect(printed(stdout)).toMatch(/^Usage: tributary <command> \[options\]/);
+    expect(printed(stderr)).toMatch(
+      /^tributary: a command is needed \(one of: services, window, invoke, start, produce\)\n\nUsage: tributary <command> \[options\]/,
+    );
+    expect(printed(stdout)).toBe('');
+  });
+
+  it('after a wrong argument prints the error and the synopsis, not the whole help, exit 2', async () => {
+    // Act
+    const code = await main(['window', '--emit']);
+
+    // Assess
+    expect(code).toBe(2);
+    expect(printed(stderr)).toBe(
+      'tributary window: --emit needs a value\n\nUsage: tributary window --spec <spec.json> [--emit final|updates] [--flush]\nAll options: tributary window --help',
+    );
   });
 
   it.each([[['help', 'start']], [['start', '--help']]])('%j prints the command’s own help', async (argv) => {

@@ -2,7 +2,9 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { parseContext } from '../../../infra/context.js';
 import { UsageError } from '../../../local/cli/command.js';
+import { parseStage } from '../../../local/cli/parse-options.js';
 import { produceCommand, rejectionLines, withLocalSetupHint } from '../../../local/commands/produce.js';
 import { startCommand } from '../../../local/commands/start.js';
 
@@ -64,7 +66,7 @@ describe('tributary start arguments', () => {
       ['--run', folder],
       `--run ${folder}: not a run folder (expected ${join(folder, 'run.json')}, which a run writes first)`,
     ],
-    [['--input'], "Option '--input <value>' argument missing"],
+    [['--input'], '--input needs a value'],
     [
       ['--run', e2eRun, '--stage', 'dev'],
       `--run ${e2eRun} was made with --stage e2e: give that stage or none (given --stage dev)`,
@@ -74,6 +76,11 @@ describe('tributary start arguments', () => {
       `--run ${defaultRun} was made without --stage: give none (given --stage e2e)`,
     ],
     [['--transport', 'kafka'], '--transport must be kinesis or msk (given "kafka")'],
+    [
+      ['--stage', 'Bad Stage'],
+      '--stage must be lower-case letters, digits and dashes, starting with a letter, at most 31 characters (given "Bad Stage")',
+    ],
+    [['--stage', ''], '--stage must be lower-case letters, digits and dashes'],
     [
       ['--run', defaultRun, '--transport', 'msk'],
       `--run ${defaultRun} was made with --transport kinesis: give that transport or none (given --transport msk)`,
@@ -120,6 +127,7 @@ describe('tributary produce arguments', () => {
       ['--pipeline', 'taxi-rides', '--transport', 'kafka'],
       '--transport must be kinesis or msk (given "kafka")',
     ],
+    [['--pipeline', 'taxi-rides', '--stage', 'QA'], '--stage must be lower-case letters'],
     [
       ['--pipeline', 'taxi-rides', '--transport', 'msk', '--stream', 's'],
       '--stream writes to a Kinesis stream in AWS; an MSK Serverless cluster is reachable only from inside its VPC',
@@ -230,4 +238,30 @@ describe('tributary produce rejection report', () => {
     // Assess
     expect(lines).toEqual(['  1 x bad (events 1)']);
   });
+});
+
+describe('--stage names', () => {
+  it.each(['dev', 'e2e', 'a', 'team-7', 'a'.repeat(31), '', 'Dev', '7up', 'qa_1', 'a b', 'a'.repeat(32)])(
+    '%j: the CLI accepts it exactly when the CDK app does',
+    (stage) => {
+      // Act
+      const cli = (() => {
+        try {
+          return parseStage(stage) === stage;
+        } catch {
+          return false;
+        }
+      })();
+      const cdk = (() => {
+        try {
+          return parseContext({ stage, pipelines: 'taxi-rides' }).stage === stage;
+        } catch {
+          return false;
+        }
+      })();
+
+      // Assess
+      expect(cli).toBe(cdk);
+    },
+  );
 });

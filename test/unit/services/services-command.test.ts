@@ -9,7 +9,7 @@ describe('tributary services arguments', () => {
     [['up', 'redis'], 'unknown service "redis" (expected localstack or kafka)'],
     [['up', '--timeout', 'soon'], '--timeout must be a whole number >= 1 (given "soon")'],
     [['up', '--timeout', '0'], '--timeout must be a whole number >= 1 (given "0")'],
-    [['down', '--docker'], "Unknown option '--docker'"],
+    [['down', '--docker'], 'unknown option --docker (this command takes no options)'],
     [['logs'], 'expected exactly one service, localstack or kafka (given 0)'],
     [['logs', 'kafka', '--lines=-3'], '--lines must be a whole number >= 0 (given "-3")'],
     [['logs', 'kafka', '--lines', '-3'], '--lines must be a whole number >= 0 (given "-3")'],

@@ -27,7 +27,7 @@ describe('tributary invoke arguments', () => {
     [['invoke', 'A', 'B', '--event', eventFile], /one function at a time \(given 2: A B\)/],
     [['invoke', 'Aggregator'], /--event <file.json> is required/],
     [['invoke', 'Aggregator', '--event', '/nonexistent/e.json'], /\/nonexistent\/e\.json: cannot read/],
-    [['invoke', 'Aggregator', '--evnt', eventFile], /Unknown option '--evnt'/],
+    [['invoke', 'Aggregator', '--evnt', eventFile], /unknown option --evnt \(expected one of: --event, /],
     [['invoke', 'Aggregator', '--event', eventFile, '--json'], /--json goes with --list/],
     [['invoke', '--list', 'Aggregator'], /--list takes no function name \(given Aggregator\)/],
   ])('%j exits 2 and says why', async (argv, message) => {
