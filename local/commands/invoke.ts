@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { type Command, UsageError } from '../cli/command.js';
 import { parseOptions, parseTransport } from '../cli/parse-options.js';
@@ -128,6 +129,11 @@ export const invokeCommand: Command = {
     if (values.assembly !== undefined && values.transport !== undefined) {
       throw new UsageError(
         'invoke: give --assembly (a folder) or --transport (the app to synthesize), not both',
+      );
+    }
+    if (values.assembly !== undefined && !existsSync(join(values.assembly, 'manifest.json'))) {
+      throw new UsageError(
+        `invoke: --assembly ${values.assembly}: no cloud assembly there (expected a folder with manifest.json, such as cdk.out after \`npm run synth\`)`,
       );
     }
     const assemblyDir = values.assembly ?? assemblyDirOf({ transport });

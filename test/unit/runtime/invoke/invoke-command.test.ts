@@ -30,6 +30,7 @@ describe('tributary invoke arguments', () => {
     [['invoke', 'Aggregator', '--evnt', eventFile], /unknown option --evnt \(expected one of: --event, /],
     [['invoke', 'Aggregator', '--event', eventFile, '--json'], /--json goes with --list/],
     [['invoke', '--list', 'Aggregator'], /--list takes no function name \(given Aggregator\)/],
+    [['invoke', '--list', '--assembly', '/nonexistent'], /--assembly \/nonexistent: no cloud assembly there/],
   ])('%j exits 2 and says why', async (argv, message) => {
     // Act
     const code = await main(argv);
