@@ -28,7 +28,8 @@ Options:
   --input <file>      replay a file instead: JSON lines, CSV or TSV with a header row (the NASA access
                       log TSV for web-access-logs), or raw lines for the pipeline's decoder (e.g. an
                       access log for web-access-logs)
-  --run <dir>         resume or repeat a run folder (.local/runs/<id>): same input, checkpoints kept
+  --run <dir>         resume a run folder (.local/runs/<id>; the latest run of its pipeline and stage):
+                      same input, checkpoints kept
   --keep-running      after catching up, keep the runtime up until Ctrl-C (then flush and reconcile)
   --stage <name>      synthesize another stage than cdk.json's into .local/cdk.out-<name>: its own
                       stream, bucket and queue names (the e2e tests run with --stage e2e)
@@ -110,7 +111,7 @@ export const startCommand: Command = {
     const runFixes = ['pipeline', 'events', 'input', 'rate', 'duration', 'seed'] as const;
     if (values.run && runFixes.some((option) => values[option] !== undefined)) {
       throw new UsageError(
-        '--run repeats a run folder as it was: do not combine it with --pipeline, --events, --input, --rate, --duration or --seed',
+        '--run resumes a run folder as it was: do not combine it with --pipeline, --events, --input, --rate, --duration or --seed',
       );
     }
     const transport = parseTransport(values.transport);

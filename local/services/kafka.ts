@@ -15,20 +15,22 @@ export const KAFKA_MARKER = 'kafka.Kafka';
 const JVM_OPTIONS = ['-Xms256m', '-Xmx768m', '-XX:+UseG1GC', '-Djava.awt.headless=true'];
 
 /**
- * True when the broker answers a metadata request, lists a controller and can coordinate consumer
- * groups: an open port alone is not enough, KRaft serves requests only after the quorum formed.
+ * True when the broker answers a metadata request, lists a controller, can coordinate consumer
+ * groups and can give an idempotent producer its id: an open port alone is not enough, KRaft serves
+ * requests only after the quorum formed, and a fresh node loads its coordinators after that.
  */
 export async function kafkaHealthy(brokers: readonly string[]): Promise<true | undefined> {
   const port = Number(brokers[0]?.split(':')[1]);
   if (!(await portOpen(port))) return undefined;
-  const admin = new Kafka({
+  const kafka = new Kafka({
     clientId: 'tributary-health',
     brokers: [...brokers],
     logLevel: logLevel.NOTHING,
     connectionTimeout: 2_000,
     requestTimeout: 5_000,
     retry: { retries: 0 },
-  }).admin();
+  });
+  const admin = kafka.admin();
   try {
     await admin.connect();
     const cluster = await admin.describeCluster();
@@ -36,9 +38,17 @@ export async function kafkaHealthy(brokers: readonly string[]): Promise<true | u
     // A fresh node creates __consumer_offsets on the first coordinator lookup; doing it here
     // spares the first consumer group "The group coordinator is not available" and its retries.
     await admin.describeGroups(['tributary-health']);
-    return true;
   } finally {
     await admin.disconnect();
+  }
+  // Likewise the producer ids: the first idempotent producer of a fresh node otherwise logs "The
+  // coordinator is loading" as an error before its retry succeeds. (connect asks for the id.)
+  const producer = kafka.producer({ idempotent: true, retry: { retries: 1 } });
+  try {
+    await producer.connect();
+    return true;
+  } finally {
+    await producer.disconnect();
   }
 }
 

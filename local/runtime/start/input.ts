@@ -1,4 +1,5 @@
 import { createReadStream, existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { basename, dirname, join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { z } from 'zod';
 import { getGenerator } from '../../../functions/pipelines/generators.js';
@@ -81,10 +82,14 @@ export function detectFormat(path: string, firstLine: string): 'jsonl' | 'csv' |
  * (numbers as numbers, empty fields as null) keyed by the header; a TSV row likewise, except the
  * NASA access log TSV, which the web-access-logs pipeline's TSV reader turns into log entries
  * (see tsv-input.ts); any other line (an access log) is passed as is to the pipeline's decoder.
- * Arrival times are one millisecond apart from `startMs`.
+ * Arrival times are one millisecond apart from `startMs`. A run folder's own `input.jsonl` (beside
+ * its run.json) repeats that run: the same texts with the same arrival times.
  */
 export async function fileInput(path: string, startMs = Date.now()): Promise<InputRecord[]> {
   if (!existsSync(path)) throw new Error(`--input ${path}: no such file`);
+  if (basename(path) === 'input.jsonl' && existsSync(join(dirname(path), 'run.json'))) {
+    return loadInput(path).map((r, i) => ({ text: r.text, arrivalMs: r.arrivalMs, line: i + 1 }));
+  }
   const lines: string[] = [];
   const lineNumbers: number[] = [];
   let lineNumber = 0;

@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { tryLock } from '../../services/lock.js';
 import { stateDir } from '../../tools/state-dir.js';
@@ -12,6 +13,36 @@ export interface RunTarget {
   readonly pipeline: string;
 }
 
+/** A short name for a target, for the files kept per target in `.local/runs/`. */
+function targetId(target: RunTarget): string {
+  return createHash('sha256')
+    .update(`${target.endpoint}|${target.stage ?? ''}|${target.pipeline}`)
+    .digest('hex')
+    .slice(0, 16);
+}
+
+const latestRunFile = (target: RunTarget) => join(stateDir(), 'runs', `.latest-${targetId(target)}`);
+
+/** Notes that run `runId` has just reset the target's stream and warehouse prefixes: it owns them now. */
+export function markLatestRun(target: RunTarget, runId: string): void {
+  mkdirSync(join(stateDir(), 'runs'), { recursive: true });
+  writeFileSync(latestRunFile(target), runId);
+}
+
+/**
+ * Refuses to resume run `runId` when a later run has reset the target since: its checkpoints
+ * point into a stream that no longer holds its records (the resumed run would fail on every
+ * shard, and look like a LocalStack restart). Runs from before this note was kept pass.
+ */
+export function assertLatestRun(target: RunTarget, runId: string, dir: string): void {
+  const file = latestRunFile(target);
+  const latest = existsSync(file) ? readFileSync(file, 'utf8').trim() : undefined;
+  if (latest === undefined || latest === runId) return;
+  throw new RunFailedError(
+    `--run ${dir}: a later run (${latest}) has reset ${target.pipeline}'s stream and warehouse prefixes since, so this run's checkpoints point at records that are gone; --run resumes only the latest run of a pipeline and stage. Start a new run.`,
+  );
+}
+
 /**
  * Takes the lock of one `tributary start` per pipeline, stage and LocalStack, and returns its
  * release. A second run would reset the first one's stream and warehouse prefixes and read its
@@ -19,11 +50,7 @@ export interface RunTarget {
  * by a process that is gone (SIGKILL) is taken over.
  */
 export function takeRunLock(target: RunTarget): () => void {
-  const id = createHash('sha256')
-    .update(`${target.endpoint}|${target.stage ?? ''}|${target.pipeline}`)
-    .digest('hex')
-    .slice(0, 16);
-  const path = join(stateDir(), 'runs', `.start-${id}.lock`);
+  const path = join(stateDir(), 'runs', `.start-${targetId(target)}.lock`);
   const attempt = tryLock(path);
   if ('release' in attempt) return attempt.release;
   const stage = target.stage ?? "cdk.json's stage";

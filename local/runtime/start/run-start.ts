@@ -2,6 +2,7 @@ import { writeFileSync } from 'node:fs';
 import { getPipeline } from '../../../functions/pipelines/index.js';
 import { kafka, LOCAL_REGION, localAwsConfig } from '../../services/clients.js';
 import { useLocalstack } from '../../services/external-localstack.js';
+import { up } from '../../services/manager.js';
 import { provision } from '../provision/provision.js';
 import { resetPipeline } from '../provision/reset.js';
 import { ensureSynthesized } from '../synth/ensure-synthesized.js';
@@ -27,7 +28,7 @@ import {
   runSpecSchema,
   writeJsonAtomic,
 } from './run-folder.js';
-import { takeRunLock } from './run-lock.js';
+import { assertLatestRun, markLatestRun, type RunTarget, takeRunLock } from './run-lock.js';
 import { kafkaRunStream, kinesisRunStream, type RunStream } from './run-stream.js';
 import { printSummary, type RunSummary, summarize } from './run-summary.js';
 import { type PipelineRuntime, startPipelineRuntime } from './runtime.js';
@@ -68,7 +69,8 @@ export function producerRate(
   return durationSeconds ? Math.max(1, Math.round(events / durationSeconds)) : rate;
 }
 
-async function prepareFolder(options: StartOptions, reset: () => Promise<void>) {
+/** The run's folder, spec and input: a resumed run's as saved, or a new one's, after `reset(its id)`. */
+async function prepareFolder(options: StartOptions, reset: (runId: string) => Promise<void>) {
   if (options.run) {
     const folder = existingRunFolder(options.run);
     return {
@@ -93,7 +95,7 @@ async function prepareFolder(options: StartOptions, reset: () => Promise<void>) 
     transport: options.transport ?? 'kinesis',
     createdAt: new Date().toISOString(),
   };
-  await reset();
+  await reset(spec.id);
   saveInput(folder.input, input);
   writeJsonAtomic(folder.spec, spec);
   return { folder, spec, input, resumed: false };
@@ -108,10 +110,13 @@ export async function runStart(options: StartOptions): Promise<number> {
   const out = options.out ?? ((line: string) => process.stdout.write(`${line}\n`));
   const note = (line: string) => process.stderr.write(`${line}\n`);
   const started = Date.now();
-  await useLocalstack(note);
   const previous = options.run ? runSpecOf(options.run) : undefined;
   const stage = previous ? (previous.stage ?? undefined) : options.stage;
   const transport = previous ? previous.transport : (options.transport ?? 'kinesis');
+  await useLocalstack(note);
+  // The MSK app's topics live on the local Kafka broker: started or reused like LocalStack.
+  if (transport === 'msk')
+    await up({ services: ['kafka'], mode: 'host', timeoutMs: 180_000, log: note, claim: false });
   const synth = await ensureSynthesized({ log: note, stage, transport });
   note(
     synth.synthesized
@@ -120,9 +125,11 @@ export async function runStart(options: StartOptions): Promise<number> {
   );
   const context = defaultLocalContext({ endpoint: localAwsConfig().endpoint, region: LOCAL_REGION });
   const pipelineName = previous?.pipeline ?? options.pipeline;
-  const releaseLock = takeRunLock({ endpoint: context.endpoint, stage, pipeline: pipelineName });
+  const target = { endpoint: context.endpoint, stage, pipeline: pipelineName };
+  const releaseLock = takeRunLock(target);
   try {
-    return await runLocked(options, { synth, context, pipelineName, out, note, started });
+    if (previous && options.run) assertLatestRun(target, previous.id, options.run);
+    return await runLocked(options, { synth, context, runTarget: target, pipelineName, out, note, started });
   } finally {
     releaseLock();
   }
@@ -147,13 +154,13 @@ function resetTarget(resources: PipelineResources, stream: RunStream, pipelineNa
 function progressDisplay(
   rt: PipelineRuntime,
   resources: PipelineResources,
-  counts: { readonly produced: number; readonly deadLettered: number },
+  counts: { readonly produced: number; readonly deadLettered: number; readonly waiting: boolean },
   target: number,
   started: number,
 ): ProgressDisplay {
   const delivered = (stream: string | undefined) => rt.firehose.counters()[stream ?? '']?.recordsIn ?? 0;
   return new ProgressDisplay(() => ({
-    phase: counts.produced < target ? 'producing' : 'draining',
+    phase: counts.produced < target ? 'producing' : counts.waiting ? 'waiting' : 'draining',
     produced: counts.produced,
     target,
     consumed: rt.consumed(),
@@ -170,13 +177,14 @@ async function runLocked(
   given: {
     readonly synth: { readonly dir: string };
     readonly context: LocalAwsContext;
+    readonly runTarget: RunTarget;
     readonly pipelineName: string;
     readonly out: (line: string) => void;
     readonly note: (line: string) => void;
     readonly started: number;
   },
 ): Promise<number> {
-  const { synth, context, pipelineName, out, note, started } = given;
+  const { synth, context, runTarget, pipelineName, out, note, started } = given;
   const watch = await LocalstackWatch.begin(context.endpoint, note);
   const assembly = CloudAssembly.load(synth.dir, context);
   const pipeline = getPipeline(pipelineName);
@@ -196,9 +204,10 @@ async function runLocked(
     note(
       `provisioned: ${provisioned.created.length + topics.created.length} created, ${provisioned.existing.length + topics.existing.length} already there`,
     );
-    const { folder, spec, input, resumed } = await prepareFolder(options, () =>
-      resetPipeline(clients, resetTarget(resources, stream, pipelineName)),
-    );
+    const { folder, spec, input, resumed } = await prepareFolder(options, async (runId) => {
+      await resetPipeline(clients, resetTarget(resources, stream, pipelineName));
+      markLatestRun(runTarget, runId);
+    });
     note(
       `${resumed ? 'resuming' : 'run'} ${folder.dir}: ${pipelineName}, ${input.length} events${spec.rate > 0 ? ` at ${spec.rate}/s` : ''}`,
     );
@@ -214,7 +223,7 @@ async function runLocked(
       log: note,
     });
     const rt = runtime;
-    const counts = { produced: 0, deadLettered: 0 };
+    const counts = { produced: 0, deadLettered: 0, waiting: false };
     display = progressDisplay(rt, resources, counts, input.length, started);
     display.start();
     dlqTimer = setInterval(
@@ -263,9 +272,12 @@ async function runLocked(
     const rawReadToTip = options.keepRunning ? undefined : rt.firehose.readToTip();
     await waitUntilCaughtUp({ ...catchUp, since: Date.now() });
     const lastConsumedAt = Date.now();
+    counts.waiting = options.keepRunning === true;
     const writtenByOthers: RecordsWrittenByOthers = options.keepRunning
       ? await keepRunning({ ...catchUp, stream, pipelineName, log: (line) => display?.log(line) })
       : { records: [], unreadable: 0 };
+    counts.waiting = false;
+    const stoppedAt = Date.now();
     if (!(await (rawReadToTip ?? rt.firehose.readToTip()))) {
       display.log('raw delivery: a shard was not read to its end within 30 s; raw/ will miss records');
     }
@@ -297,7 +309,12 @@ async function runLocked(
         totalMs: Date.now() - started,
         produceMs,
         drainMs: lastConsumedAt - produceStarted - produceMs,
-        lastAggregateMs: Date.now() - produceStarted - produceMs,
+        ...(options.keepRunning
+          ? { lastAggregateMs: Date.now() - stoppedAt, lastAggregateAfter: 'the stop' as const }
+          : {
+              lastAggregateMs: Date.now() - produceStarted - produceMs,
+              lastAggregateAfter: 'the last event' as const,
+            }),
       },
       produced: outcome,
       finalFlushWindows: flushed.windowsClosed,

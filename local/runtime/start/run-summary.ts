@@ -17,8 +17,13 @@ export interface RunTimings {
   readonly produceMs: number;
   /** Last PutRecords to the consumer caught up. */
   readonly drainMs: number;
-  /** Last PutRecords to the last aggregate written to the warehouse (final flush included). */
+  /**
+   * Last PutRecords (or, for --keep-running, the Ctrl-C that ended the wait) to the last aggregate
+   * written to the warehouse, final flush included.
+   */
   readonly lastAggregateMs: number;
+  /** What lastAggregateMs counts from. */
+  readonly lastAggregateAfter: 'the last event' | 'the stop';
 }
 
 /** Everything the summary shows, and its JSON form (`<run>/summary.json`). */
@@ -92,7 +97,7 @@ export async function summarize(args: {
       (args.writtenByOthers ? ` + ${args.writtenByOthers} written by others while it kept running` : '') +
       `; ${esm?.recordsProcessed ?? 0} processed, ${esm?.invocations ?? 0} invocations (${esm?.failedInvocations ?? 0} failed)`,
     `  ${args.deadLettered} dead letters in the queue; ${args.finalFlushWindows} windows closed by the final flush`,
-    `  ${eventsPerSec.toFixed(1)} events/s through the pipeline; last aggregate ${(args.timings.lastAggregateMs / 1000).toFixed(1)} s after the last event`,
+    `  ${eventsPerSec.toFixed(1)} events/s through the pipeline; last aggregate ${(args.timings.lastAggregateMs / 1000).toFixed(1)} s after ${args.timings.lastAggregateAfter}`,
     '',
     'Top windows:',
     topWindows(reconciliation.windows),

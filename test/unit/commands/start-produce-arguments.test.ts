@@ -55,8 +55,8 @@ describe('tributary start arguments', () => {
     [['--rate', '-1.5'], '--rate must be a whole number >= 0 (given "-1.5")'],
     [['--rate', '5', '--duration', '10'], 'give --rate or --duration, not both'],
     [['--input', missing, '--events', '5'], 'give --events or --input, not both'],
-    [['--run', folder, '--events', '5'], '--run repeats a run folder as it was'],
-    [['--run', folder, '--duration', '60'], '--run repeats a run folder as it was'],
+    [['--run', folder, '--events', '5'], '--run resumes a run folder as it was'],
+    [['--run', folder, '--duration', '60'], '--run resumes a run folder as it was'],
     [
       ['--input', missing],
       `--input ${missing}: no such file (expected JSON lines, CSV, TSV or an access log)`,

@@ -67,6 +67,26 @@ describe('fileInput', () => {
     },
   );
 
+  it('repeats a run from its folder: input.jsonl beside run.json gives the saved texts and arrival times', async () => {
+    // Prepare: a run folder as `tributary start` leaves it
+    const run = mkdtempSync(join(dir, 'run-'));
+    writeFileSync(join(run, 'run.json'), '{}');
+    const saved = [
+      { text: '{"VendorID":2}', arrivalMs: 5_000 },
+      { text: 'not json at all', arrivalMs: 5_007 },
+    ];
+    saveInput(join(run, 'input.jsonl'), saved);
+
+    // Act
+    const records = await fileInput(join(run, 'input.jsonl'), 0);
+
+    // Assess
+    expect(records).toEqual([
+      { ...saved[0], line: 1 },
+      { ...saved[1], line: 2 },
+    ]);
+  });
+
   it('passes access log lines through as they are, skipping blank lines', async () => {
     // Prepare
     const file = join(dir, 'access.log');
