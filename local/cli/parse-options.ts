@@ -72,8 +72,9 @@ export function parseOptions<T extends Options>(
  */
 export function parseCount(option: string, value: string | undefined, fallback: number, minimum = 0): number {
   if (value === undefined) return fallback;
-  const parsed = Number(value);
-  if (!Number.isInteger(parsed) || parsed < minimum) {
+  // Digits only: Number() would also take "1e3", "0x10" or " 5 ".
+  const parsed = /^-?\d+$/.test(value) ? Number(value) : Number.NaN;
+  if (!Number.isSafeInteger(parsed) || parsed < minimum) {
     throw new UsageError(`--${option} must be a whole number >= ${minimum} (given ${JSON.stringify(value)})`);
   }
   return parsed;

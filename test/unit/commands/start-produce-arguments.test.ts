@@ -49,6 +49,7 @@ describe('tributary start arguments', () => {
       '--pipeline must be one of click-sessions, taxi-rides, web-access-logs (given "stocks")',
     ],
     [['--events', 'many'], '--events must be a whole number >= 1 (given "many")'],
+    [['--events', '1e3'], '--events must be a whole number >= 1 (given "1e3")'],
     [['--events', '0'], '--events must be a whole number >= 1 (given "0")'],
     // A negative number is the option's value (parseArgs alone calls it an "ambiguous" argument).
     [['--events', '-5'], '--events must be a whole number >= 1 (given "-5")'],
