@@ -2,8 +2,10 @@ import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   createWindowEngine,
+  decodeState,
   type EmitMode,
   type EngineState,
+  encodeState,
   type KeyedRecord,
   type WindowSpec,
 } from '../../../functions/core/index.js';
@@ -70,7 +72,11 @@ const records = fc
     });
   });
 
-/** The engine, one record at a time, as `tributary window` runs it. */
+/**
+ * The engine, one record at a time, as `tributary window` runs it. Every other record its state
+ * goes through the codec (bytes, then JSON), as the aggregator's checkpoints between batches do: a
+ * restored state rebuilds its lookups (close queues, indexes) from the data alone.
+ */
 function tributary(c: OracleCase, emit: EmitMode): OracleAnswer {
   const engine = createWindowEngine({
     window: c.spec.window,
@@ -79,9 +85,11 @@ function tributary(c: OracleCase, emit: EmitMode): OracleAnswer {
   });
   let state: EngineState | undefined;
   const answer: OracleAnswer = { steps: [], dropped: [] };
-  for (const record of c.records) {
+  for (const [i, record] of c.records.entries()) {
     const out = engine.process(state, [record]);
     state = out.state;
+    if (i % 4 === 1) state = decodeState(encodeState(state, 'bytes'));
+    if (i % 4 === 3) state = decodeState(encodeState(state, 'json'));
     answer.steps.push(
       out.results.map(({ key, windowStart, windowEnd, values }) => ({
         key,
