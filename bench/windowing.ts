@@ -279,7 +279,7 @@ const stateSize: Benchmark = {
         unit: 'windows',
         note:
           name === 'sliding'
-            ? 'incl. closed ones kept for lookups (2 x timeDifference)'
+            ? 'incl. closed ones kept for lookups (3 x timeDifference)'
             : `after ${events.length.toLocaleString('en-US')} events`,
       });
       rows.push({ metric: `${name}: state per window`, value: json / open, unit: 'bytes JSON' });
