@@ -41,10 +41,10 @@ type Snapshot = readonly [Accumulators, number];
  * before `timeDifference` share the window `[0, timeDifference]`. With `closeTime = streamTime -
  * grace`, a window is closed once its end is before closeTime; a record whose every window is
  * closed is late as a whole, otherwise per window. Closed windows stay in the state (not
- * emitted again) until `3 * timeDifference` past closeTime: a record that is not late may be
- * up to `timeDifference` before closeTime (its right window still open), looks back
- * `2 * timeDifference` from there for its previous record, and copies an older window's aggregate
- * into its left window.
+ * emitted again) until their start is `3 * timeDifference` before closeTime: a record that is not
+ * late may be up to `timeDifference` before closeTime (its right window still open) and looks back
+ * `2 * timeDifference` from there, for its previous record and for the aggregate its left window
+ * copies.
  */
 export function slidingStrategy(
   timeDifference: number,
@@ -87,9 +87,10 @@ export function slidingStrategy(
     }
     const windows = list;
     const queue = indexesOf(state).close;
-    // Windows older than this are never needed by a record that is not late: it looks back to
-    // ts - 2d, and its right window is still open (ts + 1 + d > closeTime, so ts >= closeTime - d).
-    // They are evicted, so must not be looked at before that either.
+    // A record that is not late has its right window still open (ts + 1 + d > closeTime, so
+    // ts >= closeTime - d), and looks at windows back to ts - 2d >= closeTime - 3d: none older is
+    // ever needed (a tighter bound exists; this one is simple and safe). They are evicted, so must
+    // not be looked at before that either.
     const visibleFrom = Math.max(0, closeTime - 3 * td);
 
     const forward = (start: number, accs: Accumulators) => {
@@ -101,9 +102,18 @@ export function slidingStrategy(
           values: aggregates.result(accs, 0),
         });
     };
+    // The closed windows this record missed, each reported once: the previous record's right
+    // window and this record's left window can be the same window (Kafka Streams' metric counts
+    // that drop twice; the late records would land in late/ twice).
+    let lateStart = -1;
+    const missed = (start: number) => {
+      if (start === lateStart) return;
+      lateStart = start;
+      out.late.push(lateRecord(record, start, start + td, streamTime));
+    };
     const updateExisting = (entry: SlidingEntry) => {
       if (entry[0] + td < closeTime) {
-        out.late.push(lateRecord(record, entry[0], entry[0] + td, streamTime));
+        missed(entry[0]);
         return;
       }
       aggregates.add(entry[2], 0, value, ts);
@@ -125,7 +135,7 @@ export function slidingStrategy(
     };
     const createWithRecord = (start: number, accs: Accumulators) => {
       if (start + td < closeTime) {
-        out.late.push(lateRecord(record, start, start + td, streamTime));
+        missed(start);
         return;
       }
       aggregates.add(accs, 0, value, ts);

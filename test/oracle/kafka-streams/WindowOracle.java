@@ -1,7 +1,8 @@
 /*
  * Kafka Streams' own windowed aggregation, as the oracle the windowing engine is tested against
- * (test/oracle/kafka-streams/window-engine.test.ts). The issue says "where this text and Kafka
- * Streams disagree, Kafka Streams is right", so the test asks Kafka Streams.
+ * (test/oracle/kafka-streams/window-engine.test.ts). Tributary's windows follow Kafka Streams'
+ * semantics, and where a written description and Kafka Streams disagree, Kafka Streams is right
+ * (issue 3, the windowing engine), so the test asks Kafka Streams.
  *
  * Protocol: one JSON case per stdin line,
  *   {"id", "spec": <the replay command's spec>, "emit": E, "records": [{"key","ts","value"}]}

@@ -3,7 +3,9 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import type { KeyedRecord, WindowSpec } from '../../../functions/core/index.js';
 import type { SpecAggregation } from '../../../functions/core/spec-aggregations.js';
+import { KAFKA_VERSION } from '../../../local/services/config.js';
 import { resolveMavenJars } from '../../../local/services/maven-jars.js';
+import { javaCommand } from '../../../local/services/prerequisites.js';
 import { projectRoot, stateDir } from '../../../local/tools/state-dir.js';
 
 /** One result line as the replay command prints it; `values: null` is a tombstone. */
@@ -44,6 +46,11 @@ export class KafkaStreamsOracle {
   private stderr = '';
 
   private constructor(private readonly jvm: ChildProcessWithoutNullStreams) {
+    // A JVM that cannot start fails the pending ask through its exit listener, not as an
+    // unhandled error event.
+    jvm.on('error', (error) => {
+      this.stderr += `\n${error.message}`;
+    });
     jvm.stderr.on('data', (chunk: Buffer) => {
       this.stderr = (this.stderr + chunk.toString('utf8')).slice(-4000);
     });
@@ -60,12 +67,15 @@ export class KafkaStreamsOracle {
       {
         pom: join(here, 'pom.xml'),
         libs: join(stateDir(), 'kafka-streams-oracle', 'libs'),
-        expectedJar: 'kafka-streams-3.9.2.jar',
+        // The pom pins the broker's version: a bump of one without the other fails here.
+        expectedJar: `kafka-streams-${KAFKA_VERSION}.jar`,
         label: 'kafka-streams oracle',
       },
       (line) => console.log(line),
     );
-    const jvm = spawn('java', ['-cp', join(libs, '*'), join(here, 'WindowOracle.java')], { stdio: 'pipe' });
+    const jvm = spawn(javaCommand(), ['-cp', join(libs, '*'), join(here, 'WindowOracle.java')], {
+      stdio: 'pipe',
+    });
     return new KafkaStreamsOracle(jvm);
   }
 
@@ -85,6 +95,7 @@ export class KafkaStreamsOracle {
 
   async close(): Promise<void> {
     this.jvm.stdin.end();
-    if (this.jvm.exitCode === null) await new Promise((resolve) => this.jvm.once('exit', resolve));
+    const running = this.jvm.exitCode === null && this.jvm.signalCode === null;
+    if (running) await new Promise((resolve) => this.jvm.once('exit', resolve));
   }
 }

@@ -22,8 +22,8 @@ import {
  * The windowing engine against Kafka Streams itself (3.9, in a TopologyTestDriver): random
  * disordered input, every window type, both emission modes. After every input record both must have
  * emitted the same results (final: the same closed windows with the same values; updates: the same
- * table once the updates are applied) and dropped the same number of late records (Kafka Streams
- * counts one per window a record missed, as the engine's late records do).
+ * updates and retractions) and dropped the same late records (Kafka Streams counts one per window a
+ * record missed, as the engine's late records do; see `drops` for sliding windows).
  */
 
 const aggregations = {
@@ -110,21 +110,30 @@ const rounded = (values: ResultLine['values']) =>
     ? null
     : Object.fromEntries(Object.entries(values).map(([k, v]) => [k, Number(v.toPrecision(12))]));
 
-/** Final mode: what each step emitted, as sorted lines (the order within one step is not compared). */
-const emittedPerStep = (a: OracleAnswer) =>
-  a.steps.map((step) => step.map((r) => `${windowId(r)} ${JSON.stringify(rounded(r.values))}`).sort());
+const line = (r: ResultLine) => `${windowId(r)} ${JSON.stringify(rounded(r.values))}`;
 
-/** Updates mode: the table the updates build, after each step (a tombstone removes its window). */
-function tablesPerStep(a: OracleAnswer): string[][] {
-  const table = new Map<string, string>();
-  return a.steps.map((step) => {
-    for (const r of step) {
-      if (r.values === null) table.delete(windowId(r));
-      else table.set(windowId(r), JSON.stringify(rounded(r.values)));
-    }
-    return [...table].map(([id, values]) => `${id} ${values}`).sort();
-  });
-}
+/**
+ * What each step emitted, as sorted lines (the order within one step is not compared): every
+ * result, every update and every retraction must match, none may be missing or extra.
+ */
+const emittedPerStep = (a: OracleAnswer) => a.steps.map((step) => step.map(line).sort());
+
+/**
+ * The same, after dropping a tombstone that the same step follows with a new value for the same
+ * window. Kafka Streams' session store replaces a session by removing it and putting it again,
+ * even when the record leaves its bounds as they were: it sends a tombstone, then the new value.
+ * The engine sends the new value alone; it retracts only a session that goes (merged, or moved).
+ */
+const withoutReplacedTombstones = (a: OracleAnswer): OracleAnswer => ({
+  ...a,
+  steps: a.steps.map((step) =>
+    step.filter(
+      (r, i) =>
+        r.values !== null ||
+        !step.slice(i + 1).some((later) => later.values !== null && windowId(later) === windowId(r)),
+    ),
+  ),
+});
 
 let oracle: KafkaStreamsOracle;
 beforeAll(async () => {
@@ -149,10 +158,11 @@ const numRuns = Number(process.env.TRIBUTARY_ORACLE_RUNS ?? 200);
 const retention = (w: WindowSpec) => (w.type === 'session' ? w.gapMs + w.graceMs + 1 : 86_400_000);
 
 /**
- * Late records, compared per step. Kafka Streams counts a drop per window it could not update, and
- * its sliding windows can try one closed window twice for one record (the previous record's right
- * window and the new record's left window coincide when they are timeDifference + 1 apart), so for
- * sliding windows only "dropped somewhere" is compared; the other types' counts are exact.
+ * Late records, compared per step. Kafka Streams counts a drop per window it could not update. Its
+ * sliding windows can try one closed window twice for one record (the previous record's right
+ * window and the new record's left window coincide when they are timeDifference + 1 apart), and
+ * count two drops where the engine reports the window once; so for sliding windows only "dropped
+ * somewhere" is compared. The other types' counts are exact.
  */
 const drops = (type: WindowSpec['type'], a: OracleAnswer) =>
   type === 'sliding' ? a.dropped.map((n) => n > 0) : a.dropped;
@@ -199,8 +209,7 @@ describe.each(Object.keys(windows) as WindowSpec['type'][])('%s windows against 
           };
           const expected = await oracle.ask(c);
           const actual = tributary(c, emit);
-          const view = emit === 'final' ? emittedPerStep : tablesPerStep;
-          expect(view(actual)).toEqual(view(expected));
+          expect(emittedPerStep(actual)).toEqual(emittedPerStep(withoutReplacedTombstones(expected)));
           expect(drops(type, actual)).toEqual(drops(type, expected));
         }),
         { numRuns },

@@ -83,4 +83,16 @@ describe('sliding windows (Kafka Streams SlidingWindows)', () => {
     expect(briefLate(late)).toEqual(['b 8 4-8 st=13']);
     expect(brief(results)).toEqual(['b 0-4 n=1', 'a 9-13 n=1', 'b 5-9 n=1']);
   });
+
+  it('reports a missed window once when it is both the previous record’s right window and the record’s left window', () => {
+    // Prepare: d 4, grace 0; stream time 20 when a@17 arrives (closeTime 20). Its previous record
+    // is a@12, whose right window [13,17] is also a@17's left window, closed.
+    const records = [rec('a', 8), rec('a', 12), rec('a', 20), rec('a', 17)];
+
+    // Act
+    const { late } = run(sliding(4), records);
+
+    // Assess: one late line for [13,17] (two would put the record in late/ twice)
+    expect(briefLate(late).filter((l) => l.startsWith('a 17 '))).toEqual(['a 17 13-17 st=20']);
+  });
 });
