@@ -34,7 +34,8 @@ function negativeNumbersAsValues(argv: readonly string[], options: Options): str
 function reworded(error: unknown, options: Options): string {
   const message = error instanceof Error ? error.message : String(error);
   const code = (error as { code?: string }).code;
-  const name = /'(-{1,2}[^' ]+)/.exec(message)?.[1];
+  // "Option '-n, --lines <value>' ...": the long name, whether or not a short form comes first.
+  const name = /'(?:-\w, )?(-{1,2}[^', ]+)/.exec(message)?.[1];
   if (code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION' && name !== undefined) {
     const known = Object.keys(options).map((o) => `--${o}`);
     return known.length === 0
@@ -42,7 +43,10 @@ function reworded(error: unknown, options: Options): string {
       : `unknown option ${name} (expected one of: ${known.join(', ')})`;
   }
   if (code === 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE' && name !== undefined) {
-    if (/argument missing|ambiguous/.test(message)) return `${name} needs a value`;
+    if (/argument missing/.test(message)) return `${name} needs a value`;
+    // A value that starts with a dash reads as an option: parseArgs' own hint says how to pass it.
+    if (/ambiguous/.test(message))
+      return `${name} needs a value; for one that starts with a dash, write ${name}=<value>`;
     if (/does not take an argument/.test(message)) return `${name} takes no value`;
   }
   return message;

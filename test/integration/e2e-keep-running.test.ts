@@ -60,6 +60,8 @@ describe.each([
       expect(result.code, explain(result)).toBe(0);
       expect(result.summary).toMatchObject({ ok: true, produced: 200, writtenByOthers: 120, missing: 0 });
       expect(result.stdout).toContain('Reconciliation: MATCH');
+      // Measured from the Ctrl-C, not from the last event the run itself produced.
+      expect(result.stdout).toMatch(/last aggregate [0-9.]+ s after the stop/);
     },
     RUN_TIMEOUT,
   );

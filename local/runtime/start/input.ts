@@ -88,7 +88,9 @@ export function detectFormat(path: string, firstLine: string): 'jsonl' | 'csv' |
 export async function fileInput(path: string, startMs = Date.now()): Promise<InputRecord[]> {
   if (!existsSync(path)) throw new Error(`--input ${path}: no such file`);
   if (basename(path) === 'input.jsonl' && existsSync(join(dirname(path), 'run.json'))) {
-    return loadInput(path).map((r, i) => ({ text: r.text, arrivalMs: r.arrivalMs, line: i + 1 }));
+    const saved = loadInput(path);
+    if (saved.length === 0) throw new Error(`--input ${path}: no events in it`);
+    return saved.map((r, i) => ({ text: r.text, arrivalMs: r.arrivalMs, line: i + 1 }));
   }
   const lines: string[] = [];
   const lineNumbers: number[] = [];

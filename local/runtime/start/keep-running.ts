@@ -123,6 +123,8 @@ export async function keepRunning(options: {
   readonly runtime: PipelineRuntime;
   readonly timeoutMs: number;
   readonly log: (line: string) => void;
+  /** Called at the Ctrl-C (or SIGTERM), before catching up on what was written meanwhile. */
+  readonly onInterrupt?: () => void;
 }): Promise<RecordsWrittenByOthers> {
   const { stream, log } = options;
   // Taken before saying "caught up", so nothing written in answer to that line comes before them.
@@ -131,6 +133,7 @@ export async function keepRunning(options: {
     'caught up; --keep-running: the runtime stays up (produce more with `tributary produce`), Ctrl-C ends it',
   );
   const signal = await untilInterrupted();
+  options.onInterrupt?.();
   log(`${signal}: consuming what was written meanwhile, then the final flush and the reconciliation`);
   await waitUntilCaughtUp({ ...options, since: Date.now() });
   const written = await stream.recordsWrittenSince(positions, options.pipelineName);

@@ -3,7 +3,7 @@ import { join, resolve } from 'node:path';
 import { z } from 'zod';
 import { stateDir } from '../../tools/state-dir.js';
 
-/** How a run was asked for; stored in `<run>/run.json` so `--run <dir>` repeats it exactly. */
+/** How a run was asked for; stored in `<run>/run.json` so `--run <dir>` resumes it exactly as asked. */
 export const runSpecSchema = z.object({
   id: z.string(),
   pipeline: z.string(),
@@ -69,7 +69,7 @@ export function notARunFolder(dir: string): string | undefined {
 }
 
 /**
- * Why `--stage <stage>` cannot go with `--run <dir>`, or undefined when it can: a run is repeated on
+ * Why `--stage <stage>` cannot go with `--run <dir>`, or undefined when it can: a run is resumed on
  * the stage it was made on (another stage has other stream and bucket names).
  */
 export function stageMismatch(dir: string, stage: string | undefined): string | undefined {

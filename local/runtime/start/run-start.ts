@@ -205,8 +205,9 @@ async function runLocked(
       `provisioned: ${provisioned.created.length + topics.created.length} created, ${provisioned.existing.length + topics.existing.length} already there`,
     );
     const { folder, spec, input, resumed } = await prepareFolder(options, async (runId) => {
-      await resetPipeline(clients, resetTarget(resources, stream, pipelineName));
+      // Noted first: a reset that fails halfway has already spoiled the older runs' streams.
       markLatestRun(runTarget, runId);
+      await resetPipeline(clients, resetTarget(resources, stream, pipelineName));
     });
     note(
       `${resumed ? 'resuming' : 'run'} ${folder.dir}: ${pipelineName}, ${input.length} events${spec.rate > 0 ? ` at ${spec.rate}/s` : ''}`,
@@ -273,11 +274,20 @@ async function runLocked(
     await waitUntilCaughtUp({ ...catchUp, since: Date.now() });
     const lastConsumedAt = Date.now();
     counts.waiting = options.keepRunning === true;
+    let stoppedAt = Date.now();
+    const stopped = () => {
+      stoppedAt = Date.now();
+      counts.waiting = false;
+    };
     const writtenByOthers: RecordsWrittenByOthers = options.keepRunning
-      ? await keepRunning({ ...catchUp, stream, pipelineName, log: (line) => display?.log(line) })
+      ? await keepRunning({
+          ...catchUp,
+          stream,
+          pipelineName,
+          log: (line) => display?.log(line),
+          onInterrupt: stopped,
+        })
       : { records: [], unreadable: 0 };
-    counts.waiting = false;
-    const stoppedAt = Date.now();
     if (!(await (rawReadToTip ?? rt.firehose.readToTip()))) {
       display.log('raw delivery: a shard was not read to its end within 30 s; raw/ will miss records');
     }

@@ -18,8 +18,9 @@ export interface RunTimings {
   /** Last PutRecords to the consumer caught up. */
   readonly drainMs: number;
   /**
-   * Last PutRecords (or, for --keep-running, the Ctrl-C that ended the wait) to the last aggregate
-   * written to the warehouse, final flush included.
+   * Last PutRecords (or, for --keep-running, the Ctrl-C that ended the wait: catching up on what
+   * was written meanwhile is included) to the last aggregate written to the warehouse, final
+   * flush included.
    */
   readonly lastAggregateMs: number;
   /** What lastAggregateMs counts from. */

@@ -26,6 +26,17 @@ describe('tributary (the command itself)', () => {
     expect(printed(stdout)).toBe('');
   });
 
+  it('says how to pass a value that starts with a dash', async () => {
+    // Act
+    const code = await main(['window', '--spec', '-my.json']);
+
+    // Assess
+    expect(code).toBe(2);
+    expect(printed(stderr)).toMatch(
+      /^tributary window: --spec needs a value; for one that starts with a dash, write --spec=<value>\n/,
+    );
+  });
+
   it('after a wrong argument prints the error and the synopsis, not the whole help, exit 2', async () => {
     // Act
     const code = await main(['window', '--emit']);

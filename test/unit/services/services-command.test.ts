@@ -10,6 +10,8 @@ describe('tributary services arguments', () => {
     [['up', '--timeout', 'soon'], '--timeout must be a whole number >= 1 (given "soon")'],
     [['up', '--timeout', '0'], '--timeout must be a whole number >= 1 (given "0")'],
     [['down', '--docker'], 'unknown option --docker (this command takes no options)'],
+    [['logs', 'kafka', '--lines'], 'services logs: --lines needs a value'],
+    [['up', '--docker=yes'], 'services up: --docker takes no value'],
     [['logs'], 'expected exactly one service, localstack or kafka (given 0)'],
     [['logs', 'kafka', '--lines=-3'], '--lines must be a whole number >= 0 (given "-3")'],
     [['logs', 'kafka', '--lines', '-3'], '--lines must be a whole number >= 0 (given "-3")'],
