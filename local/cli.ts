@@ -29,9 +29,11 @@ function synopsis(command: Command): string {
   return `${head}\nAll options: tributary ${command.name} --help`;
 }
 
+/** The commands' names, for the messages that list them. */
+const commandNames = () => commands.map((c) => c.name).join(', ');
+
 function unknownCommand(name: string): number {
-  const known = commands.map((c) => c.name).join(', ');
-  console.error(`tributary: unknown command ${JSON.stringify(name)} (expected one of: ${known})`);
+  console.error(`tributary: unknown command ${JSON.stringify(name)} (expected one of: ${commandNames()})`);
   return 2;
 }
 
@@ -58,8 +60,7 @@ export async function main(argv: readonly string[]): Promise<number> {
     return 0;
   }
   if (name === undefined) {
-    const known = commands.map((c) => c.name).join(', ');
-    console.error(`tributary: a command is needed (one of: ${known})\n\n${overview()}`);
+    console.error(`tributary: a command is needed (one of: ${commandNames()})\n\n${overview()}`);
     return 2;
   }
   if (name === '--help' || name === '-h' || name === 'help') {

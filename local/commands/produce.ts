@@ -62,9 +62,20 @@ async function requireLocalTopic(broker: Kafka, topic: string, stage: string | u
     throw withLocalSetupHint(error, topic, stage, 'msk');
   });
   if (exists) return;
-  throw new Error(
-    `the local topic ${topic} does not exist yet; \`${startCommandFor(stage, 'msk')}\` creates the app's topics (then produce writes to them)`,
-  );
+  throw new Error(missingTopic(topic, startCommandFor(stage, 'msk')));
+}
+
+/** What to say of a topic the local broker does not have, with the `start` that creates it. */
+function missingTopic(topic: string, start: string): string {
+  return `the local topic ${topic} does not exist yet; \`${start}\` creates the app's topics (then produce writes to them)`;
+}
+
+/** A Kinesis target on a client of its own, destroyed with it. */
+function ownKinesisTarget(
+  client: KinesisClient,
+  streamName: string,
+): ProduceTarget & { close(): Promise<void> } {
+  return { ...kinesisTarget(client, streamName), close: async () => client.destroy() };
 }
 
 /** The `tributary start` that creates a stage's local stream or topic. */
@@ -76,9 +87,7 @@ function startCommandFor(stage: string | undefined, transport: 'kinesis' | 'msk'
 function withBrokerSetupHint(error: Error, topic: string, start: string): Error {
   const text = `${error.name} ${error.message} ${String((error as { type?: unknown }).type)}`;
   if (/UNKNOWN_TOPIC|does not host this topic-partition/i.test(text)) {
-    return new Error(
-      `${error.message}: the local topic ${topic} does not exist yet; \`${start}\` creates the app's topics (then produce writes to them)`,
-    );
+    return new Error(`${error.message}: ${missingTopic(topic, start)}`);
   }
   if (/ECONNREFUSED|Connection error|KafkaJSNumberOfRetriesExceeded|KafkaJSConnectionError/.test(text)) {
     return new Error(
@@ -175,9 +184,8 @@ export const produceCommand: Command = {
     let target: ProduceTarget & { close(): Promise<void> };
     let streamName: string;
     if (values.stream) {
-      const client = new KinesisClient({});
       streamName = values.stream;
-      target = { ...kinesisTarget(client, streamName), close: async () => client.destroy() };
+      target = ownKinesisTarget(new KinesisClient({}), streamName);
     } else {
       const synth = await ensureSynthesized({ stage, transport, log: (l) => console.error(l) });
       const context = defaultLocalContext({ endpoint: localAwsConfig().endpoint, region: LOCAL_REGION });
@@ -187,8 +195,7 @@ export const produceCommand: Command = {
         await requireLocalTopic(broker, streamName, stage);
         target = kafkaTarget(broker, streamName);
       } else {
-        const client = kinesisClient();
-        target = { ...kinesisTarget(client, streamName), close: async () => client.destroy() };
+        target = ownKinesisTarget(kinesisClient(), streamName);
       }
     }
     try {

@@ -1,6 +1,7 @@
 import { Kafka, logLevel } from 'kafkajs';
 import { HOST, KAFKA_VERSION, logFile, type Ports, pidFile } from './config.js';
 import { portOpen, waitFor } from './health.js';
+import { withKafkaAdmin } from './kafka-admin.js';
 import { formattedClusterId, newClusterId, writeKafkaConfig } from './kafka-config.js';
 import { installKafka } from './kafka-install.js';
 import type { Log } from './localstack-install.js';
@@ -30,17 +31,15 @@ export async function kafkaHealthy(brokers: readonly string[]): Promise<true | u
     requestTimeout: 5_000,
     retry: { retries: 0 },
   });
-  const admin = kafka.admin();
-  try {
-    await admin.connect();
+  const serving = await withKafkaAdmin(kafka, async (admin) => {
     const cluster = await admin.describeCluster();
-    if (cluster.brokers.length === 0 || cluster.controller === null) return undefined;
+    if (cluster.brokers.length === 0 || cluster.controller === null) return false;
     // A fresh node creates __consumer_offsets on the first coordinator lookup; doing it here
     // spares the first consumer group "The group coordinator is not available" and its retries.
     await admin.describeGroups(['tributary-health']);
-  } finally {
-    await admin.disconnect();
-  }
+    return true;
+  });
+  if (!serving) return undefined;
   // Likewise the producer ids: the first idempotent producer of a fresh node otherwise logs "The
   // coordinator is loading" as an error before its retry succeeds. (connect asks for the id.)
   const producer = kafka.producer({ idempotent: true, retry: { retries: 1 } });

@@ -129,7 +129,7 @@ export async function runStart(options: StartOptions): Promise<number> {
   const releaseLock = takeRunLock(target);
   try {
     if (previous && options.run) assertLatestRun(target, previous.id, options.run);
-    return await runLocked(options, { synth, context, runTarget: target, pipelineName, out, note, started });
+    return await runLocked(options, { synth, context, runTarget: target, out, note, started });
   } finally {
     releaseLock();
   }
@@ -177,14 +177,15 @@ async function runLocked(
   given: {
     readonly synth: { readonly dir: string };
     readonly context: LocalAwsContext;
+    /** Its pipeline is the run's. */
     readonly runTarget: RunTarget;
-    readonly pipelineName: string;
     readonly out: (line: string) => void;
     readonly note: (line: string) => void;
     readonly started: number;
   },
 ): Promise<number> {
-  const { synth, context, runTarget, pipelineName, out, note, started } = given;
+  const { synth, context, runTarget, out, note, started } = given;
+  const pipelineName = runTarget.pipeline;
   const watch = await LocalstackWatch.begin(context.endpoint, note);
   const assembly = CloudAssembly.load(synth.dir, context);
   const pipeline = getPipeline(pipelineName);

@@ -46,8 +46,7 @@ export class KafkaStreamsOracle {
   private stderr = '';
 
   private constructor(private readonly jvm: ChildProcessWithoutNullStreams) {
-    // A JVM that cannot start fails the pending ask through its exit listener, not as an
-    // unhandled error event.
+    // A JVM that cannot start: the pending ask fails with it (see ask), never an unhandled event.
     jvm.on('error', (error) => {
       this.stderr += `\n${error.message}`;
     });
@@ -82,11 +81,16 @@ export class KafkaStreamsOracle {
   ask(c: OracleCase): Promise<OracleAnswer> {
     const id = this.nextId++;
     return new Promise((resolve, reject) => {
-      const onExit = (code: number | null) =>
-        reject(new Error(`the Kafka Streams oracle exited (${code}) before answering: ${this.stderr}`));
-      this.jvm.once('exit', onExit);
+      // Node may or may not follow a spawn error with 'exit': either one ends the wait.
+      const onEnd = (reason: unknown) =>
+        reject(
+          new Error(`the Kafka Streams oracle ended (${String(reason)}) before answering: ${this.stderr}`),
+        );
+      this.jvm.once('exit', onEnd);
+      this.jvm.once('error', onEnd);
       this.waiting.set(id, (answer) => {
-        this.jvm.off('exit', onExit);
+        this.jvm.off('exit', onEnd);
+        this.jvm.off('error', onEnd);
         resolve(answer);
       });
       this.jvm.stdin.write(`${JSON.stringify({ id, ...c })}\n`);
