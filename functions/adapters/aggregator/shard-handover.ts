@@ -178,7 +178,10 @@ function joinAtLatestStreamTime(
   let engine: EngineState | undefined;
   for (const part of parts) {
     let state = part;
-    if (latest !== null && part.streamTime !== latest) {
+    // Every part goes through the engine, even one already at the latest stream time: a drained
+    // parent of an older pipeline definition comes back in the current one, and parts of two
+    // definitions would not merge.
+    if (latest !== null) {
       const advanced = deps.engine.advanceTo(part, latest);
       closed.push(...advanced.results);
       state = advanced.state;

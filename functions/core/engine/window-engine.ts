@@ -26,7 +26,10 @@ export interface WindowEngineOptions {
 
 /** What processing a batch (or advancing time) produced. */
 export interface ProcessOutput {
-  /** The state to pass to the next call (the same object, updated). */
+  /**
+   * The state to pass to the next call: the same object, updated (a fresh one when the given state
+   * was a drained one of another window or aggregations).
+   */
   readonly state: EngineState;
   /** Window results in emission order. */
   readonly results: WindowResult[];
@@ -74,6 +77,18 @@ function sameWindow(a: WindowSpec, b: WindowSpec): boolean {
   return a === b || JSON.stringify(a) === JSON.stringify(b);
 }
 
+/** Whether a state has no window left, open or kept for lookups (any kind: it may be another engine's). */
+function holdsNoWindows(state: EngineState): boolean {
+  switch (state.kind) {
+    case 'time':
+      return state.panes.length === 0;
+    case 'session':
+      return Object.keys(state.sessions).length === 0;
+    case 'sliding':
+      return Object.keys(state.windows).length === 0;
+  }
+}
+
 function isTimestamp(ts: unknown): ts is number {
   return typeof ts === 'number' && Number.isSafeInteger(ts) && ts >= 0;
 }
@@ -94,14 +109,22 @@ export function createWindowEngine(options: WindowEngineOptions): WindowEngine {
       strategy.attach?.(fresh);
       return fresh;
     }
-    if (state.kind !== strategy.kind || !sameWindow(state.window, window)) {
+    const otherWindow = state.kind !== strategy.kind || !sameWindow(state.window, window);
+    const otherAggregations = state.aggregations.join('\u0000') !== aggregates.signature.join('\u0000');
+    if (otherWindow || otherAggregations) {
+      // A pipeline whose window or aggregations changed (a deploy) continues from a drained state:
+      // with no window open, nothing in it was shaped by the old definition but stream time.
+      if (holdsNoWindows(state)) {
+        const fresh = initialState();
+        fresh.streamTime = state.streamTime;
+        strategy.attach?.(fresh);
+        return fresh;
+      }
+      const drain = 'a state continues under another definition only once it holds no windows (drained)';
       throw new StateCorruptError(
-        `state was built for window ${JSON.stringify(state.window)}, this engine uses ${JSON.stringify(window)}`,
-      );
-    }
-    if (state.aggregations.join('\u0000') !== aggregates.signature.join('\u0000')) {
-      throw new StateCorruptError(
-        `state holds aggregations ${JSON.stringify(state.aggregations)}, this engine computes ${JSON.stringify(aggregates.signature)}`,
+        otherWindow
+          ? `state was built for window ${JSON.stringify(state.window)}, this engine uses ${JSON.stringify(window)}; ${drain}`
+          : `state holds aggregations ${JSON.stringify(state.aggregations)}, this engine computes ${JSON.stringify(aggregates.signature)}; ${drain}`,
       );
     }
     strategy.attach?.(state);

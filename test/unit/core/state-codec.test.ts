@@ -148,5 +148,33 @@ describe('engine state codec', () => {
     // Act / Assess
     expect(() => five.process(state, [])).toThrow(/state was built for window .*"sizeMs":10/);
     expect(() => countOnly.process(state, [])).toThrow(/holds aggregations \["n:count","sum:sum"\]/);
+    expect(() => countOnly.process(state, [])).toThrow(/only once it holds no windows \(drained\)/);
+  });
+
+  it.each([
+    ['a window of another size', { window: { ...tumbling, sizeMs: 5 }, aggregations: countAndSum() }],
+    ['other aggregations', { window: tumbling, aggregations: { n: countAggregate() } }],
+    [
+      'another window type',
+      { window: { type: 'session' as const, gapMs: 3, graceMs: 0 }, aggregations: countAndSum() },
+    ],
+  ])('continues a drained state under %s, from its stream time', (_, changed) => {
+    // Prepare: every window closed (a pipeline drained before a deploy), then the checkpoint's text
+    const ten = createWindowEngine({ window: tumbling, aggregations: countAndSum() });
+    const first = ten.process(undefined, [rec('a', 1, 2), rec('a', 25, 3)]);
+    const drained = ten.advanceTo(first.state, 40).state;
+    const checkpoint = decodeState(encodeState(drained, 'json'));
+    const engine = createWindowEngine(changed);
+
+    // Act: one record older than the stream time carried over allows, one on time
+    const out = engine.process(checkpoint, [rec('a', 30, 4), rec('b', 41, 5)]);
+    const flushed = engine.flush(out.state);
+
+    // Assess: the new definition's state, at the old stream time; nothing of the old windows
+    expect(out.state).toMatchObject({ window: changed.window, streamTime: 41 });
+    expect(out.late.map((l) => l.ts)).toEqual([30]);
+    expect(flushed.results.map((r) => [r.key, r.values])).toEqual([
+      ['b', 'sum' in changed.aggregations ? { n: 1, sum: 5 } : { n: 1 }],
+    ]);
   });
 });
