@@ -1,3 +1,4 @@
+import type { WindowEngine } from '../functions/core/engine/window-engine.js';
 import type { EmitMode, WindowSpec } from '../functions/core/types.js';
 import { getPipeline, UnknownPipelineError } from '../functions/pipelines/index.js';
 import { ContextError } from './context.js';
@@ -6,6 +7,16 @@ import { ContextError } from './context.js';
 export interface PipelineInfo {
   readonly name: string;
   readonly window: WindowSpec;
+  /**
+   * What the aggregator's checkpoints must fit: the window, the aggregations (names, with the
+   * kind of the numeric built-ins) and the engine's state layout version. A deploy that changes
+   * one of them checks the stored checkpoints first (constructs/state-checks.ts).
+   */
+  readonly checkpoint: {
+    readonly window: WindowSpec;
+    readonly aggregations: readonly string[];
+    readonly stateVersion: number;
+  };
 }
 
 /**
@@ -32,6 +43,7 @@ export function deployable(pipeline: {
   readonly name: string;
   readonly window: WindowSpec;
   readonly emit: EmitMode;
+  createEngine(): WindowEngine;
 }): PipelineInfo {
   if (pipeline.emit !== 'final') {
     throw new ContextError(
@@ -39,5 +51,10 @@ export function deployable(pipeline: {
         `results only (the warehouse keeps one row per result id), so define it with emit: 'final'`,
     );
   }
-  return { name: pipeline.name, window: pipeline.window };
+  const state = pipeline.createEngine().initialState();
+  return {
+    name: pipeline.name,
+    window: pipeline.window,
+    checkpoint: { window: state.window, aggregations: state.aggregations, stateVersion: state.v },
+  };
 }

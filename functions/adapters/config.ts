@@ -53,7 +53,11 @@ const producerEnvSchema = z.object({
     .pipe(z.record(nonEmpty, nonEmpty)),
 });
 
+/** The deploy's checkpoint check reads the state bucket of every pipeline it is given. */
+const stateCheckEnvSchema = aggregatorEnvSchema.pick({ STATE_BUCKET: true, STATE_PREFIX: true });
+
 export type AggregatorEnv = z.output<typeof aggregatorEnvSchema>;
+export type StateCheckEnv = z.output<typeof stateCheckEnvSchema>;
 export type IdleFlushEnv = z.output<typeof idleFlushEnvSchema>;
 export type ProducerEnv = z.output<typeof producerEnvSchema>;
 
@@ -80,3 +84,7 @@ export const readIdleFlushEnv = (env: Record<string, string | undefined> = proce
 /** The producer's environment: TRANSPORT and STREAM_NAMES, a JSON object of pipeline name -> stream or topic. */
 export const readProducerEnv = (env: Record<string, string | undefined> = process.env): ProducerEnv =>
   read(producerEnvSchema, env, 'producer');
+
+/** The checkpoint check's environment: the state bucket and prefix, as the aggregators have them. */
+export const readStateCheckEnv = (env: Record<string, string | undefined> = process.env): StateCheckEnv =>
+  read(stateCheckEnvSchema, env, 'state-check');

@@ -3,6 +3,7 @@ export * from './aggregations.js';
 export * from './distinct-aggregate.js';
 export * from './engine/state.js';
 export * from './engine/state-codec.js';
+export * from './engine/state-fit.js';
 export * from './engine/state-partition.js';
 export * from './engine/window-engine.js';
 export * from './errors.js';

@@ -1,8 +1,8 @@
-import { CustomResource, Duration, RemovalPolicy, Validations } from 'aws-cdk-lib';
+import { CustomResource, Duration, RemovalPolicy } from 'aws-cdk-lib';
 import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
-import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
-import { Provider } from 'aws-cdk-lib/custom-resources';
+import type { Provider } from 'aws-cdk-lib/custom-resources';
 import { Construct } from 'constructs';
+import { handlerProvider } from './handler-provider.js';
 import type { MskCluster } from './msk-cluster.js';
 import type { MskNetwork } from './msk-network.js';
 import { TributaryFunction } from './tributary-function.js';
@@ -47,17 +47,7 @@ export class KafkaTopics extends Construct {
     this.handler.function.addToRolePolicy(
       new PolicyStatement({ actions: ['kafka-cluster:Connect'], resources: [props.cluster.clusterArn] }),
     );
-    this.provider = new Provider(this, 'Provider', {
-      onEventHandler: this.handler.function,
-      logGroup: new LogGroup(this, 'ProviderLogs', {
-        retention: RetentionDays.ONE_MONTH,
-        removalPolicy: RemovalPolicy.DESTROY,
-      }),
-    });
-    Validations.of(this.provider).acknowledge({
-      id: 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]',
-      reason: "AWS's basic execution policy only lets CDK's provider framework function write its own logs.",
-    });
+    this.provider = handlerProvider(this, this.handler.function);
   }
 
   /** Creates a topic; it is deleted with the stack. The handler may manage only these topics. */

@@ -54,6 +54,10 @@ export const TRIBUTARY_WILDCARDS: readonly WildcardAllowance[] = [
     reason: "CDK's provider framework invokes any version of the one Kafka topic handler it fronts",
   },
   {
+    finding: /^Resource::<StateChecksHandlerFunction[0-9A-F]{8}\.Arn>:\*$/,
+    reason: "CDK's provider framework invokes any version of the one checkpoint check handler it fronts",
+  },
+  {
     finding:
       /^Resource::arn:<AWS::Partition>:kafka:<AWS::Region>:<AWS::AccountId>:group\/[a-z0-9-]+\/.*\/\*$/,
     reason:

@@ -10,6 +10,7 @@ import { type MonitoredPipeline, Monitoring } from '../constructs/monitoring.js'
 import { MskTransport } from '../constructs/msk-transport.js';
 import { PartitionedDelivery } from '../constructs/partitioned-delivery.js';
 import { Producer } from '../constructs/producer.js';
+import { StateChecks } from '../constructs/state-checks.js';
 import { Storage } from '../constructs/storage.js';
 import type { StreamTransport } from '../constructs/stream-transport.js';
 import { WarehouseCatalog } from '../constructs/warehouse-catalog.js';
@@ -83,7 +84,8 @@ export class TributaryStack extends Stack {
     const streamClient = this.transport.clientConfig();
     this.producer = new Producer(this, 'Producer', { streams, client: streamClient });
     const monitored: MonitoredPipeline[] = [];
-    for (const stream of streams) {
+    const stateChecks = new StateChecks(this, 'StateChecks', { stateBucket: this.storage.stateBucket });
+    for (const [i, stream] of streams.entries()) {
       const name = stream.pipeline;
       const raw = new PartitionedDelivery(this, `Raw-${name}`, {
         bucket,
@@ -106,6 +108,10 @@ export class TributaryStack extends Stack {
         aggregatesDelivery: aggregates,
         lateDelivery: late,
       });
+      // A deploy that changes what the checkpoints must fit checks them before these run it.
+      // (streams are in the order of props.pipelines)
+      const pipeline = props.pipelines[i] as PipelineInfo;
+      stateChecks.guard(pipeline, [aggregator.function, aggregator.idleFlushFunction]);
       this.aggregators.set(name, aggregator);
       monitored.push({
         name,

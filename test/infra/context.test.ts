@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { STATE_VERSION } from '../../functions/core/index.js';
 import { getPipeline } from '../../functions/pipelines/index.js';
 import { ContextError, parseContext } from '../../infra/context.js';
 import { deployable, resolvePipelines } from '../../infra/pipeline-catalog.js';
@@ -112,7 +113,15 @@ describe('resolvePipelines', () => {
     const pipeline = getPipeline('taxi-rides');
 
     // Act + Assess
-    expect(deployable(pipeline)).toEqual({ name: 'taxi-rides', window: pipeline.window });
+    expect(deployable(pipeline)).toEqual({
+      name: 'taxi-rides',
+      window: pipeline.window,
+      checkpoint: {
+        window: pipeline.window,
+        aggregations: pipeline.createEngine().initialState().aggregations,
+        stateVersion: STATE_VERSION,
+      },
+    });
     expect(() =>
       deployable({ ...pipeline, name: 'live-taxis', window: pipeline.window, emit: 'updates' }),
     ).toThrow(

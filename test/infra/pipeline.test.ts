@@ -1,5 +1,7 @@
 import { Match } from 'aws-cdk-lib/assertions';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { STATE_VERSION } from '../../functions/core/index.js';
+import { getPipeline } from '../../functions/pipelines/index.js';
 import { removeAssembly, SYNTH_TIMEOUT_MS, type SynthesizedApp, synthesize } from './build-app.js';
 
 // One synthesis for the whole file: bundling the functions is the slow part.
@@ -259,6 +261,39 @@ function resourcesOf(type: string, prefix: string) {
   );
 }
 const idleFlushOf = (pipeline: string) => `Aggregator${logicalName(pipeline)}IdleFlush`;
+
+describe('checkpoint check (deploy guard)', () => {
+  it('gives each pipeline a Custom::PipelineStateCheck of its window, aggregations and state version', () => {
+    app.template.resourceCountIs('Custom::PipelineStateCheck', PIPELINES.length);
+    const taxi = getPipeline('taxi-rides').createEngine().initialState();
+    app.template.hasResourceProperties('Custom::PipelineStateCheck', {
+      Pipeline: 'taxi-rides',
+      Window: JSON.stringify(taxi.window),
+      Aggregations: JSON.stringify(taxi.aggregations),
+      StateVersion: String(STATE_VERSION),
+    });
+  });
+
+  it("updates each pipeline's aggregator and idle flush only after its check", () => {
+    const checks = app.template.findResources('Custom::PipelineStateCheck');
+    for (const pipeline of PIPELINES) {
+      const [check] = Object.entries(checks).filter(([, r]) => r.Properties.Pipeline === pipeline);
+      for (const fn of [`Aggregator${logicalName(pipeline)}Handler`, idleFlushOf(pipeline)]) {
+        const [function_] = Object.values(resourcesOf('AWS::Lambda::Function', fn));
+        expect(function_?.DependsOn, `${fn} waits for the check of ${pipeline}`).toContain(check?.[0]);
+      }
+    }
+  });
+
+  it("lets the check read the pipelines' checkpoints and write nothing", () => {
+    const policies = resourcesOf('AWS::IAM::Policy', 'StateChecksHandler');
+    const statements = Object.values(policies).flatMap((p) => p.Properties.PolicyDocument.Statement);
+    const actions = statements.flatMap((st: { Action: string | string[] }) => [st.Action].flat());
+    expect(actions.filter((a) => /Put|Delete|Write/.test(a))).toEqual([]);
+    const resources = JSON.stringify(statements.map((st: { Resource: unknown }) => st.Resource));
+    for (const pipeline of PIPELINES) expect(resources).toContain(`/state/${pipeline}/*`);
+  });
+});
 
 describe('monitoring', () => {
   it('alarms on the Kinesis iterator age of each stream', () => {

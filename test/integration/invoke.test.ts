@@ -8,7 +8,7 @@ import {
   GetShardIteratorCommand,
   type KinesisClient,
 } from '@aws-sdk/client-kinesis';
-import { DeleteObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import { DeleteObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import {
   DeleteMessageBatchCommand,
   GetQueueUrlCommand,
@@ -16,6 +16,9 @@ import {
   type SQSClient,
 } from '@aws-sdk/client-sqs';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { encodeCheckpoint } from '../../functions/adapters/state/checkpoint.js';
+import { definePipeline } from '../../functions/core/pipeline.js';
+import { getPipeline } from '../../functions/pipelines/index.js';
 import { findFunction, listFunctions, touchedResources } from '../../local/runtime/invoke/index.js';
 import { assemblyDirOf, ensureSynthesized } from '../../local/runtime/synth/ensure-synthesized.js';
 import {
@@ -34,6 +37,8 @@ const fixture = (path: string) => join(projectRoot, 'test', 'fixtures', path);
 /** The Lambda documentation's Kinesis sample records, as Powertools publishes them. */
 const KINESIS_SAMPLE = fixture('aws/powertools-python-kinesis-stream-event.json');
 const AGGREGATOR = 'Aggregator-taxi-rides/Handler';
+/** The deploy's checkpoint check (Custom::PipelineStateCheck). */
+const STATE_CHECK = 'StateChecks/Handler';
 /** AWS's MSK sample event, as aws-lambda-go publishes it. */
 const KAFKA_SAMPLE = fixture('aws/aws-lambda-go-kafka-event.json');
 
@@ -318,6 +323,74 @@ describe('tributary invoke against LocalStack', () => {
     expect(run.code, run.stderr).toBe(0);
     expect(JSON.parse(run.stdout)).toEqual({ got: JSON.parse(readFileSync(KINESIS_SAMPLE, 'utf8')) });
     expect(run.stderr).toContain('note: the event looks like a Kinesis tumbling-window event');
+  });
+
+  it("runs the deploy's checkpoint check on a CloudFormation Update: exit 0, then exit 1 naming a checkpoint that holds windows of other aggregations", async () => {
+    // Prepare: the taxi-rides check as the template has it, and a checkpoint written by an older
+    // definition of taxi-rides (one aggregation) that still holds a window
+    const [resource] = assembly
+      .resources('Custom::PipelineStateCheck')
+      .filter((r) => r.rawProperties.Pipeline === 'taxi-rides');
+    const { ServiceToken: _, ...properties } = resource?.rawProperties ?? {};
+    const eventFile = join(mkdtempSync(join(tmpdir(), 'tributary-state-check-')), 'update.json');
+    writeFileSync(
+      eventFile,
+      JSON.stringify({
+        RequestType: 'Update',
+        ServiceToken: 'arn:aws:lambda:us-east-1:000000000000:function:provider',
+        ResponseURL: 'https://example.invalid/response',
+        StackId: 'arn:aws:cloudformation:us-east-1:000000000000:stack/Tributary-dev/1',
+        RequestId: 'request-1',
+        LogicalResourceId: resource?.logicalId,
+        PhysicalResourceId: 'taxi-rides-state-check',
+        ResourceType: 'Custom::PipelineStateCheck',
+        ResourceProperties: properties,
+        OldResourceProperties: properties,
+      }),
+    );
+    const taxi = getPipeline('taxi-rides');
+    const older = definePipeline({ ...taxi.config, aggregations: { trips: { fn: 'count' } } });
+    const trip = taxiTrip({ zone: 132, pickupMs: Date.UTC(2026, 0, 1) });
+    const parsed = older.parseEvent(trip);
+    if (!parsed.ok) throw new Error(parsed.reason);
+    const engine = older
+      .createEngine()
+      .process(undefined, [{ key: parsed.key, ts: parsed.ts, value: trip }]).state;
+    const shard = 'shardId-000000009999';
+    // The first invoke provisions the state bucket; its checkpoints (if earlier tests wrote any) fit.
+    const passed = await invoke([STATE_CHECK, '--event', eventFile]);
+    const bucket = resourceOf(STATE_CHECK, 'AWS::S3::Bucket');
+    const key = `state/taxi-rides/${shard}.json`;
+    const body = encodeCheckpoint({
+      pipeline: 'taxi-rides',
+      shard,
+      position: { sequenceNumber: '1', subSequenceNumber: undefined },
+      engine,
+      lastActivity: null,
+      updatedAt: Date.now(),
+      pending: [],
+      busyUntil: null,
+      handingOver: [],
+      inheritedFrom: [],
+    });
+    await s3.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: body }));
+
+    // Act
+    let refused: CliRun;
+    try {
+      refused = await invoke([STATE_CHECK, '--event', eventFile]);
+    } finally {
+      await s3.send(new DeleteObjectCommand({ Bucket: bucket, Key: key }));
+    }
+
+    // Assess
+    expect(refused.code, refused.stderr).toBe(1);
+    expect(refused.stderr).toMatch(
+      /pipeline taxi-rides: 1 of \d+ checkpoints cannot continue under this deploy/,
+    );
+    expect(refused.stderr).toContain(`${shard}: state holds aggregations ["trips:count"]`);
+    expect(passed.code, passed.stderr).toBe(0);
+    expect(JSON.parse(passed.stdout)).toMatchObject({ PhysicalResourceId: 'taxi-rides-state-check' });
   });
 
   describe("with an AWS Firehose sample event, which is not the aggregator's source", () => {

@@ -1,3 +1,4 @@
+import { CoreError } from '../../core/errors.js';
 import { BacklogCheckError, CheckpointConflictError, CheckpointCorruptError } from '../errors.js';
 import {
   type Checkpoint,
@@ -101,9 +102,18 @@ export async function flushIdleShards(deps: IdleFlushDependencies): Promise<Idle
       }
       continue;
     }
-    let closed = flushTakes(checkpoint, deps.idleTimeoutMs, at)
-      ? closeIdleWindows(checkpoint, shard, at, deps)
-      : undefined;
+    let closed: ReturnType<typeof closeIdleWindows>;
+    try {
+      closed = flushTakes(checkpoint, deps.idleTimeoutMs, at)
+        ? closeIdleWindows(checkpoint, shard, at, deps)
+        : undefined;
+    } catch (error) {
+      if (!(error instanceof CoreError)) throw error;
+      // A state this code refuses (windows of another pipeline definition: a deploy the state
+      // check did not guard) must not keep every other shard's windows open either.
+      logger.error('checkpoint refused by the engine; shard skipped', { shard, error: error.message });
+      continue;
+    }
     // The stream is asked only when the flush would close windows: a shard with nothing open (a
     // parent emptied by a reshard, which leaves the stream after its retention) costs no calls.
     const backlog = closed === undefined ? 'none' : await backlogOf(deps, shard, checkpoint, at);

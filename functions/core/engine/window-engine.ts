@@ -12,6 +12,7 @@ import { createAggregates } from './aggregates.js';
 import { sessionStrategy } from './session-windows.js';
 import { slidingStrategy } from './sliding-windows.js';
 import { type EngineState, STATE_VERSION } from './state.js';
+import { stateFit } from './state-fit.js';
 import type { Emissions, StrategyContext, WindowStrategy } from './strategy.js';
 import { timeStrategy } from './time-windows.js';
 
@@ -71,24 +72,6 @@ function strategyFor(window: WindowSpec, context: StrategyContext): WindowStrate
   }
 }
 
-// Both sides come out of the window spec schema (engine options and decoded states alike), so
-// their fields are in the same order and the texts compare.
-function sameWindow(a: WindowSpec, b: WindowSpec): boolean {
-  return a === b || JSON.stringify(a) === JSON.stringify(b);
-}
-
-/** Whether a state has no window left, open or kept for lookups (any kind: it may be another engine's). */
-function holdsNoWindows(state: EngineState): boolean {
-  switch (state.kind) {
-    case 'time':
-      return state.panes.length === 0;
-    case 'session':
-      return Object.keys(state.sessions).length === 0;
-    case 'sliding':
-      return Object.keys(state.windows).length === 0;
-  }
-}
-
 function isTimestamp(ts: unknown): ts is number {
   return typeof ts === 'number' && Number.isSafeInteger(ts) && ts >= 0;
 }
@@ -109,24 +92,16 @@ export function createWindowEngine(options: WindowEngineOptions): WindowEngine {
       strategy.attach?.(fresh);
       return fresh;
     }
-    const otherWindow = state.kind !== strategy.kind || !sameWindow(state.window, window);
-    const otherAggregations = state.aggregations.join('\u0000') !== aggregates.signature.join('\u0000');
-    if (otherWindow || otherAggregations) {
-      // A pipeline whose window or aggregations changed (a deploy) continues from a drained state:
-      // with no window open, nothing in it was shaped by the old definition but stream time.
-      if (holdsNoWindows(state)) {
-        const fresh = initialState();
-        fresh.streamTime = state.streamTime;
-        strategy.attach?.(fresh);
-        return fresh;
-      }
-      const drain = 'a state continues under another definition only once it holds no windows (drained)';
-      throw new StateCorruptError(
-        otherWindow
-          ? `state was built for window ${JSON.stringify(state.window)}, this engine uses ${JSON.stringify(window)}; ${drain}`
-          : `state holds aggregations ${JSON.stringify(state.aggregations)}, this engine computes ${JSON.stringify(aggregates.signature)}; ${drain}`,
-      );
+    const fit = stateFit(state, { window, aggregations: aggregates.signature });
+    // A pipeline whose window or aggregations changed (a deploy) continues from a drained state,
+    // at its stream time.
+    if (fit === 'drained') {
+      const fresh = initialState();
+      fresh.streamTime = state.streamTime;
+      strategy.attach?.(fresh);
+      return fresh;
     }
+    if (fit !== 'same') throw new StateCorruptError(fit.refused);
     strategy.attach?.(state);
     return state;
   };

@@ -4,6 +4,7 @@ import { flushIdleShards } from '../../../functions/adapters/aggregator/idle-flu
 import type { AggregateRecord } from '../../../functions/adapters/aggregator/output-records.js';
 import { decodeCheckpoint } from '../../../functions/adapters/state/checkpoint.js';
 import type { MemoryStateStore } from '../../../functions/adapters/state/memory-state-store.js';
+import { definePipeline } from '../../../functions/core/pipeline.js';
 import { click, clicksPipeline, T0 } from '../../fixtures/test-pipeline.js';
 import { clickRecords, memoryDeps } from './aggregator-harness.js';
 
@@ -25,6 +26,17 @@ async function quietShard() {
   return { ...harness, setWall: (ms: number) => (wall = ms) };
 }
 
+/** A flush with a one-minute idle timeout, and the messages it logged as errors. */
+async function flushLoggingErrors(deps: Omit<Parameters<typeof flushIdleShards>[0], 'idleTimeoutMs'>) {
+  const errors: string[] = [];
+  const outcome = await flushIdleShards({
+    ...deps,
+    idleTimeoutMs: MIN,
+    logger: { info() {}, warn() {}, error: (message: string) => errors.push(message) },
+  });
+  return { outcome, errors };
+}
+
 describe('flushIdleShards', () => {
   it('leaves a shard alone while it is not idle for longer than the timeout', async () => {
     // Prepare
@@ -39,19 +51,34 @@ describe('flushIdleShards', () => {
     expect(aggregates.records).toEqual([]);
   });
 
+  it('skips a checkpoint of another pipeline definition that still holds windows, and flushes the others', async () => {
+    // Prepare: a quiet shard, and another one (listed first) written by a deploy that added an aggregation
+    const { deps, aggregates, setWall } = await quietShard();
+    const withMax = definePipeline({
+      ...clicksPipeline.config,
+      aggregations: { ...clicksPipeline.config.aggregations, top: { fn: 'max', field: (e) => e.amount } },
+    });
+    const other = { ...deps, pipeline: withMax, engine: withMax.createEngine() };
+    await aggregateBatch(clickRecords([click('bob', T0 + 1000)], 1, 'shardId-000000000000'), other);
+    setWall(WALL + 2 * MIN);
+
+    // Act
+    const { outcome, errors } = await flushLoggingErrors(deps);
+
+    // Assess
+    expect(outcome).toMatchObject({ shardsChecked: 2, shardsFlushed: 1, windowsClosed: 1 });
+    expect(aggregates.records).toEqual([expect.objectContaining({ key: 'ann' })]);
+    expect(errors).toEqual(['checkpoint refused by the engine; shard skipped']);
+  });
+
   it('skips an unreadable checkpoint with an error, and still flushes the other shards', async () => {
     // Prepare: a quiet shard, and another shard whose checkpoint is not JSON (listed first).
     const { deps, aggregates, stateStore, setWall } = await quietShard();
     await stateStore.put(clicksPipeline.name, 'shardId-000000000000', Buffer.from('{not json'), undefined);
-    const errors: string[] = [];
     setWall(WALL + 2 * MIN);
 
     // Act
-    const outcome = await flushIdleShards({
-      ...deps,
-      idleTimeoutMs: MIN,
-      logger: { info() {}, warn() {}, error: (message: string) => errors.push(message) },
-    });
+    const { outcome, errors } = await flushLoggingErrors(deps);
 
     // Assess
     expect(outcome).toMatchObject({ shardsChecked: 2, shardsFlushed: 1, windowsClosed: 1 });
