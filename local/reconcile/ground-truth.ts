@@ -38,11 +38,22 @@ export interface ExpectedLate<E> {
   readonly streamTime: number;
 }
 
+/** A record the model leaves out, and whose windows it cannot say (see sliding-reference.ts). */
+export interface UncheckedRecord {
+  readonly partition: string;
+  readonly key: string;
+  readonly ts: number;
+  /** Stream time when it arrived: with ts and key, what tells its late lines from another record's. */
+  readonly streamTime: number;
+}
+
 /** What the reference model expects. */
 export interface GroundTruth<E> {
   /** Final results in emission order (per partition, windows closed by the same record by end time). */
   readonly results: ExpectedWindow[];
   readonly late: ExpectedLate<E>[];
+  /** Records left out (sliding windows only): results and late records touching them are not comparable. */
+  readonly unchecked: readonly UncheckedRecord[];
   /** Final stream time per partition. */
   readonly streamTime: Readonly<Record<string, number>>;
 }
@@ -107,7 +118,7 @@ export function computeGroundTruth<E>(
     if (options.flush) model.emitAll();
     streamTime[partition] = model.streamTime;
   }
-  return { results, late, streamTime };
+  return { results, late, unchecked: [], streamTime };
 }
 
 /** The windows `[start, end)` of a tumbling or hopping spec that contain `ts`, oldest first. */

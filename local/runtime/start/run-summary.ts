@@ -133,6 +133,7 @@ export async function summarize(args: {
     late: reconciliation.late,
     expectedLate: reconciliation.expectedLate,
     duplicateLate: reconciliation.duplicateLate,
+    unchecked: reconciliation.unchecked,
     finalFlushWindows: args.finalFlushWindows,
     objects: byPrefix,
     rawRecords,

@@ -36,6 +36,13 @@ export function reconciliationText(r: Reconciliation): string {
     `  late records: ${r.late} in late/, ${r.expectedLate} expected (${r.duplicateLate} duplicates)`,
     `  input lines the pipeline refuses: ${r.invalidInput}`,
   ];
+  const u = r.unchecked;
+  if (u.records > 0) {
+    lines.push(
+      `  not checked: ${u.windows} windows and ${u.late} late lines around ${u.records} records later than the grace ` +
+        'while some of their sliding windows were open (Kafka Streams applies such a record to some of them only)',
+    );
+  }
   if (!r.comparison.ok) lines.push(formatComparison(r.comparison).replace(/^/gm, '  '));
   for (const p of r.problems) lines.push(`  ${p}`);
   return lines.join('\n');

@@ -6,6 +6,7 @@ import {
   type ReferenceRecord,
   timeWindowsOf,
 } from '../../../local/reconcile/ground-truth.js';
+import { touchesUnchecked } from '../../../local/reconcile/sliding-reference.js';
 
 // Scenarios follow Kafka Streams' documented behaviour: stream time = largest timestamp seen per
 // partition, a time window closes at end + grace, a session record within the gap (inclusive)
@@ -192,9 +193,42 @@ describe('computeGroundTruth, sliding windows', () => {
     expect(brief(result.results)).toEqual(['a[0,10] n=1', 'a[10,20] n=2']);
   });
 
-  it('refuses inputs with records later than the grace, which it does not model', () => {
-    expect(() => truth([rec('a', 30), rec('a', 5)], sliding)).toThrow(
-      'the sliding reference model needs every record within grace: ts 5 arrived at stream time 30 (grace 10)',
-    );
+  it('drops a record later than every window it could belong to, as Kafka Streams does: late once, with its left window', () => {
+    // Act: closeTime = 30 - 10 = 20 >= 5 + 1 + 10, so even the right window [6, 16] of ts 5 is closed
+    const { results, late, unchecked } = truth([rec('a', 30), rec('a', 5)], sliding, { flush: true });
+
+    // Assess
+    expect(late).toEqual([
+      { partition: 'p0', key: 'a', ts: 5, value: { x: 5 }, windowStart: 0, windowEnd: 10, streamTime: 30 },
+    ]);
+    expect(unchecked).toEqual([]);
+    expect(brief(results)).toEqual(['a[20,30] n=1']);
+  });
+
+  it('leaves out a record later than the grace while one of its windows is open, and says so', () => {
+    // Act: ts 15 is 15 late (grace 10), but its right window [16, 26] ends after closeTime 20
+    const { results, late, unchecked } = truth([rec('a', 30), rec('a', 15)], sliding, { flush: true });
+
+    // Assess: only what the record cannot have touched is expected; the rest is unchecked
+    expect(unchecked).toEqual([{ partition: 'p0', key: 'a', ts: 15, streamTime: 30 }]);
+    expect(late).toEqual([]);
+    expect(brief(results)).toEqual(['a[20,30] n=1']);
+    // Any window of its key ending at or after ts 15 may hold it, directly or through the window
+    // Kafka Streams built it from
+    const w = (windowStart: number) => ({
+      partition: 'p0',
+      key: 'a',
+      windowStart,
+      windowEnd: windowStart + 10,
+    });
+    expect([0, 4, 5, 16, 20].map((start) => touchesUnchecked(unchecked, w(start)))).toEqual([
+      false,
+      false,
+      true,
+      true,
+      true,
+    ]);
+    expect(touchesUnchecked(unchecked, { ...w(10), key: 'b' })).toBe(false);
+    expect(touchesUnchecked(unchecked, { ...w(10), partition: 'p1' })).toBe(false);
   });
 });
