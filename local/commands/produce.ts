@@ -1,5 +1,6 @@
 import { KinesisClient } from '@aws-sdk/client-kinesis';
 import type { Kafka } from 'kafkajs';
+import { generatorNames, NoGeneratorError } from '../../functions/pipelines/generators.js';
 import { getPipeline, pipelineNames } from '../../functions/pipelines/index.js';
 import { type Command, UsageError } from '../cli/command.js';
 import { existingFile, parseCount, parseOptions, parseStage, parseTransport } from '../cli/parse-options.js';
@@ -166,6 +167,8 @@ export const produceCommand: Command = {
       );
     }
     if (values.input && values.events) throw new UsageError('give --events or --input, not both');
+    if (!values.input && !generatorNames.includes(values.pipeline))
+      throw new UsageError(new NoGeneratorError(values.pipeline).message);
     if (values.stream && values.stage) {
       throw new UsageError('give --stream (a stream in AWS) or --stage (a local app), not both');
     }

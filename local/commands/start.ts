@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { generatorNames, NoGeneratorError } from '../../functions/pipelines/generators.js';
 import { pipelineNames } from '../../functions/pipelines/index.js';
 import { type Command, UsageError } from '../cli/command.js';
 import { existingFile, parseCount, parseOptions, parseStage, parseTransport } from '../cli/parse-options.js';
@@ -108,6 +109,8 @@ export const startCommand: Command = {
     // A file sets its own count: --events would be ignored.
     if (values.input !== undefined && values.events !== undefined)
       throw new UsageError('give --events or --input, not both');
+    if (values.input === undefined && values.run === undefined && !generatorNames.includes(pipeline))
+      throw new UsageError(new NoGeneratorError(pipeline).message);
     const runFixes = ['pipeline', 'events', 'input', 'rate', 'duration', 'seed'] as const;
     if (values.run && runFixes.some((option) => values[option] !== undefined)) {
       throw new UsageError(

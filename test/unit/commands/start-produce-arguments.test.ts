@@ -2,6 +2,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { pipelineNames } from '../../../functions/pipelines/index.js';
 import { parseContext } from '../../../infra/context.js';
 import { UsageError } from '../../../local/cli/command.js';
 import { parseStage } from '../../../local/cli/parse-options.js';
@@ -44,10 +45,7 @@ const mskRun = runMadeWith(null, 'msk');
 
 describe('tributary start arguments', () => {
   it.each([
-    [
-      ['--pipeline', 'stocks'],
-      '--pipeline must be one of click-sessions, taxi-rides, web-access-logs (given "stocks")',
-    ],
+    [['--pipeline', 'stocks'], `--pipeline must be one of ${pipelineNames.join(', ')} (given "stocks")`],
     [['--events', 'many'], '--events must be a whole number >= 1 (given "many")'],
     [['--events', '1e3'], '--events must be a whole number >= 1 (given "1e3")'],
     [['--events', '0'], '--events must be a whole number >= 1 (given "0")'],

@@ -1,8 +1,8 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { getGenerator } from '../../../functions/pipelines/generators.js';
-import { getPipeline, pipelineNames } from '../../../functions/pipelines/index.js';
+import { generatorNames, getGenerator } from '../../../functions/pipelines/generators.js';
+import { getPipeline } from '../../../functions/pipelines/index.js';
 
 // definePipeline validates with z.compile(schema): these tests hold it to the plain schema's
 // answers (accepted set, output, issues) on generated events and on mutations of them.
@@ -50,7 +50,7 @@ function outcome(schema: z.ZodType, value: unknown) {
   return result.success ? { data: result.data } : { issues: result.error.issues };
 }
 
-describe.each(pipelineNames)('the compiled %s schema', (name) => {
+describe.each(generatorNames)('the compiled %s schema', (name) => {
   const schema = getPipeline(name).config.schema as z.ZodType;
   const compiled = z.compile(schema);
   const events = samples(name, 200);

@@ -1,10 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { getGenerator } from '../../../functions/pipelines/generators.js';
-import { getPipeline, pipelineNames } from '../../../functions/pipelines/index.js';
+import { generatorNames, getGenerator } from '../../../functions/pipelines/generators.js';
+import { getPipeline } from '../../../functions/pipelines/index.js';
 
 const options = { seed: 7, count: 3000, startMs: Date.UTC(2025, 4, 1, 12), ratePerSec: 5 };
 
-describe.each(pipelineNames)('the %s generator', (name) => {
+describe.each(generatorNames)('the %s generator', (name) => {
   const pipeline = getPipeline(name);
   const generate = getGenerator(name);
 

@@ -6,8 +6,8 @@ import { decodeState, encodeState } from '../../../functions/core/engine/state-c
 import { type AggregationSpec, definePipeline } from '../../../functions/core/pipeline.js';
 import type { KeyedRecord, LateRecord, WindowResult, WindowSpec } from '../../../functions/core/types.js';
 import { sessionDuration } from '../../../functions/pipelines/click-sessions/session-duration.js';
-import { getGenerator } from '../../../functions/pipelines/generators.js';
-import { getPipeline, pipelineNames } from '../../../functions/pipelines/index.js';
+import { generatorNames, getGenerator } from '../../../functions/pipelines/generators.js';
+import { getPipeline } from '../../../functions/pipelines/index.js';
 import { compareResults, formatComparison } from '../../../local/reconcile/compare-results.js';
 import { computeGroundTruth, type ReferenceRecord } from '../../../local/reconcile/ground-truth.js';
 import { isUncheckedLate, touchesUnchecked } from '../../../local/reconcile/sliding-reference.js';
@@ -290,7 +290,7 @@ describe('the engine against the reference model', () => {
     expect(fullyLate).toBeGreaterThan(100);
   });
 
-  it.each(pipelineNames)('agrees on the %s pipeline over 5,000 generated records on 3 shards', (name) => {
+  it.each(generatorNames)('agrees on the %s pipeline over 5,000 generated records on 3 shards', (name) => {
     // Prepare
     const pipeline = getPipeline(name);
     const generate = getGenerator(name);
