@@ -8,8 +8,8 @@ export interface PipelineInfo {
   readonly name: string;
   readonly window: WindowSpec;
   /**
-   * What the aggregator's checkpoints must fit: the window, the aggregations (names, with the
-   * kind of the numeric built-ins) and the engine's state layout version. A deploy that changes
+   * What the aggregator's checkpoints must fit: the window, the aggregations (each name with its
+   * kind) and the engine's state layout version. A deploy that changes
    * one of them checks the stored checkpoints first (constructs/state-checks.ts).
    */
   readonly checkpoint: {

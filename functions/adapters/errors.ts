@@ -91,6 +91,26 @@ export class BacklogCheckError extends AdapterError {
   }
 }
 
+/**
+ * The idle flush skipped checkpoints it cannot use (not checkpoints, or refused by the engine: a
+ * deploy the state check did not guard) and flushed the other shards: failing the run makes the
+ * skipped shards' windows, which stay open, visible (the function's error alarm).
+ */
+export class SkippedCheckpointsError extends AdapterError {
+  readonly retriable = false;
+  constructor(
+    readonly skipped: readonly { readonly shard: string; readonly reason: string }[],
+    /** What the run did to the other shards (the idle flush's outcome). */
+    readonly outcome?: Readonly<Record<string, number>>,
+  ) {
+    super(
+      `${skipped.length} checkpoint(s) skipped, their windows stay open: ${skipped
+        .map((s) => `${s.shard}: ${s.reason}`)
+        .join('; ')}`,
+    );
+  }
+}
+
 /** Missing or malformed configuration (environment variables). */
 export class ConfigurationError extends AdapterError {
   readonly retriable = false;

@@ -11,6 +11,18 @@ export interface NumericKind {
 }
 
 const numericKinds = new WeakMap<object, NumericKind>();
+const otherKinds = new WeakMap<object, 'first' | 'last' | 'distinct'>();
+
+/** The built-in behind `fn` ("count", ..., "first", "last", "distinct"), or "custom": part of a state's signature. */
+export function kindOf(fn: object): string {
+  return numericKinds.get(fn)?.kind ?? otherKinds.get(fn) ?? 'custom';
+}
+
+/** Marks a built-in that is not numeric, for {@link kindOf}. */
+export function tagKind<F extends object>(fn: F, kind: 'first' | 'last' | 'distinct'): F {
+  otherKinds.set(fn, kind);
+  return fn;
+}
 
 /** The numeric built-in behind `fn`, if it is one (see engine/aggregates.ts). */
 export function numericKindOf(fn: object): NumericKind | undefined {
@@ -155,10 +167,16 @@ function pickAggregate<V>(
  * result does not depend on arrival order.
  */
 export function firstAggregate<V>(field: FieldReader<V, unknown>): AggregateFunction<V, Pick, unknown> {
-  return pickAggregate(field, (candidateTs, currentTs) => candidateTs < currentTs);
+  return tagKind(
+    pickAggregate(field, (candidateTs, currentTs) => candidateTs < currentTs),
+    'first',
+  );
 }
 
 /** Value of the record with the latest event time (ties: the one that arrived last). */
 export function lastAggregate<V>(field: FieldReader<V, unknown>): AggregateFunction<V, Pick, unknown> {
-  return pickAggregate(field, (candidateTs, currentTs) => candidateTs >= currentTs);
+  return tagKind(
+    pickAggregate(field, (candidateTs, currentTs) => candidateTs >= currentTs),
+    'last',
+  );
 }

@@ -1,4 +1,5 @@
 import type { FieldReader } from './aggregations.js';
+import { tagKind } from './aggregations.js';
 import type { AggregateFunction } from './types.js';
 
 /**
@@ -63,19 +64,22 @@ function offer(values: DistinctValues, entry: number | string): void {
 export function distinctAggregate<V>(
   field: FieldReader<V, unknown>,
 ): AggregateFunction<V, DistinctValues, number> {
-  return {
-    init: () => [],
-    add: (seen, value) => {
-      const values = asList(seen);
-      const entry = entryOf(field(value));
-      if (entry !== undefined) offer(values, entry);
-      return values;
+  return tagKind(
+    {
+      init: () => [],
+      add: (seen, value) => {
+        const values = asList(seen);
+        const entry = entryOf(field(value));
+        if (entry !== undefined) offer(values, entry);
+        return values;
+      },
+      merge: (left, right) => {
+        const values = asList(left);
+        for (const entry of asList(right)) offer(values, entry);
+        return values;
+      },
+      result: (seen) => asList(seen).length,
     },
-    merge: (left, right) => {
-      const values = asList(left);
-      for (const entry of asList(right)) offer(values, entry);
-      return values;
-    },
-    result: (seen) => asList(seen).length,
-  };
+    'distinct',
+  );
 }

@@ -20,10 +20,14 @@ export const generatorNames: readonly string[] = Object.keys(generators).sort();
 export class NoGeneratorError extends Error {
   override readonly name = 'NoGeneratorError';
   readonly retriable = false;
-  constructor(readonly pipeline: string) {
+  constructor(
+    readonly pipeline: string,
+    /** The pipelines that have one. */
+    withGenerators: readonly string[] = generatorNames,
+  ) {
     super(
       `pipeline ${JSON.stringify(pipeline)} has no seeded generator (functions/pipelines/generators.ts has ` +
-        `one for ${generatorNames.join(', ')}): give --input <file> with its events`,
+        `one for ${withGenerators.join(', ')}): give --input <file> with its events`,
     );
   }
 }

@@ -168,7 +168,7 @@ export const produceCommand: Command = {
     }
     if (values.input && values.events) throw new UsageError('give --events or --input, not both');
     if (!values.input && !generatorNames.includes(values.pipeline))
-      throw new UsageError(new NoGeneratorError(values.pipeline).message);
+      throw new UsageError(new NoGeneratorError(values.pipeline, generatorNames).message);
     if (values.stream && values.stage) {
       throw new UsageError('give --stream (a stream in AWS) or --stage (a local app), not both');
     }

@@ -110,7 +110,7 @@ export const startCommand: Command = {
     if (values.input !== undefined && values.events !== undefined)
       throw new UsageError('give --events or --input, not both');
     if (values.input === undefined && values.run === undefined && !generatorNames.includes(pipeline))
-      throw new UsageError(new NoGeneratorError(pipeline).message);
+      throw new UsageError(new NoGeneratorError(pipeline, generatorNames).message);
     const runFixes = ['pipeline', 'events', 'input', 'rate', 'duration', 'seed'] as const;
     if (values.run && runFixes.some((option) => values[option] !== undefined)) {
       throw new UsageError(

@@ -345,7 +345,8 @@ describe('tributary invoke against LocalStack', () => {
         PhysicalResourceId: 'taxi-rides-state-check',
         ResourceType: 'Custom::PipelineStateCheck',
         ResourceProperties: properties,
-        OldResourceProperties: properties,
+        // The update from the older definition below, which holds one aggregation
+        OldResourceProperties: { ...properties, Aggregations: JSON.stringify(['trips:count']) },
       }),
     );
     const taxi = getPipeline('taxi-rides');
@@ -386,7 +387,7 @@ describe('tributary invoke against LocalStack', () => {
     // Assess
     expect(refused.code, refused.stderr).toBe(1);
     expect(refused.stderr).toMatch(
-      /pipeline taxi-rides: 1 of \d+ checkpoints cannot continue under this deploy/,
+      /pipeline taxi-rides: 1 of \d+ checkpoints cannot continue under the definition this stack update deploys/,
     );
     expect(refused.stderr).toContain(`${shard}: state holds aggregations ["trips:count"]`);
     expect(passed.code, passed.stderr).toBe(0);

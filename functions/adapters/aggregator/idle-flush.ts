@@ -1,5 +1,10 @@
 import { CoreError } from '../../core/errors.js';
-import { BacklogCheckError, CheckpointConflictError, CheckpointCorruptError } from '../errors.js';
+import {
+  BacklogCheckError,
+  CheckpointConflictError,
+  CheckpointCorruptError,
+  SkippedCheckpointsError,
+} from '../errors.js';
 import {
   type Checkpoint,
   CLOCK_SKEW_MS,
@@ -70,6 +75,7 @@ export async function flushIdleShards(deps: IdleFlushDependencies): Promise<Idle
   const { pipeline, stateStore } = deps;
   const outcome = { shardsChecked: 0, shardsFlushed: 0, windowsClosed: 0, conflicts: 0, behind: 0 };
   const uncheckable: { shard: string; error: unknown }[] = [];
+  const skipped: { shard: string; reason: string }[] = [];
   for (const shard of await stateStore.list(pipeline.name)) {
     outcome.shardsChecked += 1;
     let stored: StoredCheckpoint | undefined;
@@ -79,6 +85,7 @@ export async function flushIdleShards(deps: IdleFlushDependencies): Promise<Idle
       if (!(error instanceof CheckpointCorruptError)) throw error;
       // One unreadable checkpoint must not keep every other shard's windows open.
       logger.error('checkpoint unreadable; shard skipped', { shard, error: error.message });
+      skipped.push({ shard, reason: error.message });
       continue;
     }
     if (!stored) continue;
@@ -112,6 +119,7 @@ export async function flushIdleShards(deps: IdleFlushDependencies): Promise<Idle
       // A state this code refuses (windows of another pipeline definition: a deploy the state
       // check did not guard) must not keep every other shard's windows open either.
       logger.error('checkpoint refused by the engine; shard skipped', { shard, error: error.message });
+      skipped.push({ shard, reason: error.message });
       continue;
     }
     // The stream is asked only when the flush would close windows: a shard with nothing open (a
@@ -174,6 +182,7 @@ export async function flushIdleShards(deps: IdleFlushDependencies): Promise<Idle
     }
   }
   if (uncheckable.length > 0) throw new BacklogCheckError(uncheckable, outcome);
+  if (skipped.length > 0) throw new SkippedCheckpointsError(skipped, outcome);
   return outcome;
 }
 

@@ -177,16 +177,12 @@ function joinAtLatestStreamTime(
   const closed: WindowResult[] = [];
   let engine: EngineState | undefined;
   for (const part of parts) {
-    let state = part;
-    // Every part goes through the engine, even one already at the latest stream time: a drained
-    // parent of an older pipeline definition comes back in the current one, and parts of two
-    // definitions would not merge.
-    if (latest !== null) {
-      const advanced = deps.engine.advanceTo(part, latest);
-      closed.push(...advanced.results);
-      state = advanced.state;
-    }
-    engine = engine === undefined ? state : mergeStates(engine, state);
+    // Every part goes through the engine, even one already at the latest stream time (or with
+    // none): a drained parent of an older pipeline definition comes back in the current one, and
+    // parts of two definitions would not merge.
+    const advanced = latest !== null ? deps.engine.advanceTo(part, latest) : deps.engine.process(part, []);
+    closed.push(...advanced.results);
+    engine = engine === undefined ? advanced.state : mergeStates(engine, advanced.state);
   }
   return { engine: engine as EngineState, closed };
 }

@@ -1,3 +1,4 @@
+import type { EngineState } from '../../core/engine/state.js';
 import { type StateDefinition, stateFit } from '../../core/engine/state-fit.js';
 import { CheckpointCorruptError } from '../errors.js';
 import { decodeCheckpoint } from './checkpoint.js';
@@ -20,7 +21,13 @@ export interface CompatibilityReport {
   readonly pipeline: string;
   /** Checkpoints read. */
   readonly checked: number;
+  /** Checkpoints the deployed definition refuses and the running one accepts: the update breaks them. */
   readonly refused: readonly RefusedCheckpoint[];
+  /**
+   * Checkpoints refused whatever is deployed: not checkpoints at all, or refused by the running
+   * definition too. No update makes them worse or better; they need an operator, not a rollback.
+   */
+  readonly alreadyRefused: readonly RefusedCheckpoint[];
 }
 
 /** The state layout version a checkpoint was written with, before any migration. */
@@ -32,42 +39,53 @@ function writtenVersion(body: Uint8Array): unknown {
   }
 }
 
+/** Why `definition` would refuse the checkpoint, or undefined when it would continue from it. */
+function refusal(body: Uint8Array, engine: EngineState, definition: DeployedDefinition): string | undefined {
+  const version = writtenVersion(body);
+  if (typeof version === 'number' && version > definition.stateVersion) {
+    return `written with engine state version ${version}, the deployed code reads up to ${definition.stateVersion}`;
+  }
+  const fit = stateFit(engine, definition, 'this deploy');
+  return typeof fit === 'object' ? fit.refused : undefined;
+}
+
 /**
  * Reads every checkpoint of the pipeline and judges it against the definition being deployed, as
  * its aggregator and idle flush will on their next run: refused when written with a later state
  * layout than the deployed code reads (a rollback), when no migration reaches it, or when it still
- * holds windows of another window or other aggregations. The definition comes from the deploy, not
- * from this code, so a rollback is judged by what it rolls back to. Errors reading the store are
- * thrown, not reported: an unread checkpoint is not a compatible one.
+ * holds windows of another window or other aggregations. The definitions come from the deploy, not
+ * from this code, so a rollback is judged by what it rolls back to. Only what the update breaks
+ * counts: a checkpoint the `running` definition (the one being replaced) refuses as well, or one
+ * that is no checkpoint at all, is listed apart. Errors reading the store are thrown: an unread
+ * checkpoint is not a compatible one.
  */
 export async function checkCheckpoints(
   store: StateStore,
   pipeline: string,
   deployed: DeployedDefinition,
+  running?: DeployedDefinition,
 ): Promise<CompatibilityReport> {
   const refused: RefusedCheckpoint[] = [];
+  const alreadyRefused: RefusedCheckpoint[] = [];
   let checked = 0;
   for (const shard of await store.list(pipeline)) {
     const stored = await store.get(pipeline, shard);
     if (stored === undefined || 'notModified' in stored) continue;
     checked += 1;
-    const version = writtenVersion(stored.body);
-    if (typeof version === 'number' && version > deployed.stateVersion) {
-      refused.push({
-        shard,
-        reason: `written with engine state version ${version}, the deployed code reads up to ${deployed.stateVersion}`,
-      });
-      continue;
-    }
+    let engine: EngineState;
     try {
-      const fit = stateFit(decodeCheckpoint(stored.body).engine, deployed, 'this deploy');
-      if (typeof fit === 'object') refused.push({ shard, reason: fit.refused });
+      engine = decodeCheckpoint(stored.body).engine;
     } catch (error) {
       if (!(error instanceof CheckpointCorruptError)) throw error;
-      refused.push({ shard, reason: error.message });
+      alreadyRefused.push({ shard, reason: error.message });
+      continue;
     }
+    const reason = refusal(stored.body, engine, deployed);
+    if (reason === undefined) continue;
+    const breaks = running === undefined || refusal(stored.body, engine, running) === undefined;
+    (breaks ? refused : alreadyRefused).push({ shard, reason });
   }
-  return { pipeline, checked, refused };
+  return { pipeline, checked, refused, alreadyRefused };
 }
 
 /** The report as a deploy's failure message: what is refused and why (shards grouped by reason), and what to do. */
@@ -81,9 +99,9 @@ export function describeRefusal(report: CompatibilityReport): string {
     return `${named}${more}: ${reason}`;
   });
   return (
-    `pipeline ${pipeline}: ${refused.length} of ${checked} checkpoints cannot continue under this deploy ` +
-    `(${reasons.join('; ')}). The running aggregator is left as it is. Drain the pipeline first ` +
-    '(stop its producers, wait until the idle flush has closed every window), or deploy its previous ' +
-    "window and aggregations; see infra/README.md, 'Changing a running pipeline'."
+    `pipeline ${pipeline}: ${refused.length} of ${checked} checkpoints cannot continue under the definition ` +
+    `this stack update deploys (${reasons.join('; ')}). The running aggregator is left as it is. Drain the ` +
+    'pipeline first (stop its producers, wait until the idle flush has closed every window, and keep them ' +
+    "stopped until the update is done), or keep its window and aggregations; see infra/README.md, 'Changing a running pipeline'."
   );
 }

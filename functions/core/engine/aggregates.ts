@@ -1,4 +1,4 @@
-import { type NumericKind, numericKindOf } from '../aggregations.js';
+import { kindOf, type NumericKind, numericKindOf } from '../aggregations.js';
 import type { AggregateFunction } from '../types.js';
 import { FusedAggregates } from './fused-aggregates.js';
 import type { Accumulators } from './state.js';
@@ -13,7 +13,7 @@ export interface Aggregates {
   readonly names: readonly string[];
   /**
    * What the state's accumulators hold, stored in the state (`aggregations`) and checked when an
-   * engine takes a state: the names, with the kind for fused numeric built-ins ("trips:count").
+   * engine takes a state: each name with its kind ("trips:count", "zones:distinct", "x:custom").
    */
   readonly signature: readonly string[];
   /** Slots one window's accumulators take. */
@@ -52,9 +52,7 @@ export function createAggregates(aggregations: Readonly<Record<string, AnyAggreg
 }
 
 class GenericAggregates implements Aggregates {
-  get signature(): readonly string[] {
-    return this.names;
-  }
+  readonly signature: readonly string[];
 
   get width(): number {
     return this.fns.length;
@@ -63,7 +61,9 @@ class GenericAggregates implements Aggregates {
   constructor(
     readonly names: readonly string[],
     private readonly fns: readonly AnyAggregate[],
-  ) {}
+  ) {
+    this.signature = names.map((name, i) => `${name}:${kindOf(fns[i] as AnyAggregate)}`);
+  }
 
   init(): Accumulators {
     const accs: Accumulators = [];

@@ -12,7 +12,7 @@ export type StateFit = 'same' | 'drained' | { readonly refused: string };
 /** The definition a state must fit: the window spec, and the aggregations' signature. */
 export interface StateDefinition {
   readonly window: WindowSpec;
-  /** Names, with the kind of fused numeric built-ins ("trips:count"), in accumulator order. */
+  /** Each name with its kind ("trips:count", "zones:distinct"), in accumulator order. */
   readonly aggregations: readonly string[];
 }
 
@@ -25,7 +25,7 @@ export function stateFit(state: EngineState, definition: StateDefinition, judge 
   // A state's kind follows its window type; one that does not is not this window's state.
   const otherWindow =
     !sameWindow(state.window, definition.window) || state.kind !== kindOf(definition.window);
-  const otherAggregations = state.aggregations.join('\u0000') !== definition.aggregations.join('\u0000');
+  const otherAggregations = !sameAggregations(state.aggregations, definition.aggregations);
   if (!otherWindow && !otherAggregations) return 'same';
   if (holdsNoWindows(state)) return 'drained';
   const drain = 'a state continues under another definition only once it holds no windows (drained)';
@@ -47,14 +47,38 @@ function kindOf(window: WindowSpec): EngineState['kind'] {
   return window.type === 'tumbling' || window.type === 'hopping' ? 'time' : window.type;
 }
 
-/** Whether a state has no window left, open or kept for lookups (any kind: it may be another engine's). */
+/**
+ * Whether two aggregation signatures are the same. An entry is `name:kind`; a checkpoint written
+ * before every kind was recorded (version 4 states whose aggregations were not all numeric) has
+ * bare names, and matches any kind under the same name, as it did then.
+ */
+export function sameAggregations(stored: readonly string[], current: readonly string[]): boolean {
+  return (
+    stored.length === current.length &&
+    stored.every((entry, i) => {
+      const other = current[i] as string;
+      return entry === other || (!entry.includes(':') && other.startsWith(`${entry}:`));
+    })
+  );
+}
+
+/** Whether a state has no window left to emit (any kind: it may be another engine's). */
 function holdsNoWindows(state: EngineState): boolean {
   switch (state.kind) {
     case 'time':
       return state.panes.length === 0;
     case 'session':
       return Object.keys(state.sessions).length === 0;
-    case 'sliding':
-      return Object.keys(state.windows).length === 0;
+    case 'sliding': {
+      // Closed windows stay for lookups (3 x timeDifference) and leave only as later records come:
+      // a state whose every window is closed under its own spec has emitted them all.
+      if (state.window.type !== 'sliding' || state.streamTime === null)
+        return Object.keys(state.windows).length === 0;
+      const closeTime = state.streamTime - state.window.graceMs;
+      const td = state.window.timeDifferenceMs;
+      return Object.values(state.windows).every((entries) =>
+        entries.every(([start]) => start + td < closeTime),
+      );
+    }
   }
 }

@@ -34,7 +34,7 @@ interface StateBase {
   readonly v: typeof STATE_VERSION;
   /** The window spec the state was built for; a state is refused by an engine with another one. */
   readonly window: WindowSpec;
-  /** The aggregations, in accumulator order (names, with the kind where they are fused). */
+  /** The aggregations, in accumulator order: each name with its kind ("trips:count"; bare names in older states). */
   readonly aggregations: readonly string[];
   /** Largest record timestamp seen (or the time advanced to); null before the first record. */
   streamTime: number | null;

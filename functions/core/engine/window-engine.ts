@@ -96,12 +96,21 @@ export function createWindowEngine(options: WindowEngineOptions): WindowEngine {
     // A pipeline whose window or aggregations changed (a deploy) continues from a drained state,
     // at its stream time.
     if (fit === 'drained') {
-      const fresh = initialState();
-      fresh.streamTime = state.streamTime;
+      // Created at that stream time: a time-window runtime takes what it has closed from it.
+      const fresh = strategy.create({
+        v: STATE_VERSION,
+        window,
+        aggregations: aggregates.signature,
+        streamTime: state.streamTime,
+      });
       strategy.attach?.(fresh);
       return fresh;
     }
     if (fit !== 'same') throw new StateCorruptError(fit.refused);
+    // A signature of bare names (an older checkpoint) takes the kinds, so states merge later.
+    if (state.aggregations !== aggregates.signature) {
+      (state as { aggregations: readonly string[] }).aggregations = aggregates.signature;
+    }
     strategy.attach?.(state);
     return state;
   };

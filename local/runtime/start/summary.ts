@@ -39,11 +39,16 @@ export function reconciliationText(r: Reconciliation): string {
   const u = r.unchecked;
   if (u.records > 0) {
     lines.push(
-      `  not checked: ${u.windows} windows and ${u.late} late lines around ${u.records} records later than the grace ` +
-        'while some of their sliding windows were open (Kafka Streams applies such a record to some of them only)',
+      `  not checked: ${count(u.windows, 'window')} and ${count(u.late, 'late line')} around ${count(u.records, 'record')} ` +
+        'later than the grace while some of their sliding windows were open (Kafka Streams applies such a record to some of them only)',
     );
   }
   if (!r.comparison.ok) lines.push(formatComparison(r.comparison).replace(/^/gm, '  '));
   for (const p of r.problems) lines.push(`  ${p}`);
   return lines.join('\n');
+}
+
+/** `1 window`, `2 windows`. */
+function count(n: number, noun: string): string {
+  return `${n} ${noun}${n === 1 ? '' : 's'}`;
 }

@@ -45,16 +45,16 @@ describe('checkCheckpoints', () => {
     const same = await checkCheckpoints(store, 'test-clicks', deployed(clicksPipeline));
 
     // Assess
-    expect(same).toEqual({ pipeline: 'test-clicks', checked: 2, refused: [] });
+    expect(same).toEqual({ pipeline: 'test-clicks', checked: 2, refused: [], alreadyRefused: [] });
   });
 
-  it('refuses a checkpoint holding windows of other aggregations and one that is not a checkpoint, and passes a drained one', async () => {
+  it('refuses a checkpoint holding windows of other aggregations, passes a drained one, and sets apart one that is not a checkpoint', async () => {
     // Prepare
     const store = await twoShards();
     await store.put('test-clicks', 'shardId-000000000003', Buffer.from('{not json'), undefined);
 
-    // Act
-    const report = await checkCheckpoints(store, 'test-clicks', deployed(withMax));
+    // Act: the update from the clicks pipeline to one with a max more
+    const report = await checkCheckpoints(store, 'test-clicks', deployed(withMax), deployed(clicksPipeline));
 
     // Assess: shard 1 was drained by the idle flush, shard 2 still holds bob's window
     expect(report.checked).toBe(3);
@@ -65,8 +65,23 @@ describe('checkCheckpoints', () => {
           /holds aggregations \["clicks:count","amount:sum"\], this deploy computes .*no windows \(drained\)/,
         ),
       },
+    ]);
+    expect(report.alreadyRefused).toEqual([
       { shard: 'shardId-000000000003', reason: expect.stringMatching(/^checkpoint must be JSON/) },
     ]);
+  });
+
+  it('sets apart what the running definition refuses too: the update does not break it (a rollback stays possible)', async () => {
+    // Prepare: windows of the clicks pipeline, then an update between two other definitions
+    const store = await twoShards();
+    const other = definePipeline({ ...clicksPipeline.config, aggregations: { clicks: { fn: 'count' } } });
+
+    // Act
+    const report = await checkCheckpoints(store, 'test-clicks', deployed(withMax), deployed(other));
+
+    // Assess
+    expect(report.refused).toEqual([]);
+    expect(report.alreadyRefused.map((r) => r.shard)).toEqual(['shardId-000000000002']);
   });
 
   it('refuses a checkpoint of a later state layout than the deploy reads (a rollback)', async () => {
@@ -110,10 +125,12 @@ describe('describeRefusal', () => {
     refused.push({ shard: 'shardId-009', reason: 'not JSON' });
 
     // Act
-    const message = describeRefusal({ pipeline: 'taxi-rides', checked: 6, refused });
+    const message = describeRefusal({ pipeline: 'taxi-rides', checked: 6, refused, alreadyRefused: [] });
 
     // Assess
-    expect(message).toMatch(/^pipeline taxi-rides: 5 of 6 checkpoints cannot continue under this deploy/);
+    expect(message).toMatch(
+      /^pipeline taxi-rides: 5 of 6 checkpoints cannot continue under the definition this stack update deploys/,
+    );
     expect(message).toContain(
       '(shardId-000, shardId-001, shardId-002 and 1 more: other aggregations; shardId-009: not JSON)',
     );

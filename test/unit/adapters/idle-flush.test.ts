@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { aggregateBatch } from '../../../functions/adapters/aggregator/aggregate-batch.js';
 import { flushIdleShards } from '../../../functions/adapters/aggregator/idle-flush.js';
 import type { AggregateRecord } from '../../../functions/adapters/aggregator/output-records.js';
+import { SkippedCheckpointsError } from '../../../functions/adapters/errors.js';
 import { decodeCheckpoint } from '../../../functions/adapters/state/checkpoint.js';
 import type { MemoryStateStore } from '../../../functions/adapters/state/memory-state-store.js';
 import { definePipeline } from '../../../functions/core/pipeline.js';
@@ -27,14 +28,24 @@ async function quietShard() {
 }
 
 /** A flush with a one-minute idle timeout, and the messages it logged as errors. */
-async function flushLoggingErrors(deps: Omit<Parameters<typeof flushIdleShards>[0], 'idleTimeoutMs'>) {
+/**
+ * A flush with a one-minute idle timeout that is expected to skip a checkpoint: the messages it
+ * logged as errors, and the SkippedCheckpointsError it failed the run with (after the other shards).
+ */
+async function flushSkipping(deps: Omit<Parameters<typeof flushIdleShards>[0], 'idleTimeoutMs'>) {
   const errors: string[] = [];
-  const outcome = await flushIdleShards({
+  const run = flushIdleShards({
     ...deps,
     idleTimeoutMs: MIN,
     logger: { info() {}, warn() {}, error: (message: string) => errors.push(message) },
   });
-  return { outcome, errors };
+  const failure = await run.then(
+    () => undefined,
+    (error: unknown) => error,
+  );
+  if (!(failure instanceof SkippedCheckpointsError))
+    throw new Error(`expected a SkippedCheckpointsError, got ${failure}`);
+  return { outcome: failure.outcome, skipped: failure.skipped.map((s) => s.shard), errors };
 }
 
 describe('flushIdleShards', () => {
@@ -51,7 +62,7 @@ describe('flushIdleShards', () => {
     expect(aggregates.records).toEqual([]);
   });
 
-  it('skips a checkpoint of another pipeline definition that still holds windows, and flushes the others', async () => {
+  it('skips a checkpoint of another pipeline definition that still holds windows, flushes the others, then fails the run', async () => {
     // Prepare: a quiet shard, and another one (listed first) written by a deploy that added an aggregation
     const { deps, aggregates, setWall } = await quietShard();
     const withMax = definePipeline({
@@ -63,27 +74,29 @@ describe('flushIdleShards', () => {
     setWall(WALL + 2 * MIN);
 
     // Act
-    const { outcome, errors } = await flushLoggingErrors(deps);
+    const { outcome, skipped, errors } = await flushSkipping(deps);
 
     // Assess
     expect(outcome).toMatchObject({ shardsChecked: 2, shardsFlushed: 1, windowsClosed: 1 });
     expect(aggregates.records).toEqual([expect.objectContaining({ key: 'ann' })]);
     expect(errors).toEqual(['checkpoint refused by the engine; shard skipped']);
+    expect(skipped).toEqual(['shardId-000000000000']);
   });
 
-  it('skips an unreadable checkpoint with an error, and still flushes the other shards', async () => {
+  it('skips an unreadable checkpoint with an error, flushes the other shards, then fails the run', async () => {
     // Prepare: a quiet shard, and another shard whose checkpoint is not JSON (listed first).
     const { deps, aggregates, stateStore, setWall } = await quietShard();
     await stateStore.put(clicksPipeline.name, 'shardId-000000000000', Buffer.from('{not json'), undefined);
     setWall(WALL + 2 * MIN);
 
     // Act
-    const { outcome, errors } = await flushLoggingErrors(deps);
+    const { outcome, skipped, errors } = await flushSkipping(deps);
 
     // Assess
     expect(outcome).toMatchObject({ shardsChecked: 2, shardsFlushed: 1, windowsClosed: 1 });
     expect(aggregates.records).toHaveLength(1);
     expect(errors).toEqual(['checkpoint unreadable; shard skipped']);
+    expect(skipped).toEqual(['shardId-000000000000']);
   });
 
   it('advances stream time by the idle wall-clock time and emits the windows that closes, once', async () => {

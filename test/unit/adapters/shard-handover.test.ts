@@ -9,10 +9,17 @@ import {
 } from '../../../functions/adapters/kinesis/shard-lineage.js';
 import { decodeCheckpoint } from '../../../functions/adapters/state/checkpoint.js';
 import { MemoryStateStore } from '../../../functions/adapters/state/memory-state-store.js';
-import { click, T0 } from '../../fixtures/test-pipeline.js';
+import { definePipeline } from '../../../functions/core/pipeline.js';
+import { click, clicksPipeline, T0 } from '../../fixtures/test-pipeline.js';
 import { clickRecords, memoryDeps } from './aggregator-harness.js';
 
 const S = 1000;
+const DAY = 24 * 3600 * S;
+/** The test pipeline after a deploy that added an aggregation. */
+const withTop = definePipeline({
+  ...clicksPipeline.config,
+  aggregations: { ...clicksPipeline.config.aggregations, top: { fn: 'max', field: (e) => e.amount } },
+});
 const MAX = (1n << 128n) - 1n;
 const PARENT = 'shardId-000000000000';
 const LEFT = 'shardId-000000000001';
@@ -205,18 +212,23 @@ function onMergedLineage() {
     lineage: { describe: async (_, id) => mergedShards.find((s) => s.shardId === id) },
     now: () => wall,
   });
+  let current = deps;
   const batch = (clicks: Parameters<typeof clickRecords>[0], first: number, shard: string) =>
-    aggregateBatch(clickRecords(clicks, first, shard), deps);
+    aggregateBatch(clickRecords(clicks, first, shard), current);
+  /** A deploy of another definition: the batches and flushes from now on run it. */
+  const deploy = (pipeline: typeof clicksPipeline) => {
+    current = { ...deps, pipeline, engine: pipeline.createEngine() };
+  };
   const rows = () =>
     (aggregates.records as AggregateRecord[])
       .map((r) => `${r.key} ${(r.window_start - T0) / S}s clicks=${r.values?.clicks} on ${r.shard}`)
       .sort();
   const closeEverything = async () => {
     wall += 24 * 3600 * S;
-    await flushIdleShards({ ...deps, idleTimeoutMs: 0 });
+    await flushIdleShards({ ...current, idleTimeoutMs: 0 });
     return rows();
   };
-  return { batch, rows, closeEverything };
+  return { batch, rows, closeEverything, deploy };
 }
 
 describe('state across a shard merge', () => {
@@ -234,6 +246,23 @@ describe('state across a shard merge', () => {
     expect(await closeEverything()).toEqual(
       [`${ann} 0s clicks=2 on ${MERGED}`, `${bob} 0s clicks=2 on ${MERGED}`].sort(),
     );
+  });
+
+  it('merges parents drained under the definition before a deploy into the new one', async () => {
+    // Prepare: both parents drained (their windows closed by the idle flush), at different stream times
+    const { batch, closeEverything, deploy } = onMergedLineage();
+    await batch([click(ann, T0 + 10 * S)], 1, LEFT);
+    await batch([click(bob, T0 + 50 * S)], 5, RIGHT);
+    const drained = await closeEverything();
+    deploy(withTop);
+
+    // Act
+    const merged = await batch([click(ann, T0 + 3 * DAY), click(bob, T0 + 3 * DAY + S)], 10, MERGED);
+
+    // Assess: the old windows were emitted once; the merged shard aggregates under the new definition
+    expect(drained).toEqual([`${ann} 0s clicks=1 on ${LEFT}`, `${bob} 0s clicks=1 on ${RIGHT}`].sort());
+    expect(merged.response.batchItemFailures).toEqual([]);
+    expect(merged.stats).toMatchObject({ recordsIn: 2, lateRecords: 0 });
   });
 
   it('closes on the way the windows of the slower parent that the merged stream time has passed', async () => {

@@ -3,7 +3,10 @@ import {
   countAggregate,
   createWindowEngine,
   decodeState,
+  type EngineState,
   encodeState,
+  firstAggregate,
+  lastAggregate,
   STATE_VERSION,
   StateCorruptError,
   StateVersionError,
@@ -149,6 +152,97 @@ describe('engine state codec', () => {
     expect(() => five.process(state, [])).toThrow(/state was built for window .*"sizeMs":10/);
     expect(() => countOnly.process(state, [])).toThrow(/holds aggregations \["n:count","sum:sum"\]/);
     expect(() => countOnly.process(state, [])).toThrow(/only once it holds no windows \(drained\)/);
+  });
+
+  it('continues a sliding state whose windows are all closed, though it keeps them for lookups', () => {
+    // Prepare: [0, 5] and [2, 7] closed by stream time 15 (grace 0), kept until 3 x td after their start
+    const old = createWindowEngine({
+      window: { type: 'sliding', timeDifferenceMs: 5, graceMs: 0 },
+      aggregations: countAndSum(),
+    });
+    const first = old.process(undefined, [rec('a', 1), rec('a', 2)]);
+    const closed = old.advanceTo(first.state, 15);
+    const wider = createWindowEngine({
+      window: { type: 'sliding', timeDifferenceMs: 10, graceMs: 0 },
+      aggregations: countAndSum(),
+    });
+
+    // Act
+    const out = wider.process(decodeState(encodeState(closed.state, 'json')), [rec('a', 16)]);
+
+    // Assess: both windows were emitted under the old spec; the new one starts afresh at 15
+    expect(closed.results.map((r) => [r.windowStart, r.windowEnd])).toEqual([
+      [0, 5],
+      [2, 7],
+    ]);
+    expect(Object.keys((closed.state as { windows: object }).windows)).toEqual(['a']);
+    expect(out.state).toMatchObject({ window: { timeDifferenceMs: 10 }, streamTime: 16 });
+    expect(wider.flush(out.state).results.map((r) => [r.windowStart, r.windowEnd, r.values])).toEqual([
+      [6, 16, { n: 1, sum: 1 }],
+    ]);
+  });
+
+  it('takes the stream time of a drained state into a hopping runtime, with or without a checkpoint between batches', () => {
+    // Prepare: drained at stream time 100; then hopping 10 by 5, grace 0
+    const ten = createWindowEngine({ window: tumbling, aggregations: countAndSum() });
+    const drained = ten.advanceTo(ten.process(undefined, [rec('a', 90)]).state, 100).state;
+    const hopping = createWindowEngine({
+      window: { type: 'hopping', sizeMs: 10, advanceMs: 5, graceMs: 0 },
+      aggregations: countAndSum(),
+    });
+    const run = (carry: (s: EngineState) => EngineState) => {
+      const one = hopping.process(carry(drained), [rec('a', 96)]);
+      const two = hopping.process(carry(one.state), [rec('a', 120)]);
+      return {
+        late: one.late.map((l) => l.windowStart),
+        results: two.results.map((r) => [r.windowStart, r.values?.n]),
+      };
+    };
+
+    // Act
+    const sameObject = run((s) => s);
+    const checkpointed = run((s) => decodeState(encodeState(s, 'json')));
+
+    // Assess: 96 is late for [90, 100), which closed before the change; only [95, 105) holds it
+    expect(sameObject).toEqual({ late: [90], results: [[95, 1]] });
+    expect(checkpointed).toEqual(sameObject);
+  });
+
+  it('refuses a state whose aggregation changed kind under the same name, built-ins of any kind', () => {
+    // Prepare: first and count (not all numeric: each keeps its own accumulator)
+    const before = createWindowEngine({
+      window: tumbling,
+      aggregations: { x: firstAggregate((v) => v), n: countAggregate() },
+    });
+    const after = createWindowEngine({
+      window: tumbling,
+      aggregations: { x: lastAggregate((v) => v), n: countAggregate() },
+    });
+    const { state } = before.process(undefined, [rec('a', 1)]);
+
+    // Act / Assess
+    expect(state.aggregations).toEqual(['x:first', 'n:count']);
+    expect(() => after.process(decodeState(encodeState(state, 'json')), [])).toThrow(
+      /holds aggregations \["x:first","n:count"\], this engine computes \["x:last","n:count"\]/,
+    );
+  });
+
+  it('continues a state of bare aggregation names (written before kinds were recorded) and records the kinds', () => {
+    // Prepare: a version-4 checkpoint of a pipeline that was not all numeric kept names only
+    const engine = createWindowEngine({
+      window: tumbling,
+      aggregations: { x: firstAggregate((v) => v), n: countAggregate() },
+    });
+    const { state } = engine.process(undefined, [rec('a', 1)]);
+    const older = JSON.parse(encodeState(state, 'json'));
+    older.aggregations = ['x', 'n'];
+
+    // Act
+    const out = engine.process(decodeState(JSON.stringify(older)), [rec('a', 12)]);
+
+    // Assess
+    expect(out.state.aggregations).toEqual(['x:first', 'n:count']);
+    expect(out.results.map((r) => [r.windowStart, r.values])).toEqual([[0, { x: 1, n: 1 }]]);
   });
 
   it.each([

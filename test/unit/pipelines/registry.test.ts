@@ -11,8 +11,8 @@ describe('the pipeline registry', () => {
     expect(pipelineNames).toEqual(
       expect.arrayContaining(['click-sessions', 'taxi-rides', 'web-access-logs']),
     );
-    expect(pipelineNames).toEqual([...pipelineNames].sort());
-    for (const name of pipelineNames) expect(getPipeline(name).name).toBe(name);
+    // Each one under its own name (a registry entry under another name would deploy it twice)
+    for (const [name, pipeline] of Object.entries(pipelines)) expect(pipeline.name).toBe(name);
   });
 
   it('names the known pipelines when asked for an unknown one', () => {
@@ -26,7 +26,7 @@ describe('the pipeline registry', () => {
 
   it('does not answer for inherited object properties', () => {
     expect(() => getPipeline('toString')).toThrow(UnknownPipelineError);
-    expect(Object.keys(pipelines).sort()).toEqual(pipelineNames);
+    expect(() => getPipeline('__proto__')).toThrow(UnknownPipelineError);
   });
 
   it('gives each example the window the issue asks for', () => {

@@ -188,7 +188,7 @@ describe('reconcile, sliding windows', () => {
     expect(result.expectedLate).toBe(1); // c@20, later than every window it could be in
     expect(result.comparison.matched).toBe(results.length - 4);
     expect(reconciliationText(result)).toContain(
-      'not checked: 4 windows and 1 late lines around 1 records later than the grace while some of their sliding windows were open',
+      'not checked: 4 windows and 1 late line around 1 record later than the grace while some of their sliding windows were open',
     );
   });
 });
