@@ -140,3 +140,26 @@ export function loadInput(path: string): InputRecord[] {
       return parsed.data;
     });
 }
+
+/**
+ * One line per distinct reason: how many records it rejected and where they are, by file line
+ * (from --input) or by place among the generated events (1-based).
+ */
+export function rejectionLines(
+  rejected: readonly { readonly index: number; readonly reason: string }[],
+  input: readonly InputRecord[],
+  fromFile: boolean,
+): string[] {
+  const byReason = new Map<string, number[]>();
+  for (const r of rejected) {
+    const place = input[r.index]?.line ?? r.index + 1;
+    byReason.set(r.reason, [...(byReason.get(r.reason) ?? []), place]);
+  }
+  return [...byReason].map(([reason, places]) => {
+    // Schema errors span several lines: one line per reason, cut to stay readable.
+    const oneLine = reason.replace(/\s*\n\s*/g, ' ');
+    const shown = oneLine.length > 300 ? `${oneLine.slice(0, 300)}...` : oneLine;
+    const list = places.slice(0, 5).join(', ') + (places.length > 5 ? ', ...' : '');
+    return `  ${places.length} x ${shown} (${fromFile ? 'input lines' : 'events'} ${list})`;
+  });
+}

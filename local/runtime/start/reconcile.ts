@@ -9,7 +9,7 @@ import {
   type ShardRange,
 } from '../../reconcile/reference-input.js';
 import { isUncheckedLate, touchesUnchecked } from '../../reconcile/sliding-reference.js';
-import type { InputRecord } from './input.js';
+import { type InputRecord, rejectionLines } from './input.js';
 
 const aggregateSchema = z.object({
   id: z.string(),
@@ -84,6 +84,8 @@ export interface Reconciliation {
   readonly duplicateLate: number;
   /** Input lines the pipeline refuses (dead-lettered or never produced). */
   readonly invalidInput: number;
+  /** Why, one line per reason with where (see rejectionLines). */
+  readonly invalidReasons: readonly string[];
   readonly problems: string[];
 }
 
@@ -176,6 +178,11 @@ export function reconcile(
     },
     duplicateLate,
     invalidInput: rejected.length,
+    invalidReasons: rejectionLines(
+      rejected,
+      input,
+      input.some((r) => r.line !== undefined),
+    ),
     problems,
   };
 }

@@ -27,6 +27,9 @@ export function topWindows(windows: readonly WarehouseWindow[], limit = 10): str
   );
 }
 
+/** Reasons for refused input lines the summary shows. */
+const MAX_REASONS = 5;
+
 /** The reconciliation block of the summary. */
 export function reconciliationText(r: Reconciliation): string {
   const lines = [
@@ -35,6 +38,11 @@ export function reconciliationText(r: Reconciliation): string {
       ` (${r.aggregateLines} aggregate lines read, ${r.duplicateIds} duplicates dropped by result id)`,
     `  late records: ${r.late} in late/, ${r.expectedLate} expected (${r.duplicateLate} duplicates)`,
     `  input lines the pipeline refuses: ${r.invalidInput}`,
+    // The first reasons (the dead-letter queue has every record, with its reason).
+    ...r.invalidReasons.slice(0, MAX_REASONS).map((line) => `  ${line}`),
+    ...(r.invalidReasons.length > MAX_REASONS
+      ? [`    ... and ${r.invalidReasons.length - MAX_REASONS} more reasons`]
+      : []),
   ];
   const u = r.unchecked;
   if (u.records > 0) {

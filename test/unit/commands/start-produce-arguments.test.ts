@@ -6,8 +6,9 @@ import { pipelineNames } from '../../../functions/pipelines/index.js';
 import { parseContext } from '../../../infra/context.js';
 import { UsageError } from '../../../local/cli/command.js';
 import { parseStage } from '../../../local/cli/parse-options.js';
-import { produceCommand, rejectionLines, withLocalSetupHint } from '../../../local/commands/produce.js';
+import { produceCommand, withLocalSetupHint } from '../../../local/commands/produce.js';
 import { startCommand } from '../../../local/commands/start.js';
+import { rejectionLines } from '../../../local/runtime/start/input.js';
 
 // Wrong arguments must be refused before a command starts services, synthesizes or provisions.
 // Should a check be missing, the command goes on to a LocalStack that is not there (a dead port,

@@ -126,6 +126,29 @@ describe('reconcile', () => {
   });
 });
 
+describe('reconcile, refused input', () => {
+  it('counts the lines the pipeline refuses and says why, by file line', () => {
+    // Prepare: the generated events as a file would give them, with two broken lines
+    const lines: InputRecord[] = [
+      ...input.slice(0, 3).map((r, i) => ({ ...r, line: i + 2 })),
+      { text: 'not json', arrivalMs: 0, line: 5 },
+      { text: '{"VendorID": 3}', arrivalMs: 0, line: 6 },
+    ];
+
+    // Act
+    const result = reconcile(pipeline, lines, kinesisPlacement(shards), [], []);
+    const text = reconciliationText(result);
+
+    // Assess
+    expect(result.invalidInput).toBe(2);
+    expect(result.invalidReasons).toEqual([
+      expect.stringMatching(/^ {2}1 x cannot decode "not json": .*\(input lines 5\)$/),
+      expect.stringMatching(/^ {2}1 x does not match the taxi-rides schema: .*\(input lines 6\)$/),
+    ]);
+    expect(text).toContain('  input lines the pipeline refuses: 2\n    1 x cannot decode "not json"');
+  });
+});
+
 describe('reconcile, sliding windows', () => {
   it('leaves out what a record late for only some of its windows touched, and checks the rest', () => {
     // Prepare: a sliding pipeline (td 4, grace 0) and the engine's own output as the warehouse
