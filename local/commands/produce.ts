@@ -8,6 +8,7 @@ import { fileInput, generatedInput, INPUT_FORMATS, rejectionLines } from '../run
 import { kafkaTarget } from '../runtime/start/kafka-target.js';
 import { pipelineResources } from '../runtime/start/pipeline-resources.js';
 import { kinesisTarget, type ProduceTarget, produceInput } from '../runtime/start/producer.js';
+import { notInApp } from '../runtime/synth/app-pipelines.js';
 import { ensureSynthesized } from '../runtime/synth/ensure-synthesized.js';
 import { CloudAssembly, defaultLocalContext } from '../runtime/template/index.js';
 import { kafka, kinesisClient, LOCAL_REGION, localAwsConfig } from '../services/clients.js';
@@ -146,6 +147,9 @@ export const produceCommand: Command = {
     if (values.input && values.events) throw new UsageError('give --events or --input, not both');
     if (!values.input && !generatorNames.includes(values.pipeline))
       throw new UsageError(new NoGeneratorError(values.pipeline, generatorNames).message);
+    // With --stream the stream is in AWS, whatever the local app holds.
+    const missing = values.stream === undefined ? notInApp(values.pipeline) : undefined;
+    if (missing) throw new UsageError(missing);
     if (values.stream && values.stage) {
       throw new UsageError('give --stream (a stream in AWS) or --stage (a local app), not both');
     }

@@ -6,6 +6,7 @@ import { existingFile, parseCount, parseOptions, parseStage, parseTransport } fr
 import { INPUT_FORMATS } from '../runtime/start/input.js';
 import { notARunFolder, stageMismatch, transportMismatch } from '../runtime/start/run-folder.js';
 import { runStart } from '../runtime/start/run-start.js';
+import { notInApp } from '../runtime/synth/app-pipelines.js';
 
 /** Default event count: about a minute's run, as LocalStack's kinesis-mock takes a few hundred records/s here. */
 export const DEFAULT_EVENTS = 20_000;
@@ -111,6 +112,8 @@ export const startCommand: Command = {
       throw new UsageError('give --events or --input, not both');
     if (values.input === undefined && values.run === undefined && !generatorNames.includes(pipeline))
       throw new UsageError(new NoGeneratorError(pipeline, generatorNames).message);
+    const missing = values.run === undefined ? notInApp(pipeline) : undefined;
+    if (missing) throw new UsageError(missing);
     const runFixes = ['pipeline', 'events', 'input', 'rate', 'duration', 'seed'] as const;
     if (values.run && runFixes.some((option) => values[option] !== undefined)) {
       throw new UsageError(
