@@ -72,20 +72,35 @@ export class DeliveryError extends AdapterError {
 }
 
 /**
+ * An idle flush run that flushed the shards it could and then fails, so the function's error alarm
+ * shows the shards it left: `outcome` is what it did to the others.
+ */
+export abstract class IncompleteFlushError extends AdapterError {
+  constructor(
+    message: string,
+    /** What the run did to the other shards (the idle flush's outcome). */
+    readonly outcome?: Readonly<Record<string, number>>,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+  }
+}
+
+/**
  * The idle flush could not tell whether some shards' streams still hold undelivered records, so it
  * left them alone this run (the others were flushed): failing the run makes it visible.
  */
-export class BacklogCheckError extends AdapterError {
+export class BacklogCheckError extends IncompleteFlushError {
   readonly retriable = true;
   constructor(
     readonly failures: readonly { readonly shard: string; readonly error: unknown }[],
-    /** What the run did to the other shards (the idle flush's outcome). */
-    readonly outcome?: Readonly<Record<string, number>>,
+    outcome?: Readonly<Record<string, number>>,
   ) {
     super(
       `backlog check failed for ${failures.length} shard(s), left alone this run: ${failures
         .map((f) => `${f.shard}: ${f.error instanceof Error ? f.error.message : String(f.error)}`)
         .join('; ')}`,
+      outcome,
       { cause: failures[0]?.error },
     );
   }
@@ -94,19 +109,19 @@ export class BacklogCheckError extends AdapterError {
 /**
  * The idle flush skipped checkpoints it cannot use (not checkpoints, or refused by the engine: a
  * deploy the state check did not guard) and flushed the other shards: failing the run makes the
- * skipped shards' windows, which stay open, visible (the function's error alarm).
+ * skipped shards' windows, which stay open, visible.
  */
-export class SkippedCheckpointsError extends AdapterError {
+export class SkippedCheckpointsError extends IncompleteFlushError {
   readonly retriable = false;
   constructor(
     readonly skipped: readonly { readonly shard: string; readonly reason: string }[],
-    /** What the run did to the other shards (the idle flush's outcome). */
-    readonly outcome?: Readonly<Record<string, number>>,
+    outcome?: Readonly<Record<string, number>>,
   ) {
     super(
       `${skipped.length} checkpoint(s) skipped, their windows stay open: ${skipped
         .map((s) => `${s.shard}: ${s.reason}`)
         .join('; ')}`,
+      outcome,
     );
   }
 }

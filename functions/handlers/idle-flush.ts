@@ -11,7 +11,7 @@ import {
 } from '../adapters/aggregator/idle-flush.js';
 import { METRICS_NAMESPACE } from '../adapters/aggregator/metrics.js';
 import { readIdleFlushEnv } from '../adapters/config.js';
-import { BacklogCheckError, SkippedCheckpointsError } from '../adapters/errors.js';
+import { IncompleteFlushError } from '../adapters/errors.js';
 import { getPipeline } from '../pipelines/index.js';
 
 const logger = new Logger();
@@ -38,7 +38,7 @@ export function createIdleFlushHandler(create: () => IdleFlushDependencies) {
       return outcome;
     } catch (error) {
       // The other shards were flushed: their windows count, then the run fails (the error alarm).
-      if ((error instanceof BacklogCheckError || error instanceof SkippedCheckpointsError) && error.outcome) {
+      if (error instanceof IncompleteFlushError && error.outcome) {
         metrics.addMetric('WindowsClosed', MetricUnit.Count, error.outcome.windowsClosed ?? 0);
         metrics.addMetric('ShardsBehind', MetricUnit.Count, error.outcome.behind ?? 0);
         logger.error('idle flush done, some shards left unchecked or skipped', {

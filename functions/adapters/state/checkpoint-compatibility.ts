@@ -39,9 +39,11 @@ function writtenVersion(body: Uint8Array): unknown {
   }
 }
 
-/** Why `definition` would refuse the checkpoint, or undefined when it would continue from it. */
-function refusal(body: Uint8Array, engine: EngineState, definition: DeployedDefinition): string | undefined {
-  const version = writtenVersion(body);
+/**
+ * Why `definition` would refuse the checkpoint (its decoded engine state, and the state layout
+ * version it was written with), or undefined when it would continue from it.
+ */
+function refusal(engine: EngineState, version: unknown, definition: DeployedDefinition): string | undefined {
   if (typeof version === 'number' && version > definition.stateVersion) {
     return `written with engine state version ${version}, the deployed code reads up to ${definition.stateVersion}`;
   }
@@ -80,9 +82,10 @@ export async function checkCheckpoints(
       alreadyRefused.push({ shard, reason: error.message });
       continue;
     }
-    const reason = refusal(stored.body, engine, deployed);
+    const version = writtenVersion(stored.body);
+    const reason = refusal(engine, version, deployed);
     if (reason === undefined) continue;
-    const breaks = running === undefined || refusal(stored.body, engine, running) === undefined;
+    const breaks = running === undefined || refusal(engine, version, running) === undefined;
     (breaks ? refused : alreadyRefused).push({ shard, reason });
   }
   return { pipeline, checked, refused, alreadyRefused };

@@ -39,7 +39,7 @@ export function stateFit(state: EngineState, definition: StateDefinition, judge 
 // Both sides come out of the window spec schema (engine options, decoded states and the
 // definitions a deploy derives from them), so their fields are in the same order and the texts
 // compare. The type is part of the spec: a tumbling state never passes for a session one.
-function sameWindow(a: WindowSpec, b: WindowSpec): boolean {
+export function sameWindow(a: WindowSpec, b: WindowSpec): boolean {
   return a === b || JSON.stringify(a) === JSON.stringify(b);
 }
 

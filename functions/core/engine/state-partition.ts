@@ -1,5 +1,6 @@
 import { StateCorruptError } from '../errors.js';
 import type { EngineState, KeySessions, SlidingEntry, TimePane } from './state.js';
+import { sameWindow } from './state-fit.js';
 
 /**
  * Moving state between partitions by key: what a stream needs when its shards split or merge and
@@ -43,7 +44,7 @@ export function partitionState(
  * lose those windows without a word.
  */
 export function mergeStates(a: EngineState, b: EngineState): EngineState {
-  if (a.kind !== b.kind || JSON.stringify(a.window) !== JSON.stringify(b.window)) {
+  if (a.kind !== b.kind || !sameWindow(a.window, b.window)) {
     throw new StateCorruptError(
       `cannot merge states of windows ${JSON.stringify(a.window)} and ${JSON.stringify(b.window)}`,
     );
