@@ -58,7 +58,8 @@ export const CONTEXT_KEYS = [
   'warehouseStartDate',
 ] as const;
 
-const NAME = /^[a-z][a-z0-9-]{0,30}$/;
+/** A stage or pipeline name (resource names are built from them): also what `--stage` accepts locally. */
+export const NAME = /^[a-z][a-z0-9-]{0,30}$/;
 
 // `-c key=value` always gives strings; cdk.json may give numbers. Both are accepted.
 const integer = (min: number, max: number) =>

@@ -1,5 +1,6 @@
 import { statSync } from 'node:fs';
 import { type ParseArgsConfig, parseArgs } from 'node:util';
+import { NAME } from '../../infra/context.js';
 import { UsageError } from './command.js';
 
 type Options = NonNullable<ParseArgsConfig['options']>;
@@ -85,11 +86,11 @@ export function parseCount(option: string, value: string | undefined, fallback: 
 }
 
 /**
- * `--stage`: the same rule infra/context.ts applies to `-c stage` (a test keeps the two in step),
- * checked before a command synthesizes, so a bad name is a usage error and not a failed synth.
+ * `--stage`: the rule infra/context.ts applies to `-c stage` (its `NAME`), checked before a command
+ * synthesizes, so a bad name is a usage error and not a failed synth.
  */
 export function parseStage(value: string | undefined): string | undefined {
-  if (value === undefined || /^[a-z][a-z0-9-]{0,30}$/.test(value)) return value;
+  if (value === undefined || NAME.test(value)) return value;
   throw new UsageError(
     `--stage must be lower-case letters, digits and dashes, starting with a letter, at most 31 characters (given ${JSON.stringify(value)})`,
   );
