@@ -53,12 +53,16 @@ const producerEnvSchema = z.object({
     .pipe(z.record(nonEmpty, nonEmpty)),
 });
 
+/** The redrive applies batches as the aggregator does, read back from the pipeline's Kinesis stream. */
+const redriveEnvSchema = aggregatorEnvSchema.extend({ STREAM_NAME: nonEmpty });
+
 /** The deploy's checkpoint check reads the state bucket of every pipeline it is given. */
 const stateCheckEnvSchema = aggregatorEnvSchema.pick({ STATE_BUCKET: true, STATE_PREFIX: true });
 
 export type AggregatorEnv = z.output<typeof aggregatorEnvSchema>;
 export type StateCheckEnv = z.output<typeof stateCheckEnvSchema>;
 export type IdleFlushEnv = z.output<typeof idleFlushEnvSchema>;
+export type RedriveEnv = z.output<typeof redriveEnvSchema>;
 export type ProducerEnv = z.output<typeof producerEnvSchema>;
 
 function read<S extends z.ZodType>(
@@ -80,6 +84,10 @@ export const readAggregatorEnv = (env: Record<string, string | undefined> = proc
 /** The idle flush's environment: part of the aggregator's, IDLE_TIMEOUT_MS, and its stream. */
 export const readIdleFlushEnv = (env: Record<string, string | undefined> = process.env): IdleFlushEnv =>
   read(idleFlushEnvSchema, env, 'idle-flush');
+
+/** The redrive's environment: the aggregator's and its stream's name. */
+export const readRedriveEnv = (env: Record<string, string | undefined> = process.env): RedriveEnv =>
+  read(redriveEnvSchema, env, 'redrive');
 
 /** The producer's environment: TRANSPORT and STREAM_NAMES, a JSON object of pipeline name -> stream or topic. */
 export const readProducerEnv = (env: Record<string, string | undefined> = process.env): ProducerEnv =>

@@ -98,6 +98,10 @@ export class Aggregator extends Construct {
   /** Poison records (sent by the aggregator) and failed batches (sent by the mapping). */
   public readonly deadLetterQueue: Queue;
   public readonly schedule: Rule;
+  /** The aggregator's environment: what a function applying batches as it does must be given. */
+  public readonly environment: Readonly<Record<string, string>>;
+  /** Key pattern of the pipeline's checkpoints in the state bucket (`<prefix><pipeline>/*`). */
+  public readonly stateKeys: string;
 
   constructor(scope: Construct, id: string, props: AggregatorProps) {
     super(scope, id);
@@ -199,8 +203,10 @@ export class Aggregator extends Construct {
     });
     this.function = aggregator.function;
     this.idleFlushFunction = idleFlush.function;
+    this.environment = { ...environment, IDLE_TIMEOUT_MS: String(o.idleTimeout.toMilliseconds()) };
 
     const stateKeys = `${o.statePrefix}${props.pipeline}/*`;
+    this.stateKeys = stateKeys;
     for (const fn of [aggregator.function, idleFlush.function]) {
       props.stateBucket.grantReadWrite(fn, stateKeys);
       props.aggregatesDelivery.grantPutRecords(fn);

@@ -5,11 +5,12 @@ import { type ITopic, Topic } from 'aws-cdk-lib/aws-sns';
 import { EmailSubscription } from 'aws-cdk-lib/aws-sns-subscriptions';
 import type { Construct } from 'constructs';
 import { Aggregator } from '../constructs/aggregator.js';
-import { KinesisTransport } from '../constructs/kinesis-transport.js';
+import { KinesisPipelineStream, KinesisTransport } from '../constructs/kinesis-transport.js';
 import { type MonitoredPipeline, Monitoring } from '../constructs/monitoring.js';
 import { MskTransport } from '../constructs/msk-transport.js';
 import { PartitionedDelivery } from '../constructs/partitioned-delivery.js';
 import { Producer } from '../constructs/producer.js';
+import { Redrive } from '../constructs/redrive.js';
 import { StateChecks } from '../constructs/state-checks.js';
 import { Storage } from '../constructs/storage.js';
 import type { StreamTransport } from '../constructs/stream-transport.js';
@@ -108,10 +109,23 @@ export class TributaryStack extends Stack {
         aggregatesDelivery: aggregates,
         lateDelivery: late,
       });
+      const writers = [aggregator.function, aggregator.idleFlushFunction];
+      if (stream instanceof KinesisPipelineStream) {
+        const redrive = new Redrive(this, `Redrive-${name}`, {
+          pipeline: name,
+          stream,
+          aggregator,
+          stateBucket: this.storage.stateBucket,
+          aggregatesDelivery: aggregates,
+          lateDelivery: late,
+        });
+        writers.push(redrive.function);
+        new CfnOutput(this, `RedriveFunctionName-${name}`, { value: redrive.function.functionName });
+      }
       // A deploy that changes what the checkpoints must fit checks them before these run it.
       // (streams are in the order of props.pipelines)
       const pipeline = props.pipelines[i] as PipelineInfo;
-      stateChecks.guard(pipeline, [aggregator.function, aggregator.idleFlushFunction]);
+      stateChecks.guard(pipeline, writers);
       this.aggregators.set(name, aggregator);
       monitored.push({
         name,

@@ -182,8 +182,10 @@ export const invokeCommand: Command = {
       );
     }
     for (const [name, q] of Object.entries(outcome.queues)) {
-      const added = q.after - q.before;
-      say(`SQS ${name}: ${added} message${added === 1 ? '' : 's'} added (${q.after} in the queue)`);
+      const change = q.after - q.before;
+      const count = Math.abs(change);
+      const what = `${count} message${count === 1 ? '' : 's'} ${change < 0 ? 'removed' : 'added'}`;
+      say(`SQS ${name}: ${what} (${q.after} in the queue)`);
     }
     const { result } = outcome;
     say(

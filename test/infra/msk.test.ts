@@ -173,6 +173,11 @@ describe('aggregator on MSK', () => {
     expect(aggregators.filter((fn) => fn.Properties.VpcConfig !== undefined)).toEqual([]);
   });
 
+  it('has no redrive function: it reads Kinesis batches only', () => {
+    expect(functionsOf('tributary-redrive')).toEqual([]);
+    expect(functionsOf('tributary-aggregator')).toHaveLength(PIPELINES.length);
+  });
+
   it('runs the idle flushes in the private subnets with the clients security group, as the producer', () => {
     const flushes = functionsOf('tributary-idle-flush');
     expect(flushes).toHaveLength(PIPELINES.length);

@@ -262,6 +262,60 @@ function resourcesOf(type: string, prefix: string) {
 }
 const idleFlushOf = (pipeline: string) => `Aggregator${logicalName(pipeline)}IdleFlush`;
 
+describe('redrive', () => {
+  const redriveOf = (pipeline: string) => `Redrive${logicalName(pipeline)}Handler`;
+
+  it("gives each pipeline a redrive with the aggregator's environment and its stream, and names it in an output", () => {
+    for (const pipeline of PIPELINES) {
+      const [redrive] = Object.values(resourcesOf('AWS::Lambda::Function', redriveOf(pipeline)));
+      const [aggregator] = Object.values(
+        resourcesOf('AWS::Lambda::Function', `Aggregator${logicalName(pipeline)}Handler`),
+      );
+      const { POWERTOOLS_SERVICE_NAME: _own, ...shared } = aggregator?.Properties.Environment.Variables ?? {};
+      expect(redrive?.Properties.Environment.Variables).toEqual({
+        ...shared,
+        STREAM_NAME: `tributary-dev-${pipeline}`,
+        POWERTOOLS_SERVICE_NAME: 'tributary-redrive',
+      });
+      expect(redrive?.Properties.Timeout).toBe(900);
+      app.template.hasOutput(`RedriveFunctionName${logicalName(pipeline)}`, {
+        Value: { Ref: Match.stringLikeRegexp(`^${redriveOf(pipeline)}`) },
+      });
+    }
+  });
+
+  it('lets each redrive read its own stream and lineage, take and delete its dead letters, and write checkpoints of its pipeline only', () => {
+    for (const pipeline of PIPELINES) {
+      const statements = Object.values(resourcesOf('AWS::IAM::Policy', redriveOf(pipeline))).flatMap(
+        (policy) =>
+          policy.Properties.PolicyDocument.Statement as { Action: string | string[]; Resource: unknown }[],
+      );
+      const kinesis = statements.filter((s) => [s.Action].flat().some((a) => a.startsWith('kinesis:')));
+      expect(kinesis).toEqual([
+        {
+          Effect: 'Allow',
+          Action: ['kinesis:GetShardIterator', 'kinesis:GetRecords', 'kinesis:ListShards'],
+          Resource: {
+            'Fn::GetAtt': [expect.stringMatching(`^Transport${logicalName(pipeline)}Stream`), 'Arn'],
+          },
+        },
+      ]);
+      const actions = statements.flatMap((s) => [s.Action].flat());
+      expect(actions).toEqual(
+        expect.arrayContaining(['sqs:ReceiveMessage', 'sqs:DeleteMessage', 'sqs:SendMessage']),
+      );
+      const queues = statements.filter((s) => [s.Action].flat().some((a) => a.startsWith('sqs:')));
+      expect(JSON.stringify(queues.map((s) => s.Resource))).not.toContain(
+        PIPELINES.find((other) => other !== pipeline) ?? '',
+      );
+      const state = JSON.stringify(statements.map((s) => s.Resource));
+      expect(state).toContain(`/state/${pipeline}/*`);
+      for (const other of PIPELINES.filter((p) => p !== pipeline))
+        expect(state).not.toContain(`/state/${other}/*`);
+    }
+  });
+});
+
 describe('checkpoint check (deploy guard)', () => {
   it('gives each pipeline a Custom::PipelineStateCheck of its window, aggregations and state version', () => {
     app.template.resourceCountIs('Custom::PipelineStateCheck', PIPELINES.length);
@@ -274,11 +328,16 @@ describe('checkpoint check (deploy guard)', () => {
     });
   });
 
-  it("updates each pipeline's aggregator and idle flush only after its check", () => {
+  it("updates each pipeline's aggregator, idle flush and redrive only after its check", () => {
     const checks = app.template.findResources('Custom::PipelineStateCheck');
     for (const pipeline of PIPELINES) {
       const [check] = Object.entries(checks).filter(([, r]) => r.Properties.Pipeline === pipeline);
-      for (const fn of [`Aggregator${logicalName(pipeline)}Handler`, idleFlushOf(pipeline)]) {
+      const writers = [
+        `Aggregator${logicalName(pipeline)}Handler`,
+        idleFlushOf(pipeline),
+        `Redrive${logicalName(pipeline)}Handler`,
+      ];
+      for (const fn of writers) {
         const [function_] = Object.values(resourcesOf('AWS::Lambda::Function', fn));
         expect(function_?.DependsOn, `${fn} waits for the check of ${pipeline}`).toContain(check?.[0]);
       }

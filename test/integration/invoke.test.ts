@@ -1,4 +1,3 @@
-import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -9,12 +8,7 @@ import {
   type KinesisClient,
 } from '@aws-sdk/client-kinesis';
 import { DeleteObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
-import {
-  DeleteMessageBatchCommand,
-  GetQueueUrlCommand,
-  ReceiveMessageCommand,
-  type SQSClient,
-} from '@aws-sdk/client-sqs';
+import { GetQueueUrlCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { encodeCheckpoint } from '../../functions/adapters/state/checkpoint.js';
 import { definePipeline } from '../../functions/core/pipeline.js';
@@ -28,11 +22,12 @@ import {
 } from '../../local/runtime/template/index.js';
 import { kinesisClient, readServices, s3Client, sqsClient } from '../../local/services/clients.js';
 import { projectRoot } from '../../local/tools/state-dir.js';
+import { committedCheckpoint } from '../fixtures/checkpoints.js';
 import { taxiTrip } from '../fixtures/taxi-trips.js';
 import { writeAppAssembly } from '../unit/runtime/invoke/app-template.js';
+import { type CliRun, drainQueue, invokeCli } from './helpers/invoke-cli.js';
 import { pollUntil } from './helpers/poll.js';
 
-const CLI = join(projectRoot, 'bin', 'tributary.mjs');
 const fixture = (path: string) => join(projectRoot, 'test', 'fixtures', path);
 /** The Lambda documentation's Kinesis sample records, as Powertools publishes them. */
 const KINESIS_SAMPLE = fixture('aws/powertools-python-kinesis-stream-event.json');
@@ -42,28 +37,7 @@ const STATE_CHECK = 'StateChecks/Handler';
 /** AWS's MSK sample event, as aws-lambda-go publishes it. */
 const KAFKA_SAMPLE = fixture('aws/aws-lambda-go-kafka-event.json');
 
-interface CliRun {
-  readonly code: number | null;
-  readonly stdout: string;
-  readonly stderr: string;
-}
-
-/** Runs `tributary invoke ...` as a user would, in its own process (cdk.out is synthesized once, in beforeAll). */
-function invoke(args: readonly string[]): Promise<CliRun> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [CLI, 'invoke', ...args, '--skip-synth'], { cwd: projectRoot });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (c: Buffer) => {
-      stdout += c.toString('utf8');
-    });
-    child.stderr.on('data', (c: Buffer) => {
-      stderr += c.toString('utf8');
-    });
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
-}
+const invoke = invokeCli;
 
 let assembly: CloudAssembly;
 let s3: S3Client;
@@ -79,24 +53,7 @@ function resourceOf(functionQuery: string, type: string, app: CloudAssembly = as
   return found.physicalName;
 }
 
-/** Receives and deletes everything in the queue (messages of earlier runs), returning the bodies. */
-async function drain(queueUrl: string): Promise<string[]> {
-  const bodies: string[] = [];
-  for (;;) {
-    const out = await sqs.send(
-      new ReceiveMessageCommand({ QueueUrl: queueUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: 0 }),
-    );
-    const messages = out.Messages ?? [];
-    if (messages.length === 0) return bodies;
-    bodies.push(...messages.map((m) => m.Body ?? ''));
-    await sqs.send(
-      new DeleteMessageBatchCommand({
-        QueueUrl: queueUrl,
-        Entries: messages.map((m, i) => ({ Id: String(i), ReceiptHandle: m.ReceiptHandle ?? '' })),
-      }),
-    );
-  }
-}
+const drain = (queueUrl: string) => drainQueue(sqs, queueUrl);
 
 beforeAll(async () => {
   await ensureSynthesized();
@@ -362,18 +319,14 @@ describe('tributary invoke against LocalStack', () => {
     const passed = await invoke([STATE_CHECK, '--event', eventFile]);
     const bucket = resourceOf(STATE_CHECK, 'AWS::S3::Bucket');
     const key = `state/taxi-rides/${shard}.json`;
-    const body = encodeCheckpoint({
-      pipeline: 'taxi-rides',
-      shard,
-      position: { sequenceNumber: '1', subSequenceNumber: undefined },
-      engine,
-      lastActivity: null,
-      updatedAt: Date.now(),
-      pending: [],
-      busyUntil: null,
-      handingOver: [],
-      inheritedFrom: [],
-    });
+    const body = encodeCheckpoint(
+      committedCheckpoint({
+        pipeline: 'taxi-rides',
+        shard,
+        position: { sequenceNumber: '1', subSequenceNumber: undefined },
+        engine,
+      }),
+    );
     await s3.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: body }));
 
     // Act

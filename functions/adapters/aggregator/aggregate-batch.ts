@@ -1,6 +1,14 @@
 import type { KinesisStreamBatchResponse, KinesisStreamRecord } from 'aws-lambda';
 import { isRetriable } from '../errors.js';
-import { type Checkpoint, CLOCK_SKEW_MS, decodeCheckpoint, encodeCheckpoint } from '../state/checkpoint.js';
+import {
+  type Checkpoint,
+  CLOCK_SKEW_MS,
+  decodeCheckpoint,
+  encodeCheckpoint,
+  keptRedriven,
+  type RedrivenRange,
+  wasRedriven,
+} from '../state/checkpoint.js';
 import {
   type AggregatorDependencies,
   type AggregatorStats,
@@ -131,18 +139,46 @@ async function deliver(
   );
 }
 
+/**
+ * A redrive's records: sequence numbers `from` to `to` of the shard, read back from the stream
+ * after the mapping gave up on them. They sit below the checkpoint's position (later batches moved
+ * it on), so the position neither skips them nor moves; the checkpoint records the range instead.
+ */
+interface RedriveMode {
+  readonly from: string;
+  readonly to: string;
+}
+
 async function applyShard(
   shard: string,
-  records: readonly KinesisStreamRecord[],
+  batch: readonly KinesisStreamRecord[],
   deps: AggregatorDependencies,
   stats: AggregatorStats,
   logger: LoggerLike,
   progress: { firstUnapplied?: string },
   invocation: InvocationOptions,
+  redrive?: RedriveMode,
 ): Promise<void> {
   const { pipeline, engine, stateStore } = deps;
   const now = deps.now ?? Date.now;
   let { previous, etag } = await loadCheckpoint(shard, deps);
+  let records = batch;
+  if (redrive) {
+    if (previous && previous.handingOver.length > 0) {
+      // The handover moves these keys' windows to the children from a state read before.
+      throw new Error(
+        `shard ${shard} is handing its keys over to ${previous.handingOver.join(', ')}; redrive after the handover`,
+      );
+    }
+    const ranges = previous?.redriven ?? [];
+    records = batch.filter((record) => !wasRedriven(ranges, record.kinesis.sequenceNumber));
+    stats.skipped += batch.length - records.length;
+    if (records.length === 0) {
+      logger.info('range already redriven', { shard, from: redrive.from, to: redrive.to });
+      if (previous && etag) deps.checkpointCache?.set(shard, { etag, checkpoint: previous });
+      return;
+    }
+  }
   // After a reshard: the shard's first batch takes its keys' state over from its parents.
   const streamArn = records[0]?.eventSourceARN;
   if (previous === undefined && streamArn) {
@@ -155,7 +191,7 @@ async function applyShard(
   const prepared = prepareRecords(records, {
     pipeline,
     shard,
-    checkpoint: previous?.position ?? null,
+    checkpoint: redrive ? null : (previous?.position ?? null),
     decode: deps.decode,
   });
   stats.skipped += prepared.skipped;
@@ -194,10 +230,12 @@ async function applyShard(
     emittedAt,
   });
 
+  const redriven: RedrivenRange[] = keptRedriven(previous?.redriven ?? [], emittedAt);
+  if (redrive) redriven.push({ from: redrive.from, to: redrive.to, at: emittedAt });
   const next: Checkpoint = {
     pipeline: pipeline.name,
     shard,
-    position: prepared.lastPosition,
+    position: redrive ? (previous?.position ?? null) : prepared.lastPosition,
     engine: output.state,
     lastActivity: { at: emittedAt, streamTime: output.state.streamTime },
     updatedAt: emittedAt,
@@ -205,6 +243,7 @@ async function applyShard(
     busyUntil: null,
     handingOver: previous?.handingOver ?? [],
     inheritedFrom: [],
+    redriven,
   };
   const body = encodeCheckpoint(next);
   const written = await stateStore.put(pipeline.name, shard, body, etag);
@@ -288,4 +327,24 @@ export async function aggregateBatch(
     }
   }
   return { response: { batchItemFailures: failures }, stats, fatal };
+}
+
+/**
+ * Applies records the event source mapping gave up on, read back from the stream (redrive.ts):
+ * sequence numbers `range.from` to `range.to` of one shard. As a batch, except that they lie
+ * below the checkpoint's position, which stays where it is: the checkpoint records the range, and
+ * records in a range applied before are skipped. Records whose windows closed meanwhile are late.
+ * Throws when the shard cannot take them now (the caller keeps the dead-letter message).
+ */
+export async function redriveRange(
+  shard: string,
+  records: readonly KinesisStreamRecord[],
+  range: RedriveMode,
+  deps: AggregatorDependencies,
+  invocation: InvocationOptions = {},
+): Promise<AggregatorStats> {
+  const stats = emptyStats();
+  const progress: { firstUnapplied?: string } = {};
+  await applyShard(shard, records, deps, stats, deps.logger ?? silentLogger, progress, invocation, range);
+  return stats;
 }

@@ -154,6 +154,8 @@ export async function inheritState(
     busyUntil: null,
     handingOver: [],
     inheritedFrom: sourceShards,
+    // Its parents' redrives stay theirs: a redrive applies a range to the shard it was read from.
+    redriven: [],
   };
   // Created, never overwritten: two attempts racing here cannot both win.
   const etag = await write(deps, inherited, undefined);

@@ -58,6 +58,19 @@ export class KinesisShardLineage implements ShardLineage {
     return shards.get(shardId);
   }
 
+  /**
+   * Whether a split or merge closed the shard (another shard names it as a parent). Lists afresh:
+   * children appear after the cache was filled.
+   */
+  async hasChildren(streamArn: string, shardId: string): Promise<boolean> {
+    const shards = await this.list(streamArn);
+    this.byStream.set(streamArn, shards);
+    for (const shard of shards.values()) {
+      if (shard.parentShardId === shardId || shard.adjacentParentShardId === shardId) return true;
+    }
+    return false;
+  }
+
   private async list(streamArn: string): Promise<Map<string, ShardInfo>> {
     const shards = new Map<string, ShardInfo>();
     let nextToken: string | undefined;

@@ -53,6 +53,38 @@ export interface Checkpoint {
    * wrote the child first). The child removes them there before anything else, then empties this.
    */
   readonly inheritedFrom: readonly string[];
+  /**
+   * Ranges of this shard's stream that a redrive applied (see redrive.ts): batches the event source
+   * mapping gave up on, taken back from the stream later. A record in one is never applied again,
+   * so a redrive run twice (or two dead-letter messages naming the same records) counts it once.
+   * Kept for {@link REDRIVE_MEMORY_MS}, longer than the dead-letter queue keeps a message.
+   */
+  readonly redriven: readonly RedrivenRange[];
+}
+
+/** Kinesis sequence numbers `from` to `to` (inclusive) of a shard, redriven at `at` (epoch ms). */
+export interface RedrivenRange {
+  readonly from: string;
+  readonly to: string;
+  readonly at: number;
+}
+
+/**
+ * How long a checkpoint remembers a redriven range: past the dead-letter queue's 14 days, after
+ * which no message can name the range again.
+ */
+export const REDRIVE_MEMORY_MS = 15 * 24 * 3_600_000;
+
+/** The ranges still worth remembering at `now`. */
+export function keptRedriven(ranges: readonly RedrivenRange[], now: number): RedrivenRange[] {
+  return ranges.filter((range) => now - range.at < REDRIVE_MEMORY_MS);
+}
+
+/** Whether a redrive already applied the record with this sequence number. */
+export function wasRedriven(ranges: readonly RedrivenRange[], sequenceNumber: string): boolean {
+  if (ranges.length === 0) return false;
+  const sequence = BigInt(sequenceNumber);
+  return ranges.some((range) => BigInt(range.from) <= sequence && sequence <= BigInt(range.to));
 }
 
 const pendingResultSchema = z.object({
@@ -82,6 +114,10 @@ const checkpointSchema = z.object({
   // Absent in checkpoints written before shard handover: none in progress.
   handingOver: z.array(z.string()).default([]),
   inheritedFrom: z.array(z.string()).default([]),
+  // Absent in checkpoints written before redrives: none applied.
+  redriven: z
+    .array(z.object({ from: z.string().regex(/^\d+$/), to: z.string().regex(/^\d+$/), at: z.number() }))
+    .default([]),
 });
 
 /** Serializes a checkpoint as the UTF-8 JSON object body. */
@@ -102,6 +138,7 @@ export function encodeCheckpoint(checkpoint: Checkpoint): Uint8Array {
       busyUntil: checkpoint.busyUntil,
       handingOver: checkpoint.handingOver,
       inheritedFrom: checkpoint.inheritedFrom,
+      redriven: checkpoint.redriven,
     }),
   );
 }
@@ -144,6 +181,7 @@ export function decodeCheckpoint(body: Uint8Array): Checkpoint {
     busyUntil: c.busyUntil,
     handingOver: c.handingOver,
     inheritedFrom: c.inheritedFrom,
+    redriven: c.redriven,
   };
 }
 

@@ -142,8 +142,9 @@ export async function provisionResources(
 }
 
 /**
- * Messages in each queue (SQS' approximate count, exact enough in LocalStack), so the command can
- * say how many letters an invocation sent to its dead-letter queue.
+ * Messages in each queue, received ones included (SQS' approximate counts, exact enough in
+ * LocalStack), so the command can say how many letters an invocation sent to its dead-letter queue,
+ * or took out of it (the redrive): a message it received but left is still in the queue.
  */
 export async function queueDepths(
   sqs: SQSClient,
@@ -153,9 +154,14 @@ export async function queueDepths(
   for (const name of queueNames) {
     const { QueueUrl } = await sqs.send(new GetQueueUrlCommand({ QueueName: name }));
     const { Attributes } = await sqs.send(
-      new GetQueueAttributesCommand({ QueueUrl, AttributeNames: ['ApproximateNumberOfMessages'] }),
+      new GetQueueAttributesCommand({
+        QueueUrl,
+        AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible'],
+      }),
     );
-    depths[name] = Number(Attributes?.ApproximateNumberOfMessages ?? 0);
+    depths[name] =
+      Number(Attributes?.ApproximateNumberOfMessages ?? 0) +
+      Number(Attributes?.ApproximateNumberOfMessagesNotVisible ?? 0);
   }
   return depths;
 }

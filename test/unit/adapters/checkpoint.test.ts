@@ -25,6 +25,7 @@ function checkpoint(overrides: Partial<Checkpoint> = {}): Checkpoint {
     busyUntil: null,
     handingOver: [],
     inheritedFrom: [],
+    redriven: [],
     ...overrides,
   };
 }

@@ -1,0 +1,64 @@
+import { Duration } from 'aws-cdk-lib';
+import type { IDeliveryStream } from 'aws-cdk-lib/aws-kinesisfirehose';
+import type { IFunction } from 'aws-cdk-lib/aws-lambda';
+import type { IBucket } from 'aws-cdk-lib/aws-s3';
+import { Construct } from 'constructs';
+import type { Aggregator } from './aggregator.js';
+import type { KinesisPipelineStream } from './kinesis-transport.js';
+import { TributaryFunction } from './tributary-function.js';
+
+/** Props of {@link Redrive}. */
+export interface RedriveProps {
+  readonly pipeline: string;
+  /** The pipeline's Kinesis stream: the redrive reads the failed batches back from it. */
+  readonly stream: KinesisPipelineStream;
+  /** Whose dead-letter queue it takes the batches from, and whose checkpoints it applies them to. */
+  readonly aggregator: Aggregator;
+  readonly stateBucket: IBucket;
+  readonly aggregatesDelivery: IDeliveryStream;
+  readonly lateDelivery: IDeliveryStream;
+}
+
+/**
+ * The way back for batches the aggregator's event source mapping gave up on. Lambda's on-failure
+ * record names a batch (shard, first and last sequence number), not its records, which stay in the
+ * stream until its retention ends. This function, run by an operator once the cause is fixed
+ * (`aws lambda invoke --function-name <name> --payload '{}' out.json`), reads each such batch back
+ * and applies it to its shard's checkpoint as the aggregator would, once (functions/handlers/redrive.ts).
+ * Kinesis only. On MSK there is none yet: Lambda's Kafka record names offsets, and re-reading them
+ * needs a consumer of its own (the mapping's group would skip them again, as would the checkpoints).
+ */
+export class Redrive extends Construct {
+  public readonly function: IFunction;
+
+  constructor(scope: Construct, id: string, props: RedriveProps) {
+    super(scope, id);
+    const { aggregator, stream } = props;
+    const redrive = new TributaryFunction(this, 'Handler', {
+      entry: 'functions/handlers/redrive.ts',
+      description: `Tributary redrive of ${props.pipeline}: applies the batches its mapping gave up on`,
+      // The longest Lambda allows: a run takes up to 1,000 messages, each a read of the stream.
+      timeout: Duration.minutes(15),
+      memorySize: 1024,
+      environment: {
+        ...aggregator.environment,
+        STREAM_NAME: stream.streamName,
+        POWERTOOLS_SERVICE_NAME: 'tributary-redrive',
+      },
+    });
+    this.function = redrive.function;
+    props.stateBucket.grantReadWrite(redrive.function, aggregator.stateKeys);
+    props.aggregatesDelivery.grantPutRecords(redrive.function);
+    props.lateDelivery.grantPutRecords(redrive.function);
+    aggregator.deadLetterQueue.grantConsumeMessages(redrive.function);
+    // Records of a redriven batch may be poison: they are dead-lettered again, with their reason.
+    aggregator.deadLetterQueue.grantSendMessages(redrive.function);
+    // The batch's records, and the lineage: a shard split or merged since is left alone.
+    stream.stream.grant(
+      redrive.function,
+      'kinesis:GetShardIterator',
+      'kinesis:GetRecords',
+      'kinesis:ListShards',
+    );
+  }
+}

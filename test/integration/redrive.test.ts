@@ -1,0 +1,178 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { DescribeStreamSummaryCommand, type KinesisClient, PutRecordsCommand } from '@aws-sdk/client-kinesis';
+import { GetObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import { GetQueueUrlCommand, SendMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { encodeEnvelope } from '../../functions/adapters/kinesis/envelope.js';
+import { validateEvent } from '../../functions/adapters/pipeline-event.js';
+import { decodeCheckpoint, encodeCheckpoint } from '../../functions/adapters/state/checkpoint.js';
+import { getPipeline } from '../../functions/pipelines/index.js';
+import { onFailureRecord } from '../../local/runtime/event-source-mapping/on-failure.js';
+import { findFunction, listFunctions, touchedResources } from '../../local/runtime/invoke/index.js';
+import { ensureSynthesized } from '../../local/runtime/synth/ensure-synthesized.js';
+import {
+  CloudAssembly,
+  defaultLocalContext,
+  readLambdaFunction,
+} from '../../local/runtime/template/index.js';
+import { kinesisClient, readServices, s3Client, sqsClient } from '../../local/services/clients.js';
+import { committedCheckpoint } from '../fixtures/checkpoints.js';
+import { taxiTrip } from '../fixtures/taxi-trips.js';
+import { drainQueue, invokeCli } from './helpers/invoke-cli.js';
+
+const REDRIVE = 'Redrive-taxi-rides/Handler';
+const taxi = getPipeline('taxi-rides');
+
+let assembly: CloudAssembly;
+let s3: S3Client;
+let sqs: SQSClient;
+let kinesis: KinesisClient;
+
+beforeAll(async () => {
+  await ensureSynthesized();
+  const endpoint = readServices().localstack?.endpoint;
+  assembly = CloudAssembly.load(undefined, defaultLocalContext(endpoint ? { endpoint } : {}));
+  s3 = s3Client();
+  sqs = sqsClient();
+  kinesis = kinesisClient();
+});
+
+/** The physical name of the resource of `type` that the redrive's environment names. */
+function resourceOf(type: string): string {
+  const spec = readLambdaFunction(assembly, findFunction(listFunctions(assembly), REDRIVE).resource);
+  const found = touchedResources(assembly, spec.environment).find((r) => r.type === type);
+  if (!found) throw new Error(`${REDRIVE} names no ${type}`);
+  return found.physicalName;
+}
+
+function eventFile(event: object): string {
+  const file = join(mkdtempSync(join(tmpdir(), 'tributary-redrive-')), 'event.json');
+  writeFileSync(file, JSON.stringify(event));
+  return file;
+}
+
+/** Three trips of one zone put into the taxi-rides stream: one shard, and what the stream answered. */
+async function putTrips(streamName: string) {
+  const zone = 1 + Math.floor(Math.random() * 263);
+  const pickupMs = Date.now() - 60_000;
+  const entries = [0, 1, 2].map((i) => {
+    const parsed = validateEvent(taxi, taxiTrip({ zone, pickupMs: pickupMs + i * 1000 }));
+    if (!parsed.ok) throw new Error(parsed.reason);
+    const data = encodeEnvelope({ pipeline: taxi.name, key: parsed.key, ts: parsed.ts, event: parsed.event });
+    return { key: parsed.key, data };
+  });
+  const put = await kinesis.send(
+    new PutRecordsCommand({
+      StreamName: streamName,
+      Records: entries.map((e) => ({ PartitionKey: e.key, Data: e.data })),
+    }),
+  );
+  const written = put.Records ?? [];
+  const shardId = written[0]?.ShardId ?? '';
+  expect(written.every((r) => r.ShardId === shardId && r.SequenceNumber)).toBe(true);
+  const { StreamDescriptionSummary } = await kinesis.send(
+    new DescribeStreamSummaryCommand({ StreamName: streamName }),
+  );
+  return {
+    key: entries[0]?.key ?? '',
+    shardId,
+    streamArn: StreamDescriptionSummary?.StreamARN ?? '',
+    records: written.map((r, i) => ({
+      sequenceNumber: r.SequenceNumber ?? '',
+      partitionKey: entries[i]?.key ?? '',
+      data: entries[i]?.data ?? new Uint8Array(),
+      approximateArrivalTimestamp: Date.now(),
+    })),
+  };
+}
+
+describe('the redrive function, through tributary invoke against LocalStack', () => {
+  it('applies a batch the mapping gave up on, read back from the stream, once; the position stays and the message goes', async () => {
+    // Prepare: a dry run provisions the stream, queue and bucket; then three trips in the stream,
+    // a checkpoint already past them (the mapping went on after giving up on them), and Lambda's
+    // on-failure record of the batch in the queue
+    const dry = await invokeCli([REDRIVE, '--event', eventFile({ dryRun: true })]);
+    expect(dry.code, dry.stderr).toBe(0);
+    const bucket = resourceOf('AWS::S3::Bucket');
+    const { QueueUrl = '' } = await sqs.send(
+      new GetQueueUrlCommand({ QueueName: resourceOf('AWS::SQS::Queue') }),
+    );
+    await drainQueue(sqs, QueueUrl);
+    const trips = await putTrips(resourceOf('AWS::Kinesis::Stream'));
+    const last = trips.records[2]?.sequenceNumber ?? '';
+    const key = `state/taxi-rides/${trips.shardId}.json`;
+    const past = committedCheckpoint({
+      pipeline: taxi.name,
+      shard: trips.shardId,
+      position: { sequenceNumber: last, subSequenceNumber: undefined },
+      engine: taxi.createEngine().initialState(),
+    });
+    await s3.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: encodeCheckpoint(past) }));
+    const message = JSON.stringify(
+      onFailureRecord(
+        {
+          records: trips.records,
+          condition: 'RetryAttemptsExhausted',
+          approximateInvokeCount: 11,
+          lastOutcome: undefined,
+        },
+        {
+          shardId: trips.shardId,
+          streamArn: trips.streamArn,
+          functionArn: 'arn:aws:lambda:us-east-1:000000000000:function:x',
+        },
+      ),
+    );
+    await sqs.send(new SendMessageCommand({ QueueUrl, MessageBody: message }));
+    const checkpoint = async () => {
+      const object = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
+      return decodeCheckpoint(
+        await (object.Body?.transformToByteArray() ?? Promise.resolve(new Uint8Array())),
+      );
+    };
+    /** The trips the checkpoint's windows hold for the zone, once they close. */
+    const tripsHeld = async () =>
+      taxi
+        .createEngine()
+        .flush((await checkpoint()).engine)
+        .results.filter((r) => r.key === trips.key)
+        .reduce((sum, r) => sum + Number(r.values?.trips ?? 0), 0);
+
+    // Act: redrive, then the same message again (a second copy of Lambda's record)
+    const run = await invokeCli([REDRIVE, '--event', eventFile({})]);
+    const heldAfterRun = await tripsHeld();
+    await sqs.send(new SendMessageCommand({ QueueUrl, MessageBody: message }));
+    const again = await invokeCli([REDRIVE, '--event', eventFile({})]);
+
+    // Assess
+    expect(run.code, run.stderr).toBe(0);
+    expect(JSON.parse(run.stdout)).toEqual({
+      received: 1,
+      redriven: { batches: 1, records: 3, late: 0, skipped: 0 },
+      wouldRedrive: 0,
+      left: [],
+    });
+    expect(run.stderr).toMatch(/SQS \S+DeadLetters\S+: 1 message removed \(\d+ in the queue\)/);
+    expect(heldAfterRun).toBe(3);
+    expect(again.code, again.stderr).toBe(0);
+    expect(JSON.parse(again.stdout)).toMatchObject({ redriven: { batches: 1, records: 0, skipped: 3 } });
+    expect(await tripsHeld()).toBe(3);
+    const after = await checkpoint();
+    expect(after.position?.sequenceNumber).toBe(last);
+    expect(after.redriven).toEqual([
+      { from: trips.records[0]?.sequenceNumber, to: last, at: expect.any(Number) },
+    ]);
+    expect(await drainQueue(sqs, QueueUrl)).toEqual([]);
+  });
+
+  it('exits 1 for an event it does not take, saying what it expects', async () => {
+    // Act
+    const run = await invokeCli([REDRIVE, '--event', eventFile({ dryrun: true })]);
+
+    // Assess
+    expect(run.code).toBe(1);
+    expect(run.stderr).toContain('redrive event must be {"dryRun"?: boolean, "maxMessages"?: 1-100000}');
+  });
+});

@@ -1,0 +1,345 @@
+import {
+  type GetRecordsCommand,
+  type GetRecordsCommandOutput,
+  GetShardIteratorCommand,
+  type GetShardIteratorCommandInput,
+  type GetShardIteratorCommandOutput,
+} from '@aws-sdk/client-kinesis';
+import {
+  ChangeMessageVisibilityCommand,
+  type DeleteMessageCommand,
+  type DeleteMessageCommandOutput,
+  type Message,
+  ReceiveMessageCommand,
+  type ReceiveMessageCommandOutput,
+} from '@aws-sdk/client-sqs';
+import type { KinesisStreamRecord } from 'aws-lambda';
+import { describe, expect, it } from 'vitest';
+import { aggregateBatch } from '../../../functions/adapters/aggregator/aggregate-batch.js';
+import { readDiscardedBatch } from '../../../functions/adapters/redrive/on-failure-record.js';
+import {
+  type RedriveDependencies,
+  redriveDeadLetters,
+} from '../../../functions/adapters/redrive/redrive-dead-letters.js';
+import { unusableEntryLetter } from '../../../functions/adapters/sinks/dead-letter-sink.js';
+import { encodeCheckpoint, readCheckpoint } from '../../../functions/adapters/state/checkpoint.js';
+import { kafkaOnFailureRecord } from '../../../local/runtime/event-source-mapping/kafka-on-failure.js';
+import { onFailureRecord } from '../../../local/runtime/event-source-mapping/on-failure.js';
+import { sequenceNumber } from '../../fixtures/kinesis-events.js';
+import { click, clicksPipeline, T0 } from '../../fixtures/test-pipeline.js';
+import { clickRecords, memoryDeps } from './aggregator-harness.js';
+
+const SHARD = 'shardId-000000000006';
+const STREAM_ARN = 'arn:aws:kinesis:us-east-1:000000000000:stream/tributary-dev-test-clicks';
+const FUNCTION_ARN = 'arn:aws:lambda:us-east-1:000000000000:function:aggregator';
+const S = 1000;
+
+/** A shard as GetShardIterator AT_SEQUENCE_NUMBER and GetRecords answer it, two records a page. */
+function memoryShard(records: readonly KinesisStreamRecord[], firstKept = 0) {
+  const kept = records.slice(firstKept).map((r) => ({
+    SequenceNumber: r.kinesis.sequenceNumber,
+    PartitionKey: r.kinesis.partitionKey,
+    Data: Buffer.from(r.kinesis.data, 'base64'),
+    ApproximateArrivalTimestamp: new Date(r.kinesis.approximateArrivalTimestamp * 1000),
+  }));
+  const reads: string[] = [];
+  return {
+    reads,
+    async send(command: GetShardIteratorCommand | GetRecordsCommand) {
+      if (command instanceof GetShardIteratorCommand) {
+        const input = command.input as GetShardIteratorCommandInput;
+        const start = BigInt(input.StartingSequenceNumber ?? '0');
+        // A sequence number before the trim horizon reads from the oldest record kept.
+        const index = kept.findIndex((r) => BigInt(r.SequenceNumber) >= start);
+        return { ShardIterator: `at#${index < 0 ? kept.length : index}` } as GetShardIteratorCommandOutput;
+      }
+      const at = Number((command.input.ShardIterator ?? '').split('#')[1]);
+      reads.push(command.input.ShardIterator ?? '');
+      const page = kept.slice(at, at + 2);
+      return {
+        Records: page,
+        NextShardIterator: `at#${at + page.length}`,
+        MillisBehindLatest: at + page.length >= kept.length ? 0 : 1000,
+      } as unknown as GetRecordsCommandOutput;
+    },
+  };
+}
+
+/** A queue: each message is received once per run (its visibility timeout lasts the run). */
+function memoryQueue(bodies: readonly string[]) {
+  const messages: Message[] = bodies.map((Body, i) => ({ MessageId: `m${i}`, ReceiptHandle: `r${i}`, Body }));
+  let received = 0;
+  const released: string[] = [];
+  return {
+    messages,
+    released,
+    async send(command: ReceiveMessageCommand | DeleteMessageCommand | ChangeMessageVisibilityCommand) {
+      if (command instanceof ChangeMessageVisibilityCommand) {
+        expect(command.input.VisibilityTimeout).toBe(0);
+        released.push(command.input.ReceiptHandle ?? '');
+        return {};
+      }
+      if (command instanceof ReceiveMessageCommand) {
+        const count = command.input.MaxNumberOfMessages ?? 1;
+        const batch = messages.slice(received, received + count);
+        received += batch.length;
+        return { Messages: batch } as ReceiveMessageCommandOutput;
+      }
+      const at = messages.findIndex((m) => m.ReceiptHandle === command.input.ReceiptHandle);
+      if (at >= 0) {
+        messages.splice(at, 1);
+        received--;
+      }
+      return {} as DeleteMessageCommandOutput;
+    },
+    /** The next run sees every message left. */
+    nextRun: () => {
+      received = 0;
+    },
+  };
+}
+
+/** What Lambda sends the on-failure queue for records the mapping gave up on. */
+function discarded(records: readonly KinesisStreamRecord[], streamArn = STREAM_ARN): string {
+  const batch = records.map((r) => ({
+    sequenceNumber: r.kinesis.sequenceNumber,
+    partitionKey: r.kinesis.partitionKey,
+    data: Buffer.from(r.kinesis.data, 'base64'),
+    approximateArrivalTimestamp: r.kinesis.approximateArrivalTimestamp * 1000,
+  }));
+  return JSON.stringify(
+    onFailureRecord(
+      {
+        records: batch,
+        condition: 'RetryAttemptsExhausted',
+        approximateInvokeCount: 11,
+        lastOutcome: undefined,
+      },
+      { shardId: SHARD, streamArn, functionArn: FUNCTION_ARN },
+    ),
+  );
+}
+
+/**
+ * Batches A and C applied, B given up on (as in redrive-range.test.ts): B's click of bob is late by
+ * now, its click of ann at T0 + 65 s still on time.
+ */
+async function pipelineWithAFailedBatch(options: { firstKept?: number; hasChildren?: boolean } = {}) {
+  const harness = memoryDeps();
+  const a = clickRecords([click('ann', T0 + 1 * S), click('ann', T0 + 20 * S)], 1);
+  const b = clickRecords([click('bob', T0 + 30 * S), click('ann', T0 + 65 * S)], 3);
+  const c = clickRecords([click('ann', T0 + 75 * S), click('carl', T0 + 80 * S)], 5);
+  await aggregateBatch(a, harness.deps);
+  await aggregateBatch(c, harness.deps);
+  const shard = memoryShard([...a, ...b, ...c], options.firstKept);
+  const checked: string[] = [];
+  const deps = (queue: ReturnType<typeof memoryQueue>): RedriveDependencies => ({
+    aggregator: harness.deps,
+    sqs: queue as unknown as RedriveDependencies['sqs'],
+    queueUrl: 'http://localhost/000000000000/dead-letters',
+    kinesis: shard as unknown as RedriveDependencies['kinesis'],
+    streamName: 'tributary-dev-test-clicks',
+    shards: {
+      async hasChildren(_arn, shardId) {
+        checked.push(shardId);
+        return options.hasChildren === true;
+      },
+    },
+    pagePauseMs: 0,
+  });
+  const checkpoint = async () =>
+    (await readCheckpoint(harness.stateStore, clicksPipeline.name, SHARD))?.checkpoint;
+  return { ...harness, a, b, c, shard, checked, deps, checkpoint };
+}
+
+describe('readDiscardedBatch', () => {
+  it("reads Lambda's on-failure record of a Kinesis batch", () => {
+    // Prepare
+    const records = clickRecords([click('ann', T0), click('bob', T0 + 1)], 3);
+
+    // Act
+    const batch = readDiscardedBatch(discarded(records));
+
+    // Assess
+    expect(batch).toEqual({
+      streamArn: STREAM_ARN,
+      shardId: SHARD,
+      from: sequenceNumber(3),
+      to: sequenceNumber(4),
+      size: 2,
+      condition: 'RetryAttemptsExhausted',
+    });
+  });
+
+  it.each([
+    ['not JSON', 'not JSON'],
+    [
+      JSON.stringify(unusableEntryLetter('test-clicks', { x: 1 }, 'not-a-kinesis-record: Records[0]')),
+      'a record the aggregator dead-lettered (not-a-kinesis-record)',
+    ],
+    [
+      JSON.stringify(
+        kafkaOnFailureRecord(
+          {
+            records: [],
+            condition: 'RetryAttemptsExhausted',
+            approximateInvokeCount: 1,
+            lastOutcome: undefined,
+          },
+          {
+            eventSourceArn: 'arn:aws:kafka:us-east-1:0:cluster/c/1',
+            bootstrapServers: 'b:9092',
+            functionArn: FUNCTION_ARN,
+          },
+        ),
+      ),
+      'a Kafka batch',
+    ],
+    [
+      JSON.stringify({
+        requestContext: { condition: 'RetryAttemptsExhausted' },
+        KinesisBatchInfo: { shardId: SHARD },
+      }),
+      'not a Kinesis on-failure record (KinesisBatchInfo.startSequenceNumber',
+    ],
+  ])('says why %s is not a batch to redrive', (body, reason) => {
+    // Act
+    const batch = readDiscardedBatch(body);
+
+    // Assess
+    expect(batch).toEqual({ notABatch: expect.stringContaining(reason) });
+  });
+});
+
+describe('redriveDeadLetters', () => {
+  it('applies each batch read back from the stream, then deletes its message', async () => {
+    // Prepare
+    const { b, deps, late, aggregates, checkpoint } = await pipelineWithAFailedBatch();
+    const queue = memoryQueue([discarded(b)]);
+
+    // Act
+    const report = await redriveDeadLetters(deps(queue));
+    queue.nextRun();
+    const second = await redriveDeadLetters(deps(queue));
+
+    // Assess
+    expect(report).toEqual({
+      received: 1,
+      redriven: { batches: 1, records: 2, late: 1, skipped: 0 },
+      wouldRedrive: 0,
+      left: [],
+    });
+    expect(queue.messages).toEqual([]);
+    expect(queue.released).toEqual([]);
+    expect(second.received).toBe(0);
+    expect(late.records).toEqual([expect.objectContaining({ key: 'bob', ts: T0 + 30 * S })]);
+    expect(aggregates.records).toHaveLength(1);
+    expect((await checkpoint())?.redriven).toHaveLength(1);
+    expect((await checkpoint())?.position?.sequenceNumber).toBe(sequenceNumber(6));
+  });
+
+  it("leaves what is not this stream's batch in the queue, with the reason, and touches nothing", async () => {
+    // Prepare
+    const { b, deps, stateStore } = await pipelineWithAFailedBatch();
+    const poison = JSON.stringify(
+      unusableEntryLetter('test-clicks', 'x', 'not-a-kinesis-record: Records[0]'),
+    );
+    const other = discarded(b, 'arn:aws:kinesis:us-east-1:000000000000:stream/someone-else');
+    const queue = memoryQueue([poison, other, '{"not": "a record"}']);
+    const writes = stateStore.writes;
+
+    // Act
+    const report = await redriveDeadLetters(deps(queue));
+
+    // Assess
+    expect(report.left.map((l) => l.kind)).toEqual(['not-a-batch', 'not-a-batch', 'not-a-batch']);
+    expect(report.left[1]?.reason).toContain('a batch of another stream');
+    expect(queue.messages).toHaveLength(3);
+    expect(queue.released).toEqual(['r0', 'r1', 'r2']);
+    expect(stateStore.writes).toBe(writes);
+  });
+
+  it('applies what the stream still holds of a batch and keeps the message, saying how many expired', async () => {
+    // Prepare: the stream's retention took bob's record (and the ones before)
+    const { b, deps, late, checkpoint } = await pipelineWithAFailedBatch({ firstKept: 3 });
+    const queue = memoryQueue([discarded(b)]);
+
+    // Act
+    const report = await redriveDeadLetters(deps(queue));
+
+    // Assess
+    expect(report.redriven).toEqual({ batches: 0, records: 1, late: 0, skipped: 0 });
+    expect(report.left).toEqual([
+      {
+        messageId: 'm0',
+        kind: 'expired',
+        reason: `${SHARD} ${sequenceNumber(3)}-${sequenceNumber(4)}: 1 of 2 records are no longer in the stream (past its retention); the 1 still there were applied`,
+      },
+    ]);
+    expect(queue.messages).toHaveLength(1);
+    expect(late.records).toEqual([]);
+    expect((await checkpoint())?.redriven).toHaveLength(1);
+  });
+
+  it('changes nothing in a dry run', async () => {
+    // Prepare
+    const { b, deps, stateStore } = await pipelineWithAFailedBatch();
+    const queue = memoryQueue([discarded(b)]);
+    const writes = stateStore.writes;
+
+    // Act
+    const report = await redriveDeadLetters(deps(queue), { dryRun: true });
+
+    // Assess
+    expect(report.wouldRedrive).toBe(1);
+    expect(report.left).toEqual([
+      expect.objectContaining({
+        kind: 'dry-run',
+        reason: expect.stringContaining('all 2 records still in the stream'),
+      }),
+    ]);
+    expect(stateStore.writes).toBe(writes);
+    expect(queue.messages).toHaveLength(1);
+    expect(queue.released).toEqual(['r0']);
+  });
+
+  it('leaves a batch of a shard split or merged since, without reading the stream', async () => {
+    // Prepare
+    const { b, deps, shard, checked } = await pipelineWithAFailedBatch({ hasChildren: true });
+    const queue = memoryQueue([discarded(b)]);
+
+    // Act
+    const report = await redriveDeadLetters(deps(queue));
+
+    // Assess
+    expect(report.left).toEqual([expect.objectContaining({ kind: 'resharded' })]);
+    expect(checked).toEqual([SHARD]);
+    expect(shard.reads).toEqual([]);
+    expect(queue.messages).toHaveLength(1);
+  });
+
+  it('reports a batch the shard cannot take as failed, keeps its message, and goes on with the next', async () => {
+    // Prepare: the shard is handing its keys over (shard-handover.ts); a second message is fine
+    const { a, b, deps, stateStore } = await pipelineWithAFailedBatch();
+    const current = await readCheckpoint(stateStore, clicksPipeline.name, SHARD);
+    if (!current) throw new Error('no checkpoint');
+    const handingOver = { ...current.checkpoint, handingOver: ['shardId-000000000007'] };
+    await stateStore.put(clicksPipeline.name, SHARD, encodeCheckpoint(handingOver), current.etag);
+    const queue = memoryQueue([
+      discarded(b),
+      discarded(a.slice(0, 1), 'arn:aws:kinesis:us-east-1:0:stream/other'),
+    ]);
+
+    // Act
+    const report = await redriveDeadLetters(deps(queue));
+
+    // Assess
+    expect(report.received).toBe(2);
+    expect(report.left[0]).toEqual({
+      messageId: 'm0',
+      kind: 'failed',
+      reason: expect.stringContaining('handing its keys over to shardId-000000000007'),
+    });
+    expect(queue.messages).toHaveLength(2);
+  });
+});
