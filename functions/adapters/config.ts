@@ -20,12 +20,20 @@ const aggregatorEnvSchema = z.object({
 const transport = z.enum(['kinesis', 'msk']).default('kinesis');
 
 /**
- * The idle flush sends only window results: no late records, no dead letters. It reads the
- * pipeline's stream (STREAM_NAME on TRANSPORT) to tell a quiet shard from one whose mapping has
- * records still to deliver, ignoring those older than the mapping's MAX_RECORD_AGE_MS.
+ * The idle flush sends window results, and the late records and dead letters of records a redrive
+ * queued in a quiet shard. It reads the pipeline's stream (STREAM_NAME on TRANSPORT) to tell a
+ * quiet shard from one whose mapping has records still to deliver, ignoring those older than the
+ * mapping's MAX_RECORD_AGE_MS.
  */
 const idleFlushEnvSchema = aggregatorEnvSchema
-  .pick({ PIPELINE_NAME: true, STATE_BUCKET: true, STATE_PREFIX: true, AGGREGATES_DELIVERY_STREAM: true })
+  .pick({
+    PIPELINE_NAME: true,
+    STATE_BUCKET: true,
+    STATE_PREFIX: true,
+    AGGREGATES_DELIVERY_STREAM: true,
+    LATE_DELIVERY_STREAM: true,
+    DEAD_LETTER_QUEUE_URL: true,
+  })
   .extend({
     IDLE_TIMEOUT_MS: idleTimeoutMs,
     TRANSPORT: transport,
@@ -53,8 +61,13 @@ const producerEnvSchema = z.object({
     .pipe(z.record(nonEmpty, nonEmpty)),
 });
 
-/** The redrive applies batches as the aggregator does, read back from the pipeline's Kinesis stream. */
-const redriveEnvSchema = aggregatorEnvSchema.extend({ STREAM_NAME: nonEmpty });
+/**
+ * The redrive takes batches from the dead-letter queue, reads them back from the pipeline's Kinesis
+ * stream and queues them in the shards' checkpoints: it sends nothing.
+ */
+const redriveEnvSchema = aggregatorEnvSchema
+  .pick({ PIPELINE_NAME: true, STATE_BUCKET: true, STATE_PREFIX: true, DEAD_LETTER_QUEUE_URL: true })
+  .extend({ STREAM_NAME: nonEmpty });
 
 /** The deploy's checkpoint check reads the state bucket of every pipeline it is given. */
 const stateCheckEnvSchema = aggregatorEnvSchema.pick({ STATE_BUCKET: true, STATE_PREFIX: true });
@@ -85,7 +98,7 @@ export const readAggregatorEnv = (env: Record<string, string | undefined> = proc
 export const readIdleFlushEnv = (env: Record<string, string | undefined> = process.env): IdleFlushEnv =>
   read(idleFlushEnvSchema, env, 'idle-flush');
 
-/** The redrive's environment: the aggregator's and its stream's name. */
+/** The redrive's environment: the pipeline, its checkpoints, its dead-letter queue and its stream. */
 export const readRedriveEnv = (env: Record<string, string | undefined> = process.env): RedriveEnv =>
   read(redriveEnvSchema, env, 'redrive');
 

@@ -2,6 +2,7 @@ import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import { FirehoseClient } from '@aws-sdk/client-firehose';
 import { S3Client } from '@aws-sdk/client-s3';
+import { SQSClient } from '@aws-sdk/client-sqs';
 import type { ScheduledEvent } from 'aws-lambda';
 import { idleFlushDependencies, streamBacklog } from '../adapters/aggregator/from-env.js';
 import {
@@ -59,7 +60,7 @@ export const handler = createIdleFlushHandler(() => {
   const base = idleFlushDependencies(
     env,
     getPipeline(env.PIPELINE_NAME),
-    { s3: new S3Client({}), firehose: new FirehoseClient({}) },
+    { s3: new S3Client({}), firehose: new FirehoseClient({}), sqs: new SQSClient({}) },
     logger,
   );
   return { ...base, idleTimeoutMs: env.IDLE_TIMEOUT_MS, backlog: streamBacklog(env) };

@@ -1,11 +1,9 @@
 import { Logger } from '@aws-lambda-powertools/logger';
-import { FirehoseClient } from '@aws-sdk/client-firehose';
 import { KinesisClient } from '@aws-sdk/client-kinesis';
 import { S3Client } from '@aws-sdk/client-s3';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import type { Context } from 'aws-lambda';
 import { z } from 'zod';
-import { aggregatorDependencies } from '../adapters/aggregator/from-env.js';
 import { readRedriveEnv } from '../adapters/config.js';
 import { KinesisShardLineage } from '../adapters/kinesis/shard-lineage.js';
 import {
@@ -13,6 +11,7 @@ import {
   type RedriveReport,
   redriveDeadLetters,
 } from '../adapters/redrive/redrive-dead-letters.js';
+import { S3StateStore } from '../adapters/state/s3-state-store.js';
 import { getPipeline } from '../pipelines/index.js';
 
 const logger = new Logger();
@@ -24,8 +23,10 @@ const redriveEventSchema = z
     dryRun: z.boolean().default(false),
     /** Messages to take at most. */
     maxMessages: z.int().min(1).max(100_000).default(1000),
+    /** Delete messages whose records are past the stream's retention (reported as dropped). */
+    dropExpired: z.boolean().default(false),
   })
-  .default({ dryRun: false, maxMessages: 1000 });
+  .default({ dryRun: false, maxMessages: 1000, dropExpired: false });
 
 /** A run that could not apply a batch it should have: the messages stay, the invocation fails. */
 export class RedriveIncompleteError extends Error {
@@ -47,7 +48,7 @@ export function createRedriveHandler(create: () => RedriveDependencies) {
     const parsed = redriveEventSchema.safeParse(event ?? {});
     if (!parsed.success) {
       throw new Error(
-        `redrive event must be {"dryRun"?: boolean, "maxMessages"?: 1-100000}: ${z.prettifyError(parsed.error)}`,
+        `redrive event must be {"dryRun"?: boolean, "maxMessages"?: 1-100000, "dropExpired"?: boolean}: ${z.prettifyError(parsed.error)}`,
       );
     }
     deps ??= create();
@@ -62,21 +63,21 @@ export function createRedriveHandler(create: () => RedriveDependencies) {
 /**
  * Run by an operator once the cause of failed batches is fixed (`aws lambda invoke`, or
  * `tributary invoke` locally): takes the Kinesis batches the aggregator's event source mapping
- * gave up on from its dead-letter queue and applies them, read back from the stream.
+ * gave up on from its dead-letter queue, reads them back from the stream and queues them in their
+ * shard's checkpoint, where the aggregator's next batch (or the idle flush) applies them.
  */
 export const handler = createRedriveHandler(() => {
   const env = readRedriveEnv();
   const kinesis = new KinesisClient({});
-  const sqs = new SQSClient({});
-  const aggregator = aggregatorDependencies(
-    env,
-    getPipeline(env.PIPELINE_NAME),
-    { s3: new S3Client({}), firehose: new FirehoseClient({}), sqs, kinesis },
-    logger,
-  );
   return {
-    aggregator,
-    sqs,
+    pipeline: getPipeline(env.PIPELINE_NAME),
+    stateStore: new S3StateStore({
+      client: new S3Client({}),
+      bucket: env.STATE_BUCKET,
+      prefix: env.STATE_PREFIX,
+    }),
+    logger,
+    sqs: new SQSClient({}),
     queueUrl: env.DEAD_LETTER_QUEUE_URL,
     kinesis,
     streamName: env.STREAM_NAME,

@@ -85,6 +85,16 @@ export interface AggregatorProps {
   readonly timeout?: Duration;
 }
 
+/** The environment variables naming a pipeline, its checkpoints, sinks and dead-letter queue. */
+export interface PipelineStateEnvironment {
+  readonly PIPELINE_NAME: string;
+  readonly STATE_BUCKET: string;
+  readonly STATE_PREFIX: string;
+  readonly AGGREGATES_DELIVERY_STREAM: string;
+  readonly LATE_DELIVERY_STREAM: string;
+  readonly DEAD_LETTER_QUEUE_URL: string;
+}
+
 /**
  * A pipeline's aggregator: the Lambda behind the stream's event source mapping (safe consumer
  * defaults: TRIM_HORIZON, bounded retries, maximum record age, an SQS on-failure destination; on
@@ -98,8 +108,8 @@ export class Aggregator extends Construct {
   /** Poison records (sent by the aggregator) and failed batches (sent by the mapping). */
   public readonly deadLetterQueue: Queue;
   public readonly schedule: Rule;
-  /** The aggregator's environment: what a function applying batches as it does must be given. */
-  public readonly environment: Readonly<Record<string, string>>;
+  /** The names every function of the pipeline's state is given (pipeline, state, sinks, queue). */
+  public readonly environment: PipelineStateEnvironment;
   /** Key pattern of the pipeline's checkpoints in the state bucket (`<prefix><pipeline>/*`). */
   public readonly stateKeys: string;
 
@@ -157,7 +167,7 @@ export class Aggregator extends Construct {
         'This queue is itself the dead-letter destination of the aggregator and its event source mapping.',
     });
 
-    const environment = {
+    const environment: PipelineStateEnvironment = {
       PIPELINE_NAME: props.pipeline,
       STATE_BUCKET: props.stateBucket.bucketName,
       STATE_PREFIX: o.statePrefix,
@@ -182,12 +192,10 @@ export class Aggregator extends Construct {
       description: `Tributary idle flush of ${props.pipeline}: closes windows of quiet shards`,
       // Shorter than the schedule period, so two runs of one pipeline rarely overlap.
       timeout: Duration.seconds(50),
-      // Only what it uses: it sends window results, never late records or dead letters.
+      // Window results, and for records a redrive queued in a quiet shard (redrive-inbox.ts) the
+      // late ones and the dead letters.
       environment: {
-        PIPELINE_NAME: environment.PIPELINE_NAME,
-        STATE_BUCKET: environment.STATE_BUCKET,
-        STATE_PREFIX: environment.STATE_PREFIX,
-        AGGREGATES_DELIVERY_STREAM: environment.AGGREGATES_DELIVERY_STREAM,
+        ...environment,
         IDLE_TIMEOUT_MS: String(o.idleTimeout.toMilliseconds()),
         POWERTOOLS_SERVICE_NAME: 'tributary-idle-flush',
         // The backlog check: before taking a quiet shard, look for records after its checkpoint
@@ -203,7 +211,7 @@ export class Aggregator extends Construct {
     });
     this.function = aggregator.function;
     this.idleFlushFunction = idleFlush.function;
-    this.environment = { ...environment, IDLE_TIMEOUT_MS: String(o.idleTimeout.toMilliseconds()) };
+    this.environment = environment;
 
     const stateKeys = `${o.statePrefix}${props.pipeline}/*`;
     this.stateKeys = stateKeys;
@@ -212,8 +220,10 @@ export class Aggregator extends Construct {
       props.aggregatesDelivery.grantPutRecords(fn);
     }
     props.stream.grantBacklogRead(idleFlush.function);
-    props.lateDelivery.grantPutRecords(aggregator.function);
-    this.deadLetterQueue.grantSendMessages(aggregator.function);
+    for (const fn of [aggregator.function, idleFlush.function]) {
+      props.lateDelivery.grantPutRecords(fn);
+      this.deadLetterQueue.grantSendMessages(fn);
+    }
 
     aggregator.function.addEventSource(
       props.stream.eventSource({

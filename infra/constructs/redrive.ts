@@ -1,5 +1,4 @@
 import { Duration } from 'aws-cdk-lib';
-import type { IDeliveryStream } from 'aws-cdk-lib/aws-kinesisfirehose';
 import type { IFunction } from 'aws-cdk-lib/aws-lambda';
 import type { IBucket } from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
@@ -15,8 +14,6 @@ export interface RedriveProps {
   /** Whose dead-letter queue it takes the batches from, and whose checkpoints it applies them to. */
   readonly aggregator: Aggregator;
   readonly stateBucket: IBucket;
-  readonly aggregatesDelivery: IDeliveryStream;
-  readonly lateDelivery: IDeliveryStream;
 }
 
 /**
@@ -24,7 +21,9 @@ export interface RedriveProps {
  * record names a batch (shard, first and last sequence number), not its records, which stay in the
  * stream until its retention ends. This function, run by an operator once the cause is fixed
  * (`aws lambda invoke --function-name <name> --payload '{}' out.json`), reads each such batch back
- * and applies it to its shard's checkpoint as the aggregator would, once (functions/handlers/redrive.ts).
+ * and queues it, once, in its shard's checkpoint, where the aggregator's next batch or the idle
+ * flush applies it (functions/handlers/redrive.ts, functions/adapters/aggregator/redrive-inbox.ts).
+ * It sends nothing itself: no Firehose, no dead letters.
  * Kinesis only. On MSK there is none yet: Lambda's Kafka record names offsets, and re-reading them
  * needs a consumer of its own (the mapping's group would skip them again, as would the checkpoints).
  */
@@ -36,29 +35,27 @@ export class Redrive extends Construct {
     const { aggregator, stream } = props;
     const redrive = new TributaryFunction(this, 'Handler', {
       entry: 'functions/handlers/redrive.ts',
-      description: `Tributary redrive of ${props.pipeline}: applies the batches its mapping gave up on`,
+      description: `Tributary redrive of ${props.pipeline}: queues the batches its mapping gave up on`,
       // The longest Lambda allows: a run takes up to 1,000 messages, each a read of the stream.
       timeout: Duration.minutes(15),
       memorySize: 1024,
       environment: {
-        ...aggregator.environment,
+        PIPELINE_NAME: aggregator.environment.PIPELINE_NAME,
+        STATE_BUCKET: aggregator.environment.STATE_BUCKET,
+        STATE_PREFIX: aggregator.environment.STATE_PREFIX,
+        DEAD_LETTER_QUEUE_URL: aggregator.environment.DEAD_LETTER_QUEUE_URL,
         STREAM_NAME: stream.streamName,
         POWERTOOLS_SERVICE_NAME: 'tributary-redrive',
       },
     });
     this.function = redrive.function;
-    props.stateBucket.grantReadWrite(redrive.function, aggregator.stateKeys);
-    props.aggregatesDelivery.grantPutRecords(redrive.function);
-    props.lateDelivery.grantPutRecords(redrive.function);
+    // Reads and rewrites checkpoints; never deletes one.
+    props.stateBucket.grantRead(redrive.function, aggregator.stateKeys);
+    props.stateBucket.grantPut(redrive.function, aggregator.stateKeys);
     aggregator.deadLetterQueue.grantConsumeMessages(redrive.function);
-    // Records of a redriven batch may be poison: they are dead-lettered again, with their reason.
-    aggregator.deadLetterQueue.grantSendMessages(redrive.function);
-    // The batch's records, and the lineage: a shard split or merged since is left alone.
-    stream.stream.grant(
-      redrive.function,
-      'kinesis:GetShardIterator',
-      'kinesis:GetRecords',
-      'kinesis:ListShards',
-    );
+    // The batches' records (and the stream key's decrypt, if a customer key is used), and the
+    // lineage: a shard split or merged since is left alone.
+    stream.grantBacklogRead(redrive.function);
+    stream.stream.grant(redrive.function, 'kinesis:ListShards');
   }
 }

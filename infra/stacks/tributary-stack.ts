@@ -116,8 +116,6 @@ export class TributaryStack extends Stack {
           stream,
           aggregator,
           stateBucket: this.storage.stateBucket,
-          aggregatesDelivery: aggregates,
-          lateDelivery: late,
         });
         writers.push(redrive.function);
         new CfnOutput(this, `RedriveFunctionName-${name}`, { value: redrive.function.functionName });

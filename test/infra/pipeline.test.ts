@@ -181,7 +181,7 @@ describe('aggregator', () => {
     });
   });
 
-  it('gives the idle flush only what it uses: state, the aggregates stream and its own stream to check, no late records or dead letters', () => {
+  it('gives the idle flush only what it uses: state, its own stream to check, the aggregates and late streams and the dead-letter queue (for redriven records)', () => {
     const flushes = Object.entries(app.template.findResources('AWS::Lambda::Function')).filter(
       ([, fn]) => fn.Properties.Environment?.Variables?.POWERTOOLS_SERVICE_NAME === 'tributary-idle-flush',
     );
@@ -189,7 +189,9 @@ describe('aggregator', () => {
     for (const [, fn] of flushes) {
       expect(Object.keys(fn.Properties.Environment.Variables).sort()).toEqual([
         'AGGREGATES_DELIVERY_STREAM',
+        'DEAD_LETTER_QUEUE_URL',
         'IDLE_TIMEOUT_MS',
+        'LATE_DELIVERY_STREAM',
         'MAX_RECORD_AGE_MS',
         'NODE_OPTIONS',
         'PIPELINE_NAME',
@@ -210,14 +212,19 @@ describe('aggregator', () => {
         Resource: unknown;
       }[];
       const actions = statements.flatMap((statement) => [statement.Action].flat());
-      expect(actions.filter((action) => !/^(s3|firehose|kinesis):/.test(action))).toEqual([]);
+      // Dead letters only: it never takes messages from the queue.
+      expect(actions.filter((action) => !/^(s3|firehose|kinesis):/.test(action)).sort()).toEqual([
+        'sqs:GetQueueAttributes',
+        'sqs:GetQueueUrl',
+        'sqs:SendMessage',
+      ]);
       const firehose = statements.filter((statement) =>
         [statement.Action].flat().some((a) => a.startsWith('firehose:')),
       );
       expect(JSON.stringify(firehose.map((statement) => statement.Resource))).toMatch(
-        /^\[\{"Fn::GetAtt":\["AggregatesDelivery/,
+        /^\[\{"Fn::GetAtt":\["AggregatesDelivery.*\{"Fn::GetAtt":\["LateDelivery/,
       );
-      expect(firehose).toHaveLength(1);
+      expect(firehose).toHaveLength(2);
     }
   });
 
@@ -265,17 +272,21 @@ const idleFlushOf = (pipeline: string) => `Aggregator${logicalName(pipeline)}Idl
 describe('redrive', () => {
   const redriveOf = (pipeline: string) => `Redrive${logicalName(pipeline)}Handler`;
 
-  it("gives each pipeline a redrive with the aggregator's environment and its stream, and names it in an output", () => {
+  it('gives each pipeline a redrive with its checkpoints, dead-letter queue and stream, and names it in an output', () => {
     for (const pipeline of PIPELINES) {
       const [redrive] = Object.values(resourcesOf('AWS::Lambda::Function', redriveOf(pipeline)));
       const [aggregator] = Object.values(
         resourcesOf('AWS::Lambda::Function', `Aggregator${logicalName(pipeline)}Handler`),
       );
-      const { POWERTOOLS_SERVICE_NAME: _own, ...shared } = aggregator?.Properties.Environment.Variables ?? {};
+      const shared = aggregator?.Properties.Environment.Variables ?? {};
       expect(redrive?.Properties.Environment.Variables).toEqual({
-        ...shared,
+        PIPELINE_NAME: pipeline,
+        STATE_BUCKET: shared.STATE_BUCKET,
+        STATE_PREFIX: shared.STATE_PREFIX,
+        DEAD_LETTER_QUEUE_URL: shared.DEAD_LETTER_QUEUE_URL,
         STREAM_NAME: `tributary-dev-${pipeline}`,
         POWERTOOLS_SERVICE_NAME: 'tributary-redrive',
+        NODE_OPTIONS: expect.any(String),
       });
       expect(redrive?.Properties.Timeout).toBe(900);
       app.template.hasOutput(`RedriveFunctionName${logicalName(pipeline)}`, {
@@ -284,34 +295,29 @@ describe('redrive', () => {
     }
   });
 
-  it('lets each redrive read its own stream and lineage, take and delete its dead letters, and write checkpoints of its pipeline only', () => {
+  it('lets each redrive read its own stream and lineage, take and delete its dead letters, and read and write checkpoints of its pipeline only: nothing sent', () => {
     for (const pipeline of PIPELINES) {
       const statements = Object.values(resourcesOf('AWS::IAM::Policy', redriveOf(pipeline))).flatMap(
         (policy) =>
           policy.Properties.PolicyDocument.Statement as { Action: string | string[]; Resource: unknown }[],
       );
+      const stream = {
+        'Fn::GetAtt': [expect.stringMatching(`^Transport${logicalName(pipeline)}Stream`), 'Arn'],
+      };
       const kinesis = statements.filter((s) => [s.Action].flat().some((a) => a.startsWith('kinesis:')));
       expect(kinesis).toEqual([
-        {
-          Effect: 'Allow',
-          Action: ['kinesis:GetShardIterator', 'kinesis:GetRecords', 'kinesis:ListShards'],
-          Resource: {
-            'Fn::GetAtt': [expect.stringMatching(`^Transport${logicalName(pipeline)}Stream`), 'Arn'],
-          },
-        },
+        { Effect: 'Allow', Action: ['kinesis:GetShardIterator', 'kinesis:GetRecords'], Resource: stream },
+        { Effect: 'Allow', Action: 'kinesis:ListShards', Resource: stream },
       ]);
       const actions = statements.flatMap((s) => [s.Action].flat());
-      expect(actions).toEqual(
-        expect.arrayContaining(['sqs:ReceiveMessage', 'sqs:DeleteMessage', 'sqs:SendMessage']),
-      );
-      const queues = statements.filter((s) => [s.Action].flat().some((a) => a.startsWith('sqs:')));
-      expect(JSON.stringify(queues.map((s) => s.Resource))).not.toContain(
-        PIPELINES.find((other) => other !== pipeline) ?? '',
-      );
+      expect(actions).toEqual(expect.arrayContaining(['sqs:ReceiveMessage', 'sqs:DeleteMessage']));
+      expect(actions.filter((a) => /^(firehose:|sqs:SendMessage|s3:Delete)/.test(a))).toEqual([]);
       const state = JSON.stringify(statements.map((s) => s.Resource));
       expect(state).toContain(`/state/${pipeline}/*`);
-      for (const other of PIPELINES.filter((p) => p !== pipeline))
+      for (const other of PIPELINES.filter((p) => p !== pipeline)) {
         expect(state).not.toContain(`/state/${other}/*`);
+        expect(state).not.toContain(`Aggregator${logicalName(other)}DeadLetters`);
+      }
     }
   });
 });

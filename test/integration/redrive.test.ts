@@ -18,11 +18,21 @@ import {
   readLambdaFunction,
 } from '../../local/runtime/template/index.js';
 import { kinesisClient, readServices, s3Client, sqsClient } from '../../local/services/clients.js';
+import { projectRoot } from '../../local/tools/state-dir.js';
 import { committedCheckpoint } from '../fixtures/checkpoints.js';
 import { taxiTrip } from '../fixtures/taxi-trips.js';
 import { drainQueue, invokeCli } from './helpers/invoke-cli.js';
 
 const REDRIVE = 'Redrive-taxi-rides/Handler';
+const FLUSH = 'Aggregator-taxi-rides/IdleFlush';
+/** AWS's EventBridge scheduled event, as the idle flush's schedule sends it. */
+const SCHEDULED_EVENT = join(
+  projectRoot,
+  'test',
+  'fixtures',
+  'aws',
+  'powertools-ts-cloudwatch-scheduled-event.json',
+);
 const taxi = getPipeline('taxi-rides');
 
 let assembly: CloudAssembly;
@@ -77,6 +87,7 @@ async function putTrips(streamName: string) {
   );
   return {
     key: entries[0]?.key ?? '',
+    pickupMs,
     shardId,
     streamArn: StreamDescriptionSummary?.StreamARN ?? '',
     records: written.map((r, i) => ({
@@ -89,10 +100,10 @@ async function putTrips(streamName: string) {
 }
 
 describe('the redrive function, through tributary invoke against LocalStack', () => {
-  it('applies a batch the mapping gave up on, read back from the stream, once; the position stays and the message goes', async () => {
+  it('queues a batch the mapping gave up on, read back from the stream, once; the idle flush applies it', async () => {
     // Prepare: a dry run provisions the stream, queue and bucket; then three trips in the stream,
-    // a checkpoint already past them (the mapping went on after giving up on them), and Lambda's
-    // on-failure record of the batch in the queue
+    // a checkpoint already past them (the mapping went on after giving up on them; its shard quiet
+    // for 10 minutes), and Lambda's on-failure record of the batch in the queue
     const dry = await invokeCli([REDRIVE, '--event', eventFile({ dryRun: true })]);
     expect(dry.code, dry.stderr).toBe(0);
     const bucket = resourceOf('AWS::S3::Bucket');
@@ -108,6 +119,7 @@ describe('the redrive function, through tributary invoke against LocalStack', ()
       shard: trips.shardId,
       position: { sequenceNumber: last, subSequenceNumber: undefined },
       engine: taxi.createEngine().initialState(),
+      lastActivity: { at: Date.now() - 10 * 60_000, streamTime: trips.pickupMs },
     });
     await s3.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: encodeCheckpoint(past) }));
     const message = JSON.stringify(
@@ -140,26 +152,33 @@ describe('the redrive function, through tributary invoke against LocalStack', ()
         .results.filter((r) => r.key === trips.key)
         .reduce((sum, r) => sum + Number(r.values?.trips ?? 0), 0);
 
-    // Act: redrive, then the same message again (a second copy of Lambda's record)
+    // Act: redrive, then the same message again (a second copy of Lambda's record), then the
+    // scheduled idle flush
     const run = await invokeCli([REDRIVE, '--event', eventFile({})]);
-    const heldAfterRun = await tripsHeld();
+    const queued = await checkpoint();
     await sqs.send(new SendMessageCommand({ QueueUrl, MessageBody: message }));
     const again = await invokeCli([REDRIVE, '--event', eventFile({})]);
+    const flush = await invokeCli([FLUSH, '--event', SCHEDULED_EVENT]);
 
-    // Assess
+    // Assess: queued once, applied by the flush (the trips' windows stay open: 1 hour grace)
     expect(run.code, run.stderr).toBe(0);
     expect(JSON.parse(run.stdout)).toEqual({
       received: 1,
-      redriven: { batches: 1, records: 3, late: 0, skipped: 0 },
+      redriven: { batches: 1, records: 3, skipped: 0 },
       wouldRedrive: 0,
       left: [],
+      dropped: [],
     });
     expect(run.stderr).toMatch(/SQS \S+DeadLetters\S+: 1 message removed \(\d+ in the queue\)/);
-    expect(heldAfterRun).toBe(3);
+    expect(queued.redriveInbox.map((r) => r.sequenceNumber)).toEqual(
+      trips.records.map((r) => r.sequenceNumber),
+    );
     expect(again.code, again.stderr).toBe(0);
     expect(JSON.parse(again.stdout)).toMatchObject({ redriven: { batches: 1, records: 0, skipped: 3 } });
+    expect(flush.code, flush.stderr).toBe(0);
     expect(await tripsHeld()).toBe(3);
     const after = await checkpoint();
+    expect(after.redriveInbox).toEqual([]);
     expect(after.position?.sequenceNumber).toBe(last);
     expect(after.redriven).toEqual([
       { from: trips.records[0]?.sequenceNumber, to: last, at: expect.any(Number) },
@@ -173,6 +192,8 @@ describe('the redrive function, through tributary invoke against LocalStack', ()
 
     // Assess
     expect(run.code).toBe(1);
-    expect(run.stderr).toContain('redrive event must be {"dryRun"?: boolean, "maxMessages"?: 1-100000}');
+    expect(run.stderr).toContain(
+      'redrive event must be {"dryRun"?: boolean, "maxMessages"?: 1-100000, "dropExpired"?: boolean}',
+    );
   });
 });

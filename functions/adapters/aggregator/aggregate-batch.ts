@@ -6,8 +6,6 @@ import {
   decodeCheckpoint,
   encodeCheckpoint,
   keptRedriven,
-  type RedrivenRange,
-  wasRedriven,
 } from '../state/checkpoint.js';
 import {
   type AggregatorDependencies,
@@ -19,6 +17,7 @@ import {
 import { flushTakes } from './idle-flush.js';
 import { toAggregateRecords, toLateRecords } from './output-records.js';
 import { positionsOf, prepareRecords } from './prepare-records.js';
+import { applyInbox } from './redrive-inbox.js';
 import { finishHandover, inheritState } from './shard-handover.js';
 
 /** What the aggregator knows of the invocation it runs in. */
@@ -139,46 +138,18 @@ async function deliver(
   );
 }
 
-/**
- * A redrive's records: sequence numbers `from` to `to` of the shard, read back from the stream
- * after the mapping gave up on them. They sit below the checkpoint's position (later batches moved
- * it on), so the position neither skips them nor moves; the checkpoint records the range instead.
- */
-interface RedriveMode {
-  readonly from: string;
-  readonly to: string;
-}
-
 async function applyShard(
   shard: string,
-  batch: readonly KinesisStreamRecord[],
+  records: readonly KinesisStreamRecord[],
   deps: AggregatorDependencies,
   stats: AggregatorStats,
   logger: LoggerLike,
   progress: { firstUnapplied?: string },
   invocation: InvocationOptions,
-  redrive?: RedriveMode,
 ): Promise<void> {
   const { pipeline, engine, stateStore } = deps;
   const now = deps.now ?? Date.now;
   let { previous, etag } = await loadCheckpoint(shard, deps);
-  let records = batch;
-  if (redrive) {
-    if (previous && previous.handingOver.length > 0) {
-      // The handover moves these keys' windows to the children from a state read before.
-      throw new Error(
-        `shard ${shard} is handing its keys over to ${previous.handingOver.join(', ')}; redrive after the handover`,
-      );
-    }
-    const ranges = previous?.redriven ?? [];
-    records = batch.filter((record) => !wasRedriven(ranges, record.kinesis.sequenceNumber));
-    stats.skipped += batch.length - records.length;
-    if (records.length === 0) {
-      logger.info('range already redriven', { shard, from: redrive.from, to: redrive.to });
-      if (previous && etag) deps.checkpointCache?.set(shard, { etag, checkpoint: previous });
-      return;
-    }
-  }
   // After a reshard: the shard's first batch takes its keys' state over from its parents.
   const streamArn = records[0]?.eventSourceARN;
   if (previous === undefined && streamArn) {
@@ -191,7 +162,7 @@ async function applyShard(
   const prepared = prepareRecords(records, {
     pipeline,
     shard,
-    checkpoint: redrive ? null : (previous?.position ?? null),
+    checkpoint: previous?.position ?? null,
     decode: deps.decode,
   });
   stats.skipped += prepared.skipped;
@@ -208,13 +179,27 @@ async function applyShard(
     etag = await claimBeforeSending(shard, previous, etag, deadlineMs, deps, startedAt);
     logger.info('quiet shard claimed before sending', { shard, busyUntil: deadlineMs });
   }
-  const output = engine.process(previous?.engine, prepared.valid);
+  const batchOutput = engine.process(previous?.engine, prepared.valid);
+  // After the batch's own records: see redrive-inbox.ts.
+  const inbox = previous?.redriveInbox ?? [];
+  const redriven =
+    inbox.length > 0
+      ? applyInbox(inbox, batchOutput.state, { engine, pipeline, shard, decode: deps.decode })
+      : undefined;
+  const output = redriven
+    ? {
+        state: redriven.output.state,
+        results: [...batchOutput.results, ...redriven.output.results],
+        late: [...batchOutput.late, ...redriven.output.late],
+      }
+    : batchOutput;
   const emittedAt = now();
   const aggregates = toAggregateRecords(output.results, { pipeline: pipeline.name, shard, emittedAt });
-  const latePositions = positionsOf(
-    prepared,
-    output.late.map((record) => record.value),
-  );
+  const lateEvents = output.late.map((record) => record.value);
+  const latePositions = positionsOf(prepared, lateEvents);
+  if (redriven)
+    for (const [event, position] of positionsOf(redriven.prepared, lateEvents))
+      latePositions.set(event, position);
   const late = toLateRecords(output.late, {
     pipeline: pipeline.name,
     shard,
@@ -222,7 +207,7 @@ async function applyShard(
   });
 
   await deliver(deps, shard, {
-    poison: prepared.poison,
+    poison: redriven ? [...prepared.poison, ...redriven.prepared.poison] : prepared.poison,
     // Results an idle flush committed and may not have sent go first: they closed before this batch.
     aggregates: previous && previous.pending.length > 0 ? [...previous.pending, ...aggregates] : aggregates,
     late,
@@ -230,12 +215,10 @@ async function applyShard(
     emittedAt,
   });
 
-  const redriven: RedrivenRange[] = keptRedriven(previous?.redriven ?? [], emittedAt);
-  if (redrive) redriven.push({ from: redrive.from, to: redrive.to, at: emittedAt });
   const next: Checkpoint = {
     pipeline: pipeline.name,
     shard,
-    position: redrive ? (previous?.position ?? null) : prepared.lastPosition,
+    position: prepared.lastPosition,
     engine: output.state,
     lastActivity: { at: emittedAt, streamTime: output.state.streamTime },
     updatedAt: emittedAt,
@@ -243,14 +226,16 @@ async function applyShard(
     busyUntil: null,
     handingOver: previous?.handingOver ?? [],
     inheritedFrom: [],
-    redriven,
+    redriven: keptRedriven(previous?.redriven ?? [], emittedAt),
+    redriveInbox: [],
   };
   const body = encodeCheckpoint(next);
   const written = await stateStore.put(pipeline.name, shard, body, etag);
   deps.checkpointCache?.set(shard, { etag: written, checkpoint: next });
 
-  stats.recordsIn += prepared.recordsIn;
-  stats.invalidRecords += prepared.poison.length;
+  stats.recordsIn += prepared.recordsIn + (redriven?.prepared.recordsIn ?? 0);
+  stats.redrivenRecords += redriven?.prepared.recordsIn ?? 0;
+  stats.invalidRecords += prepared.poison.length + (redriven?.prepared.poison.length ?? 0);
   stats.lateRecords += late.length;
   stats.windowsClosed += aggregates.length;
   stats.stateBytes = Math.max(stats.stateBytes, body.length);
@@ -327,24 +312,4 @@ export async function aggregateBatch(
     }
   }
   return { response: { batchItemFailures: failures }, stats, fatal };
-}
-
-/**
- * Applies records the event source mapping gave up on, read back from the stream (redrive.ts):
- * sequence numbers `range.from` to `range.to` of one shard. As a batch, except that they lie
- * below the checkpoint's position, which stays where it is: the checkpoint records the range, and
- * records in a range applied before are skipped. Records whose windows closed meanwhile are late.
- * Throws when the shard cannot take them now (the caller keeps the dead-letter message).
- */
-export async function redriveRange(
-  shard: string,
-  records: readonly KinesisStreamRecord[],
-  range: RedriveMode,
-  deps: AggregatorDependencies,
-  invocation: InvocationOptions = {},
-): Promise<AggregatorStats> {
-  const stats = emptyStats();
-  const progress: { firstUnapplied?: string } = {};
-  await applyShard(shard, records, deps, stats, deps.logger ?? silentLogger, progress, invocation, range);
-  return stats;
 }

@@ -36,8 +36,6 @@ export function aggregatorDependencies(
 ): AggregatorDependencies {
   return {
     ...idleFlushDependencies(env, pipeline, clients, logger),
-    late: new FirehoseSink({ client: clients.firehose, deliveryStreamName: env.LATE_DELIVERY_STREAM }),
-    deadLetters: new SqsDeadLetterSink({ client: clients.sqs, queueUrl: env.DEAD_LETTER_QUEUE_URL }),
     checkpointCache: new Map(),
     idleTimeoutMs: env.IDLE_TIMEOUT_MS,
     lineage: clients.kinesis && new KinesisShardLineage(clients.kinesis),
@@ -45,13 +43,22 @@ export function aggregatorDependencies(
 }
 
 /**
- * Wires the idle flush: the state store and the aggregates sink, nothing it does not use (the
- * aggregator's wiring adds its own sinks to these; the flush's own adds its stream's backlog).
+ * Wires the idle flush: the state store and the three sinks (the late and dead-letter ones for
+ * records a redrive queued in a quiet shard). The aggregator's wiring adds its cache and lineage to
+ * these; the flush's own adds its stream's backlog.
  */
 export function idleFlushDependencies(
-  env: Pick<IdleFlushEnv, 'PIPELINE_NAME' | 'STATE_BUCKET' | 'STATE_PREFIX' | 'AGGREGATES_DELIVERY_STREAM'>,
+  env: Pick<
+    IdleFlushEnv,
+    | 'PIPELINE_NAME'
+    | 'STATE_BUCKET'
+    | 'STATE_PREFIX'
+    | 'AGGREGATES_DELIVERY_STREAM'
+    | 'LATE_DELIVERY_STREAM'
+    | 'DEAD_LETTER_QUEUE_URL'
+  >,
   pipeline: AnyPipeline,
-  clients: Pick<AggregatorClients, 's3' | 'firehose'>,
+  clients: Pick<AggregatorClients, 's3' | 'firehose' | 'sqs'>,
   logger?: LoggerLike,
 ): Omit<IdleFlushDependencies, 'idleTimeoutMs' | 'backlog'> {
   return {
@@ -62,6 +69,8 @@ export function idleFlushDependencies(
       client: clients.firehose,
       deliveryStreamName: env.AGGREGATES_DELIVERY_STREAM,
     }),
+    late: new FirehoseSink({ client: clients.firehose, deliveryStreamName: env.LATE_DELIVERY_STREAM }),
+    deadLetters: new SqsDeadLetterSink({ client: clients.sqs, queueUrl: env.DEAD_LETTER_QUEUE_URL }),
     logger,
   };
 }

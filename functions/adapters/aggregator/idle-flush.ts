@@ -14,7 +14,9 @@ import {
 } from '../state/checkpoint.js';
 import type { AggregatorDependencies } from './dependencies.js';
 import { silentLogger } from './dependencies.js';
-import { toAggregateRecords } from './output-records.js';
+import { toAggregateRecords, toLateRecords } from './output-records.js';
+import { positionsOf } from './prepare-records.js';
+import { applyInbox } from './redrive-inbox.js';
 import type { StreamBacklog } from './stream-backlog.js';
 
 /** How long a shard handover may stay open before the flush warns about it. */
@@ -29,8 +31,14 @@ const LONG_BEHIND_MS = 15 * 60_000;
 export interface IdleFlushDependencies
   extends Pick<
     AggregatorDependencies,
-    'pipeline' | 'engine' | 'stateStore' | 'aggregates' | 'logger' | 'now'
+    'pipeline' | 'engine' | 'stateStore' | 'aggregates' | 'logger' | 'now' | 'decode'
   > {
+  /**
+   * For records a redrive queued in a quiet shard (redrive-inbox.ts): those whose windows closed,
+   * and those the pipeline no longer accepts.
+   */
+  readonly late: AggregatorDependencies['late'];
+  readonly deadLetters: AggregatorDependencies['deadLetters'];
   /** A shard without records for longer than this is idle. */
   readonly idleTimeoutMs: number;
   /** Whether a quiet shard still holds records its event source mapping may deliver. */
@@ -148,10 +156,15 @@ export async function flushIdleShards(deps: IdleFlushDependencies): Promise<Idle
       logger.error('backlog check failed; shard left alone', { shard, error: String(backlog.failed) });
     }
     if (closed !== undefined) {
+      // Redriven records the windows no longer take go first: sent again (same positions) by
+      // whoever applies the inbox, should this write lose.
+      if (closed.poison.length > 0) await deps.deadLetters.send(closed.poison);
+      if (closed.late.length > 0) await deps.late.put(closed.late);
       checkpoint = {
         ...checkpoint,
         engine: closed.state,
         pending: [...checkpoint.pending, ...closed.records],
+        redriveInbox: [],
         updatedAt: at,
       };
       try {
@@ -217,19 +230,42 @@ export function flushTakes(checkpoint: Checkpoint, idleTimeoutMs: number, at: nu
 }
 
 /**
- * Stream time advanced by how long the shard has been idle, and the windows that closes, as
- * aggregate records; undefined when nothing closes (moving stream time alone is recomputed from
- * lastActivity next time, no write needed). Only for a shard the flush takes (flushTakes).
+ * The records a redrive queued (redrive-inbox.ts), applied at the shard's stream time, then stream
+ * time advanced by how long the shard has been idle: the windows that closes, as aggregate records,
+ * and the redriven records that came too late or are no longer valid. Undefined when nothing
+ * closes and nothing was queued (moving stream time alone is recomputed from lastActivity next
+ * time, no write needed). Only for a shard the flush takes (flushTakes).
  */
 function closeIdleWindows(checkpoint: Checkpoint, shard: string, at: number, deps: IdleFlushDependencies) {
   // Set, with a stream time: flushTakes says so.
   const activity = checkpoint.lastActivity as { readonly at: number; readonly streamTime: number };
-  const output = deps.engine.advanceTo(checkpoint.engine, activity.streamTime + (at - activity.at));
-  if (output.results.length === 0) return undefined;
-  const records = toAggregateRecords(output.results, {
-    pipeline: deps.pipeline.name,
-    shard,
-    emittedAt: at,
-  });
-  return { state: output.state, records };
+  const { engine, pipeline } = deps;
+  const inbox = checkpoint.redriveInbox;
+  const redriven =
+    inbox.length > 0
+      ? applyInbox(inbox, checkpoint.engine, { engine, pipeline, shard, decode: deps.decode })
+      : undefined;
+  const output = engine.advanceTo(
+    redriven?.output.state ?? checkpoint.engine,
+    activity.streamTime + (at - activity.at),
+  );
+  const results = redriven ? [...redriven.output.results, ...output.results] : output.results;
+  if (results.length === 0 && !redriven) return undefined;
+  const lateRecords = [...(redriven?.output.late ?? []), ...output.late];
+  const positions = redriven
+    ? positionsOf(
+        redriven.prepared,
+        lateRecords.map((record) => record.value),
+      )
+    : new Map();
+  return {
+    state: output.state,
+    records: toAggregateRecords(results, { pipeline: pipeline.name, shard, emittedAt: at }),
+    late: toLateRecords(lateRecords, {
+      pipeline: pipeline.name,
+      shard,
+      positionOf: (event) => positions.get(event),
+    }),
+    poison: redriven?.prepared.poison ?? [],
+  };
 }

@@ -110,6 +110,7 @@ async function releaseSource(
     {
       ...checkpoint,
       engine: partitionState(checkpoint.engine, routesToChild).kept,
+      redriveInbox: checkpoint.redriveInbox.filter((r) => !routesToChild(r.partitionKey)),
       handingOver: checkpoint.handingOver.filter((shard) => shard !== child.shardId),
       updatedAt: (deps.now ?? Date.now)(),
     },
@@ -154,8 +155,12 @@ export async function inheritState(
     busyUntil: null,
     handingOver: [],
     inheritedFrom: sourceShards,
-    // Its parents' redrives stay theirs: a redrive applies a range to the shard it was read from.
+    // The ranges stay recorded with the parents, whose messages name them.
     redriven: [],
+    // Records a redrive left with a parent for keys now routed here (redrive-inbox.ts).
+    redriveInbox: sources.flatMap((source) =>
+      source.checkpoint.redriveInbox.filter((r) => routesToChild(r.partitionKey)),
+    ),
   };
   // Created, never overwritten: two attempts racing here cannot both win.
   const etag = await write(deps, inherited, undefined);

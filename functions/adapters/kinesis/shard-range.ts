@@ -54,12 +54,13 @@ export async function readShardRange(
     );
     iterator = opened.ShardIterator;
   } catch (error) {
-    // Kinesis refuses a sequence number it no longer keeps, and a shard past its retention is gone.
-    if (
+    // Kinesis refuses a sequence number it no longer keeps, and a shard past its retention is gone
+    // (a missing stream is a misconfiguration, and stays an error).
+    const gone =
       error instanceof Error &&
-      ['InvalidArgumentException', 'ResourceNotFoundException'].includes(error.name)
-    )
-      return { records: [], startExpired: true };
+      (error.name === 'InvalidArgumentException' ||
+        (error.name === 'ResourceNotFoundException' && error.message.includes(range.shardId)));
+    if (gone) return { records: [], startExpired: true };
     throw error;
   }
   const region = range.streamArn.split(':')[3] ?? '';

@@ -7,12 +7,14 @@ import {
   ReceiveMessageCommand,
   type ReceiveMessageCommandOutput,
 } from '@aws-sdk/client-sqs';
-import { redriveRange } from '../aggregator/aggregate-batch.js';
-import { type AggregatorDependencies, silentLogger } from '../aggregator/dependencies.js';
+import { type LoggerLike, silentLogger } from '../aggregator/dependencies.js';
 import { isRetriable } from '../errors.js';
 import type { ShardReadClient } from '../kinesis/shard-backlog.js';
 import { readShardRange } from '../kinesis/shard-range.js';
+import type { AnyPipeline } from '../pipeline-event.js';
+import type { StateStore } from '../state/state-store.js';
 import { type DiscardedBatch, readDiscardedBatch } from './on-failure-record.js';
+import { queueRedrive, RedriveNotReadyError } from './queue-redrive.js';
 
 /** The calls a redrive makes on the dead-letter queue (a real SQSClient, or a stub). */
 export interface RedriveQueueClient {
@@ -27,8 +29,11 @@ export interface ShardChildren {
 }
 
 export interface RedriveDependencies {
-  /** The aggregator's own wiring: state store, sinks, engine. */
-  readonly aggregator: AggregatorDependencies;
+  readonly pipeline: AnyPipeline;
+  /** Where the shards' checkpoints are: the redrive queues records in them. */
+  readonly stateStore: StateStore;
+  /** @default silentLogger */
+  readonly logger?: LoggerLike;
   readonly sqs: RedriveQueueClient;
   readonly queueUrl: string;
   readonly kinesis: ShardReadClient;
@@ -44,6 +49,12 @@ export interface RedriveDependencies {
 export interface RedriveOptions {
   /** Only report what would be redriven. @default false */
   readonly dryRun?: boolean;
+  /**
+   * Delete a message whose records are past the stream's retention (after queueing those still
+   * there): nothing can bring them back, and the message would keep the queue's alarm on.
+   * @default false (it stays, reported as expired)
+   */
+  readonly dropExpired?: boolean;
   /** Messages to take at most in this run. @default 1000 */
   readonly maxMessages?: number;
   /** When the run must stop taking messages (epoch ms). @default now + 10 minutes */
@@ -52,10 +63,11 @@ export interface RedriveOptions {
 
 /**
  * Why a message stays in the queue: not a batch of this stream (the aggregator's own dead letters,
- * another stream's), records no longer in the stream, a shard resharded since, a dry run, or a
- * failure applying them (which fails the run).
+ * another stream's), records no longer in the stream, a shard resharded since, a shard not ready
+ * yet (no checkpoint, or its inbox full: run again later), a dry run, or a failure (which fails
+ * the run).
  */
-export type LeftKind = 'not-a-batch' | 'expired' | 'resharded' | 'dry-run' | 'failed';
+export type LeftKind = 'not-a-batch' | 'expired' | 'resharded' | 'waiting' | 'dry-run' | 'failed';
 
 /** A message left in the queue, and why. */
 export interface LeftMessage {
@@ -66,14 +78,19 @@ export interface LeftMessage {
 
 type Left = Omit<LeftMessage, 'messageId'>;
 
-/** What a run did. A message is deleted only once every record it names was applied. */
+/** What a run did. A message is deleted only once every record it names is queued in its shard. */
 export interface RedriveReport {
   received: number;
-  /** Batches applied (their messages deleted), their records, and those of them found late. */
-  readonly redriven: { batches: number; records: number; late: number; skipped: number };
+  /**
+   * Batches queued in their shard's checkpoint (their messages deleted), their records, and those
+   * a redrive had queued before (not again).
+   */
+  readonly redriven: { batches: number; records: number; skipped: number };
   /** Batches a dry run would redrive. */
   wouldRedrive: number;
   readonly left: LeftMessage[];
+  /** Messages deleted with `dropExpired`: records past the stream's retention, lost for good. */
+  readonly dropped: { readonly messageId: string; readonly reason: string }[];
 }
 
 /** Attempts at one batch when its checkpoint write loses to the aggregator (or a flush). */
@@ -99,9 +116,10 @@ export async function redriveDeadLetters(
   const deadline = options.deadlineMs ?? now() + 10 * 60_000;
   const report: RedriveReport = {
     received: 0,
-    redriven: { batches: 0, records: 0, late: 0, skipped: 0 },
+    redriven: { batches: 0, records: 0, skipped: 0 },
     wouldRedrive: 0,
     left: [],
+    dropped: [],
   };
   const kept: string[] = [];
   try {
@@ -128,7 +146,7 @@ async function takeMessages(
   deadline: number,
 ): Promise<void> {
   const now = deps.now ?? Date.now;
-  const logger = deps.aggregator.logger ?? silentLogger;
+  const logger = deps.logger ?? silentLogger;
   const maxMessages = options.maxMessages ?? 1000;
   while (report.received < maxMessages && now() < deadline - MARGIN_MS) {
     const visibleAgainIn = Math.ceil((deadline - now()) / 1000) + 60;
@@ -144,7 +162,7 @@ async function takeMessages(
     if (messages.length === 0) break;
     for (const message of messages) {
       report.received++;
-      const left = await redriveMessage(deps, message, options.dryRun === true, report);
+      const left = await redriveMessage(deps, message, options, report);
       if (left) {
         report.left.push({ messageId: message.MessageId ?? '?', ...left });
         if (message.ReceiptHandle) kept.push(message.ReceiptHandle);
@@ -158,7 +176,7 @@ async function takeMessages(
 async function redriveMessage(
   deps: RedriveDependencies,
   message: Message,
-  dryRun: boolean,
+  options: RedriveOptions,
   report: RedriveReport,
 ): Promise<Left | undefined> {
   const batch = readDiscardedBatch(message.Body ?? '');
@@ -168,8 +186,10 @@ async function redriveMessage(
     return { kind: 'not-a-batch', reason: `${where}: a batch of another stream (${batch.streamArn})` };
   }
   try {
-    return await redriveBatch(deps, batch, message, dryRun, report);
+    return await redriveBatch(deps, batch, message, options, report);
   } catch (error) {
+    if (error instanceof RedriveNotReadyError)
+      return { kind: error.kind, reason: `${where}: ${error.message}` };
     const why = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
     return { kind: 'failed', reason: `${where}: ${why}` };
   }
@@ -179,55 +199,68 @@ async function redriveBatch(
   deps: RedriveDependencies,
   batch: DiscardedBatch,
   message: Message,
-  dryRun: boolean,
+  options: RedriveOptions,
   report: RedriveReport,
 ): Promise<Left | undefined> {
   const where = `${batch.shardId} ${batch.from}-${batch.to}`;
-  if (await deps.shards.hasChildren(batch.streamArn, batch.shardId)) {
-    return {
-      kind: 'resharded',
-      reason: `${where}: the shard was split or merged since, and its keys' windows moved to its children; redriving into a closed shard is not supported`,
-    };
-  }
   const read = await readShardRange(deps.kinesis, batch, { pagePauseMs: deps.pagePauseMs });
   const missing = batch.size - read.records.length;
   const gone = () =>
     `${missing} of ${batch.size} records are no longer in the stream${
       read.startExpired ? ' (past its retention)' : ' (the read stopped before the end of the range)'
     }`;
-  if (dryRun) {
-    if (missing === 0) report.wouldRedrive++;
+  // Only what was read is recorded as taken: a later run reads the rest of a range cut short.
+  const last = read.records.at(-1)?.kinesis.sequenceNumber;
+  const range = { from: batch.from, to: missing > 0 && last !== undefined ? last : batch.to };
+  const queued =
+    read.records.length > 0
+      ? await queueWithRetries(deps, batch, read.records, range, options.dryRun === true)
+      : { queued: 0, skipped: 0 };
+  if (options.dryRun) {
     const state = missing === 0 ? `all ${batch.size} records still in the stream` : gone();
-    return { kind: 'dry-run', reason: `${where}: ${state}` };
+    if (missing === 0) report.wouldRedrive++;
+    return {
+      kind: 'dry-run',
+      reason: `${where}: ${state}; ${queued.queued} to queue, ${queued.skipped} queued before`,
+    };
   }
-  if (read.records.length > 0) {
-    const applied = await applyWithRetries(deps, batch, read.records);
-    report.redriven.records += applied.recordsIn;
-    report.redriven.late += applied.lateRecords;
-    report.redriven.skipped += applied.skipped;
-  }
-  if (missing > 0) {
+  report.redriven.records += queued.queued;
+  report.redriven.skipped += queued.skipped;
+  const expiredForGood = missing > 0 && read.startExpired && options.dropExpired === true;
+  if (missing > 0 && !expiredForGood) {
     return {
       kind: 'expired',
-      reason: `${where}: ${gone()}; the ${read.records.length} still there were applied`,
+      reason: `${where}: ${gone()}; the ${read.records.length} still there were queued`,
     };
   }
   await deps.sqs.send(
     new DeleteMessageCommand({ QueueUrl: deps.queueUrl, ReceiptHandle: message.ReceiptHandle }),
   );
-  report.redriven.batches++;
+  if (expiredForGood)
+    report.dropped.push({ messageId: message.MessageId ?? '?', reason: `${where}: ${gone()}` });
+  else report.redriven.batches++;
   return undefined;
 }
 
-async function applyWithRetries(
+async function queueWithRetries(
   deps: RedriveDependencies,
   batch: DiscardedBatch,
-  records: Parameters<typeof redriveRange>[1],
+  records: Parameters<typeof queueRedrive>[1],
+  range: { readonly from: string; readonly to: string },
+  dryRun: boolean,
 ) {
   for (let attempt = 1; ; attempt++) {
+    // Asked on every attempt: a conflict may come from a handover that has just closed the shard.
+    if (await deps.shards.hasChildren(batch.streamArn, batch.shardId)) {
+      throw new RedriveNotReadyError(
+        'resharded',
+        "the shard was split or merged since, and its keys' windows moved to its children; redriving into a closed shard is not supported",
+      );
+    }
     try {
-      return await redriveRange(batch.shardId, records, { from: batch.from, to: batch.to }, deps.aggregator);
+      return await queueRedrive(batch.shardId, records, range, deps, { dryRun });
     } catch (error) {
+      // The aggregator or the idle flush wrote the checkpoint first: read it again.
       if (attempt >= ATTEMPTS || !isRetriable(error)) throw error;
     }
   }

@@ -60,6 +60,21 @@ export interface Checkpoint {
    * Kept for {@link REDRIVE_MEMORY_MS}, longer than the dead-letter queue keeps a message.
    */
   readonly redriven: readonly RedrivenRange[];
+  /**
+   * Records a redrive took back from the stream, waiting to be applied (redrive-inbox.ts): the next
+   * batch applies them after its own records, or the idle flush before it advances a quiet shard.
+   */
+  readonly redriveInbox: readonly InboxRecord[];
+}
+
+/** A Kinesis record as a redrive keeps it in the inbox: the fields of a Lambda event's `kinesis`. */
+export interface InboxRecord {
+  readonly sequenceNumber: string;
+  readonly partitionKey: string;
+  /** base64, as Lambda delivers it. */
+  readonly data: string;
+  /** Seconds since the epoch, fractional, as Lambda delivers it. */
+  readonly approximateArrivalTimestamp: number;
 }
 
 /** Kinesis sequence numbers `from` to `to` (inclusive) of a shard, redriven at `at` (epoch ms). */
@@ -80,11 +95,14 @@ export function keptRedriven(ranges: readonly RedrivenRange[], now: number): Red
   return ranges.filter((range) => now - range.at < REDRIVE_MEMORY_MS);
 }
 
-/** Whether a redrive already applied the record with this sequence number. */
-export function wasRedriven(ranges: readonly RedrivenRange[], sequenceNumber: string): boolean {
-  if (ranges.length === 0) return false;
-  const sequence = BigInt(sequenceNumber);
-  return ranges.some((range) => BigInt(range.from) <= sequence && sequence <= BigInt(range.to));
+/** Whether a redrive already took the record with a given sequence number (ranges parsed once). */
+export function redrivenAlready(ranges: readonly RedrivenRange[]): (sequenceNumber: string) => boolean {
+  const parsed = ranges.map((range) => [BigInt(range.from), BigInt(range.to)] as const);
+  return (sequenceNumber) => {
+    if (parsed.length === 0) return false;
+    const sequence = BigInt(sequenceNumber);
+    return parsed.some(([from, to]) => from <= sequence && sequence <= to);
+  };
 }
 
 const pendingResultSchema = z.object({
@@ -118,6 +136,17 @@ const checkpointSchema = z.object({
   redriven: z
     .array(z.object({ from: z.string().regex(/^\d+$/), to: z.string().regex(/^\d+$/), at: z.number() }))
     .default([]),
+  // Absent in checkpoints written before redrives: nothing waiting.
+  redriveInbox: z
+    .array(
+      z.object({
+        sequenceNumber: z.string().regex(/^\d+$/),
+        partitionKey: z.string(),
+        data: z.string(),
+        approximateArrivalTimestamp: z.number(),
+      }),
+    )
+    .default([]),
 });
 
 /** Serializes a checkpoint as the UTF-8 JSON object body. */
@@ -139,6 +168,7 @@ export function encodeCheckpoint(checkpoint: Checkpoint): Uint8Array {
       handingOver: checkpoint.handingOver,
       inheritedFrom: checkpoint.inheritedFrom,
       redriven: checkpoint.redriven,
+      redriveInbox: checkpoint.redriveInbox,
     }),
   );
 }
@@ -182,6 +212,7 @@ export function decodeCheckpoint(body: Uint8Array): Checkpoint {
     handingOver: c.handingOver,
     inheritedFrom: c.inheritedFrom,
     redriven: c.redriven,
+    redriveInbox: c.redriveInbox,
   };
 }
 

@@ -1,5 +1,6 @@
 import { FirehoseClient } from '@aws-sdk/client-firehose';
 import type { S3Client } from '@aws-sdk/client-s3';
+import type { SQSClient } from '@aws-sdk/client-sqs';
 import { idleFlushDependencies } from '../../../functions/adapters/aggregator/from-env.js';
 import { flushIdleShards, type IdleFlushOutcome } from '../../../functions/adapters/aggregator/idle-flush.js';
 import type { StreamBacklog } from '../../../functions/adapters/aggregator/stream-backlog.js';
@@ -37,6 +38,8 @@ export async function finalFlush(options: {
   readonly pipeline: AnyPipeline;
   readonly aggregatorEnv: Readonly<Record<string, string>>;
   readonly s3: S3Client;
+  /** For dead letters of records a redrive queued (the run's dead-letter queue in LocalStack). */
+  readonly sqs: SQSClient;
   /** The local Firehose endpoint (DirectPut) the functions send to. */
   readonly firehoseEndpoint: string;
   /** The run's stream, as the idle flush reads it. */
@@ -49,7 +52,7 @@ export async function finalFlush(options: {
     credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
   });
   const shiftMs = closingHorizonMs(options.pipeline.window) + 60_000;
-  const deps = idleFlushDependencies(env, options.pipeline, { s3: options.s3, firehose });
+  const deps = idleFlushDependencies(env, options.pipeline, { s3: options.s3, firehose, sqs: options.sqs });
   try {
     return await flushIdleShards({
       ...deps,

@@ -299,6 +299,7 @@ async function runLocked(
       pipeline,
       aggregatorEnv: resources.aggregatorEnv,
       s3: clients.s3,
+      sqs: clients.sqs,
       firehoseEndpoint: rt.firehose.endpoint.url,
       backlog,
     }).finally(() => backlog.close());

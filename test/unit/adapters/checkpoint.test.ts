@@ -26,6 +26,7 @@ function checkpoint(overrides: Partial<Checkpoint> = {}): Checkpoint {
     handingOver: [],
     inheritedFrom: [],
     redriven: [],
+    redriveInbox: [],
     ...overrides,
   };
 }

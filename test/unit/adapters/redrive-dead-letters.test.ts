@@ -22,7 +22,7 @@ import {
   redriveDeadLetters,
 } from '../../../functions/adapters/redrive/redrive-dead-letters.js';
 import { unusableEntryLetter } from '../../../functions/adapters/sinks/dead-letter-sink.js';
-import { encodeCheckpoint, readCheckpoint } from '../../../functions/adapters/state/checkpoint.js';
+import { readCheckpoint } from '../../../functions/adapters/state/checkpoint.js';
 import { kafkaOnFailureRecord } from '../../../local/runtime/event-source-mapping/kafka-on-failure.js';
 import { onFailureRecord } from '../../../local/runtime/event-source-mapping/on-failure.js';
 import { sequenceNumber } from '../../fixtures/kinesis-events.js';
@@ -34,8 +34,16 @@ const STREAM_ARN = 'arn:aws:kinesis:us-east-1:000000000000:stream/tributary-dev-
 const FUNCTION_ARN = 'arn:aws:lambda:us-east-1:000000000000:function:aggregator';
 const S = 1000;
 
-/** A shard as GetShardIterator AT_SEQUENCE_NUMBER and GetRecords answer it, two records a page. */
-function memoryShard(records: readonly KinesisStreamRecord[], firstKept = 0) {
+/**
+ * A shard as GetShardIterator AT_SEQUENCE_NUMBER and GetRecords answer it, two records a page.
+ * With `stallAt`, pages from that record on come back empty while the shard says it is behind (a
+ * sparse stretch), until `stalls` is set to false.
+ */
+function memoryShard(
+  records: readonly KinesisStreamRecord[],
+  firstKept = 0,
+  stallAt = Number.POSITIVE_INFINITY,
+) {
   const kept = records.slice(firstKept).map((r) => ({
     SequenceNumber: r.kinesis.sequenceNumber,
     PartitionKey: r.kinesis.partitionKey,
@@ -43,8 +51,9 @@ function memoryShard(records: readonly KinesisStreamRecord[], firstKept = 0) {
     ApproximateArrivalTimestamp: new Date(r.kinesis.approximateArrivalTimestamp * 1000),
   }));
   const reads: string[] = [];
-  return {
+  const shard = {
     reads,
+    stalls: true,
     async send(command: GetShardIteratorCommand | GetRecordsCommand) {
       if (command instanceof GetShardIteratorCommand) {
         const input = command.input as GetShardIteratorCommandInput;
@@ -55,7 +64,10 @@ function memoryShard(records: readonly KinesisStreamRecord[], firstKept = 0) {
       }
       const at = Number((command.input.ShardIterator ?? '').split('#')[1]);
       reads.push(command.input.ShardIterator ?? '');
-      const page = kept.slice(at, at + 2);
+      const page =
+        shard.stalls && at >= stallAt
+          ? []
+          : kept.slice(at, Math.min(at + 2, shard.stalls ? stallAt : at + 2));
       return {
         Records: page,
         NextShardIterator: `at#${at + page.length}`,
@@ -63,6 +75,7 @@ function memoryShard(records: readonly KinesisStreamRecord[], firstKept = 0) {
       } as unknown as GetRecordsCommandOutput;
     },
   };
+  return shard;
 }
 
 /** A queue: each message is received once per run (its visibility timeout lasts the run). */
@@ -124,17 +137,20 @@ function discarded(records: readonly KinesisStreamRecord[], streamArn = STREAM_A
  * Batches A and C applied, B given up on (as in redrive-range.test.ts): B's click of bob is late by
  * now, its click of ann at T0 + 65 s still on time.
  */
-async function pipelineWithAFailedBatch(options: { firstKept?: number; hasChildren?: boolean } = {}) {
+async function pipelineWithAFailedBatch(
+  options: { firstKept?: number; stallAt?: number; hasChildren?: boolean } = {},
+) {
   const harness = memoryDeps();
   const a = clickRecords([click('ann', T0 + 1 * S), click('ann', T0 + 20 * S)], 1);
   const b = clickRecords([click('bob', T0 + 30 * S), click('ann', T0 + 65 * S)], 3);
   const c = clickRecords([click('ann', T0 + 75 * S), click('carl', T0 + 80 * S)], 5);
   await aggregateBatch(a, harness.deps);
   await aggregateBatch(c, harness.deps);
-  const shard = memoryShard([...a, ...b, ...c], options.firstKept);
+  const shard = memoryShard([...a, ...b, ...c], options.firstKept, options.stallAt);
   const checked: string[] = [];
   const deps = (queue: ReturnType<typeof memoryQueue>): RedriveDependencies => ({
-    aggregator: harness.deps,
+    pipeline: harness.deps.pipeline,
+    stateStore: harness.deps.stateStore,
     sqs: queue as unknown as RedriveDependencies['sqs'],
     queueUrl: 'http://localhost/000000000000/dead-letters',
     kinesis: shard as unknown as RedriveDependencies['kinesis'],
@@ -225,14 +241,19 @@ describe('redriveDeadLetters', () => {
     // Assess
     expect(report).toEqual({
       received: 1,
-      redriven: { batches: 1, records: 2, late: 1, skipped: 0 },
+      redriven: { batches: 1, records: 2, skipped: 0 },
       wouldRedrive: 0,
       left: [],
+      dropped: [],
     });
     expect(queue.messages).toEqual([]);
     expect(queue.released).toEqual([]);
     expect(second.received).toBe(0);
-    expect(late.records).toEqual([expect.objectContaining({ key: 'bob', ts: T0 + 30 * S })]);
+    expect(late.records).toEqual([]);
+    expect((await checkpoint())?.redriveInbox.map((r) => r.sequenceNumber)).toEqual([
+      sequenceNumber(3),
+      sequenceNumber(4),
+    ]);
     expect(aggregates.records).toHaveLength(1);
     expect((await checkpoint())?.redriven).toHaveLength(1);
     expect((await checkpoint())?.position?.sequenceNumber).toBe(sequenceNumber(6));
@@ -268,12 +289,12 @@ describe('redriveDeadLetters', () => {
     const report = await redriveDeadLetters(deps(queue));
 
     // Assess
-    expect(report.redriven).toEqual({ batches: 0, records: 1, late: 0, skipped: 0 });
+    expect(report.redriven).toEqual({ batches: 0, records: 1, skipped: 0 });
     expect(report.left).toEqual([
       {
         messageId: 'm0',
         kind: 'expired',
-        reason: `${SHARD} ${sequenceNumber(3)}-${sequenceNumber(4)}: 1 of 2 records are no longer in the stream (past its retention); the 1 still there were applied`,
+        reason: `${SHARD} ${sequenceNumber(3)}-${sequenceNumber(4)}: 1 of 2 records are no longer in the stream (past its retention); the 1 still there were queued`,
       },
     ]);
     expect(queue.messages).toHaveLength(1);
@@ -295,7 +316,7 @@ describe('redriveDeadLetters', () => {
     expect(report.left).toEqual([
       expect.objectContaining({
         kind: 'dry-run',
-        reason: expect.stringContaining('all 2 records still in the stream'),
+        reason: expect.stringContaining('all 2 records still in the stream; 2 to queue, 0 queued before'),
       }),
     ]);
     expect(stateStore.writes).toBe(writes);
@@ -303,9 +324,9 @@ describe('redriveDeadLetters', () => {
     expect(queue.released).toEqual(['r0']);
   });
 
-  it('leaves a batch of a shard split or merged since, without reading the stream', async () => {
+  it('leaves a batch of a shard split or merged since, queueing nothing', async () => {
     // Prepare
-    const { b, deps, shard, checked } = await pipelineWithAFailedBatch({ hasChildren: true });
+    const { b, deps, checked, checkpoint } = await pipelineWithAFailedBatch({ hasChildren: true });
     const queue = memoryQueue([discarded(b)]);
 
     // Act
@@ -314,17 +335,15 @@ describe('redriveDeadLetters', () => {
     // Assess
     expect(report.left).toEqual([expect.objectContaining({ kind: 'resharded' })]);
     expect(checked).toEqual([SHARD]);
-    expect(shard.reads).toEqual([]);
+    expect((await checkpoint())?.redriveInbox).toEqual([]);
     expect(queue.messages).toHaveLength(1);
   });
 
-  it('reports a batch the shard cannot take as failed, keeps its message, and goes on with the next', async () => {
-    // Prepare: the shard is handing its keys over (shard-handover.ts); a second message is fine
+  it('reports a batch it cannot queue as failed, keeps its message, and goes on with the next', async () => {
+    // Prepare: the shard's checkpoint is damaged; a second message is fine
     const { a, b, deps, stateStore } = await pipelineWithAFailedBatch();
-    const current = await readCheckpoint(stateStore, clicksPipeline.name, SHARD);
-    if (!current) throw new Error('no checkpoint');
-    const handingOver = { ...current.checkpoint, handingOver: ['shardId-000000000007'] };
-    await stateStore.put(clicksPipeline.name, SHARD, encodeCheckpoint(handingOver), current.etag);
+    const current = await stateStore.get(clicksPipeline.name, SHARD);
+    await stateStore.put(clicksPipeline.name, SHARD, Buffer.from('{"v": 1'), current?.etag);
     const queue = memoryQueue([
       discarded(b),
       discarded(a.slice(0, 1), 'arn:aws:kinesis:us-east-1:0:stream/other'),
@@ -338,8 +357,55 @@ describe('redriveDeadLetters', () => {
     expect(report.left[0]).toEqual({
       messageId: 'm0',
       kind: 'failed',
-      reason: expect.stringContaining('handing its keys over to shardId-000000000007'),
+      reason: expect.stringContaining('CheckpointCorruptError: checkpoint must be JSON'),
     });
+    expect(report.left[1]).toMatchObject({ kind: 'not-a-batch' });
     expect(queue.messages).toHaveLength(2);
+  });
+
+  it('records only what it read of a range cut short, and queues the rest on a later run', async () => {
+    // Prepare: the shard answers empty pages from ann's record at T0 + 65 s on (a sparse stretch)
+    const { b, deps, shard, checkpoint } = await pipelineWithAFailedBatch({ stallAt: 3 });
+    const queue = memoryQueue([discarded(b)]);
+
+    // Act
+    const first = await redriveDeadLetters(deps(queue));
+    shard.stalls = false;
+    queue.nextRun();
+    const second = await redriveDeadLetters(deps(queue));
+
+    // Assess
+    expect(first.left).toEqual([
+      expect.objectContaining({
+        kind: 'expired',
+        reason: expect.stringContaining('(the read stopped before the end of the range)'),
+      }),
+    ]);
+    expect(second.redriven).toEqual({ batches: 1, records: 1, skipped: 1 });
+    expect((await checkpoint())?.redriveInbox.map((r) => r.sequenceNumber)).toEqual([
+      sequenceNumber(3),
+      sequenceNumber(4),
+    ]);
+    expect(queue.messages).toEqual([]);
+  });
+
+  it('deletes a message whose records are past retention when asked to, reporting it as dropped', async () => {
+    // Prepare: the stream kept ann's record, not bob's
+    const { b, deps, checkpoint } = await pipelineWithAFailedBatch({ firstKept: 3 });
+    const queue = memoryQueue([discarded(b)]);
+
+    // Act
+    const report = await redriveDeadLetters(deps(queue), { dropExpired: true });
+
+    // Assess
+    expect(report.dropped).toEqual([
+      {
+        messageId: 'm0',
+        reason: expect.stringContaining('1 of 2 records are no longer in the stream (past its retention)'),
+      },
+    ]);
+    expect(report.left).toEqual([]);
+    expect(queue.messages).toEqual([]);
+    expect((await checkpoint())?.redriveInbox).toHaveLength(1);
   });
 });

@@ -7,9 +7,11 @@ import {
   type ShardInfo,
   type ShardLineage,
 } from '../../../functions/adapters/kinesis/shard-lineage.js';
+import { queueRedrive } from '../../../functions/adapters/redrive/queue-redrive.js';
 import { decodeCheckpoint } from '../../../functions/adapters/state/checkpoint.js';
 import { MemoryStateStore } from '../../../functions/adapters/state/memory-state-store.js';
 import { definePipeline } from '../../../functions/core/pipeline.js';
+import { sequenceNumber } from '../../fixtures/kinesis-events.js';
 import { click, clicksPipeline, T0 } from '../../fixtures/test-pipeline.js';
 import { clickRecords, memoryDeps } from './aggregator-harness.js';
 
@@ -103,6 +105,43 @@ describe('state across a shard split', () => {
       throw new Error('checkpoints expected');
     expect(decodeCheckpoint(parent.body).handingOver).toEqual([]);
     expect(decodeCheckpoint(left.body).inheritedFrom).toEqual([]);
+  });
+
+  it("hands each child the redriven records its parent still had queued for the child's keys", async () => {
+    // Prepare: the parent's first batch, then a redrive queues a click of each user in the parent
+    let wall = 1_800_000_000_000;
+    const { deps, aggregates, late, stateStore } = memoryDeps({ lineage: splitLineage(), now: () => wall });
+    await aggregateBatch(
+      clickRecords([click(ann, T0 + 10 * S), click(bob, T0 + 20 * S), click(ann, T0 + 30 * S)], 1, PARENT),
+      deps,
+    );
+    const redriven = clickRecords([click(ann, T0 + 15 * S), click(bob, T0 + 25 * S)], 5, PARENT);
+    await queueRedrive(PARENT, redriven, { from: sequenceNumber(5), to: sequenceNumber(6) }, deps);
+
+    // Act: the stream splits; each child's first batch takes its keys over
+    await aggregateBatch(clickRecords([click(ann, T0 + 40 * S), click(ann, T0 + 90 * S)], 10, LEFT), deps);
+    await aggregateBatch(clickRecords([click(bob, T0 + 50 * S)], 20, RIGHT), deps);
+    wall += DAY;
+    await flushIdleShards({ ...deps, idleTimeoutMs: 0 });
+
+    // Assess: each queued click taken once, by the child of its key, after that child's own batch:
+    // ann's first window had closed by then (late there), bob's had not; none left with the parent
+    const rows = (aggregates.records as AggregateRecord[]).map(
+      (r) => `${r.key} ${(r.window_start - T0) / S}s clicks=${r.values?.clicks} on ${r.shard}`,
+    );
+    expect(rows.sort()).toEqual(
+      [
+        `${ann} 0s clicks=3 on ${LEFT}`,
+        `${ann} 60s clicks=1 on ${LEFT}`,
+        `${bob} 0s clicks=3 on ${RIGHT}`,
+      ].sort(),
+    );
+    expect(late.records).toEqual([
+      expect.objectContaining({ key: ann, ts: T0 + 15 * S, shard: LEFT, sequence_number: sequenceNumber(5) }),
+    ]);
+    const parent = await stateStore.get('test-clicks', PARENT);
+    if (!parent || 'notModified' in parent) throw new Error('parent checkpoint expected');
+    expect(decodeCheckpoint(parent.body).redriveInbox).toEqual([]);
   });
 
   it('without a lineage, the same split gives the partial rows the handover exists to avoid', async () => {

@@ -43,11 +43,9 @@ describe('idle-flush handler', () => {
       n: 1,
     });
     await aggregateBatch([record], deps);
-    // The handler gets what its own environment wires: no late sink, no dead-letter queue.
+    // The handler gets what its own environment wires.
     const flushEnv = readIdleFlushEnv({
       ...aggregatorEnv,
-      LATE_DELIVERY_STREAM: '',
-      DEAD_LETTER_QUEUE_URL: '',
       STREAM_NAME: 'tributary-taxi-rides',
       MAX_RECORD_AGE_MS: String(24 * 60 * MIN),
     });

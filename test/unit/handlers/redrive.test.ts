@@ -5,8 +5,9 @@ import {
 } from '@aws-sdk/client-sqs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { RedriveDependencies } from '../../../functions/adapters/redrive/redrive-dead-letters.js';
+import { MemoryStateStore } from '../../../functions/adapters/state/memory-state-store.js';
 import type * as RedriveHandler from '../../../functions/handlers/redrive.js';
-import { memoryDeps } from '../adapters/aggregator-harness.js';
+import { clicksPipeline } from '../../fixtures/test-pipeline.js';
 
 let createRedriveHandler: typeof RedriveHandler.createRedriveHandler;
 let RedriveIncompleteError: typeof RedriveHandler.RedriveIncompleteError;
@@ -18,7 +19,7 @@ beforeAll(async () => {
 });
 
 // The redrive itself is tested in test/unit/adapters/redrive-dead-letters.test.ts and, through
-// `tributary invoke` on LocalStack, in test/integration/invoke.test.ts: here, what the handler adds.
+// `tributary invoke` on LocalStack, in test/integration/redrive.test.ts: here, what the handler adds.
 
 /** A queue holding one message, whose stream read fails (GetShardIterator throttled). */
 function dependencies(body: string): RedriveDependencies & { deleted: number; released: number } {
@@ -26,7 +27,8 @@ function dependencies(body: string): RedriveDependencies & { deleted: number; re
   const deps = {
     deleted: 0,
     released: 0,
-    aggregator: memoryDeps().deps,
+    pipeline: clicksPipeline,
+    stateStore: new MemoryStateStore(),
     queueUrl: 'http://localhost/000000000000/dead-letters',
     streamName: 'tributary-dev-test-clicks',
     sqs: {
@@ -73,7 +75,7 @@ describe('the redrive handler', () => {
 
     // Assess
     await expect(attempt).rejects.toThrow(
-      /redrive event must be \{"dryRun"\?: boolean, "maxMessages"\?: 1-100000\}/,
+      /redrive event must be \{"dryRun"\?: boolean, "maxMessages"\?: 1-100000, "dropExpired"\?: boolean\}/,
     );
   });
 

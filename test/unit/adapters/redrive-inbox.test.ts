@@ -1,0 +1,216 @@
+import { describe, expect, it } from 'vitest';
+import { aggregateBatch } from '../../../functions/adapters/aggregator/aggregate-batch.js';
+import { flushIdleShards } from '../../../functions/adapters/aggregator/idle-flush.js';
+import type { AggregateRecord } from '../../../functions/adapters/aggregator/output-records.js';
+import { MAX_INBOX_RECORDS } from '../../../functions/adapters/aggregator/redrive-inbox.js';
+import { queueRedrive } from '../../../functions/adapters/redrive/queue-redrive.js';
+import {
+  encodeCheckpoint,
+  REDRIVE_MEMORY_MS,
+  readCheckpoint,
+} from '../../../functions/adapters/state/checkpoint.js';
+import { MemoryStateStore } from '../../../functions/adapters/state/memory-state-store.js';
+import { sequenceNumber } from '../../fixtures/kinesis-events.js';
+import { click, clicksPipeline, T0 } from '../../fixtures/test-pipeline.js';
+import { clickRecords, memoryDeps } from './aggregator-harness.js';
+
+const SHARD = 'shardId-000000000006';
+const S = 1000;
+const range = (from: number, to: number) => ({ from: sequenceNumber(from), to: sequenceNumber(to) });
+
+/**
+ * One shard, 1-minute windows with 10 s grace: batches A and C applied, B between them given up on
+ * by the mapping (its records stay in the stream). C took stream time to T0 + 80 s, which closed
+ * [T0, T0 + 60 s) without B's click of bob; B's click of ann at T0 + 65 s is still on time.
+ */
+async function shardWithAFailedBatch(stateStore = new MemoryStateStore()) {
+  let wall = 1_800_000_000_000;
+  const harness = memoryDeps({ now: () => wall, stateStore });
+  const a = clickRecords([click('ann', T0 + 1 * S), click('ann', T0 + 20 * S)], 1);
+  const b = clickRecords([click('bob', T0 + 30 * S), click('ann', T0 + 65 * S)], 3);
+  const c = clickRecords([click('ann', T0 + 75 * S), click('carl', T0 + 80 * S)], 5);
+  await aggregateBatch(a, harness.deps);
+  await aggregateBatch(c, harness.deps);
+  const checkpoint = async () => (await readCheckpoint(stateStore, clicksPipeline.name, SHARD))?.checkpoint;
+  const queue = (records = b, r = range(3, 4)) => queueRedrive(SHARD, records, r, harness.deps);
+  return { ...harness, stateStore, a, b, c, checkpoint, queue, advance: (ms: number) => (wall += ms) };
+}
+
+const results = (records: object[]) =>
+  (records as AggregateRecord[]).map((r) => [r.key, r.window_start, r.values]);
+
+describe('queueRedrive', () => {
+  it('puts the records in the shard inbox and records the range, sending nothing and moving nothing', async () => {
+    // Prepare
+    const { queue, checkpoint, aggregates, late } = await shardWithAFailedBatch();
+    const before = await checkpoint();
+
+    // Act
+    const queued = await queue();
+
+    // Assess
+    expect(queued).toEqual({ queued: 2, skipped: 0 });
+    const after = await checkpoint();
+    expect(after?.redriveInbox.map((r) => r.sequenceNumber)).toEqual([sequenceNumber(3), sequenceNumber(4)]);
+    expect(after?.redriven).toEqual([{ ...range(3, 4), at: expect.any(Number) }]);
+    expect(after?.position).toEqual(before?.position);
+    expect(after?.engine).toEqual(before?.engine);
+    expect(aggregates.records).toHaveLength(1);
+    expect(late.records).toEqual([]);
+  });
+
+  it('queues a record once, however often its range is redriven', async () => {
+    // Prepare: a first message named bob's record only
+    const { b, queue, checkpoint } = await shardWithAFailedBatch();
+    await queue(b.slice(0, 1), range(3, 3));
+
+    // Act
+    const overlapping = await queue(b, range(3, 4));
+    const again = await queue(b, range(3, 4));
+
+    // Assess
+    expect(overlapping).toEqual({ queued: 1, skipped: 1 });
+    expect(again).toEqual({ queued: 0, skipped: 2 });
+    expect((await checkpoint())?.redriveInbox).toHaveLength(2);
+  });
+
+  it('waits for a shard without a checkpoint, one handing over, and a full inbox', async () => {
+    // Prepare
+    const { b, deps, stateStore, queue } = await shardWithAFailedBatch();
+    const elsewhere = queueRedrive('shardId-000000000009', b, range(3, 4), deps);
+    const current = await readCheckpoint(stateStore, clicksPipeline.name, SHARD);
+    if (!current) throw new Error('no checkpoint');
+    const full = {
+      ...current.checkpoint,
+      redriveInbox: Array.from(
+        { length: MAX_INBOX_RECORDS - 1 },
+        () =>
+          current.checkpoint.redriveInbox[0] ?? {
+            sequenceNumber: '1',
+            partitionKey: 'x',
+            data: '',
+            approximateArrivalTimestamp: 0,
+          },
+      ),
+    };
+    const fullEtag = await stateStore.put(clicksPipeline.name, SHARD, encodeCheckpoint(full), current.etag);
+
+    // Act
+    const tooMany = queue();
+    await expect(elsewhere).rejects.toMatchObject({
+      kind: 'waiting',
+      message: expect.stringContaining('has no checkpoint yet'),
+    });
+    await expect(tooMany).rejects.toMatchObject({
+      kind: 'waiting',
+      message: expect.stringContaining(`at most ${MAX_INBOX_RECORDS} wait at once`),
+    });
+    const handing = { ...current.checkpoint, handingOver: ['shardId-000000000007'] };
+    await stateStore.put(clicksPipeline.name, SHARD, encodeCheckpoint(handing), fullEtag);
+
+    // Assess
+    await expect(queue()).rejects.toMatchObject({
+      kind: 'resharded',
+      message: expect.stringContaining('handing its keys over to shardId-000000000007'),
+    });
+  });
+});
+
+describe("the redrive inbox, applied by the shard's own flow", () => {
+  it('the next batch applies it after its own records: on time into windows, the rest late; the inbox empties', async () => {
+    // Prepare
+    const { queue, deps, aggregates, late, checkpoint } = await shardWithAFailedBatch();
+    await queue();
+
+    // Act: the next batch takes stream time to T0 + 100 s ([T0 + 60 s, T0 + 120 s) stays open);
+    // the one after to T0 + 200 s, which closes it
+    const d = await aggregateBatch(clickRecords([click('dan', T0 + 100 * S)], 7), deps);
+    await aggregateBatch(clickRecords([click('eve', T0 + 200 * S)], 8), deps);
+
+    // Assess: bob's window had closed (late); ann's click at T0 + 65 s counts
+    expect(d.stats).toMatchObject({ recordsIn: 3, redrivenRecords: 2, lateRecords: 1 });
+    expect(late.records).toEqual([
+      expect.objectContaining({
+        key: 'bob',
+        ts: T0 + 30 * S,
+        window_start: T0,
+        sequence_number: sequenceNumber(3),
+      }),
+    ]);
+    expect(results(aggregates.records)).toEqual([
+      ['ann', T0, { clicks: 2, amount: 2 }],
+      ['ann', T0 + 60 * S, { clicks: 2, amount: 2 }],
+      ['carl', T0 + 60 * S, { clicks: 1, amount: 1 }],
+      ['dan', T0 + 60 * S, { clicks: 1, amount: 1 }],
+    ]);
+    const after = await checkpoint();
+    expect(after?.redriveInbox).toEqual([]);
+    expect(after?.position?.sequenceNumber).toBe(sequenceNumber(8));
+  });
+
+  it('a batch that lost its write to a redrive sends the same window values on its retry', async () => {
+    // Prepare: a redrive queues bob's and ann's clicks between the batch's read and its write (the
+    // batch has sent its windows by then)
+    const store = new MemoryStateStore();
+    const { b, deps, aggregates } = await shardWithAFailedBatch(store);
+    const early = clickRecords([click('ann', T0 + 100 * S)], 0);
+    let raced = false;
+    const racing = Object.assign(Object.create(store) as MemoryStateStore, {
+      put: async (...args: Parameters<MemoryStateStore['put']>) => {
+        if (!raced) {
+          raced = true;
+          await queueRedrive(SHARD, [...b, ...early], range(0, 4), { ...deps, stateStore: store });
+        }
+        return store.put(...args);
+      },
+    });
+    const racingDeps = { ...deps, stateStore: racing, checkpointCache: undefined };
+    const next = clickRecords([click('dan', T0 + 140 * S)], 7);
+
+    // Act
+    const first = await aggregateBatch(next, racingDeps);
+    const retry = await aggregateBatch(next, racingDeps);
+
+    // Assess: every result id has one value; the redriven clicks in the windows the batch closed are late
+    expect(first.response.batchItemFailures).toEqual([{ itemIdentifier: sequenceNumber(7) }]);
+    expect(retry.response.batchItemFailures).toEqual([]);
+    const byId = new Map<string, string>();
+    for (const r of aggregates.records as AggregateRecord[]) {
+      const value = JSON.stringify(r.values);
+      expect(byId.get(r.id) ?? value, `result ${r.key} ${r.window_start}`).toBe(value);
+      byId.set(r.id, value);
+    }
+    expect(retry.stats).toMatchObject({ redrivenRecords: 3, lateRecords: 3 });
+  });
+
+  it('the idle flush applies it in a quiet shard before it advances stream time', async () => {
+    // Prepare
+    const { queue, deps, aggregates, late, checkpoint, advance } = await shardWithAFailedBatch();
+    await queue();
+    advance(5 * 60_000);
+
+    // Act
+    const outcome = await flushIdleShards({ ...deps, idleTimeoutMs: 60_000 });
+
+    // Assess: ann's click at T0 + 65 s was on time; the flush closed its window with it
+    expect(outcome).toMatchObject({ shardsFlushed: 1 });
+    expect(late.records).toEqual([
+      expect.objectContaining({ key: 'bob', sequence_number: sequenceNumber(3) }),
+    ]);
+    expect(results(aggregates.records)).toContainEqual(['ann', T0 + 60 * S, { clicks: 2, amount: 2 }]);
+    expect((await checkpoint())?.redriveInbox).toEqual([]);
+  });
+
+  it('forgets a range once no dead-letter message can name it any more', async () => {
+    // Prepare
+    const { queue, deps, checkpoint, advance } = await shardWithAFailedBatch();
+    await queue();
+
+    // Act: the next batch comes after the queue's retention
+    advance(REDRIVE_MEMORY_MS);
+    await aggregateBatch(clickRecords([click('ann', T0 + 90 * S)], 7), deps);
+
+    // Assess
+    expect((await checkpoint())?.redriven).toEqual([]);
+  });
+});
