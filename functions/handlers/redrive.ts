@@ -2,6 +2,7 @@ import { Logger } from '@aws-lambda-powertools/logger';
 import { KinesisClient } from '@aws-sdk/client-kinesis';
 import { S3Client } from '@aws-sdk/client-s3';
 import { SQSClient } from '@aws-sdk/client-sqs';
+import { NodeHttpHandler } from '@smithy/node-http-handler';
 import type { Context } from 'aws-lambda';
 import { z } from 'zod';
 import { readRedriveEnv } from '../adapters/config.js';
@@ -28,7 +29,7 @@ const redriveEventSchema = z
   })
   .default({ dryRun: false, maxMessages: 1000, dropExpired: false });
 
-/** A run that could not apply a batch it should have: the messages stay, the invocation fails. */
+/** A run that could not queue a batch it should have: the messages stay, the invocation fails. */
 export class RedriveIncompleteError extends Error {
   override readonly name = 'RedriveIncompleteError';
   constructor(readonly report: RedriveReport) {
@@ -68,7 +69,9 @@ export function createRedriveHandler(create: () => RedriveDependencies) {
  */
 export const handler = createRedriveHandler(() => {
   const env = readRedriveEnv();
-  const kinesis = new KinesisClient({});
+  // HTTP/1.1: the SDK's Kinesis client speaks HTTP/2 (for SubscribeToShard, not used here), and
+  // LocalStack closes an HTTP/2 session on a GetRecords page of a thousand records.
+  const kinesis = new KinesisClient({ requestHandler: new NodeHttpHandler() });
   return {
     pipeline: getPipeline(env.PIPELINE_NAME),
     stateStore: new S3StateStore({

@@ -11,7 +11,7 @@ export interface RedriveProps {
   readonly pipeline: string;
   /** The pipeline's Kinesis stream: the redrive reads the failed batches back from it. */
   readonly stream: KinesisPipelineStream;
-  /** Whose dead-letter queue it takes the batches from, and whose checkpoints it applies them to. */
+  /** Whose dead-letter queue it takes the batches from, and in whose checkpoints it queues them. */
   readonly aggregator: Aggregator;
   readonly stateBucket: IBucket;
 }

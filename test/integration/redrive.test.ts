@@ -34,6 +34,8 @@ const SCHEDULED_EVENT = join(
   'powertools-ts-cloudwatch-scheduled-event.json',
 );
 const taxi = getPipeline('taxi-rides');
+/** The aggregator's batch size: over HTTP/2, a GetRecords page this size broke against LocalStack. */
+const TRIPS = 1000;
 
 let assembly: CloudAssembly;
 let s3: S3Client;
@@ -63,23 +65,30 @@ function eventFile(event: object): string {
   return file;
 }
 
-/** Three trips of one zone put into the taxi-rides stream: one shard, and what the stream answered. */
+/**
+ * A batch's worth of trips of one zone (TRIPS) put into the taxi-rides stream: one shard, and what
+ * the stream answered. As many as the mapping's batch: a page that size is what a redrive reads.
+ */
 async function putTrips(streamName: string) {
   const zone = 1 + Math.floor(Math.random() * 263);
   const pickupMs = Date.now() - 60_000;
-  const entries = [0, 1, 2].map((i) => {
-    const parsed = validateEvent(taxi, taxiTrip({ zone, pickupMs: pickupMs + i * 1000 }));
+  const entries = Array.from({ length: TRIPS }, (_, i) => {
+    const parsed = validateEvent(taxi, taxiTrip({ zone, pickupMs: pickupMs + i * 10 }));
     if (!parsed.ok) throw new Error(parsed.reason);
     const data = encodeEnvelope({ pipeline: taxi.name, key: parsed.key, ts: parsed.ts, event: parsed.event });
     return { key: parsed.key, data };
   });
-  const put = await kinesis.send(
-    new PutRecordsCommand({
-      StreamName: streamName,
-      Records: entries.map((e) => ({ PartitionKey: e.key, Data: e.data })),
-    }),
-  );
-  const written = put.Records ?? [];
+  const written = [];
+  for (let i = 0; i < entries.length; i += 500) {
+    const put = await kinesis.send(
+      new PutRecordsCommand({
+        StreamName: streamName,
+        Records: entries.slice(i, i + 500).map((e) => ({ PartitionKey: e.key, Data: e.data })),
+      }),
+    );
+    written.push(...(put.Records ?? []));
+  }
+  expect(written).toHaveLength(TRIPS);
   const shardId = written[0]?.ShardId ?? '';
   expect(written.every((r) => r.ShardId === shardId && r.SequenceNumber)).toBe(true);
   const { StreamDescriptionSummary } = await kinesis.send(
@@ -101,7 +110,7 @@ async function putTrips(streamName: string) {
 
 describe('the redrive function, through tributary invoke against LocalStack', () => {
   it('queues a batch the mapping gave up on, read back from the stream, once; the idle flush applies it', async () => {
-    // Prepare: a dry run provisions the stream, queue and bucket; then three trips in the stream,
+    // Prepare: a dry run provisions the stream, queue and bucket; then a batch of trips in the stream,
     // a checkpoint already past them (the mapping went on after giving up on them; its shard quiet
     // for 10 minutes), and Lambda's on-failure record of the batch in the queue
     const dry = await invokeCli([REDRIVE, '--event', eventFile({ dryRun: true })]);
@@ -112,7 +121,7 @@ describe('the redrive function, through tributary invoke against LocalStack', ()
     );
     await drainQueue(sqs, QueueUrl);
     const trips = await putTrips(resourceOf('AWS::Kinesis::Stream'));
-    const last = trips.records[2]?.sequenceNumber ?? '';
+    const last = trips.records.at(-1)?.sequenceNumber ?? '';
     const key = `state/taxi-rides/${trips.shardId}.json`;
     const past = committedCheckpoint({
       pipeline: taxi.name,
@@ -164,7 +173,7 @@ describe('the redrive function, through tributary invoke against LocalStack', ()
     expect(run.code, run.stderr).toBe(0);
     expect(JSON.parse(run.stdout)).toEqual({
       received: 1,
-      redriven: { batches: 1, records: 3, skipped: 0 },
+      redriven: { batches: 1, records: TRIPS, skipped: 0 },
       wouldRedrive: 0,
       left: [],
       dropped: [],
@@ -174,9 +183,9 @@ describe('the redrive function, through tributary invoke against LocalStack', ()
       trips.records.map((r) => r.sequenceNumber),
     );
     expect(again.code, again.stderr).toBe(0);
-    expect(JSON.parse(again.stdout)).toMatchObject({ redriven: { batches: 1, records: 0, skipped: 3 } });
+    expect(JSON.parse(again.stdout)).toMatchObject({ redriven: { batches: 1, records: 0, skipped: TRIPS } });
     expect(flush.code, flush.stderr).toBe(0);
-    expect(await tripsHeld()).toBe(3);
+    expect(await tripsHeld()).toBe(TRIPS);
     const after = await checkpoint();
     expect(after.redriveInbox).toEqual([]);
     expect(after.position?.sequenceNumber).toBe(last);

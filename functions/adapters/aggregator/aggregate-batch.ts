@@ -1,11 +1,12 @@
 import type { KinesisStreamBatchResponse, KinesisStreamRecord } from 'aws-lambda';
-import { isRetriable } from '../errors.js';
+import { CheckpointConflictError, isRetriable } from '../errors.js';
 import {
   type Checkpoint,
   CLOCK_SKEW_MS,
   decodeCheckpoint,
   encodeCheckpoint,
   keptRedriven,
+  readCheckpoint,
 } from '../state/checkpoint.js';
 import {
   type AggregatorDependencies,
@@ -17,7 +18,7 @@ import {
 import { flushTakes } from './idle-flush.js';
 import { toAggregateRecords, toLateRecords } from './output-records.js';
 import { positionsOf, prepareRecords } from './prepare-records.js';
-import { applyInbox } from './redrive-inbox.js';
+import { applyRedriveInbox } from './redrive-inbox.js';
 import { finishHandover, inheritState } from './shard-handover.js';
 
 /** What the aggregator knows of the invocation it runs in. */
@@ -147,7 +148,7 @@ async function applyShard(
   progress: { firstUnapplied?: string },
   invocation: InvocationOptions,
 ): Promise<void> {
-  const { pipeline, engine, stateStore } = deps;
+  const { pipeline, engine } = deps;
   const now = deps.now ?? Date.now;
   let { previous, etag } = await loadCheckpoint(shard, deps);
   // After a reshard: the shard's first batch takes its keys' state over from its parents.
@@ -179,27 +180,13 @@ async function applyShard(
     etag = await claimBeforeSending(shard, previous, etag, deadlineMs, deps, startedAt);
     logger.info('quiet shard claimed before sending', { shard, busyUntil: deadlineMs });
   }
-  const batchOutput = engine.process(previous?.engine, prepared.valid);
-  // After the batch's own records: see redrive-inbox.ts.
-  const inbox = previous?.redriveInbox ?? [];
-  const redriven =
-    inbox.length > 0
-      ? applyInbox(inbox, batchOutput.state, { engine, pipeline, shard, decode: deps.decode })
-      : undefined;
-  const output = redriven
-    ? {
-        state: redriven.output.state,
-        results: [...batchOutput.results, ...redriven.output.results],
-        late: [...batchOutput.late, ...redriven.output.late],
-      }
-    : batchOutput;
+  const output = engine.process(previous?.engine, prepared.valid);
   const emittedAt = now();
   const aggregates = toAggregateRecords(output.results, { pipeline: pipeline.name, shard, emittedAt });
-  const lateEvents = output.late.map((record) => record.value);
-  const latePositions = positionsOf(prepared, lateEvents);
-  if (redriven)
-    for (const [event, position] of positionsOf(redriven.prepared, lateEvents))
-      latePositions.set(event, position);
+  const latePositions = positionsOf(
+    prepared,
+    output.late.map((record) => record.value),
+  );
   const late = toLateRecords(output.late, {
     pipeline: pipeline.name,
     shard,
@@ -207,10 +194,10 @@ async function applyShard(
   });
 
   await deliver(deps, shard, {
-    poison: redriven ? [...prepared.poison, ...redriven.prepared.poison] : prepared.poison,
-    // Results an idle flush committed and may not have sent go first: they closed before this batch.
+    // What an idle flush or a redrive's inbox step committed and may not have sent goes first.
+    poison: previous ? [...previous.pendingDeadLetters, ...prepared.poison] : prepared.poison,
     aggregates: previous && previous.pending.length > 0 ? [...previous.pending, ...aggregates] : aggregates,
-    late,
+    late: previous && previous.pendingLate.length > 0 ? [...previous.pendingLate, ...late] : late,
     lastSequenceNumber: prepared.lastPosition.sequenceNumber,
     emittedAt,
   });
@@ -223,25 +210,104 @@ async function applyShard(
     lastActivity: { at: emittedAt, streamTime: output.state.streamTime },
     updatedAt: emittedAt,
     pending: [],
+    pendingLate: [],
+    pendingDeadLetters: [],
     busyUntil: null,
     handingOver: previous?.handingOver ?? [],
     inheritedFrom: [],
     redriven: keptRedriven(previous?.redriven ?? [], emittedAt),
-    redriveInbox: [],
+    // Applied on their own once this write succeeded (redrive-inbox.ts).
+    redriveInbox: previous?.redriveInbox ?? [],
   };
-  const body = encodeCheckpoint(next);
-  const written = await stateStore.put(pipeline.name, shard, body, etag);
-  deps.checkpointCache?.set(shard, { etag: written, checkpoint: next });
+  const stored = await writeCheckpoint(deps, next, etag, previous);
+  deps.checkpointCache?.set(shard, { etag: stored.etag, checkpoint: stored.checkpoint });
 
-  stats.recordsIn += prepared.recordsIn + (redriven?.prepared.recordsIn ?? 0);
-  stats.redrivenRecords += redriven?.prepared.recordsIn ?? 0;
-  stats.invalidRecords += prepared.poison.length + (redriven?.prepared.poison.length ?? 0);
+  stats.recordsIn += prepared.recordsIn;
+  stats.invalidRecords += prepared.poison.length;
   stats.lateRecords += late.length;
   stats.windowsClosed += aggregates.length;
-  stats.stateBytes = Math.max(stats.stateBytes, body.length);
+  stats.stateBytes = Math.max(stats.stateBytes, stored.body);
   if (output.state.streamTime !== null) {
     const lag = emittedAt - output.state.streamTime;
     stats.streamTimeLagMs = Math.max(stats.streamTimeLagMs ?? lag, lag);
+  }
+  if (stored.checkpoint.redriveInbox.length > 0)
+    await applyInboxAfterBatch(deps, stored, stats, logger, now());
+}
+
+/**
+ * The batch's checkpoint write. A redrive may have added records to the inbox since the batch read
+ * the checkpoint: its write keeps `updatedAt` as it was, and changes nothing the batch computed
+ * from. Finding that, the batch writes again with the redrive's fields; anything else that wrote
+ * (the idle flush, another invocation) fails the batch as before.
+ */
+async function writeCheckpoint(
+  deps: AggregatorDependencies,
+  next: Checkpoint,
+  etag: string | undefined,
+  previous: Checkpoint | undefined,
+): Promise<{ checkpoint: Checkpoint; etag: string; body: number }> {
+  const { pipeline, stateStore } = deps;
+  const body = encodeCheckpoint(next);
+  try {
+    return {
+      checkpoint: next,
+      etag: await stateStore.put(pipeline.name, next.shard, body, etag),
+      body: body.length,
+    };
+  } catch (error) {
+    if (!(error instanceof CheckpointConflictError) || !previous) throw error;
+    const current = await readCheckpoint(stateStore, pipeline.name, next.shard);
+    if (!current || current.checkpoint.updatedAt !== previous.updatedAt) throw error;
+    const merged: Checkpoint = {
+      ...next,
+      redriven: keptRedriven(current.checkpoint.redriven, next.updatedAt),
+      redriveInbox: current.checkpoint.redriveInbox,
+    };
+    const mergedBody = encodeCheckpoint(merged);
+    return {
+      checkpoint: merged,
+      etag: await stateStore.put(pipeline.name, next.shard, mergedBody, current.etag),
+      body: mergedBody.length,
+    };
+  }
+}
+
+/**
+ * The shard's redrive inbox, applied once the batch is written (redrive-inbox.ts). The batch is
+ * done whatever happens here: a lost or failed step leaves the inbox (or the pending output) for the
+ * next batch or the idle flush.
+ */
+async function applyInboxAfterBatch(
+  deps: AggregatorDependencies,
+  stored: { checkpoint: Checkpoint; etag: string },
+  stats: AggregatorStats,
+  logger: LoggerLike,
+  at: number,
+): Promise<void> {
+  const shard = stored.checkpoint.shard;
+  try {
+    const step = await applyRedriveInbox(stored, deps, at);
+    if (step.stored) deps.checkpointCache?.set(shard, step.stored);
+    else deps.checkpointCache?.delete(shard);
+    if (!step.committed) return;
+    stats.recordsIn += step.records;
+    stats.redrivenRecords += step.records;
+    stats.invalidRecords += step.invalid;
+    stats.lateRecords += step.late;
+    stats.windowsClosed += step.windowsClosed;
+    logger.info('redriven records applied', {
+      shard,
+      records: step.records,
+      late: step.late,
+      committed: step.stored !== undefined,
+    });
+  } catch (error) {
+    deps.checkpointCache?.delete(shard);
+    logger.warn('redriven records not applied yet; the next batch or idle flush tries again', {
+      shard,
+      error: error instanceof Error ? `${error.name}: ${error.message}` : String(error),
+    });
   }
 }
 

@@ -5,6 +5,7 @@ import {
   CheckpointCorruptError,
   SkippedCheckpointsError,
 } from '../errors.js';
+import type { RecordPosition } from '../kinesis/decode.js';
 import {
   type Checkpoint,
   CLOCK_SKEW_MS,
@@ -14,9 +15,8 @@ import {
 } from '../state/checkpoint.js';
 import type { AggregatorDependencies } from './dependencies.js';
 import { silentLogger } from './dependencies.js';
-import { toAggregateRecords, toLateRecords } from './output-records.js';
-import { positionsOf } from './prepare-records.js';
-import { applyInbox } from './redrive-inbox.js';
+import { toAggregateRecords } from './output-records.js';
+import { applyRedriveInbox, sendPending } from './redrive-inbox.js';
 import type { StreamBacklog } from './stream-backlog.js';
 
 /** How long a shard handover may stay open before the flush warns about it. */
@@ -119,6 +119,19 @@ export async function flushIdleShards(deps: IdleFlushDependencies): Promise<Idle
     }
     let closed: ReturnType<typeof closeIdleWindows>;
     try {
+      // Records a redrive queued in a quiet shard first, at the shard's stream time: committed, then
+      // sent (redrive-inbox.ts). A busy shard's next batch applies them.
+      if (checkpoint.redriveInbox.length > 0 && quietFor(checkpoint, deps.idleTimeoutMs, at)) {
+        const step = await applyRedriveInbox({ checkpoint, etag }, deps, at);
+        if (!step.stored) {
+          // Its commit lost (nothing sent), or its clearing write did (its output sent, and pending
+          // for whoever wrote first): that writer has the shard now.
+          if (!step.committed) outcome.conflicts += 1;
+          continue;
+        }
+        ({ checkpoint, etag } = step.stored);
+        logger.info('redriven records applied', { shard, records: step.records, late: step.late });
+      }
       closed = flushTakes(checkpoint, deps.idleTimeoutMs, at)
         ? closeIdleWindows(checkpoint, shard, at, deps)
         : undefined;
@@ -156,15 +169,10 @@ export async function flushIdleShards(deps: IdleFlushDependencies): Promise<Idle
       logger.error('backlog check failed; shard left alone', { shard, error: String(backlog.failed) });
     }
     if (closed !== undefined) {
-      // Redriven records the windows no longer take go first: sent again (same positions) by
-      // whoever applies the inbox, should this write lose.
-      if (closed.poison.length > 0) await deps.deadLetters.send(closed.poison);
-      if (closed.late.length > 0) await deps.late.put(closed.late);
       checkpoint = {
         ...checkpoint,
         engine: closed.state,
         pending: [...checkpoint.pending, ...closed.records],
-        redriveInbox: [],
         updatedAt: at,
       };
       try {
@@ -184,14 +192,9 @@ export async function flushIdleShards(deps: IdleFlushDependencies): Promise<Idle
         windows: closed.records.length,
       });
     }
-    if (checkpoint.pending.length === 0) continue;
-    await deps.aggregates.put(checkpoint.pending);
-    try {
-      await stateStore.put(pipeline.name, shard, encodeCheckpoint({ ...checkpoint, pending: [] }), etag);
-    } catch (error) {
-      if (!(error instanceof CheckpointConflictError)) throw error;
-      // The aggregator took the checkpoint over in the meantime and sends the pending results itself.
-      logger.info('pending results left to the aggregator', { shard });
+    if (!(await sendPending({ checkpoint, etag }, deps))) {
+      // Another writer took the checkpoint over in the meantime and sends the pending output itself.
+      logger.info('pending output left to the writer that came first', { shard });
     }
   }
   if (uncheckable.length > 0) throw new BacklogCheckError(uncheckable, outcome);
@@ -207,15 +210,39 @@ async function backlogOf(
   at: number,
 ): Promise<'none' | 'undelivered' | { readonly failed: unknown }> {
   try {
-    return (await deps.backlog.hasUndelivered(shard, checkpoint.position, at)) ? 'undelivered' : 'none';
+    const position = deliveredThrough(checkpoint);
+    return (await deps.backlog.hasUndelivered(shard, position, at)) ? 'undelivered' : 'none';
   } catch (error) {
     return { failed: error };
   }
 }
 
+/**
+ * Where the mapping is past in the shard: the checkpoint's position, or the end of a range it gave
+ * up on and a redrive took back, when later (it never delivers those records again).
+ */
+function deliveredThrough(checkpoint: Checkpoint): RecordPosition | null {
+  let through = checkpoint.position;
+  for (const range of checkpoint.redriven) {
+    if (through === null || BigInt(range.to) > BigInt(through.sequenceNumber)) {
+      through = { sequenceNumber: range.to, subSequenceNumber: undefined };
+    }
+  }
+  return through;
+}
+
 /** Whether an aggregator invocation holds the shard at `at`: it claimed the checkpoint before sending. */
 function isClaimed(checkpoint: Checkpoint, at: number): boolean {
   return checkpoint.busyUntil !== null && at <= checkpoint.busyUntil + CLOCK_SKEW_MS;
+}
+
+/**
+ * Whether the shard's own flow has left it alone for longer than the idle timeout (and no
+ * invocation holds it): a redrive inbox is applied then, even without a stream time to advance.
+ */
+function quietFor(checkpoint: Checkpoint, idleTimeoutMs: number, at: number): boolean {
+  const since = checkpoint.lastActivity?.at ?? checkpoint.updatedAt;
+  return at - since > idleTimeoutMs && !isClaimed(checkpoint, at);
 }
 
 /**
@@ -230,42 +257,22 @@ export function flushTakes(checkpoint: Checkpoint, idleTimeoutMs: number, at: nu
 }
 
 /**
- * The records a redrive queued (redrive-inbox.ts), applied at the shard's stream time, then stream
- * time advanced by how long the shard has been idle: the windows that closes, as aggregate records,
- * and the redriven records that came too late or are no longer valid. Undefined when nothing
- * closes and nothing was queued (moving stream time alone is recomputed from lastActivity next
- * time, no write needed). Only for a shard the flush takes (flushTakes).
+ * Stream time advanced by how long the shard has been idle, and the windows that closes, as
+ * aggregate records; undefined when nothing closes (moving stream time alone is recomputed from
+ * lastActivity next time, no write needed). Only for a shard the flush takes (flushTakes). On a
+ * copy of the state: the engine updates a state in place, and a flush that closes nothing, or that
+ * the backlog check stops, must leave the checkpoint it writes next (clearing `pending`) as read.
  */
 function closeIdleWindows(checkpoint: Checkpoint, shard: string, at: number, deps: IdleFlushDependencies) {
   // Set, with a stream time: flushTakes says so.
   const activity = checkpoint.lastActivity as { readonly at: number; readonly streamTime: number };
-  const { engine, pipeline } = deps;
-  const inbox = checkpoint.redriveInbox;
-  const redriven =
-    inbox.length > 0
-      ? applyInbox(inbox, checkpoint.engine, { engine, pipeline, shard, decode: deps.decode })
-      : undefined;
-  const output = engine.advanceTo(
-    redriven?.output.state ?? checkpoint.engine,
-    activity.streamTime + (at - activity.at),
-  );
-  const results = redriven ? [...redriven.output.results, ...output.results] : output.results;
-  if (results.length === 0 && !redriven) return undefined;
-  const lateRecords = [...(redriven?.output.late ?? []), ...output.late];
-  const positions = redriven
-    ? positionsOf(
-        redriven.prepared,
-        lateRecords.map((record) => record.value),
-      )
-    : new Map();
-  return {
-    state: output.state,
-    records: toAggregateRecords(results, { pipeline: pipeline.name, shard, emittedAt: at }),
-    late: toLateRecords(lateRecords, {
-      pipeline: pipeline.name,
-      shard,
-      positionOf: (event) => positions.get(event),
-    }),
-    poison: redriven?.prepared.poison ?? [],
-  };
+  const state = structuredClone(checkpoint.engine);
+  const output = deps.engine.advanceTo(state, activity.streamTime + (at - activity.at));
+  if (output.results.length === 0) return undefined;
+  const records = toAggregateRecords(output.results, {
+    pipeline: deps.pipeline.name,
+    shard,
+    emittedAt: at,
+  });
+  return { state: output.state, records };
 }

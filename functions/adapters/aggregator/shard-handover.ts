@@ -152,6 +152,9 @@ export async function inheritState(
     updatedAt: now,
     // The batch that created this sends them first, under this shard's result ids.
     pending: toAggregateRecords(closed, { pipeline: deps.pipeline.name, shard, emittedAt: now }),
+    // A parent's own pending late records and dead letters stay with it, for its next reader.
+    pendingLate: [],
+    pendingDeadLetters: [],
     busyUntil: null,
     handingOver: [],
     inheritedFrom: sourceShards,

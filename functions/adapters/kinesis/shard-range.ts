@@ -20,6 +20,8 @@ export interface RangeRead {
    * range never existed). Records after it may still be in `records`.
    */
   readonly startExpired: boolean;
+  /** Whether the read got past the range's end (or to the shard's tip): false when it gave up early. */
+  readonly complete: boolean;
 }
 
 /**
@@ -27,6 +29,11 @@ export interface RangeRead {
  * and the pause between reads: a shard serves 5 reads a second, shared with the mapping.
  */
 const MAX_EMPTY_PAGES = 20;
+/**
+ * Records per GetRecords page, as the event source mapping's batch size: an unbounded page (up to
+ * 10 MB) came back cut off through LocalStack from a Lambda's SDK client at 1,000 records.
+ */
+const PAGE_LIMIT = 1000;
 const PAGE_PAUSE_MS = 200;
 
 /**
@@ -60,7 +67,7 @@ export async function readShardRange(
       error instanceof Error &&
       (error.name === 'InvalidArgumentException' ||
         (error.name === 'ResourceNotFoundException' && error.message.includes(range.shardId)));
-    if (gone) return { records: [], startExpired: true };
+    if (gone) return { records: [], startExpired: true, complete: true };
     throw error;
   }
   const region = range.streamArn.split(':')[3] ?? '';
@@ -69,20 +76,24 @@ export async function readShardRange(
   let emptyPages = 0;
   for (let page = 0; iterator; page++) {
     if (page > 0) await sleep(options.pagePauseMs ?? PAGE_PAUSE_MS);
-    const read = await client.send(new GetRecordsCommand({ ShardIterator: iterator }));
+    const read = await client.send(new GetRecordsCommand({ ShardIterator: iterator, Limit: PAGE_LIMIT }));
     for (const record of read.Records ?? []) {
       const sequence = BigInt(record.SequenceNumber ?? '0');
       first ??= sequence;
-      if (sequence > to) return { records, startExpired: first > from };
+      if (sequence > to) return { records, startExpired: first > from, complete: true };
       if (sequence >= from) records.push(eventRecord(record, range, region));
     }
     if ((read.Records ?? []).length === 0) {
       // At the shard's tip (or the end of a closed shard): nothing more of the range will come.
-      if (read.MillisBehindLatest === 0 || ++emptyPages >= MAX_EMPTY_PAGES) break;
+      if (read.MillisBehindLatest === 0)
+        return { records, startExpired: first === undefined || first > from, complete: true };
+      if (++emptyPages >= MAX_EMPTY_PAGES)
+        return { records, startExpired: first === undefined || first > from, complete: false };
     } else emptyPages = 0;
     iterator = read.NextShardIterator;
   }
-  return { records, startExpired: first === undefined || first > from };
+  // No next iterator: the end of a closed shard.
+  return { records, startExpired: first === undefined || first > from, complete: true };
 }
 
 /** A GetRecords record in the shape of a Lambda Kinesis event record. */

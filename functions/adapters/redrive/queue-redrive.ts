@@ -1,12 +1,18 @@
 import type { KinesisStreamRecord } from 'aws-lambda';
-import { MAX_INBOX_RECORDS, toInbox } from '../aggregator/redrive-inbox.js';
+import {
+  inboxDataBytes,
+  MAX_INBOX_DATA_BYTES,
+  MAX_INBOX_RECORDS,
+  toInbox,
+} from '../aggregator/redrive-inbox.js';
+import { AdapterError } from '../errors.js';
 import type { AnyPipeline } from '../pipeline-event.js';
 import { encodeCheckpoint, keptRedriven, readCheckpoint, redrivenAlready } from '../state/checkpoint.js';
 import type { StateStore } from '../state/state-store.js';
 
 /** Why a shard cannot take a redrive now; the message stays for a later run. */
-export class RedriveNotReadyError extends Error {
-  override readonly name = 'RedriveNotReadyError';
+export class RedriveNotReadyError extends AdapterError {
+  readonly retriable = false;
   constructor(
     readonly kind: 'resharded' | 'waiting',
     message: string,
@@ -26,7 +32,13 @@ export async function queueRedrive(
   shard: string,
   records: readonly KinesisStreamRecord[],
   range: { readonly from: string; readonly to: string },
-  deps: { readonly pipeline: AnyPipeline; readonly stateStore: StateStore; readonly now?: () => number },
+  deps: {
+    readonly pipeline: AnyPipeline;
+    readonly stateStore: StateStore;
+    readonly now?: () => number;
+    /** Asked after the checkpoint is read: a handover that starts later changes it, so this write loses. */
+    readonly closedByReshard?: (shard: string) => Promise<boolean>;
+  },
   options: { readonly dryRun?: boolean } = {},
 ): Promise<{ readonly queued: number; readonly skipped: number }> {
   const stored = await readCheckpoint(deps.stateStore, deps.pipeline.name, shard);
@@ -38,20 +50,23 @@ export async function queueRedrive(
     );
   }
   const { checkpoint, etag } = stored;
-  if (checkpoint.handingOver.length > 0) {
+  if (checkpoint.handingOver.length > 0 || (await deps.closedByReshard?.(shard))) {
     throw new RedriveNotReadyError(
       'resharded',
-      `shard ${shard} is handing its keys over to ${checkpoint.handingOver.join(', ')}: its windows are moving`,
+      checkpoint.handingOver.length > 0
+        ? `shard ${shard} is handing its keys over to ${checkpoint.handingOver.join(', ')}: its windows are moving`
+        : `shard ${shard} was split or merged since, and its keys' windows moved to its children; redriving into a closed shard is not supported`,
     );
   }
   const taken = redrivenAlready(checkpoint.redriven);
   const fresh = records.filter((record) => !taken(record.kinesis.sequenceNumber));
   if (fresh.length === 0) return { queued: 0, skipped: records.length };
   const waiting = checkpoint.redriveInbox.length;
-  if (waiting + fresh.length > MAX_INBOX_RECORDS) {
+  const bytes = inboxDataBytes(checkpoint.redriveInbox) + inboxDataBytes(toInbox(fresh));
+  if (waiting + fresh.length > MAX_INBOX_RECORDS || bytes > MAX_INBOX_DATA_BYTES) {
     throw new RedriveNotReadyError(
       'waiting',
-      `shard ${shard} has ${waiting} redriven records not applied yet (at most ${MAX_INBOX_RECORDS} wait at once): redrive again after its next batch`,
+      `shard ${shard} has ${waiting} redriven records not applied yet (at most ${MAX_INBOX_RECORDS} records and ${MAX_INBOX_DATA_BYTES / 1024 / 1024} MiB wait at once): redrive again after its next batch`,
     );
   }
   if (options.dryRun) return { queued: fresh.length, skipped: records.length - fresh.length };
@@ -60,7 +75,8 @@ export async function queueRedrive(
     ...checkpoint,
     redriveInbox: [...checkpoint.redriveInbox, ...toInbox(fresh)],
     redriven: [...keptRedriven(checkpoint.redriven, at), { from: range.from, to: range.to, at }],
-    updatedAt: at,
+    // updatedAt stays the shard flow's: an aggregator batch whose write loses to this one tells by
+    // it that nothing it computed from changed (aggregate-batch.ts, writeCheckpoint).
   };
   await deps.stateStore.put(deps.pipeline.name, shard, encodeCheckpoint(next), etag);
   return { queued: fresh.length, skipped: records.length - fresh.length };

@@ -100,9 +100,9 @@ const MARGIN_MS = 30_000;
 
 /**
  * Takes the messages of the aggregator's dead-letter queue and redrives the Kinesis batches the
- * event source mapping gave up on: reads each batch's records back from the stream and applies
- * them to their shard's checkpoint (`redriveRange`), then deletes the message. Records whose
- * windows closed meanwhile go to `late/`, as any late record does.
+ * event source mapping gave up on: reads each batch's records back from the stream and queues them
+ * in their shard's checkpoint (`queueRedrive`), then deletes the message. The shard's own flow
+ * applies them (redrive-inbox.ts): into their windows if still open, to `late/` otherwise.
  *
  * Messages are received with a visibility timeout to the end of the run, so each is seen once; those
  * not deleted (not a batch, records expired, a failure, a dry run) are made visible again when the
@@ -207,7 +207,7 @@ async function redriveBatch(
   const missing = batch.size - read.records.length;
   const gone = () =>
     `${missing} of ${batch.size} records are no longer in the stream${
-      read.startExpired ? ' (past its retention)' : ' (the read stopped before the end of the range)'
+      read.complete ? ' (past its retention)' : ' (the read stopped before the end of the range)'
     }`;
   // Only what was read is recorded as taken: a later run reads the rest of a range cut short.
   const last = read.records.at(-1)?.kinesis.sequenceNumber;
@@ -226,7 +226,8 @@ async function redriveBatch(
   }
   report.redriven.records += queued.queued;
   report.redriven.skipped += queued.skipped;
-  const expiredForGood = missing > 0 && read.startExpired && options.dropExpired === true;
+  // Gone for good only when the read went to the end: a read cut short may find the rest later.
+  const expiredForGood = missing > 0 && read.complete && options.dropExpired === true;
   if (missing > 0 && !expiredForGood) {
     return {
       kind: 'expired',
@@ -249,16 +250,10 @@ async function queueWithRetries(
   range: { readonly from: string; readonly to: string },
   dryRun: boolean,
 ) {
+  const closedByReshard = (shard: string) => deps.shards.hasChildren(batch.streamArn, shard);
   for (let attempt = 1; ; attempt++) {
-    // Asked on every attempt: a conflict may come from a handover that has just closed the shard.
-    if (await deps.shards.hasChildren(batch.streamArn, batch.shardId)) {
-      throw new RedriveNotReadyError(
-        'resharded',
-        "the shard was split or merged since, and its keys' windows moved to its children; redriving into a closed shard is not supported",
-      );
-    }
     try {
-      return await queueRedrive(batch.shardId, records, range, deps, { dryRun });
+      return await queueRedrive(batch.shardId, records, range, { ...deps, closedByReshard }, { dryRun });
     } catch (error) {
       // The aggregator or the idle flush wrote the checkpoint first: read it again.
       if (attempt >= ATTEMPTS || !isRetriable(error)) throw error;

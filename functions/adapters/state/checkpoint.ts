@@ -1,9 +1,10 @@
 import { z } from 'zod';
 import type { EngineState } from '../../core/engine/state.js';
 import { decodeState } from '../../core/engine/state-codec.js';
-import type { AggregateRecord } from '../aggregator/output-records.js';
+import type { AggregateRecord, LateOutputRecord } from '../aggregator/output-records.js';
 import { CheckpointCorruptError } from '../errors.js';
 import type { RecordPosition } from '../kinesis/decode.js';
+import type { DeadLetter } from '../sinks/dead-letter-sink.js';
 import type { StateStore } from './state-store.js';
 
 /** Version of the checkpoint object layout. */
@@ -38,6 +39,12 @@ export interface Checkpoint {
    */
   readonly pending: readonly AggregateRecord[];
   /**
+   * Late records and dead letters committed with `pending` when the shard's redrive inbox was
+   * applied (redrive-inbox.ts), sent the same way: by whoever reads the checkpoint next, first.
+   */
+  readonly pendingLate: readonly LateOutputRecord[];
+  readonly pendingDeadLetters: readonly DeadLetter[];
+  /**
    * Wall-clock time (epoch ms) until which an aggregator invocation that took this checkpoint may
    * still send results and write: the idle flush leaves the shard alone until then (see
    * aggregate-batch.ts, `claimBeforeSending`). Null when no invocation holds it.
@@ -54,10 +61,11 @@ export interface Checkpoint {
    */
   readonly inheritedFrom: readonly string[];
   /**
-   * Ranges of this shard's stream that a redrive applied (see redrive.ts): batches the event source
-   * mapping gave up on, taken back from the stream later. A record in one is never applied again,
-   * so a redrive run twice (or two dead-letter messages naming the same records) counts it once.
-   * Kept for {@link REDRIVE_MEMORY_MS}, longer than the dead-letter queue keeps a message.
+   * Ranges of this shard's stream that a redrive queued in `redriveInbox` (redrive-inbox.ts):
+   * batches the event source mapping gave up on, taken back from the stream later. A record in one
+   * is never queued again, so a redrive run twice (or two dead-letter messages naming the same
+   * records) counts it once. Kept for {@link REDRIVE_MEMORY_MS}, longer than the dead-letter queue
+   * keeps a message.
    */
   readonly redriven: readonly RedrivenRange[];
   /**
@@ -128,11 +136,15 @@ const checkpointSchema = z.object({
   updatedAt: z.number(),
   // Absent in checkpoints written before the idle flush committed before sending: nothing pending.
   pending: z.array(pendingResultSchema).default([]),
+  // Written as the aggregator builds them (output-records.ts, dead-letter-sink.ts); absent before
+  // redrives: nothing pending.
+  pendingLate: z.array(z.record(z.string(), z.unknown())).default([]),
+  pendingDeadLetters: z.array(z.record(z.string(), z.unknown())).default([]),
   busyUntil: z.number().nullable().default(null),
   // Absent in checkpoints written before shard handover: none in progress.
   handingOver: z.array(z.string()).default([]),
   inheritedFrom: z.array(z.string()).default([]),
-  // Absent in checkpoints written before redrives: none applied.
+  // Absent in checkpoints written before redrives: none queued.
   redriven: z
     .array(z.object({ from: z.string().regex(/^\d+$/), to: z.string().regex(/^\d+$/), at: z.number() }))
     .default([]),
@@ -164,6 +176,8 @@ export function encodeCheckpoint(checkpoint: Checkpoint): Uint8Array {
       lastActivity: checkpoint.lastActivity,
       updatedAt: checkpoint.updatedAt,
       pending: checkpoint.pending,
+      pendingLate: checkpoint.pendingLate,
+      pendingDeadLetters: checkpoint.pendingDeadLetters,
       busyUntil: checkpoint.busyUntil,
       handingOver: checkpoint.handingOver,
       inheritedFrom: checkpoint.inheritedFrom,
@@ -208,6 +222,8 @@ export function decodeCheckpoint(body: Uint8Array): Checkpoint {
     lastActivity: c.lastActivity,
     updatedAt: c.updatedAt,
     pending: c.pending,
+    pendingLate: c.pendingLate as unknown as LateOutputRecord[],
+    pendingDeadLetters: c.pendingDeadLetters as unknown as DeadLetter[],
     busyUntil: c.busyUntil,
     handingOver: c.handingOver,
     inheritedFrom: c.inheritedFrom,

@@ -22,6 +22,8 @@ function checkpoint(overrides: Partial<Checkpoint> = {}): Checkpoint {
     lastActivity: { at: 1_800_000_000_000, streamTime: T0 },
     updatedAt: 1_800_000_000_000,
     pending: [],
+    pendingLate: [],
+    pendingDeadLetters: [],
     busyUntil: null,
     handingOver: [],
     inheritedFrom: [],

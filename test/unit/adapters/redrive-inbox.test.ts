@@ -103,7 +103,7 @@ describe('queueRedrive', () => {
     });
     await expect(tooMany).rejects.toMatchObject({
       kind: 'waiting',
-      message: expect.stringContaining(`at most ${MAX_INBOX_RECORDS} wait at once`),
+      message: expect.stringContaining(`at most ${MAX_INBOX_RECORDS} records and 16 MiB wait at once`),
     });
     const handing = { ...current.checkpoint, handingOver: ['shardId-000000000007'] };
     await stateStore.put(clicksPipeline.name, SHARD, encodeCheckpoint(handing), fullEtag);
@@ -148,11 +148,11 @@ describe("the redrive inbox, applied by the shard's own flow", () => {
     expect(after?.position?.sequenceNumber).toBe(sequenceNumber(8));
   });
 
-  it('a batch that lost its write to a redrive sends the same window values on its retry', async () => {
-    // Prepare: a redrive queues bob's and ann's clicks between the batch's read and its write (the
-    // batch has sent its windows by then)
+  it('a batch whose write a redrive overtook writes again with the queued records, its windows unchanged', async () => {
+    // Prepare: a redrive queues three clicks between the batch's read and its write (the batch has
+    // sent its windows by then)
     const store = new MemoryStateStore();
-    const { b, deps, aggregates } = await shardWithAFailedBatch(store);
+    const { b, deps, aggregates, late, checkpoint } = await shardWithAFailedBatch(store);
     const early = clickRecords([click('ann', T0 + 100 * S)], 0);
     let raced = false;
     const racing = Object.assign(Object.create(store) as MemoryStateStore, {
@@ -164,23 +164,70 @@ describe("the redrive inbox, applied by the shard's own flow", () => {
         return store.put(...args);
       },
     });
-    const racingDeps = { ...deps, stateStore: racing, checkpointCache: undefined };
     const next = clickRecords([click('dan', T0 + 140 * S)], 7);
 
     // Act
-    const first = await aggregateBatch(next, racingDeps);
-    const retry = await aggregateBatch(next, racingDeps);
+    const outcome = await aggregateBatch(next, { ...deps, stateStore: racing, checkpointCache: undefined });
 
-    // Assess: every result id has one value; the redriven clicks in the windows the batch closed are late
-    expect(first.response.batchItemFailures).toEqual([{ itemIdentifier: sequenceNumber(7) }]);
-    expect(retry.response.batchItemFailures).toEqual([]);
+    // Assess: the batch closed [T0 + 60 s, T0 + 120 s) as it read it; the queued clicks, applied
+    // after its write, are late for the windows it closed
+    expect(outcome.response.batchItemFailures).toEqual([]);
+    expect(results(aggregates.records)).toEqual([
+      ['ann', T0, { clicks: 2, amount: 2 }],
+      ['ann', T0 + 60 * S, { clicks: 1, amount: 1 }],
+      ['carl', T0 + 60 * S, { clicks: 1, amount: 1 }],
+    ]);
+    expect(outcome.stats).toMatchObject({ redrivenRecords: 3, lateRecords: 3 });
+    expect(late.records).toHaveLength(3);
+    const after = await checkpoint();
+    expect(after?.redriveInbox).toEqual([]);
+    expect(after?.redriven).toHaveLength(1);
+  });
+
+  it('a batch split by Lambda after a failed attempt sends the same window values in its halves', async () => {
+    // Prepare: a click of zed far ahead waits in the inbox; the batch's first attempt sends its
+    // windows, then its checkpoint write fails (S3 503), and Lambda retries it in two halves
+    const store = new MemoryStateStore();
+    const { deps, aggregates, late } = await shardWithAFailedBatch(store);
+    await queueRedrive(SHARD, clickRecords([click('zed', T0 + 250 * S)], 4), range(4, 4), deps);
+    let failed = false;
+    const failing = Object.assign(Object.create(store) as MemoryStateStore, {
+      put: async (...args: Parameters<MemoryStateStore['put']>) => {
+        if (!failed) {
+          failed = true;
+          throw Object.assign(new Error('Slow Down'), {
+            name: 'SlowDown',
+            $metadata: { httpStatusCode: 503 },
+          });
+        }
+        return store.put(...args);
+      },
+    });
+    const batchDeps = { ...deps, stateStore: failing, checkpointCache: undefined };
+    const [dan, eve] = clickRecords([click('dan', T0 + 100 * S), click('eve', T0 + 115 * S)], 7);
+    if (!dan || !eve) throw new Error('records expected');
+
+    // Act
+    const whole = await aggregateBatch([dan, eve], batchDeps);
+    await aggregateBatch([dan], batchDeps);
+    await aggregateBatch([eve], batchDeps);
+
+    // Assess: every result id has one value, and eve's click is counted once: in a window or late
+    // (here late: the [dan] half's write let the inbox step apply zed's click, which closed eve's
+    // window, before the [eve] half came)
+    expect(whole.response.batchItemFailures).toEqual([{ itemIdentifier: dan.kinesis.sequenceNumber }]);
     const byId = new Map<string, string>();
     for (const r of aggregates.records as AggregateRecord[]) {
       const value = JSON.stringify(r.values);
       expect(byId.get(r.id) ?? value, `result ${r.key} ${r.window_start}`).toBe(value);
       byId.set(r.id, value);
     }
-    expect(retry.stats).toMatchObject({ redrivenRecords: 3, lateRecords: 3 });
+    const counted = (aggregates.records as AggregateRecord[])
+      .filter((r) => r.key === 'eve')
+      .reduce((sum, r) => sum + Number(r.values?.clicks), 0);
+    const keptLate = (late.records as { key: string }[]).filter((r) => r.key === 'eve').length;
+    expect(counted + keptLate).toBe(1);
+    expect(results(aggregates.records)).toContainEqual(['dan', T0 + 60 * S, { clicks: 1, amount: 1 }]);
   });
 
   it('the idle flush applies it in a quiet shard before it advances stream time', async () => {
@@ -199,6 +246,30 @@ describe("the redrive inbox, applied by the shard's own flow", () => {
     ]);
     expect(results(aggregates.records)).toContainEqual(['ann', T0 + 60 * S, { clicks: 2, amount: 2 }]);
     expect((await checkpoint())?.redriveInbox).toEqual([]);
+  });
+
+  it('a flush the backlog check stops sends pending output and leaves the state as it read it', async () => {
+    // Prepare: output pending from an earlier step, and records after the position the mapping has
+    // yet to deliver (the shard is behind, not idle)
+    const { deps, stateStore, backlog, aggregates, checkpoint, advance } = await shardWithAFailedBatch();
+    const current = await readCheckpoint(stateStore, clicksPipeline.name, SHARD);
+    if (!current) throw new Error('no checkpoint');
+    const pendingResult = { ...(aggregates.records[0] as AggregateRecord), id: 'pending-result' };
+    const withPending = { ...current.checkpoint, pending: [pendingResult] };
+    await stateStore.put(clicksPipeline.name, SHARD, encodeCheckpoint(withPending), current.etag);
+    backlog.written(clickRecords([click('dan', T0 + 300 * S)], 9), 1_800_000_000_000);
+    const streamTime = current.checkpoint.engine.streamTime;
+    advance(5 * 60_000);
+
+    // Act
+    const outcome = await flushIdleShards({ ...deps, idleTimeoutMs: 60_000 });
+
+    // Assess
+    expect(outcome).toMatchObject({ behind: 1, shardsFlushed: 0 });
+    expect(aggregates.records.at(-1)).toMatchObject({ id: 'pending-result' });
+    const after = await checkpoint();
+    expect(after?.pending).toEqual([]);
+    expect(after?.engine.streamTime).toBe(streamTime);
   });
 
   it('forgets a range once no dead-letter message can name it any more', async () => {
