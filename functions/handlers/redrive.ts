@@ -65,7 +65,7 @@ export function createRedriveHandler(create: () => RedriveDependencies) {
  * Run by an operator once the cause of failed batches is fixed (`aws lambda invoke`, or
  * `tributary invoke` locally): takes the Kinesis batches the aggregator's event source mapping
  * gave up on from its dead-letter queue, reads them back from the stream and queues them in their
- * shard's checkpoint, where the aggregator's next batch (or the idle flush) applies them.
+ * shard's checkpoint, where the idle flush applies them once the shard is quiet.
  */
 export const handler = createRedriveHandler(() => {
   const env = readRedriveEnv();

@@ -21,8 +21,8 @@ export interface RedriveProps {
  * record names a batch (shard, first and last sequence number), not its records, which stay in the
  * stream until its retention ends. This function, run by an operator once the cause is fixed
  * (`aws lambda invoke --function-name <name> --payload '{}' out.json`), reads each such batch back
- * and queues it, once, in its shard's checkpoint, where the aggregator's next batch or the idle
- * flush applies it (functions/handlers/redrive.ts, functions/adapters/aggregator/redrive-inbox.ts).
+ * and queues it, once, in its shard's checkpoint, where the idle flush applies it once the shard is
+ * quiet (functions/handlers/redrive.ts, functions/adapters/aggregator/redrive-inbox.ts).
  * It sends nothing itself: no Firehose, no dead letters.
  * Kinesis only. On MSK there is none yet: Lambda's Kafka record names offsets, and re-reading them
  * needs a consumer of its own (the mapping's group would skip them again, as would the checkpoints).

@@ -16,9 +16,8 @@ import {
   silentLogger,
 } from './dependencies.js';
 import { flushTakes } from './idle-flush.js';
-import { toAggregateRecords, toLateRecords } from './output-records.js';
+import { oversizedOutputLetters, toAggregateRecords, toLateRecords } from './output-records.js';
 import { positionsOf, prepareRecords } from './prepare-records.js';
-import { applyRedriveInbox } from './redrive-inbox.js';
 import { finishHandover, inheritState } from './shard-handover.js';
 
 /** What the aggregator knows of the invocation it runs in. */
@@ -128,14 +127,12 @@ async function deliver(
   const undeliverable = [...sent.tooLarge, ...sentLate.tooLarge];
   if (undeliverable.length === 0) return;
   await deps.deadLetters.send(
-    undeliverable.map((item) => ({
-      reason: 'oversized: output record larger than Firehose accepts (1,000 KiB)',
+    oversizedOutputLetters(undeliverable, {
       pipeline: deps.pipeline.name,
       shard,
-      sequence_number: output.lastSequenceNumber,
-      data_base64: Buffer.from(JSON.stringify(item)).toString('base64'),
-      approximate_arrival: output.emittedAt,
-    })),
+      sequenceNumber: output.lastSequenceNumber,
+      at: output.emittedAt,
+    }),
   );
 }
 
@@ -176,8 +173,11 @@ async function applyShard(
   const startedAt = now();
   const deadlineMs = invocation.deadlineMs ?? startedAt + LONGEST_LAMBDA_TIMEOUT_MS;
   // Before the engine runs: it updates the state in place, and the claim must hold the old one.
+  // The updatedAt of the checkpoint as this batch left it: a redrive's later write keeps it.
+  let readUpdatedAt = previous?.updatedAt;
   if (previous && etag && flushMayTake(previous, deps.idleTimeoutMs, deadlineMs)) {
     etag = await claimBeforeSending(shard, previous, etag, deadlineMs, deps, startedAt);
+    readUpdatedAt = startedAt;
     logger.info('quiet shard claimed before sending', { shard, busyUntil: deadlineMs });
   }
   const output = engine.process(previous?.engine, prepared.valid);
@@ -219,7 +219,7 @@ async function applyShard(
     // Applied on their own once this write succeeded (redrive-inbox.ts).
     redriveInbox: previous?.redriveInbox ?? [],
   };
-  const stored = await writeCheckpoint(deps, next, etag, previous);
+  const stored = await writeCheckpoint(deps, next, etag, readUpdatedAt);
   deps.checkpointCache?.set(shard, { etag: stored.etag, checkpoint: stored.checkpoint });
 
   stats.recordsIn += prepared.recordsIn;
@@ -231,8 +231,6 @@ async function applyShard(
     const lag = emittedAt - output.state.streamTime;
     stats.streamTimeLagMs = Math.max(stats.streamTimeLagMs ?? lag, lag);
   }
-  if (stored.checkpoint.redriveInbox.length > 0)
-    await applyInboxAfterBatch(deps, stored, stats, logger, now());
 }
 
 /**
@@ -245,7 +243,7 @@ async function writeCheckpoint(
   deps: AggregatorDependencies,
   next: Checkpoint,
   etag: string | undefined,
-  previous: Checkpoint | undefined,
+  readUpdatedAt: number | undefined,
 ): Promise<{ checkpoint: Checkpoint; etag: string; body: number }> {
   const { pipeline, stateStore } = deps;
   const body = encodeCheckpoint(next);
@@ -256,9 +254,9 @@ async function writeCheckpoint(
       body: body.length,
     };
   } catch (error) {
-    if (!(error instanceof CheckpointConflictError) || !previous) throw error;
+    if (!(error instanceof CheckpointConflictError) || readUpdatedAt === undefined) throw error;
     const current = await readCheckpoint(stateStore, pipeline.name, next.shard);
-    if (!current || current.checkpoint.updatedAt !== previous.updatedAt) throw error;
+    if (!current || current.checkpoint.updatedAt !== readUpdatedAt) throw error;
     const merged: Checkpoint = {
       ...next,
       redriven: keptRedriven(current.checkpoint.redriven, next.updatedAt),
@@ -270,44 +268,6 @@ async function writeCheckpoint(
       etag: await stateStore.put(pipeline.name, next.shard, mergedBody, current.etag),
       body: mergedBody.length,
     };
-  }
-}
-
-/**
- * The shard's redrive inbox, applied once the batch is written (redrive-inbox.ts). The batch is
- * done whatever happens here: a lost or failed step leaves the inbox (or the pending output) for the
- * next batch or the idle flush.
- */
-async function applyInboxAfterBatch(
-  deps: AggregatorDependencies,
-  stored: { checkpoint: Checkpoint; etag: string },
-  stats: AggregatorStats,
-  logger: LoggerLike,
-  at: number,
-): Promise<void> {
-  const shard = stored.checkpoint.shard;
-  try {
-    const step = await applyRedriveInbox(stored, deps, at);
-    if (step.stored) deps.checkpointCache?.set(shard, step.stored);
-    else deps.checkpointCache?.delete(shard);
-    if (!step.committed) return;
-    stats.recordsIn += step.records;
-    stats.redrivenRecords += step.records;
-    stats.invalidRecords += step.invalid;
-    stats.lateRecords += step.late;
-    stats.windowsClosed += step.windowsClosed;
-    logger.info('redriven records applied', {
-      shard,
-      records: step.records,
-      late: step.late,
-      committed: step.stored !== undefined,
-    });
-  } catch (error) {
-    deps.checkpointCache?.delete(shard);
-    logger.warn('redriven records not applied yet; the next batch or idle flush tries again', {
-      shard,
-      error: error instanceof Error ? `${error.name}: ${error.message}` : String(error),
-    });
   }
 }
 

@@ -118,23 +118,10 @@ export async function flushIdleShards(deps: IdleFlushDependencies): Promise<Idle
       continue;
     }
     let closed: ReturnType<typeof closeIdleWindows>;
+    let takes: boolean;
     try {
-      // Records a redrive queued in a quiet shard first, at the shard's stream time: committed, then
-      // sent (redrive-inbox.ts). A busy shard's next batch applies them.
-      if (checkpoint.redriveInbox.length > 0 && quietFor(checkpoint, deps.idleTimeoutMs, at)) {
-        const step = await applyRedriveInbox({ checkpoint, etag }, deps, at);
-        if (!step.stored) {
-          // Its commit lost (nothing sent), or its clearing write did (its output sent, and pending
-          // for whoever wrote first): that writer has the shard now.
-          if (!step.committed) outcome.conflicts += 1;
-          continue;
-        }
-        ({ checkpoint, etag } = step.stored);
-        logger.info('redriven records applied', { shard, records: step.records, late: step.late });
-      }
-      closed = flushTakes(checkpoint, deps.idleTimeoutMs, at)
-        ? closeIdleWindows(checkpoint, shard, at, deps)
-        : undefined;
+      takes = flushTakes(checkpoint, deps.idleTimeoutMs, at);
+      closed = takes ? closeIdleWindows(checkpoint, shard, at, deps) : undefined;
     } catch (error) {
       if (!(error instanceof CoreError)) throw error;
       // A state this code refuses (windows of another pipeline definition: a deploy the state
@@ -143,9 +130,26 @@ export async function flushIdleShards(deps: IdleFlushDependencies): Promise<Idle
       skipped.push({ shard, reason: error.message });
       continue;
     }
-    // The stream is asked only when the flush would close windows: a shard with nothing open (a
-    // parent emptied by a reshard, which leaves the stream after its retention) costs no calls.
-    const backlog = closed === undefined ? 'none' : await backlogOf(deps, shard, checkpoint, at);
+    const inbox = takes && checkpoint.redriveInbox.length > 0;
+    // The stream is asked only when the flush would change the shard: one with nothing open and
+    // nothing queued (a parent emptied by a reshard, which leaves the stream after its retention)
+    // costs no calls.
+    const backlog = closed === undefined && !inbox ? 'none' : await backlogOf(deps, shard, checkpoint, at);
+    if (inbox && backlog === 'none') {
+      // Records a redrive queued, applied only here: on a quiet shard whose mapping has nothing
+      // left to deliver, so no failed batch attempt waits for a retry that must find the state it
+      // left (redrive-inbox.ts). Committed, then sent; then the windows close as usual.
+      const step = await applyRedriveInbox({ checkpoint, etag }, deps, at);
+      if (!step.stored) {
+        // Its commit lost (nothing sent), or its clearing write did (its output sent, and pending
+        // for whoever wrote first): that writer has the shard now.
+        if (!step.committed) outcome.conflicts += 1;
+        continue;
+      }
+      ({ checkpoint, etag } = step.stored);
+      logger.info('redriven records applied', { shard, records: step.records, late: step.late });
+      closed = closeIdleWindows(checkpoint, shard, at, deps);
+    }
     if (backlog === 'undelivered') {
       closed = undefined;
       outcome.behind += 1;
@@ -237,23 +241,17 @@ function isClaimed(checkpoint: Checkpoint, at: number): boolean {
 }
 
 /**
- * Whether the shard's own flow has left it alone for longer than the idle timeout (and no
- * invocation holds it): a redrive inbox is applied then, even without a stream time to advance.
- */
-function quietFor(checkpoint: Checkpoint, idleTimeoutMs: number, at: number): boolean {
-  const since = checkpoint.lastActivity?.at ?? checkpoint.updatedAt;
-  return at - since > idleTimeoutMs && !isClaimed(checkpoint, at);
-}
-
-/**
- * Whether a flush running at `at` advances this shard's stream time: a record has set it, the
- * shard has been idle for longer than the timeout, and no aggregator invocation holds it. The
- * aggregator asks the same of its own deadline before it sends (aggregate-batch.ts).
+ * Whether a flush running at `at` takes this shard: it has something to do (a stream time to
+ * advance, or records a redrive queued), the shard has been idle for longer than the timeout, and
+ * no aggregator invocation holds it. The aggregator asks the same of its own deadline before it
+ * sends, and claims the shard when the answer is yes (aggregate-batch.ts).
  */
 export function flushTakes(checkpoint: Checkpoint, idleTimeoutMs: number, at: number): boolean {
   const activity = checkpoint.lastActivity;
-  if (activity === null || activity.streamTime === null) return false;
-  return at - activity.at > idleTimeoutMs && !isClaimed(checkpoint, at);
+  const hasStreamTime = activity !== null && activity.streamTime !== null;
+  if (!hasStreamTime && checkpoint.redriveInbox.length === 0) return false;
+  const since = activity?.at ?? checkpoint.updatedAt;
+  return at - since > idleTimeoutMs && !isClaimed(checkpoint, at);
 }
 
 /**
@@ -264,8 +262,9 @@ export function flushTakes(checkpoint: Checkpoint, idleTimeoutMs: number, at: nu
  * the backlog check stops, must leave the checkpoint it writes next (clearing `pending`) as read.
  */
 function closeIdleWindows(checkpoint: Checkpoint, shard: string, at: number, deps: IdleFlushDependencies) {
-  // Set, with a stream time: flushTakes says so.
-  const activity = checkpoint.lastActivity as { readonly at: number; readonly streamTime: number };
+  const activity = checkpoint.lastActivity;
+  // A shard taken for its redrive inbox alone may have no stream time to advance.
+  if (activity === null || activity.streamTime === null) return undefined;
   const state = structuredClone(checkpoint.engine);
   const output = deps.engine.advanceTo(state, activity.streamTime + (at - activity.at));
   if (output.results.length === 0) return undefined;

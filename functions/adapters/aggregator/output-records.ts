@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { LateRecord, WindowResult } from '../../core/types.js';
 import type { RecordPosition } from '../kinesis/decode.js';
+import type { DeadLetter } from '../sinks/dead-letter-sink.js';
 
 /** One window result as written to the aggregates delivery stream (one JSON line). */
 export interface AggregateRecord {
@@ -92,4 +93,27 @@ export function toLateRecords(
       event: l.value,
     };
   });
+}
+
+/**
+ * Dead letters for output records Firehose cannot take (over 1,000 KiB): kept in the queue with the
+ * position of the batch (or step) that made them, never dropped.
+ */
+export function oversizedOutputLetters(
+  items: readonly object[],
+  context: {
+    readonly pipeline: string;
+    readonly shard: string;
+    readonly sequenceNumber: string;
+    readonly at: number;
+  },
+): DeadLetter[] {
+  return items.map((item) => ({
+    reason: 'oversized: output record larger than Firehose accepts (1,000 KiB)',
+    pipeline: context.pipeline,
+    shard: context.shard,
+    sequence_number: context.sequenceNumber,
+    data_base64: Buffer.from(JSON.stringify(item)).toString('base64'),
+    approximate_arrival: context.at,
+  }));
 }

@@ -11,23 +11,26 @@ import {
   type StoredCheckpoint,
 } from '../state/checkpoint.js';
 import type { AggregatorDependencies } from './dependencies.js';
-import { toAggregateRecords, toLateRecords } from './output-records.js';
+import { oversizedOutputLetters, toAggregateRecords, toLateRecords } from './output-records.js';
 import { type PreparedRecords, positionsOf, prepareRecords } from './prepare-records.js';
 
 /**
  * Records a redrive took back from the stream wait in their shard's checkpoint (`redriveInbox`)
  * until the shard's own flow applies them, because only that flow may change the shard's windows.
- * An aggregator batch sends its window results before it writes its checkpoint, and if anything
- * changed the windows in between, the batch's retry (or a bisected half of it) would send the
- * same result ids with other values. So:
+ * An aggregator batch sends its window results before it writes its checkpoint, and its retry (or
+ * a half of it, when Lambda bisects a failed batch) must find the state the attempt started from:
+ * had anything changed the windows in between, the retry would send the same result ids with other
+ * values. So:
  * - a redrive only adds records to the inbox, keeping the checkpoint's `updatedAt`: an aggregator
  *   batch whose write loses to it finds only the redrive's fields changed and writes again, its
- *   results unaffected (aggregate-batch.ts);
- * - the inbox is applied on its own, as the idle flush closes windows: commit first, then send.
- *   The new state goes into the checkpoint with the window results, late records and dead letters
- *   it gives as `pending*`, in one conditional write; only then are they sent, and cleared. A
- *   step that loses its write has sent nothing. The aggregator runs this step after its batch's
- *   write succeeded, the idle flush on a quiet shard.
+ *   results unaffected (aggregate-batch.ts, writeCheckpoint);
+ * - only the idle flush applies the inbox, on a shard it takes (quiet for the idle timeout, not
+ *   claimed) whose mapping has nothing left to deliver, so no failed attempt waits for a retry;
+ *   an aggregator batch that starts meanwhile claims the shard first, as it does against the flush
+ *   closing windows;
+ * - the step commits before it sends: the new state goes into the checkpoint with the window
+ *   results, late records and dead letters it gives as `pending*`, in one conditional write; only
+ *   then are they sent, and cleared. A step that loses its write has sent nothing.
  * A redriven record counts in its window if the window is still open, and is kept under `late/`
  * otherwise.
  */
@@ -108,8 +111,8 @@ async function put(deps: InboxDependencies, checkpoint: Checkpoint, etag: string
 
 /**
  * Applies a checkpoint's inbox: commits the new state with what it gives as `pending*`, then
- * sends and clears them (sendPending). The commit is conditional: when it loses (the aggregator or
- * the flush wrote first) nothing was sent, and the next reader of the checkpoint tries again.
+ * sends and clears them (sendPending). The commit is conditional: when it loses (an aggregator
+ * batch or a redrive wrote first) nothing was sent, and the next flush tries again.
  */
 export async function applyRedriveInbox(
   stored: StoredCheckpoint,
@@ -176,8 +179,20 @@ export async function sendPending(
   const { pending, pendingLate, pendingDeadLetters } = checkpoint;
   if (pending.length + pendingLate.length + pendingDeadLetters.length === 0) return stored;
   if (pendingDeadLetters.length > 0) await deps.deadLetters.send(pendingDeadLetters);
-  if (pending.length > 0) await deps.aggregates.put(pending);
-  if (pendingLate.length > 0) await deps.late.put(pendingLate);
+  const none = { tooLarge: [] };
+  const sent = pending.length > 0 ? await deps.aggregates.put(pending) : none;
+  const sentLate = pendingLate.length > 0 ? await deps.late.put(pendingLate) : none;
+  const undeliverable = [...sent.tooLarge, ...sentLate.tooLarge];
+  if (undeliverable.length > 0) {
+    await deps.deadLetters.send(
+      oversizedOutputLetters(undeliverable, {
+        pipeline: deps.pipeline.name,
+        shard: checkpoint.shard,
+        sequenceNumber: checkpoint.position?.sequenceNumber ?? '0',
+        at: checkpoint.updatedAt,
+      }),
+    );
+  }
   const cleared: Checkpoint = { ...checkpoint, pending: [], pendingLate: [], pendingDeadLetters: [] };
   try {
     const etag = await deps.stateStore.put(
