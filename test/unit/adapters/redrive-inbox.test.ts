@@ -282,6 +282,36 @@ describe("the redrive inbox, applied by the shard's own flow", () => {
     expect(after?.engine.streamTime).toBe(streamTime);
   });
 
+  it('the next batch sends late records and dead letters a step committed and did not send', async () => {
+    // Prepare: a step's output committed as pending, its sending cut short (the process died)
+    const { deps, stateStore, late, deadLetters, checkpoint } = await shardWithAFailedBatch();
+    const current = await readCheckpoint(stateStore, clicksPipeline.name, SHARD);
+    if (!current) throw new Error('no checkpoint');
+    const lateRow = { pipeline: 'test-clicks', key: 'bob', ts: T0, shard: SHARD, sequence_number: '3' };
+    const letter = {
+      reason: 'not-json: x',
+      pipeline: 'test-clicks',
+      shard: SHARD,
+      sequence_number: '4',
+      data_base64: '',
+      approximate_arrival: 0,
+    };
+    const withPending = { ...current.checkpoint, pendingLate: [lateRow], pendingDeadLetters: [letter] };
+    await stateStore.put(clicksPipeline.name, SHARD, encodeCheckpoint(withPending as never), current.etag);
+
+    // Act
+    await aggregateBatch(clickRecords([click('dan', T0 + 100 * S)], 7), {
+      ...deps,
+      checkpointCache: undefined,
+    });
+
+    // Assess
+    expect(late.records).toEqual([lateRow]);
+    expect(deadLetters.letters).toEqual([letter]);
+    const after = await checkpoint();
+    expect([after?.pendingLate, after?.pendingDeadLetters]).toEqual([[], []]);
+  });
+
   it('forgets a range once no dead-letter message can name it any more', async () => {
     // Prepare
     const { queue, deps, checkpoint, advance } = await shardWithAFailedBatch();
