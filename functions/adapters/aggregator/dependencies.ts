@@ -57,8 +57,6 @@ export interface AggregatorDependencies {
 /** Counters of one invocation, published as metrics by the handler. */
 export interface AggregatorStats {
   recordsIn: number;
-  /** Of recordsIn, those a redrive put in the shard's inbox (redrive-inbox.ts). */
-  redrivenRecords: number;
   skipped: number;
   invalidRecords: number;
   lateRecords: number;
@@ -72,7 +70,6 @@ export interface AggregatorStats {
 export function emptyStats(): AggregatorStats {
   return {
     recordsIn: 0,
-    redrivenRecords: 0,
     skipped: 0,
     invalidRecords: 0,
     lateRecords: 0,

@@ -10,8 +10,6 @@ export const METRICS_NAMESPACE = 'Tributary';
  */
 export function recordAggregatorMetrics(metrics: Metrics, stats: AggregatorStats): void {
   metrics.addMetric('RecordsIn', MetricUnit.Count, stats.recordsIn);
-  if (stats.redrivenRecords > 0)
-    metrics.addMetric('RedrivenRecords', MetricUnit.Count, stats.redrivenRecords);
   metrics.addMetric('InvalidRecords', MetricUnit.Count, stats.invalidRecords);
   metrics.addMetric('LateRecords', MetricUnit.Count, stats.lateRecords);
   metrics.addMetric('WindowsClosed', MetricUnit.Count, stats.windowsClosed);

@@ -16,11 +16,9 @@ export interface ShardRange {
 export interface RangeRead {
   readonly records: KinesisStreamRecord[];
   /**
-   * Whether the stream no longer holds the range's first record: its retention ran out (or the
-   * range never existed). Records after it may still be in `records`.
+   * Whether the read got past the range's end (or to the shard's tip): false when it gave up early.
+   * A complete read short of the range's records means the stream no longer holds the rest.
    */
-  readonly startExpired: boolean;
-  /** Whether the read got past the range's end (or to the shard's tip): false when it gave up early. */
   readonly complete: boolean;
 }
 
@@ -67,33 +65,29 @@ export async function readShardRange(
       error instanceof Error &&
       (error.name === 'InvalidArgumentException' ||
         (error.name === 'ResourceNotFoundException' && error.message.includes(range.shardId)));
-    if (gone) return { records: [], startExpired: true, complete: true };
+    if (gone) return { records: [], complete: true };
     throw error;
   }
   const region = range.streamArn.split(':')[3] ?? '';
   const records: KinesisStreamRecord[] = [];
-  let first: bigint | undefined;
   let emptyPages = 0;
   for (let page = 0; iterator; page++) {
     if (page > 0) await sleep(options.pagePauseMs ?? PAGE_PAUSE_MS);
     const read = await client.send(new GetRecordsCommand({ ShardIterator: iterator, Limit: PAGE_LIMIT }));
     for (const record of read.Records ?? []) {
       const sequence = BigInt(record.SequenceNumber ?? '0');
-      first ??= sequence;
-      if (sequence > to) return { records, startExpired: first > from, complete: true };
+      if (sequence > to) return { records, complete: true };
       if (sequence >= from) records.push(eventRecord(record, range, region));
     }
     if ((read.Records ?? []).length === 0) {
       // At the shard's tip (or the end of a closed shard): nothing more of the range will come.
-      if (read.MillisBehindLatest === 0)
-        return { records, startExpired: first === undefined || first > from, complete: true };
-      if (++emptyPages >= MAX_EMPTY_PAGES)
-        return { records, startExpired: first === undefined || first > from, complete: false };
+      if (read.MillisBehindLatest === 0) return { records, complete: true };
+      if (++emptyPages >= MAX_EMPTY_PAGES) return { records, complete: false };
     } else emptyPages = 0;
     iterator = read.NextShardIterator;
   }
   // No next iterator: the end of a closed shard.
-  return { records, startExpired: first === undefined || first > from, complete: true };
+  return { records, complete: true };
 }
 
 /** A GetRecords record in the shape of a Lambda Kinesis event record. */

@@ -6,12 +6,13 @@ import {
   decodeCheckpoint,
   encodeCheckpoint,
 } from '../../../functions/adapters/state/checkpoint.js';
+import { committedCheckpoint } from '../../fixtures/checkpoints.js';
 import { clicksPipeline, T0 } from '../../fixtures/test-pipeline.js';
 
 const SHARD = 'shardId-000000000000';
 
 function checkpoint(overrides: Partial<Checkpoint> = {}): Checkpoint {
-  return {
+  return committedCheckpoint({
     pipeline: clicksPipeline.name,
     shard: SHARD,
     position: {
@@ -21,16 +22,8 @@ function checkpoint(overrides: Partial<Checkpoint> = {}): Checkpoint {
     engine: clicksPipeline.createEngine().initialState(),
     lastActivity: { at: 1_800_000_000_000, streamTime: T0 },
     updatedAt: 1_800_000_000_000,
-    pending: [],
-    pendingLate: [],
-    pendingDeadLetters: [],
-    busyUntil: null,
-    handingOver: [],
-    inheritedFrom: [],
-    redriven: [],
-    redriveInbox: [],
     ...overrides,
-  };
+  });
 }
 
 const pending = toAggregateRecords(
