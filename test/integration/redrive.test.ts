@@ -9,6 +9,7 @@ import { encodeEnvelope } from '../../functions/adapters/kinesis/envelope.js';
 import { validateEvent } from '../../functions/adapters/pipeline-event.js';
 import { decodeCheckpoint, encodeCheckpoint } from '../../functions/adapters/state/checkpoint.js';
 import { getPipeline } from '../../functions/pipelines/index.js';
+import { kinesisEvent } from '../../local/runtime/event-source-mapping/kinesis-event.js';
 import { onFailureRecord } from '../../local/runtime/event-source-mapping/on-failure.js';
 import { findFunction, listFunctions, touchedResources } from '../../local/runtime/invoke/index.js';
 import { ensureSynthesized } from '../../local/runtime/synth/ensure-synthesized.js';
@@ -25,6 +26,7 @@ import { drainQueue, invokeCli } from './helpers/invoke-cli.js';
 
 const REDRIVE = 'Redrive-taxi-rides/Handler';
 const FLUSH = 'Aggregator-taxi-rides/IdleFlush';
+const AGGREGATOR = 'Aggregator-taxi-rides/Handler';
 /** AWS's EventBridge scheduled event, as the idle flush's schedule sends it. */
 const SCHEDULED_EVENT = join(
   projectRoot,
@@ -69,10 +71,10 @@ function eventFile(event: object): string {
  * A batch's worth of trips of one zone (TRIPS) put into the taxi-rides stream: one shard, and what
  * the stream answered. As many as the mapping's batch: a page that size is what a redrive reads.
  */
-async function putTrips(streamName: string) {
+async function putTrips(streamName: string, count = TRIPS) {
   const zone = 1 + Math.floor(Math.random() * 263);
   const pickupMs = Date.now() - 60_000;
-  const entries = Array.from({ length: TRIPS }, (_, i) => {
+  const entries = Array.from({ length: count }, (_, i) => {
     const parsed = validateEvent(taxi, taxiTrip({ zone, pickupMs: pickupMs + i * 10 }));
     if (!parsed.ok) throw new Error(parsed.reason);
     const data = encodeEnvelope({ pipeline: taxi.name, key: parsed.key, ts: parsed.ts, event: parsed.event });
@@ -88,7 +90,7 @@ async function putTrips(streamName: string) {
     );
     written.push(...(put.Records ?? []));
   }
-  expect(written).toHaveLength(TRIPS);
+  expect(written).toHaveLength(count);
   const shardId = written[0]?.ShardId ?? '';
   expect(written.every((r) => r.ShardId === shardId && r.SequenceNumber)).toBe(true);
   const { StreamDescriptionSummary } = await kinesis.send(
@@ -108,51 +110,67 @@ async function putTrips(streamName: string) {
   };
 }
 
+/**
+ * A dry run provisions the stream, queue and bucket; then a batch of trips in the stream (and
+ * `after` more trips of the zone), a checkpoint already past the batch (the mapping went on after
+ * giving up on it) at `streamTime` and last active at `lastActiveAt`, and Lambda's on-failure
+ * record of the batch in the dead-letter queue.
+ */
+async function aBatchGivenUpOn(options: {
+  after: number;
+  streamTime: (pickupMs: number) => number;
+  lastActiveAt: number;
+}) {
+  const dry = await invokeCli([REDRIVE, '--event', eventFile({ dryRun: true })]);
+  expect(dry.code, dry.stderr).toBe(0);
+  const bucket = resourceOf('AWS::S3::Bucket');
+  const { QueueUrl = '' } = await sqs.send(
+    new GetQueueUrlCommand({ QueueName: resourceOf('AWS::SQS::Queue') }),
+  );
+  await drainQueue(sqs, QueueUrl);
+  const all = await putTrips(resourceOf('AWS::Kinesis::Stream'), TRIPS + options.after);
+  const trips = { ...all, records: all.records.slice(0, TRIPS), later: all.records.slice(TRIPS) };
+  const last = trips.records.at(-1)?.sequenceNumber ?? '';
+  const key = `state/taxi-rides/${trips.shardId}.json`;
+  const past = committedCheckpoint({
+    pipeline: taxi.name,
+    shard: trips.shardId,
+    position: { sequenceNumber: last, subSequenceNumber: undefined },
+    engine: { ...taxi.createEngine().initialState(), streamTime: options.streamTime(trips.pickupMs) },
+    lastActivity: { at: options.lastActiveAt, streamTime: options.streamTime(trips.pickupMs) },
+  });
+  await s3.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: encodeCheckpoint(past) }));
+  const message = JSON.stringify(
+    onFailureRecord(
+      {
+        records: trips.records,
+        condition: 'RetryAttemptsExhausted',
+        approximateInvokeCount: 11,
+        lastOutcome: undefined,
+      },
+      {
+        shardId: trips.shardId,
+        streamArn: trips.streamArn,
+        functionArn: 'arn:aws:lambda:us-east-1:000000000000:function:x',
+      },
+    ),
+  );
+  await sqs.send(new SendMessageCommand({ QueueUrl, MessageBody: message }));
+  const checkpoint = async () => {
+    const object = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
+    return decodeCheckpoint(await (object.Body?.transformToByteArray() ?? Promise.resolve(new Uint8Array())));
+  };
+  return { trips, last, QueueUrl, message, checkpoint };
+}
+
 describe('the redrive function, through tributary invoke against LocalStack', () => {
   it('queues a batch the mapping gave up on, read back from the stream, once; the idle flush applies it', async () => {
-    // Prepare: a dry run provisions the stream, queue and bucket; then a batch of trips in the stream,
-    // a checkpoint already past them (the mapping went on after giving up on them; its shard quiet
-    // for 10 minutes), and Lambda's on-failure record of the batch in the queue
-    const dry = await invokeCli([REDRIVE, '--event', eventFile({ dryRun: true })]);
-    expect(dry.code, dry.stderr).toBe(0);
-    const bucket = resourceOf('AWS::S3::Bucket');
-    const { QueueUrl = '' } = await sqs.send(
-      new GetQueueUrlCommand({ QueueName: resourceOf('AWS::SQS::Queue') }),
-    );
-    await drainQueue(sqs, QueueUrl);
-    const trips = await putTrips(resourceOf('AWS::Kinesis::Stream'));
-    const last = trips.records.at(-1)?.sequenceNumber ?? '';
-    const key = `state/taxi-rides/${trips.shardId}.json`;
-    const past = committedCheckpoint({
-      pipeline: taxi.name,
-      shard: trips.shardId,
-      position: { sequenceNumber: last, subSequenceNumber: undefined },
-      engine: taxi.createEngine().initialState(),
-      lastActivity: { at: Date.now() - 10 * 60_000, streamTime: trips.pickupMs },
+    // Prepare: the shard quiet for 10 minutes, at the trips' time (their windows open: 1 hour grace)
+    const { trips, last, QueueUrl, message, checkpoint } = await aBatchGivenUpOn({
+      after: 0,
+      streamTime: (pickupMs) => pickupMs,
+      lastActiveAt: Date.now() - 10 * 60_000,
     });
-    await s3.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: encodeCheckpoint(past) }));
-    const message = JSON.stringify(
-      onFailureRecord(
-        {
-          records: trips.records,
-          condition: 'RetryAttemptsExhausted',
-          approximateInvokeCount: 11,
-          lastOutcome: undefined,
-        },
-        {
-          shardId: trips.shardId,
-          streamArn: trips.streamArn,
-          functionArn: 'arn:aws:lambda:us-east-1:000000000000:function:x',
-        },
-      ),
-    );
-    await sqs.send(new SendMessageCommand({ QueueUrl, MessageBody: message }));
-    const checkpoint = async () => {
-      const object = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
-      return decodeCheckpoint(
-        await (object.Body?.transformToByteArray() ?? Promise.resolve(new Uint8Array())),
-      );
-    };
     /** The trips the checkpoint's windows hold for the zone, once they close. */
     const tripsHeld = async () =>
       taxi
@@ -193,6 +211,39 @@ describe('the redrive function, through tributary invoke against LocalStack', ()
       { from: trips.records[0]?.sequenceNumber, to: last, at: expect.any(Number) },
     ]);
     expect(await drainQueue(sqs, QueueUrl)).toEqual([]);
+  });
+
+  it('on a busy shard, the next batch sends the queued records whose windows closed to late/', async () => {
+    // Prepare: the shard active a second ago, its stream time 2 hours past the trips (their windows
+    // closed: 1 hour grace), and one trip of the zone after them for its next batch
+    const { trips, checkpoint } = await aBatchGivenUpOn({
+      after: 1,
+      streamTime: (pickupMs) => pickupMs + 2 * 3_600_000,
+      lastActiveAt: Date.now() - 1000,
+    });
+    const batch = kinesisEvent(trips.later, {
+      shardId: trips.shardId,
+      streamArn: trips.streamArn,
+      region: 'us-east-1',
+      invokeIdentityArn: 'arn:aws:iam::000000000000:role/aggregator',
+    });
+
+    // Act
+    const run = await invokeCli([REDRIVE, '--event', eventFile({})]);
+    const queued = (await checkpoint()).redriveInbox.length;
+    const next = await invokeCli([AGGREGATOR, '--event', eventFile(batch)]);
+
+    // Assess: the batch's own trip and the queued ones all late, sent through the late stream
+    expect(run.code, run.stderr).toBe(0);
+    expect(queued).toBe(TRIPS);
+    expect(next.code, next.stderr).toBe(0);
+    expect(JSON.parse(next.stdout)).toEqual({ batchItemFailures: [] });
+    expect(next.stderr).toContain('redriven records applied late');
+    expect(next.stderr).toMatch(new RegExp(`Firehose \\S*[Ll]ate\\S*: ${TRIPS + 1} records in`));
+    const after = await checkpoint();
+    expect(after.redriveInbox).toEqual([]);
+    expect(after.pendingLate).toEqual([]);
+    expect(after.position?.sequenceNumber).toBe(trips.later[0]?.sequenceNumber);
   });
 
   it('exits 1 for an event it does not take, saying what it expects', async () => {

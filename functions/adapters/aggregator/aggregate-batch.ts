@@ -7,6 +7,7 @@ import {
   encodeCheckpoint,
   keptRedriven,
   readCheckpoint,
+  type StoredCheckpoint,
 } from '../state/checkpoint.js';
 import {
   type AggregatorDependencies,
@@ -18,6 +19,7 @@ import {
 import { flushTakes } from './idle-flush.js';
 import { oversizedOutputLetters, toAggregateRecords, toLateRecords } from './output-records.js';
 import { positionsOf, prepareRecords } from './prepare-records.js';
+import { applyRedriveInbox } from './redrive-inbox.js';
 import { finishHandover, inheritState } from './shard-handover.js';
 
 /** What the aggregator knows of the invocation it runs in. */
@@ -216,20 +218,59 @@ async function applyShard(
     handingOver: previous?.handingOver ?? [],
     inheritedFrom: [],
     redriven: keptRedriven(previous?.redriven ?? [], emittedAt),
-    // Applied on their own once this write succeeded (redrive-inbox.ts).
+    // Applied once this write succeeded, those that change no window (below), or by the idle flush.
     redriveInbox: previous?.redriveInbox ?? [],
   };
   const stored = await writeCheckpoint(deps, next, etag, readUpdatedAt);
-  deps.checkpointCache?.set(shard, { etag: stored.etag, checkpoint: stored.checkpoint });
+  const kept = await applyLateInbox(
+    { checkpoint: stored.checkpoint, etag: stored.etag },
+    deps,
+    now(),
+    logger,
+  );
+  if (kept.stored) deps.checkpointCache?.set(shard, kept.stored);
 
   stats.recordsIn += prepared.recordsIn;
-  stats.invalidRecords += prepared.poison.length;
-  stats.lateRecords += late.length;
+  stats.invalidRecords += prepared.poison.length + kept.invalid;
+  stats.lateRecords += late.length + kept.late;
   stats.windowsClosed += aggregates.length;
   stats.stateBytes = Math.max(stats.stateBytes, stored.body);
   if (output.state.streamTime !== null) {
     const lag = emittedAt - output.state.streamTime;
     stats.streamTimeLagMs = Math.max(stats.streamTimeLagMs ?? lag, lag);
+  }
+}
+
+/**
+ * After the batch's write, the redriven records waiting in the inbox that change no window (late
+ * for all their windows, or poison) go to late/ and the dead-letter queue: on a busy shard, which
+ * the idle flush never takes, most redriven records are of windows long closed. The batch is
+ * applied by now, so a failure here is logged and left to the next batch.
+ */
+async function applyLateInbox(
+  stored: StoredCheckpoint,
+  deps: AggregatorDependencies,
+  at: number,
+  logger: LoggerLike,
+): Promise<{ stored: StoredCheckpoint | undefined; late: number; invalid: number }> {
+  if (stored.checkpoint.redriveInbox.length === 0) return { stored, late: 0, invalid: 0 };
+  try {
+    const step = await applyRedriveInbox(stored, deps, at, 'late-only');
+    if (!step.committed) return { stored: step.stored, late: 0, invalid: 0 };
+    logger.info('redriven records applied late', {
+      shard: stored.checkpoint.shard,
+      records: step.records,
+      late: step.late,
+      invalid: step.invalid,
+      waiting: step.waiting,
+    });
+    return { stored: step.stored, late: step.late, invalid: step.invalid };
+  } catch (error) {
+    logger.warn('redriven records not applied, the next batch tries again', {
+      shard: stored.checkpoint.shard,
+      error: error instanceof Error ? `${error.name}: ${error.message}` : String(error),
+    });
+    return { stored: undefined, late: 0, invalid: 0 };
   }
 }
 

@@ -1,9 +1,9 @@
 import type { KinesisStreamRecord } from 'aws-lambda';
 import type { EngineState } from '../../core/engine/state.js';
 import type { ProcessOutput, WindowEngine } from '../../core/engine/window-engine.js';
+import type { KeyedRecord } from '../../core/types.js';
 import { CheckpointConflictError } from '../errors.js';
-import type { DecodeOptions } from '../kinesis/decode.js';
-import type { AnyPipeline } from '../pipeline-event.js';
+import type { RecordPosition } from '../kinesis/decode.js';
 import {
   type Checkpoint,
   encodeCheckpoint,
@@ -24,10 +24,14 @@ import { type PreparedRecords, positionsOf, prepareRecords } from './prepare-rec
  * - a redrive only adds records to the inbox, keeping the checkpoint's `updatedAt`: an aggregator
  *   batch whose write loses to it finds only the redrive's fields changed and writes again, its
  *   results unaffected (aggregate-batch.ts, writeCheckpoint);
- * - only the idle flush applies the inbox, on a shard it takes (quiet for the idle timeout, not
+ * - a record that changes no window (late for every window it belongs to at the shard's stream
+ *   time, or poison) may be applied by anyone at any time: the state stays as it was. An aggregator
+ *   batch applies those after its own write (`late-only`), so a busy shard's redriven records of
+ *   windows long closed reach late/ with its next batch;
+ * - only the idle flush applies the others, on a shard it takes (quiet for the idle timeout, not
  *   claimed) whose mapping has nothing left to deliver, so no failed attempt waits for a retry;
  *   an aggregator batch that starts meanwhile claims the shard first, as it does against the flush
- *   closing windows;
+ *   closing windows. On a shard that is never quiet they wait;
  * - the step commits before it sends: the new state goes into the checkpoint with the window
  *   results, late records and dead letters it gives as `pending*`, in one conditional write; only
  *   then are they sent, and cleared. A step that loses its write has sent nothing.
@@ -57,35 +61,6 @@ export function inboxDataBytes(inbox: readonly InboxRecord[]): number {
   return bytes;
 }
 
-/** An inbox applied to a state: the engine's output and the records as prepared (poison included). */
-export interface AppliedInbox {
-  readonly output: ProcessOutput;
-  readonly prepared: PreparedRecords;
-}
-
-/** Decodes, validates and applies an inbox's records to `state` (none of them is skipped). */
-export function applyInbox(
-  inbox: readonly InboxRecord[],
-  state: EngineState,
-  context: {
-    readonly engine: WindowEngine;
-    readonly pipeline: AnyPipeline;
-    readonly shard: string;
-    readonly decode?: DecodeOptions;
-  },
-): AppliedInbox {
-  const records = inbox.map(
-    (kinesis) => ({ kinesis, eventID: `${context.shard}:${kinesis.sequenceNumber}` }) as KinesisStreamRecord,
-  );
-  const prepared = prepareRecords(records, {
-    pipeline: context.pipeline,
-    shard: context.shard,
-    checkpoint: null,
-    decode: context.decode,
-  });
-  return { output: context.engine.process(state, prepared.valid), prepared };
-}
-
 /** What applying and sending an inbox needs: the state store, the engine and the three sinks. */
 export type InboxDependencies = Pick<
   AggregatorDependencies,
@@ -103,6 +78,8 @@ export interface InboxStep {
   readonly late: number;
   readonly invalid: number;
   readonly windowsClosed: number;
+  /** Kinesis records left in the inbox (for `late-only`: those that would change a window). */
+  readonly waiting: number;
 }
 
 async function put(deps: InboxDependencies, checkpoint: Checkpoint, etag: string): Promise<string> {
@@ -110,51 +87,129 @@ async function put(deps: InboxDependencies, checkpoint: Checkpoint, etag: string
 }
 
 /**
- * Applies a checkpoint's inbox: commits the new state with what it gives as `pending*`, then
- * sends and clears them (sendPending). The commit is conditional: when it loses (an aggregator
- * batch or a redrive wrote first) nothing was sent, and the next flush tries again.
+ * Which of an inbox's records a step applies: `all` (the idle flush, on a shard it takes), or
+ * `late-only` (an aggregator batch, after its own write): only the records that change no window,
+ * being late for every window they belong to, or poison. Those can be applied on a busy shard: the
+ * state stays as it was, so a failed attempt's retry, or a half of it, still finds the state the
+ * attempt started from (WindowEngine.takeLate). A Kinesis record leaves the inbox whole: when one
+ * of its user records (KPL) would still change a window, all of them wait for the flush.
+ */
+export type InboxScope = 'all' | 'late-only';
+
+/** The records of an inbox as a batch's records of `shard`. */
+function inboxRecords(inbox: readonly InboxRecord[], shard: string): KinesisStreamRecord[] {
+  return inbox.map(
+    (kinesis) => ({ kinesis, eventID: `${shard}:${kinesis.sequenceNumber}` }) as KinesisStreamRecord,
+  );
+}
+
+/** What a step applies: the state after it, what it emits, and the inbox records it leaves queued. */
+interface InboxApplication {
+  readonly state: EngineState;
+  readonly results: ProcessOutput['results'];
+  readonly late: ProcessOutput['late'];
+  readonly poison: PreparedRecords['poison'];
+  /** User records applied (valid or poison): the inbox's less those left queued. */
+  readonly applied: number;
+  readonly left: readonly InboxRecord[];
+}
+
+function applyAll(prepared: PreparedRecords, checkpoint: Checkpoint, engine: WindowEngine): InboxApplication {
+  // A copy: the engine updates a state in place, and a lost commit must leave the read one as it was.
+  const output = engine.process(structuredClone(checkpoint.engine), prepared.valid);
+  return { ...output, poison: prepared.poison, applied: prepared.recordsIn, left: [] };
+}
+
+function applyLateOnly(
+  prepared: PreparedRecords,
+  checkpoint: Checkpoint,
+  engine: WindowEngine,
+): InboxApplication {
+  const taken = engine.takeLate(checkpoint.engine, prepared.valid);
+  const rest = new Set(taken.rest);
+  const staying = new Set<string>();
+  for (let i = 0; i < prepared.valid.length; i++) {
+    if (rest.has(prepared.valid[i] as KeyedRecord))
+      staying.add((prepared.validPositions[i] as RecordPosition).sequenceNumber);
+  }
+  let stayingUserRecords = 0;
+  for (const position of prepared.validPositions)
+    if (staying.has(position.sequenceNumber)) stayingUserRecords++;
+  for (const letter of prepared.poison) if (staying.has(letter.sequence_number)) stayingUserRecords++;
+  const positions = positionsOf(
+    prepared,
+    taken.late.map((record) => record.value),
+  );
+  return {
+    state: checkpoint.engine,
+    results: [],
+    late: taken.late.filter((record) => !staying.has(positions.get(record.value)?.sequenceNumber ?? '')),
+    poison: prepared.poison.filter((letter) => !staying.has(letter.sequence_number)),
+    applied: prepared.recordsIn - stayingUserRecords,
+    left: checkpoint.redriveInbox.filter((record) => staying.has(record.sequenceNumber)),
+  };
+}
+
+/**
+ * Applies a checkpoint's inbox (`scope`): commits the new state with what it gives as `pending*`,
+ * then sends and clears them (sendPending). The commit is conditional: when it loses (an aggregator
+ * batch or a redrive wrote first) nothing was sent, and a later step tries again.
  */
 export async function applyRedriveInbox(
   stored: StoredCheckpoint,
   deps: InboxDependencies,
   at: number,
+  scope: InboxScope = 'all',
 ): Promise<InboxStep> {
   const { checkpoint } = stored;
-  const inbox = checkpoint.redriveInbox;
-  if (inbox.length === 0)
-    return { committed: false, stored, records: 0, late: 0, invalid: 0, windowsClosed: 0 };
   const shard = checkpoint.shard;
-  // A copy: the engine updates a state in place, and a lost commit must leave the read one as it was.
-  const state = structuredClone(checkpoint.engine);
-  const applied = applyInbox(inbox, state, { ...deps, shard });
-  const results = toAggregateRecords(applied.output.results, {
-    pipeline: deps.pipeline.name,
+  const nothing = {
+    committed: false,
+    stored,
+    records: 0,
+    late: 0,
+    invalid: 0,
+    windowsClosed: 0,
+    waiting: checkpoint.redriveInbox.length,
+  };
+  if (checkpoint.redriveInbox.length === 0) return nothing;
+  const prepared = prepareRecords(inboxRecords(checkpoint.redriveInbox, shard), {
+    pipeline: deps.pipeline,
     shard,
-    emittedAt: at,
+    checkpoint: null,
+    decode: deps.decode,
   });
+  const applied =
+    scope === 'all'
+      ? applyAll(prepared, checkpoint, deps.engine)
+      : applyLateOnly(prepared, checkpoint, deps.engine);
+  if (applied.left.length === checkpoint.redriveInbox.length) return nothing;
+  const results = toAggregateRecords(applied.results, { pipeline: deps.pipeline.name, shard, emittedAt: at });
   const positions = positionsOf(
-    applied.prepared,
-    applied.output.late.map((record) => record.value),
+    prepared,
+    applied.late.map((record) => record.value),
   );
-  const late = toLateRecords(applied.output.late, {
+  const late = toLateRecords(applied.late, {
     pipeline: deps.pipeline.name,
     shard,
     positionOf: (event) => positions.get(event),
   });
   const committed: Checkpoint = {
     ...checkpoint,
-    engine: applied.output.state,
+    engine: applied.state,
     pending: [...checkpoint.pending, ...results],
     pendingLate: [...checkpoint.pendingLate, ...late],
-    pendingDeadLetters: [...checkpoint.pendingDeadLetters, ...applied.prepared.poison],
-    redriveInbox: [],
+    pendingDeadLetters: [...checkpoint.pendingDeadLetters, ...applied.poison],
+    redriveInbox: [...applied.left],
+    // A new updatedAt: a batch whose write loses to this one must not write over the pending output.
     updatedAt: at,
   };
   const counts = {
-    records: applied.prepared.recordsIn,
+    records: applied.applied,
     late: late.length,
-    invalid: applied.prepared.poison.length,
+    invalid: applied.poison.length,
     windowsClosed: results.length,
+    waiting: applied.left.length,
   };
   let etag: string;
   try {

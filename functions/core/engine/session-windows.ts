@@ -90,6 +90,39 @@ export function sessionStrategy(
     out.results.push({ key, windowStart, windowEnd, values: aggregates.result(sessions, at + 2) });
   };
 
+  /**
+   * The sessions within reach of a record (set by findReach): `count` sessions from slot `first`
+   * on (or where a new one goes), and the session the record would form with them. One object,
+   * reused: add runs for every record.
+   */
+  const reach = { first: 0, count: 0, start: 0, end: 0 };
+  const findReach = (sessions: KeySessions | undefined, ts: number) => {
+    // A key's sessions are disjoint and more than `gap` apart, so those within reach of ts
+    // form one run of the array sorted by start.
+    let first = sessions?.length ?? 0;
+    let count = 0;
+    let start = ts;
+    let end = ts;
+    if (sessions !== undefined) {
+      for (let at = 0; at < sessions.length; at += stride) {
+        if ((sessions[at] as number) > ts + gap) {
+          if (count === 0) first = at;
+          break;
+        }
+        if ((sessions[at + 1] as number) >= ts - gap) {
+          if (count === 0) first = at;
+          count++;
+          if ((sessions[at] as number) < start) start = sessions[at] as number;
+          if ((sessions[at + 1] as number) > end) end = sessions[at + 1] as number;
+        }
+      }
+    }
+    reach.first = first;
+    reach.count = count;
+    reach.start = start;
+    reach.end = end;
+  };
+
   return {
     kind: 'session',
     attach: (state) => {
@@ -105,26 +138,8 @@ export function sessionStrategy(
       const { key, ts, value } = record;
       const streamTime = state.streamTime ?? ts;
       let sessions = state.sessions[key];
-      // A key's sessions are disjoint and more than `gap` apart, so those within reach of ts
-      // form one run of the array sorted by start: `count` sessions from slot `first` on.
-      let first = sessions?.length ?? 0;
-      let count = 0;
-      let start = ts;
-      let end = ts;
-      if (sessions !== undefined) {
-        for (let at = 0; at < sessions.length; at += stride) {
-          if ((sessions[at] as number) > ts + gap) {
-            if (count === 0) first = at;
-            break;
-          }
-          if ((sessions[at + 1] as number) >= ts - gap) {
-            if (count === 0) first = at;
-            count++;
-            if ((sessions[at] as number) < start) start = sessions[at] as number;
-            if ((sessions[at + 1] as number) > end) end = sessions[at + 1] as number;
-          }
-        }
-      }
+      findReach(sessions, ts);
+      const { first, count, start, end } = reach;
       if (end < streamTime - gap - grace) {
         out.late.push(lateRecord(record, start, end, streamTime));
         return;
@@ -166,6 +181,15 @@ export function sessionStrategy(
       }
       aggregates.add(sessions, first + 2, value, ts);
       if (emitUpdates) update(out, key, sessions, first);
+    },
+
+    lateOnly(state, record, out) {
+      const streamTime = state.streamTime;
+      if (streamTime === null) return false;
+      findReach(state.sessions[record.key], record.ts);
+      if (reach.end >= streamTime - gap - grace) return false;
+      out.late.push(lateRecord(record, reach.start, reach.end, streamTime));
+      return true;
     },
 
     close(state, out, everything) {

@@ -71,13 +71,20 @@ export function slidingStrategy(
     return found;
   };
 
+  /** Whether a record's right window is closed too: it is then late as a whole. */
+  const isWhollyLate = (ts: number, streamTime: number) => ts + 1 + td <= streamTime - grace;
+  /** A record late as a whole: one late record, for its left window. */
+  const reportWhollyLate = (record: KeyedRecord, streamTime: number, out: Emissions) => {
+    const start = Math.max(0, record.ts - td);
+    out.late.push(lateRecord(record, start, start + td, streamTime));
+  };
+
   const add = (state: SlidingState, record: KeyedRecord, out: Emissions): void => {
     const { key, ts, value } = record;
     const streamTime = state.streamTime ?? ts;
     const closeTime = streamTime - grace;
-    if (ts + 1 + td <= closeTime) {
-      const start = Math.max(0, ts - td);
-      out.late.push(lateRecord(record, start, start + td, streamTime));
+    if (isWhollyLate(ts, streamTime)) {
+      reportWhollyLate(record, streamTime, out);
       return;
     }
     let list = state.windows[key];
@@ -245,6 +252,13 @@ export function slidingStrategy(
         const mine = out.results.splice(before).sort((a, b) => a.windowEnd - b.windowEnd);
         out.results.push(...mine);
       }
+    },
+
+    lateOnly(state, record, out) {
+      const streamTime = state.streamTime;
+      if (streamTime === null || !isWhollyLate(record.ts, streamTime)) return false;
+      reportWhollyLate(record, streamTime, out);
+      return true;
     },
 
     close(state, out, everything) {

@@ -28,6 +28,12 @@ export interface WindowStrategy<S extends EngineState = EngineState> {
   /** Aggregates one record; `state.streamTime` already includes it. Reports late windows. */
   add(state: S, record: KeyedRecord, out: Emissions): void;
   /**
+   * When every window `record` belongs to is closed at `state.streamTime`, reports it late for
+   * each of them, exactly as `add` would, and returns true; otherwise reports nothing and returns
+   * false. Never changes the state (nor does `add` for such a record).
+   */
+  lateOnly(state: S, record: KeyedRecord, out: Emissions): boolean;
+  /**
    * Removes the windows closed at `state.streamTime` (all of them when `everything`), emitting
    * their final results in final mode, ordered by window end, then key, then start.
    */

@@ -48,6 +48,23 @@ export function timeStrategy(
   const firstWindowOf = (paneStart: number) =>
     Math.max(0, Math.ceil((paneStart + paneSize - size) / advance) * advance);
 
+  /** The earliest window holding ts: the first multiple of advance after ts - size. */
+  const firstStartOf = (ts: number, lastStart: number) =>
+    advance === size ? lastStart : Math.max(0, Math.floor((ts - size) / advance) * advance + advance);
+  /** Reports `record` late for each of its windows (first to last start) closed through `closedThrough`. */
+  const reportClosed = (
+    record: KeyedRecord,
+    firstStart: number,
+    lastStart: number,
+    closedThrough: number,
+    streamTime: number,
+    out: Emissions,
+  ) => {
+    for (let start = firstStart; start <= lastStart && start <= closedThrough; start += advance) {
+      out.late.push(lateRecord(record, start, start + size, streamTime));
+    }
+  };
+
   const index = (pane: TimePane, keys: KeyTable): IndexedPane => {
     if (pane.accumulators.length !== pane.keys.length * width) {
       throw new StateCorruptError(
@@ -133,12 +150,8 @@ export function timeStrategy(
       const streamTime = state.streamTime ?? ts;
       const closedThrough = closedAt(streamTime);
       const lastStart = ts - (ts % advance);
-      // The earliest window holding ts: the first multiple of advance after ts - size.
-      const firstStart =
-        advance === size ? lastStart : Math.max(0, Math.floor((ts - size) / advance) * advance + advance);
-      for (let start = firstStart; start <= lastStart && start <= closedThrough; start += advance) {
-        out.late.push(lateRecord(record, start, start + size, streamTime));
-      }
+      const firstStart = firstStartOf(ts, lastStart);
+      reportClosed(record, firstStart, lastStart, closedThrough, streamTime, out);
       if (lastStart <= closedThrough) return;
 
       const id = runtime.keys.idOf(key);
@@ -159,6 +172,17 @@ export function timeStrategy(
         const values = runtime.merger.keyValues(runtime.panes, first, panesUntil(first, start), id);
         out.results.push({ key, windowStart: start, windowEnd: start + size, values });
       }
+    },
+
+    lateOnly(state, record, out) {
+      const streamTime = state.streamTime;
+      if (streamTime === null) return false;
+      const { ts } = record;
+      const lastStart = ts - (ts % advance);
+      const closedThrough = closedAt(streamTime);
+      if (lastStart > closedThrough) return false;
+      reportClosed(record, firstStartOf(ts, lastStart), lastStart, closedThrough, streamTime, out);
+      return true;
     },
 
     close(state, out, everything) {

@@ -57,6 +57,17 @@ export interface WindowEngine {
   advanceTo(state: EngineState | undefined, streamTime: number): ProcessOutput;
   /** Closes every open window (end of input), in emission order. Stream time stays where it was. */
   flush(state: EngineState | undefined): Omit<ProcessOutput, 'late'>;
+  /**
+   * Takes out the records that every window they belong to is closed for at the state's stream
+   * time: processing one of them would report it late and change nothing else. Gives their late
+   * records (as `process` would) and the other records, in order; the state is left as it was,
+   * so whatever the state goes on to produce is the same with or without these records. (A
+   * redriven record applied this way cannot change results a failed batch already sent.)
+   */
+  takeLate(
+    state: EngineState | undefined,
+    records: readonly KeyedRecord[],
+  ): { readonly late: LateRecord[]; readonly rest: KeyedRecord[] };
 }
 
 function strategyFor(window: WindowSpec, context: StrategyContext): WindowStrategy {
@@ -74,6 +85,25 @@ function strategyFor(window: WindowSpec, context: StrategyContext): WindowStrate
 
 function isTimestamp(ts: unknown): ts is number {
   return typeof ts === 'number' && Number.isSafeInteger(ts) && ts >= 0;
+}
+
+/** Throws InvalidRecordError, naming the first, unless every record has a string key and a timestamp. */
+function checkRecords(records: readonly KeyedRecord[]): void {
+  for (let i = 0; i < records.length; i++) {
+    const record = records[i] as KeyedRecord;
+    if (typeof record.key !== 'string') {
+      throw new InvalidRecordError(
+        `record ${i}: key must be a string (given ${JSON.stringify(record.key)})`,
+        i,
+      );
+    }
+    if (!isTimestamp(record.ts)) {
+      throw new InvalidRecordError(
+        `record ${i} (key ${JSON.stringify(record.key)}): ts must be a whole number of epoch ms >= 0 (given ${JSON.stringify(record.ts)})`,
+        i,
+      );
+    }
+  }
 }
 
 /** Builds an engine; throws InvalidSpecError for a window spec that cannot work. */
@@ -123,21 +153,7 @@ export function createWindowEngine(options: WindowEngineOptions): WindowEngine {
       const state = check(given);
       // Checked before anything is applied: the state is updated in place, and a batch refused
       // halfway would leave it holding part of the batch.
-      for (let i = 0; i < records.length; i++) {
-        const record = records[i] as KeyedRecord;
-        if (typeof record.key !== 'string') {
-          throw new InvalidRecordError(
-            `record ${i}: key must be a string (given ${JSON.stringify(record.key)})`,
-            i,
-          );
-        }
-        if (!isTimestamp(record.ts)) {
-          throw new InvalidRecordError(
-            `record ${i} (key ${JSON.stringify(record.key)}): ts must be a whole number of epoch ms >= 0 (given ${JSON.stringify(record.ts)})`,
-            i,
-          );
-        }
-      }
+      checkRecords(records);
       const out: Emissions = { results: [], late: [] };
       for (let i = 0; i < records.length; i++) {
         const record = records[i] as KeyedRecord;
@@ -163,6 +179,17 @@ export function createWindowEngine(options: WindowEngineOptions): WindowEngine {
         strategy.close(state, out, false);
       }
       return { state, results: out.results, late: out.late };
+    },
+    takeLate(given, records) {
+      checkRecords(records);
+      const out: Emissions = { results: [], late: [] };
+      const rest: KeyedRecord[] = [];
+      // A state of another definition, drained, is not changed either: a fresh one is asked.
+      const state = check(given);
+      for (const record of records) {
+        if (!strategy.lateOnly(state, record, out)) rest.push(record);
+      }
+      return { late: out.late, rest };
     },
     flush(given) {
       const state = check(given);

@@ -3,6 +3,8 @@ import { aggregateBatch } from '../../../functions/adapters/aggregator/aggregate
 import { flushIdleShards } from '../../../functions/adapters/aggregator/idle-flush.js';
 import type { AggregateRecord } from '../../../functions/adapters/aggregator/output-records.js';
 import { MAX_INBOX_RECORDS } from '../../../functions/adapters/aggregator/redrive-inbox.js';
+import { encodeEnvelope } from '../../../functions/adapters/kinesis/envelope.js';
+import { aggregateRecords } from '../../../functions/adapters/kinesis/kpl.js';
 import { queueRedrive } from '../../../functions/adapters/redrive/queue-redrive.js';
 import {
   encodeCheckpoint,
@@ -10,7 +12,7 @@ import {
   readCheckpoint,
 } from '../../../functions/adapters/state/checkpoint.js';
 import { MemoryStateStore } from '../../../functions/adapters/state/memory-state-store.js';
-import { sequenceNumber } from '../../fixtures/kinesis-events.js';
+import { kinesisRecord, sequenceNumber } from '../../fixtures/kinesis-events.js';
 import { click, clicksPipeline, T0 } from '../../fixtures/test-pipeline.js';
 import { clickRecords, memoryDeps } from './aggregator-harness.js';
 
@@ -117,21 +119,26 @@ describe('queueRedrive', () => {
 });
 
 describe("the redrive inbox, applied by the shard's own flow", () => {
-  it('a batch leaves the queued records to the idle flush, which applies them once the shard is quiet', async () => {
+  it('a batch applies the queued records that change no window and leaves the others to the idle flush, which applies them once the shard is quiet', async () => {
     // Prepare
     const { queue, deps, aggregates, late, checkpoint, advance } = await shardWithAFailedBatch();
     await queue();
 
     // Act: a batch (stream time to T0 + 100 s), then five quiet minutes and the flush
     const d = await aggregateBatch(clickRecords([click('dan', T0 + 100 * S)], 7), deps);
-    const kept = (await checkpoint())?.redriveInbox.length;
+    const kept = (await checkpoint())?.redriveInbox.map((r) => r.sequenceNumber);
+    const lateAfterBatch = late.records.length;
+    const windowsAfterBatch = results(aggregates.records);
     advance(5 * 60_000);
     const outcome = await flushIdleShards({ ...deps, idleTimeoutMs: 60_000 });
 
-    // Assess: the batch applied only its own record; the flush applied the queued ones at T0 + 100 s
-    // (bob's window had closed: late; ann's at T0 + 65 s counts), then closed the windows
-    expect(d.stats).toMatchObject({ recordsIn: 1 });
-    expect(kept).toBe(2);
+    // Assess: after its own record, the batch took bob's click out (its window [T0, T0 + 60 s) had
+    // closed: late, nothing else changes) and left ann's at T0 + 65 s, whose window is open; the
+    // flush applied that one at T0 + 100 s (it counts), then closed the windows
+    expect(d.stats).toMatchObject({ recordsIn: 1, lateRecords: 1 });
+    expect(kept).toEqual([sequenceNumber(4)]);
+    expect(lateAfterBatch).toBe(1);
+    expect(windowsAfterBatch).toEqual([['ann', T0, { clicks: 2, amount: 2 }]]);
     expect(outcome).toMatchObject({ shardsFlushed: 1 });
     expect(late.records).toEqual([
       expect.objectContaining({
@@ -150,11 +157,49 @@ describe("the redrive inbox, applied by the shard's own flow", () => {
     expect((await checkpoint())?.redriveInbox).toEqual([]);
   });
 
+  it('a batch leaves a KPL record whole in the queue, poison and late user records too, while one of its user records would change a window', async () => {
+    // Prepare: one aggregated record of ann's clicks at T0 + 5 s (its window closed) and T0 + 65 s
+    // (open), and a user record that is not JSON
+    const { queue, deps, late, deadLetters, aggregates, checkpoint, advance } = await shardWithAFailedBatch();
+    const users = [click('ann', T0 + 5 * S), click('ann', T0 + 65 * S)].map((c) => ({
+      partitionKey: c.user,
+      data: Buffer.from(encodeEnvelope({ pipeline: clicksPipeline.name, key: c.user, ts: c.at, event: c })),
+    }));
+    users.push({ partitionKey: 'ann', data: Buffer.from('not json') });
+    const [aggregated] = aggregateRecords(users);
+    if (!aggregated) throw new Error('expected one aggregated record');
+    const kpl = kinesisRecord({ data: aggregated.data, partitionKey: aggregated.partitionKey, n: 3 });
+    // and bob's click at T0 + 30 s, its window closed: it leaves
+    await queue([kpl, ...clickRecords([click('bob', T0 + 30 * S)], 4)], range(3, 4));
+
+    // Act
+    await aggregateBatch(clickRecords([click('dan', T0 + 100 * S)], 7), deps);
+    const afterBatch = {
+      inbox: (await checkpoint())?.redriveInbox.length,
+      late: late.records.length,
+      deadLetters: deadLetters.letters.length,
+    };
+    advance(5 * 60_000);
+    await flushIdleShards({ ...deps, idleTimeoutMs: 60_000 });
+
+    // Assess: the batch applied bob's click and nothing of the KPL record; the flush applied both
+    // of its user records, the late one reported once
+    expect(afterBatch).toEqual({ inbox: 1, late: 1, deadLetters: 0 });
+    expect(deadLetters.letters).toEqual([
+      expect.objectContaining({ sequence_number: sequenceNumber(3), sub_sequence_number: 2 }),
+    ]);
+    expect(late.records).toEqual([
+      expect.objectContaining({ key: 'bob', sequence_number: sequenceNumber(4) }),
+      expect.objectContaining({ key: 'ann', ts: T0 + 5 * S, sequence_number: sequenceNumber(3) }),
+    ]);
+    expect(results(aggregates.records)).toContainEqual(['ann', T0 + 60 * S, { clicks: 2, amount: 2 }]);
+  });
+
   it('a batch whose write a redrive overtook writes again with the queued records, its windows unchanged', async () => {
     // Prepare: a redrive queues three clicks between the batch's read and its write (the batch has
     // sent its windows by then)
     const store = new MemoryStateStore();
-    const { b, deps, aggregates, checkpoint } = await shardWithAFailedBatch(store);
+    const { b, deps, aggregates, late, checkpoint } = await shardWithAFailedBatch(store);
     const early = clickRecords([click('ann', T0 + 100 * S)], 0);
     let raced = false;
     const racing = Object.assign(Object.create(store) as MemoryStateStore, {
@@ -171,7 +216,8 @@ describe("the redrive inbox, applied by the shard's own flow", () => {
     // Act
     const outcome = await aggregateBatch(next, { ...deps, stateStore: racing, checkpointCache: undefined });
 
-    // Assess: no failure; the batch's windows as it computed them; the queued clicks kept
+    // Assess: no failure; the batch's windows as it computed them; the queued clicks kept, then
+    // applied after the write: at T0 + 140 s each one's window has closed, so they went to late/
     expect(outcome.response.batchItemFailures).toEqual([]);
     expect(results(aggregates.records)).toEqual([
       ['ann', T0, { clicks: 2, amount: 2 }],
@@ -180,8 +226,41 @@ describe("the redrive inbox, applied by the shard's own flow", () => {
     ]);
     const after = await checkpoint();
     expect(after?.position?.sequenceNumber).toBe(sequenceNumber(7));
-    expect(after?.redriveInbox).toHaveLength(3);
+    expect(late.records.map((r) => (r as { sequence_number: string }).sequence_number)).toEqual([
+      sequenceNumber(3),
+      sequenceNumber(4),
+      sequenceNumber(0),
+    ]);
+    expect(after?.redriveInbox).toEqual([]);
     expect(after?.redriven).toHaveLength(1);
+  });
+
+  it('a batch whose write anything but a redrive overtook fails, and writes nothing over it', async () => {
+    // Prepare: another writer (an idle flush, another invocation) changes the checkpoint, and its
+    // updatedAt, between the batch's read and its write
+    const store = new MemoryStateStore();
+    const { deps, checkpoint } = await shardWithAFailedBatch(store);
+    let raced = false;
+    const racing = Object.assign(Object.create(store) as MemoryStateStore, {
+      put: async (...args: Parameters<MemoryStateStore['put']>) => {
+        if (!raced) {
+          raced = true;
+          const current = await readCheckpoint(store, clicksPipeline.name, SHARD);
+          if (!current) throw new Error('no checkpoint');
+          const other = { ...current.checkpoint, updatedAt: current.checkpoint.updatedAt + 1 };
+          await store.put(clicksPipeline.name, SHARD, encodeCheckpoint(other), current.etag);
+        }
+        return store.put(...args);
+      },
+    });
+    const next = clickRecords([click('dan', T0 + 140 * S)], 7);
+
+    // Act
+    const outcome = await aggregateBatch(next, { ...deps, stateStore: racing, checkpointCache: undefined });
+
+    // Assess: retried from its first record; the other writer's checkpoint stands
+    expect(outcome.response.batchItemFailures).toEqual([{ itemIdentifier: sequenceNumber(7) }]);
+    expect((await checkpoint())?.position?.sequenceNumber).toBe(sequenceNumber(6));
   });
 
   it('a batch split by Lambda after a failed attempt sends the same window values in its halves', async () => {
