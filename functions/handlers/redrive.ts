@@ -65,7 +65,8 @@ export function createRedriveHandler(create: () => RedriveDependencies) {
  * Run by an operator once the cause of failed batches is fixed (`aws lambda invoke`, or
  * `tributary invoke` locally): takes the Kinesis batches the aggregator's event source mapping
  * gave up on from its dead-letter queue, reads them back from the stream and queues them in their
- * shard's checkpoint, where the idle flush applies them once the shard is quiet.
+ * shard's checkpoint: the shard's next batch sends those whose windows have closed to late/, and
+ * the idle flush applies the others once the shard is quiet.
  */
 export const handler = createRedriveHandler(() => {
   const env = readRedriveEnv();

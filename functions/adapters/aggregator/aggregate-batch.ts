@@ -19,7 +19,7 @@ import {
 import { flushTakes } from './idle-flush.js';
 import { oversizedOutputLetters, toAggregateRecords, toLateRecords } from './output-records.js';
 import { positionsOf, prepareRecords } from './prepare-records.js';
-import { applyRedriveInbox } from './redrive-inbox.js';
+import { commitRedriveInbox, sendPending } from './redrive-inbox.js';
 import { finishHandover, inheritState } from './shard-handover.js';
 
 /** What the aggregator knows of the invocation it runs in. */
@@ -226,11 +226,13 @@ async function applyShard(
     { checkpoint: stored.checkpoint, etag: stored.etag },
     deps,
     now(),
+    deadlineMs,
     logger,
   );
   if (kept.stored) deps.checkpointCache?.set(shard, kept.stored);
 
-  stats.recordsIn += prepared.recordsIn;
+  // Redriven records count as taken in: the late-record share stays a share.
+  stats.recordsIn += prepared.recordsIn + kept.records;
   stats.invalidRecords += prepared.poison.length + kept.invalid;
   stats.lateRecords += late.length + kept.late;
   stats.windowsClosed += aggregates.length;
@@ -239,6 +241,26 @@ async function applyShard(
     const lag = emittedAt - output.state.streamTime;
     stats.streamTimeLagMs = Math.max(stats.streamTimeLagMs ?? lag, lag);
   }
+}
+
+/**
+ * Time an invocation keeps for the inbox step after its write: short of it, the step waits for the
+ * next batch (a timeout after the write would fail a batch that is applied).
+ */
+const INBOX_STEP_MARGIN_MS = 10_000;
+
+/** What the inbox step after a batch applied: user records, late records and dead letters. */
+interface LateInboxOutcome {
+  /** The checkpoint afterwards, for the cache; undefined when unknown. */
+  readonly stored: StoredCheckpoint | undefined;
+  readonly records: number;
+  readonly late: number;
+  readonly invalid: number;
+}
+
+/** An error as a log field. */
+function describeError(error: unknown): string {
+  return error instanceof Error ? `${error.name}: ${error.message}` : String(error);
 }
 
 /**
@@ -251,26 +273,34 @@ async function applyLateInbox(
   stored: StoredCheckpoint,
   deps: AggregatorDependencies,
   at: number,
+  deadlineMs: number,
   logger: LoggerLike,
-): Promise<{ stored: StoredCheckpoint | undefined; late: number; invalid: number }> {
-  if (stored.checkpoint.redriveInbox.length === 0) return { stored, late: 0, invalid: 0 };
+): Promise<LateInboxOutcome> {
+  const none = { records: 0, late: 0, invalid: 0 };
+  const shard = stored.checkpoint.shard;
+  if (stored.checkpoint.redriveInbox.length === 0) return { stored, ...none };
+  if (at > deadlineMs - INBOX_STEP_MARGIN_MS) return { stored, ...none };
+  let step: Awaited<ReturnType<typeof commitRedriveInbox>>;
   try {
-    const step = await applyRedriveInbox(stored, deps, at, 'late-only');
-    if (!step.committed) return { stored: step.stored, late: 0, invalid: 0 };
-    logger.info('redriven records applied late', {
-      shard: stored.checkpoint.shard,
-      records: step.records,
-      late: step.late,
-      invalid: step.invalid,
-      waiting: step.waiting,
-    });
-    return { stored: step.stored, late: step.late, invalid: step.invalid };
+    step = await commitRedriveInbox(stored, deps, at, 'late-only');
   } catch (error) {
     logger.warn('redriven records not applied, the next batch tries again', {
-      shard: stored.checkpoint.shard,
-      error: error instanceof Error ? `${error.name}: ${error.message}` : String(error),
+      shard,
+      error: describeError(error),
     });
-    return { stored: undefined, late: 0, invalid: 0 };
+    return { stored: undefined, ...none };
+  }
+  if (!step.committed || !step.stored) return { stored: step.stored, ...none };
+  const applied = { records: step.records, late: step.late, invalid: step.invalid };
+  logger.info('redriven records applied late', { shard, ...applied, waiting: step.waiting });
+  try {
+    return { stored: await sendPending(step.stored, deps), ...applied };
+  } catch (error) {
+    logger.warn('redriven records applied, not sent yet: the next batch sends them', {
+      shard,
+      error: describeError(error),
+    });
+    return { stored: undefined, ...applied };
   }
 }
 
@@ -373,7 +403,7 @@ export async function aggregateBatch(
       logger.warn('batch not applied, Lambda retries it', {
         shard,
         from: progress.firstUnapplied,
-        error: error instanceof Error ? `${error.name}: ${error.message}` : String(error),
+        error: describeError(error),
       });
       if (progress.firstUnapplied) failures.push({ itemIdentifier: progress.firstUnapplied });
     }

@@ -103,6 +103,31 @@ function inboxRecords(inbox: readonly InboxRecord[], shard: string): KinesisStre
   );
 }
 
+/**
+ * Inboxes decoded, by inbox: while records wait for their windows to close, every batch of a warm
+ * container asks again about the same inbox (carried over from checkpoint to checkpoint), and
+ * decoding up to 10,000 records each time would cost more than the question.
+ */
+const preparedInboxes = new WeakMap<readonly InboxRecord[], PreparedRecords>();
+
+function prepareInbox(
+  inbox: readonly InboxRecord[],
+  shard: string,
+  deps: Pick<InboxDependencies, 'pipeline' | 'decode'>,
+): PreparedRecords {
+  let prepared = preparedInboxes.get(inbox);
+  if (prepared === undefined) {
+    prepared = prepareRecords(inboxRecords(inbox, shard), {
+      pipeline: deps.pipeline,
+      shard,
+      checkpoint: null,
+      decode: deps.decode,
+    });
+    preparedInboxes.set(inbox, prepared);
+  }
+  return prepared;
+}
+
 /** What a step applies: the state after it, what it emits, and the inbox records it leaves queued. */
 interface InboxApplication {
   readonly state: EngineState;
@@ -151,15 +176,31 @@ function applyLateOnly(
 }
 
 /**
- * Applies a checkpoint's inbox (`scope`): commits the new state with what it gives as `pending*`,
- * then sends and clears them (sendPending). The commit is conditional: when it loses (an aggregator
- * batch or a redrive wrote first) nothing was sent, and a later step tries again.
+ * Applies a checkpoint's inbox (`scope`): commits the new state with what it gives as `pending*`
+ * (commitRedriveInbox), then sends and clears them (sendPending).
  */
 export async function applyRedriveInbox(
   stored: StoredCheckpoint,
   deps: InboxDependencies,
   at: number,
   scope: InboxScope = 'all',
+): Promise<InboxStep> {
+  const step = await commitRedriveInbox(stored, deps, at, scope);
+  if (!step.committed || !step.stored) return step;
+  return { ...step, stored: await sendPending(step.stored, deps) };
+}
+
+/**
+ * Commits the application of a checkpoint's inbox (`scope`): the new state with what it gives as
+ * `pending*`, in one conditional write, and nothing sent. When the write loses (an aggregator
+ * batch or a redrive wrote first), `committed` is false and a later step tries again. When it wins,
+ * `stored` is the committed checkpoint, for sendPending.
+ */
+export async function commitRedriveInbox(
+  stored: StoredCheckpoint,
+  deps: InboxDependencies,
+  at: number,
+  scope: InboxScope,
 ): Promise<InboxStep> {
   const { checkpoint } = stored;
   const shard = checkpoint.shard;
@@ -173,12 +214,7 @@ export async function applyRedriveInbox(
     waiting: checkpoint.redriveInbox.length,
   };
   if (checkpoint.redriveInbox.length === 0) return nothing;
-  const prepared = prepareRecords(inboxRecords(checkpoint.redriveInbox, shard), {
-    pipeline: deps.pipeline,
-    shard,
-    checkpoint: null,
-    decode: deps.decode,
-  });
+  const prepared = prepareInbox(checkpoint.redriveInbox, shard, deps);
   const applied =
     scope === 'all'
       ? applyAll(prepared, checkpoint, deps.engine)
@@ -218,7 +254,7 @@ export async function applyRedriveInbox(
     if (error instanceof CheckpointConflictError) return { committed: false, stored: undefined, ...counts };
     throw error;
   }
-  return { committed: true, stored: await sendPending({ checkpoint: committed, etag }, deps), ...counts };
+  return { committed: true, stored: { checkpoint: committed, etag }, ...counts };
 }
 
 /**

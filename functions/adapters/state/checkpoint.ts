@@ -69,8 +69,9 @@ export interface Checkpoint {
    */
   readonly redriven: readonly RedrivenRange[];
   /**
-   * Records a redrive took back from the stream, waiting to be applied (redrive-inbox.ts): the next
-   * batch applies them after its own records, or the idle flush before it advances a quiet shard.
+   * Records a redrive took back from the stream, waiting to be applied (redrive-inbox.ts): a batch,
+   * after its write, applies those that change no window; the idle flush applies the others before
+   * it advances a quiet shard.
    */
   readonly redriveInbox: readonly InboxRecord[];
 }

@@ -60,9 +60,12 @@ export interface WindowEngine {
   /**
    * Takes out the records that every window they belong to is closed for at the state's stream
    * time: processing one of them would report it late and change nothing else. Gives their late
-   * records (as `process` would) and the other records, in order; the state is left as it was,
-   * so whatever the state goes on to produce is the same with or without these records. (A
-   * redriven record applied this way cannot change results a failed batch already sent.)
+   * records and the other records (`rest`), in order, and leaves the state as it was. A key's
+   * records leave in order: after one that stays, the key's later records stay too (a session it
+   * opens may reach them). So processing the list in order would give the same state and results
+   * as processing `rest` alone, and the same late records but for their `streamTime` and
+   * `lateness` (taken at the state's stream time, where records before them could have moved it
+   * on). A redriven record applied this way cannot change results a failed batch already sent.
    */
   takeLate(
     state: EngineState | undefined,
@@ -186,8 +189,12 @@ export function createWindowEngine(options: WindowEngineOptions): WindowEngine {
       const rest: KeyedRecord[] = [];
       // A state of another definition, drained, is not changed either: a fresh one is asked.
       const state = check(given);
+      const staying = new Set<string>();
       for (const record of records) {
-        if (!strategy.lateOnly(state, record, out)) rest.push(record);
+        if (staying.has(record.key) || !strategy.lateOnly(state, record, out)) {
+          rest.push(record);
+          staying.add(record.key);
+        }
       }
       return { late: out.late, rest };
     },

@@ -135,7 +135,7 @@ describe("the redrive inbox, applied by the shard's own flow", () => {
     // Assess: after its own record, the batch took bob's click out (its window [T0, T0 + 60 s) had
     // closed: late, nothing else changes) and left ann's at T0 + 65 s, whose window is open; the
     // flush applied that one at T0 + 100 s (it counts), then closed the windows
-    expect(d.stats).toMatchObject({ recordsIn: 1, lateRecords: 1 });
+    expect(d.stats).toMatchObject({ recordsIn: 2, lateRecords: 1 });
     expect(kept).toEqual([sequenceNumber(4)]);
     expect(lateAfterBatch).toBe(1);
     expect(windowsAfterBatch).toEqual([['ann', T0, { clicks: 2, amount: 2 }]]);
@@ -155,6 +155,56 @@ describe("the redrive inbox, applied by the shard's own flow", () => {
       ['dan', T0 + 60 * S, { clicks: 1, amount: 1 }],
     ]);
     expect((await checkpoint())?.redriveInbox).toEqual([]);
+  });
+
+  it('a batch whose send of queued late records fails counts them once and leaves them to the next batch', async () => {
+    // Prepare: the late stream refuses the first put of bob's redriven click (throttled)
+    const { queue, deps, late, checkpoint } = await shardWithAFailedBatch();
+    await queue();
+    let throttled = false;
+    const flaky = {
+      put: async (records: readonly object[]) => {
+        if (!throttled && records.some((r) => (r as { key?: string }).key === 'bob')) {
+          throttled = true;
+          throw Object.assign(new Error('throttled'), { name: 'ServiceUnavailableException' });
+        }
+        return late.put(records);
+      },
+    };
+    const warnings: string[] = [];
+    const logger = { info() {}, error() {}, warn: (message: string) => void warnings.push(message) };
+
+    // Act
+    const first = await aggregateBatch(clickRecords([click('dan', T0 + 100 * S)], 7), {
+      ...deps,
+      late: flaky,
+      logger,
+    });
+    const pending = (await checkpoint())?.pendingLate.length;
+    const second = await aggregateBatch(clickRecords([click('dan', T0 + 101 * S)], 8), deps);
+
+    // Assess: committed by the first batch, sent by the second, counted once
+    expect(first.response.batchItemFailures).toEqual([]);
+    expect(pending).toBe(1);
+    expect(warnings).toEqual(['redriven records applied, not sent yet: the next batch sends them']);
+    expect(late.records).toEqual([expect.objectContaining({ key: 'bob' })]);
+    expect(first.stats.lateRecords + second.stats.lateRecords).toBe(1);
+    expect((await checkpoint())?.pendingLate).toEqual([]);
+  });
+
+  it('a batch near its deadline leaves the queued records for the next one', async () => {
+    // Prepare
+    const { queue, deps, late, checkpoint } = await shardWithAFailedBatch();
+    await queue();
+
+    // Act: 5 s left after the write
+    await aggregateBatch(clickRecords([click('dan', T0 + 100 * S)], 7), deps, {
+      deadlineMs: 1_800_000_000_000 + 5_000,
+    });
+
+    // Assess
+    expect(late.records).toEqual([]);
+    expect((await checkpoint())?.redriveInbox).toHaveLength(2);
   });
 
   it('a batch leaves a KPL record whole in the queue, poison and late user records too, while one of its user records would change a window', async () => {
