@@ -66,7 +66,13 @@ const producerEnvSchema = z.object({
  * stream and queues them in the shards' checkpoints: it sends nothing.
  */
 const redriveEnvSchema = aggregatorEnvSchema
-  .pick({ PIPELINE_NAME: true, STATE_BUCKET: true, STATE_PREFIX: true, DEAD_LETTER_QUEUE_URL: true })
+  .pick({
+    PIPELINE_NAME: true,
+    STATE_BUCKET: true,
+    STATE_PREFIX: true,
+    DEAD_LETTER_QUEUE_URL: true,
+    LATE_DELIVERY_STREAM: true,
+  })
   .extend({ STREAM_NAME: nonEmpty });
 
 /** The deploy's checkpoint check reads the state bucket of every pipeline it is given. */

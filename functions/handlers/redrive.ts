@@ -1,4 +1,5 @@
 import { Logger } from '@aws-lambda-powertools/logger';
+import { FirehoseClient } from '@aws-sdk/client-firehose';
 import { KinesisClient } from '@aws-sdk/client-kinesis';
 import { S3Client } from '@aws-sdk/client-s3';
 import { SQSClient } from '@aws-sdk/client-sqs';
@@ -12,6 +13,8 @@ import {
   type RedriveReport,
   redriveDeadLetters,
 } from '../adapters/redrive/redrive-dead-letters.js';
+import { FirehoseSink } from '../adapters/sinks/firehose-sink.js';
+import { SqsDeadLetterSink } from '../adapters/sinks/sqs-dead-letter-sink.js';
 import { S3StateStore } from '../adapters/state/s3-state-store.js';
 import { getPipeline } from '../pipelines/index.js';
 
@@ -65,23 +68,29 @@ export function createRedriveHandler(create: () => RedriveDependencies) {
  * Run by an operator once the cause of failed batches is fixed (`aws lambda invoke`, or
  * `tributary invoke` locally): takes the Kinesis batches the aggregator's event source mapping
  * gave up on from its dead-letter queue, reads them back from the stream and queues them in their
- * shard's checkpoint: the shard's next batch sends those whose windows have closed to late/, and
- * the idle flush applies the others once the shard is quiet.
+ * shard: those whose windows have closed go to late/ at once, the others wait in the shard's
+ * checkpoint for its own flow (queue-redrive.ts).
  */
 export const handler = createRedriveHandler(() => {
   const env = readRedriveEnv();
   // HTTP/1.1: the SDK's Kinesis client speaks HTTP/2 (for SubscribeToShard, not used here), and
   // LocalStack closes an HTTP/2 session on a GetRecords page of a thousand records.
   const kinesis = new KinesisClient({ requestHandler: new NodeHttpHandler() });
+  const pipeline = getPipeline(env.PIPELINE_NAME);
+  const sqs = new SQSClient({});
   return {
-    pipeline: getPipeline(env.PIPELINE_NAME),
+    pipeline,
+    engine: pipeline.createEngine(),
+    // Redriven records that change no window go straight to late/ or the queue (queue-redrive.ts).
+    late: new FirehoseSink({ client: new FirehoseClient({}), deliveryStreamName: env.LATE_DELIVERY_STREAM }),
+    deadLetters: new SqsDeadLetterSink({ client: sqs, queueUrl: env.DEAD_LETTER_QUEUE_URL }),
     stateStore: new S3StateStore({
       client: new S3Client({}),
       bucket: env.STATE_BUCKET,
       prefix: env.STATE_PREFIX,
     }),
     logger,
-    sqs: new SQSClient({}),
+    sqs,
     queueUrl: env.DEAD_LETTER_QUEUE_URL,
     kinesis,
     streamName: env.STREAM_NAME,

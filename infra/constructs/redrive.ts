@@ -1,4 +1,5 @@
 import { Duration } from 'aws-cdk-lib';
+import type { IDeliveryStream } from 'aws-cdk-lib/aws-kinesisfirehose';
 import type { IFunction } from 'aws-cdk-lib/aws-lambda';
 import type { IBucket } from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
@@ -13,6 +14,8 @@ export interface RedriveProps {
   readonly stream: KinesisPipelineStream;
   /** Whose dead-letter queue it takes the batches from, and in whose checkpoints it queues them. */
   readonly aggregator: Aggregator;
+  /** The aggregator's late stream: redriven records whose windows have closed go there at once. */
+  readonly lateDelivery: IDeliveryStream;
   readonly stateBucket: IBucket;
 }
 
@@ -21,9 +24,10 @@ export interface RedriveProps {
  * record names a batch (shard, first and last sequence number), not its records, which stay in the
  * stream until its retention ends. This function, run by an operator once the cause is fixed
  * (`aws lambda invoke --function-name <name> --payload '{}' out.json`), reads each such batch back
- * and queues it, once, in its shard's checkpoint, where the idle flush applies it once the shard is
- * quiet (functions/handlers/redrive.ts, functions/adapters/aggregator/redrive-inbox.ts).
- * It sends nothing itself: no Firehose, no dead letters.
+ * once. Records of windows that have closed by now (usually all of them) go to the late stream,
+ * and those the pipeline rejects to the dead-letter queue; the others wait in their shard's
+ * checkpoint until the shard's own flow applies them (functions/handlers/redrive.ts,
+ * functions/adapters/aggregator/redrive-inbox.ts). It sends no window results.
  * Kinesis only. On MSK there is none yet: Lambda's Kafka record names offsets, and re-reading them
  * needs a consumer of its own (the mapping's group would skip them again, as would the checkpoints).
  */
@@ -44,6 +48,7 @@ export class Redrive extends Construct {
         STATE_BUCKET: aggregator.environment.STATE_BUCKET,
         STATE_PREFIX: aggregator.environment.STATE_PREFIX,
         DEAD_LETTER_QUEUE_URL: aggregator.environment.DEAD_LETTER_QUEUE_URL,
+        LATE_DELIVERY_STREAM: aggregator.environment.LATE_DELIVERY_STREAM,
         STREAM_NAME: stream.streamName,
         POWERTOOLS_SERVICE_NAME: 'tributary-redrive',
       },
@@ -53,6 +58,9 @@ export class Redrive extends Construct {
     props.stateBucket.grantRead(redrive.function, aggregator.stateKeys);
     props.stateBucket.grantPut(redrive.function, aggregator.stateKeys);
     aggregator.deadLetterQueue.grantConsumeMessages(redrive.function);
+    // Redriven records that change no window: late ones, and those the pipeline rejects.
+    props.lateDelivery.grantPutRecords(redrive.function);
+    aggregator.deadLetterQueue.grantSendMessages(redrive.function);
     // The batches' records (and the stream key's decrypt, if a customer key is used), and the
     // lineage: a shard split or merged since is left alone.
     stream.grantBacklogRead(redrive.function);

@@ -115,6 +115,7 @@ export class TributaryStack extends Stack {
           pipeline: name,
           stream,
           aggregator,
+          lateDelivery: late,
           stateBucket: this.storage.stateBucket,
         });
         writers.push(redrive.function);

@@ -284,6 +284,7 @@ describe('redrive', () => {
         STATE_BUCKET: shared.STATE_BUCKET,
         STATE_PREFIX: shared.STATE_PREFIX,
         DEAD_LETTER_QUEUE_URL: shared.DEAD_LETTER_QUEUE_URL,
+        LATE_DELIVERY_STREAM: shared.LATE_DELIVERY_STREAM,
         STREAM_NAME: `tributary-dev-${pipeline}`,
         POWERTOOLS_SERVICE_NAME: 'tributary-redrive',
         NODE_OPTIONS: expect.any(String),
@@ -295,7 +296,7 @@ describe('redrive', () => {
     }
   });
 
-  it('lets each redrive read its own stream and lineage, take and delete its dead letters, and read and write checkpoints of its pipeline only: nothing sent', () => {
+  it('lets each redrive read its own stream and lineage, take, delete and send its dead letters, put to its late stream, and read and write checkpoints of its pipeline only: no window results', () => {
     for (const pipeline of PIPELINES) {
       const statements = Object.values(resourcesOf('AWS::IAM::Policy', redriveOf(pipeline))).flatMap(
         (policy) =>
@@ -310,8 +311,18 @@ describe('redrive', () => {
         { Effect: 'Allow', Action: 'kinesis:ListShards', Resource: stream },
       ]);
       const actions = statements.flatMap((s) => [s.Action].flat());
-      expect(actions).toEqual(expect.arrayContaining(['sqs:ReceiveMessage', 'sqs:DeleteMessage']));
-      expect(actions.filter((a) => /^(firehose:|sqs:SendMessage|s3:Delete)/.test(a))).toEqual([]);
+      expect(actions).toEqual(
+        expect.arrayContaining(['sqs:ReceiveMessage', 'sqs:DeleteMessage', 'sqs:SendMessage']),
+      );
+      expect(actions.filter((a) => /^s3:Delete/.test(a))).toEqual([]);
+      const firehose = statements.filter((s) => [s.Action].flat().some((a) => a.startsWith('firehose:')));
+      expect(firehose).toEqual([
+        {
+          Effect: 'Allow',
+          Action: ['firehose:PutRecord', 'firehose:PutRecordBatch'],
+          Resource: { 'Fn::GetAtt': [expect.stringMatching(/^LateDeliveryStream/), 'Arn'] },
+        },
+      ]);
       const state = JSON.stringify(statements.map((s) => s.Resource));
       expect(state).toContain(`/state/${pipeline}/*`);
       for (const other of PIPELINES.filter((p) => p !== pipeline)) {

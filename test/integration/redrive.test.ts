@@ -38,6 +38,8 @@ const SCHEDULED_EVENT = join(
 const taxi = getPipeline('taxi-rides');
 /** The aggregator's batch size: over HTTP/2, a GetRecords page this size broke against LocalStack. */
 const TRIPS = 1000;
+const MINUTE = 60_000;
+const HOUR = 60 * MINUTE;
 
 let assembly: CloudAssembly;
 let s3: S3Client;
@@ -71,11 +73,13 @@ function eventFile(event: object): string {
  * A batch's worth of trips of one zone (TRIPS) put into the taxi-rides stream: one shard, and what
  * the stream answered. As many as the mapping's batch: a page that size is what a redrive reads.
  */
-async function putTrips(streamName: string, count = TRIPS) {
+async function putTrips(streamName: string, laterPickupOffsetMs?: number) {
   const zone = 1 + Math.floor(Math.random() * 263);
   const pickupMs = Date.now() - 60_000;
-  const entries = Array.from({ length: count }, (_, i) => {
-    const parsed = validateEvent(taxi, taxiTrip({ zone, pickupMs: pickupMs + i * 10 }));
+  const pickups = Array.from({ length: TRIPS }, (_, i) => pickupMs + i * 10);
+  if (laterPickupOffsetMs !== undefined) pickups.push(pickupMs + laterPickupOffsetMs);
+  const entries = pickups.map((pickup) => {
+    const parsed = validateEvent(taxi, taxiTrip({ zone, pickupMs: pickup }));
     if (!parsed.ok) throw new Error(parsed.reason);
     const data = encodeEnvelope({ pipeline: taxi.name, key: parsed.key, ts: parsed.ts, event: parsed.event });
     return { key: parsed.key, data };
@@ -90,7 +94,7 @@ async function putTrips(streamName: string, count = TRIPS) {
     );
     written.push(...(put.Records ?? []));
   }
-  expect(written).toHaveLength(count);
+  expect(written).toHaveLength(pickups.length);
   const shardId = written[0]?.ShardId ?? '';
   expect(written.every((r) => r.ShardId === shardId && r.SequenceNumber)).toBe(true);
   const { StreamDescriptionSummary } = await kinesis.send(
@@ -112,12 +116,13 @@ async function putTrips(streamName: string, count = TRIPS) {
 
 /**
  * A dry run provisions the stream, queue and bucket; then a batch of trips in the stream (and
- * `after` more trips of the zone), a checkpoint already past the batch (the mapping went on after
+ * maybe one more trip of the zone after it), a checkpoint already past the batch (the mapping went on after
  * giving up on it) at `streamTime` and last active at `lastActiveAt`, and Lambda's on-failure
  * record of the batch in the dead-letter queue.
  */
 async function aBatchGivenUpOn(options: {
-  after: number;
+  /** A trip of the zone after the batch, picked up this long after the batch's first one. */
+  laterTripAfterMs?: number;
   streamTime: (pickupMs: number) => number;
   lastActiveAt: number;
 }) {
@@ -128,7 +133,7 @@ async function aBatchGivenUpOn(options: {
     new GetQueueUrlCommand({ QueueName: resourceOf('AWS::SQS::Queue') }),
   );
   await drainQueue(sqs, QueueUrl);
-  const all = await putTrips(resourceOf('AWS::Kinesis::Stream'), TRIPS + options.after);
+  const all = await putTrips(resourceOf('AWS::Kinesis::Stream'), options.laterTripAfterMs);
   const trips = { ...all, records: all.records.slice(0, TRIPS), later: all.records.slice(TRIPS) };
   const last = trips.records.at(-1)?.sequenceNumber ?? '';
   const key = `state/taxi-rides/${trips.shardId}.json`;
@@ -167,7 +172,6 @@ describe('the redrive function, through tributary invoke against LocalStack', ()
   it('queues a batch the mapping gave up on, read back from the stream, once; the idle flush applies it', async () => {
     // Prepare: the shard quiet for 10 minutes, at the trips' time (their windows open: 1 hour grace)
     const { trips, last, QueueUrl, message, checkpoint } = await aBatchGivenUpOn({
-      after: 0,
       streamTime: (pickupMs) => pickupMs,
       lastActiveAt: Date.now() - 10 * 60_000,
     });
@@ -213,12 +217,32 @@ describe('the redrive function, through tributary invoke against LocalStack', ()
     expect(await drainQueue(sqs, QueueUrl)).toEqual([]);
   });
 
-  it('on a busy shard, the next batch sends the queued records whose windows closed to late/', async () => {
+  it('on a busy shard, sends the records of windows closed by now to late/ itself', async () => {
     // Prepare: the shard active a second ago, its stream time 2 hours past the trips (their windows
-    // closed: 1 hour grace), and one trip of the zone after them for its next batch
+    // closed: 1 hour grace)
+    const { checkpoint } = await aBatchGivenUpOn({
+      streamTime: (pickupMs) => pickupMs + 2 * HOUR,
+      lastActiveAt: Date.now() - 1000,
+    });
+
+    // Act
+    const run = await invokeCli([REDRIVE, '--event', eventFile({})]);
+
+    // Assess: nothing waits; the late stream got every trip
+    expect(run.code, run.stderr).toBe(0);
+    expect(JSON.parse(run.stdout)).toMatchObject({ redriven: { batches: 1, records: TRIPS, skipped: 0 } });
+    expect(run.stderr).toMatch(new RegExp(`Firehose \\S*[Ll]ate\\S*: ${TRIPS} records in`));
+    const after = await checkpoint();
+    expect(after.redriveInbox).toEqual([]);
+    expect(after.pendingLate).toEqual([]);
+  });
+
+  it('on a busy shard, the batch whose records close the windows of queued records sends them to late/', async () => {
+    // Prepare: the shard active a second ago, 30 minutes past the trips (their windows open), and a
+    // trip 2 hours after them for its next batch
     const { trips, checkpoint } = await aBatchGivenUpOn({
-      after: 1,
-      streamTime: (pickupMs) => pickupMs + 2 * 3_600_000,
+      laterTripAfterMs: 2 * HOUR,
+      streamTime: (pickupMs) => pickupMs + 30 * MINUTE,
       lastActiveAt: Date.now() - 1000,
     });
     const batch = kinesisEvent(trips.later, {
@@ -233,13 +257,13 @@ describe('the redrive function, through tributary invoke against LocalStack', ()
     const queued = (await checkpoint()).redriveInbox.length;
     const next = await invokeCli([AGGREGATOR, '--event', eventFile(batch)]);
 
-    // Assess: the batch's own trip and the queued ones all late, sent through the late stream
+    // Assess: queued, then sent through the late stream after the batch's own write
     expect(run.code, run.stderr).toBe(0);
     expect(queued).toBe(TRIPS);
     expect(next.code, next.stderr).toBe(0);
     expect(JSON.parse(next.stdout)).toEqual({ batchItemFailures: [] });
     expect(next.stderr).toContain('redriven records applied late');
-    expect(next.stderr).toMatch(new RegExp(`Firehose \\S*[Ll]ate\\S*: ${TRIPS + 1} records in`));
+    expect(next.stderr).toMatch(new RegExp(`Firehose \\S*[Ll]ate\\S*: ${TRIPS} records in`));
     const after = await checkpoint();
     expect(after.redriveInbox).toEqual([]);
     expect(after.pendingLate).toEqual([]);

@@ -19,7 +19,7 @@ import {
 import { flushTakes } from './idle-flush.js';
 import { oversizedOutputLetters, toAggregateRecords, toLateRecords } from './output-records.js';
 import { positionsOf, prepareRecords } from './prepare-records.js';
-import { commitRedriveInbox, sendPending } from './redrive-inbox.js';
+import { commitRedriveInbox, deadLetterId, lateRecordId, sendPending, withoutSent } from './redrive-inbox.js';
 import { finishHandover, inheritState } from './shard-handover.js';
 
 /** What the aggregator knows of the invocation it runs in. */
@@ -221,7 +221,7 @@ async function applyShard(
     // Applied once this write succeeded, those that change no window (below), or by the idle flush.
     redriveInbox: previous?.redriveInbox ?? [],
   };
-  const stored = await writeCheckpoint(deps, next, etag, readUpdatedAt);
+  const stored = await writeCheckpoint(deps, next, etag, readUpdatedAt, previous);
   const kept = await applyLateInbox(
     { checkpoint: stored.checkpoint, etag: stored.etag },
     deps,
@@ -305,16 +305,19 @@ async function applyLateInbox(
 }
 
 /**
- * The batch's checkpoint write. A redrive may have added records to the inbox since the batch read
- * the checkpoint: its write keeps `updatedAt` as it was, and changes nothing the batch computed
- * from. Finding that, the batch writes again with the redrive's fields; anything else that wrote
- * (the idle flush, another invocation) fails the batch as before.
+ * The batch's checkpoint write. A redrive may have written since the batch read the checkpoint:
+ * records queued in the inbox, late records and dead letters of redriven records committed as
+ * pending (and maybe sent and cleared since). Its writes keep `updatedAt` as it was and change
+ * nothing the batch computed from. Finding that, the batch writes again with the redrive's fields,
+ * keeping the pending entries it did not send itself (`sent`: what it read as pending and sent);
+ * anything else that wrote (the idle flush, another invocation) fails the batch as before.
  */
 async function writeCheckpoint(
   deps: AggregatorDependencies,
   next: Checkpoint,
   etag: string | undefined,
   readUpdatedAt: number | undefined,
+  sent: Pick<Checkpoint, 'pendingLate' | 'pendingDeadLetters'> | undefined,
 ): Promise<{ checkpoint: Checkpoint; etag: string; body: number }> {
   const { pipeline, stateStore } = deps;
   const body = encodeCheckpoint(next);
@@ -332,6 +335,12 @@ async function writeCheckpoint(
       ...next,
       redriven: keptRedriven(current.checkpoint.redriven, next.updatedAt),
       redriveInbox: current.checkpoint.redriveInbox,
+      pendingLate: withoutSent(current.checkpoint.pendingLate, sent?.pendingLate ?? [], lateRecordId),
+      pendingDeadLetters: withoutSent(
+        current.checkpoint.pendingDeadLetters,
+        sent?.pendingDeadLetters ?? [],
+        deadLetterId,
+      ),
     };
     const mergedBody = encodeCheckpoint(merged);
     return {

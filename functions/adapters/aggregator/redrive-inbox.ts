@@ -4,14 +4,22 @@ import type { ProcessOutput, WindowEngine } from '../../core/engine/window-engin
 import type { KeyedRecord } from '../../core/types.js';
 import { CheckpointConflictError } from '../errors.js';
 import type { RecordPosition } from '../kinesis/decode.js';
+import type { DeadLetter } from '../sinks/dead-letter-sink.js';
 import {
   type Checkpoint,
   encodeCheckpoint,
   type InboxRecord,
+  readCheckpoint,
   type StoredCheckpoint,
 } from '../state/checkpoint.js';
 import type { AggregatorDependencies } from './dependencies.js';
-import { oversizedOutputLetters, toAggregateRecords, toLateRecords } from './output-records.js';
+import {
+  type AggregateRecord,
+  type LateOutputRecord,
+  oversizedOutputLetters,
+  toAggregateRecords,
+  toLateRecords,
+} from './output-records.js';
 import { type PreparedRecords, positionsOf, prepareRecords } from './prepare-records.js';
 
 /**
@@ -21,13 +29,14 @@ import { type PreparedRecords, positionsOf, prepareRecords } from './prepare-rec
  * a half of it, when Lambda bisects a failed batch) must find the state the attempt started from:
  * had anything changed the windows in between, the retry would send the same result ids with other
  * values. So:
- * - a redrive only adds records to the inbox, keeping the checkpoint's `updatedAt`: an aggregator
- *   batch whose write loses to it finds only the redrive's fields changed and writes again, its
- *   results unaffected (aggregate-batch.ts, writeCheckpoint);
+ * - a redrive only adds records to the inbox and pending late records and dead letters (then sends
+ *   and clears those), keeping the checkpoint's `updatedAt`: an aggregator batch whose write loses
+ *   to it finds only the redrive's fields changed and writes again, its results unaffected, keeping
+ *   what is pending that it did not send (aggregate-batch.ts, writeCheckpoint);
  * - a record that changes no window (late for every window it belongs to at the shard's stream
- *   time, or poison) may be applied by anyone at any time: the state stays as it was. An aggregator
- *   batch applies those after its own write (`late-only`), so a busy shard's redriven records of
- *   windows long closed reach late/ with its next batch;
+ *   time, or poison) may be applied by anyone at any time: the state stays as it was. The redrive
+ *   applies those as it queues (`late-only`), and an aggregator batch after its own write, for
+ *   records whose windows its records closed;
  * - only the idle flush applies the others, on a shard it takes (quiet for the idle timeout, not
  *   claimed) whose mapping has nothing left to deliver, so no failed attempt waits for a retry;
  *   an aggregator batch that starts meanwhile claims the shard first, as it does against the flush
@@ -190,6 +199,65 @@ export async function applyRedriveInbox(
   return { ...step, stored: await sendPending(step.stored, deps) };
 }
 
+/** What an inbox step gives, before any write: the checkpoint after it and what it added. */
+export interface InboxOutcome {
+  /** The checkpoint with the step applied (`updatedAt` as it was; the caller sets it). */
+  readonly checkpoint: Checkpoint;
+  /** Late records and dead letters the step added to `pendingLate` and `pendingDeadLetters`. */
+  readonly late: readonly LateOutputRecord[];
+  readonly deadLetters: readonly DeadLetter[];
+  readonly counts: Omit<InboxStep, 'committed' | 'stored'>;
+}
+
+/**
+ * Applies a checkpoint's inbox (`scope`) to a copy of it: the new state, the output it gives added
+ * to `pending*`, the records left. Undefined when no record would leave the inbox. Writes nothing.
+ */
+export function applyInboxTo(
+  checkpoint: Checkpoint,
+  deps: Pick<InboxDependencies, 'pipeline' | 'engine' | 'decode'>,
+  at: number,
+  scope: InboxScope,
+): InboxOutcome | undefined {
+  const shard = checkpoint.shard;
+  if (checkpoint.redriveInbox.length === 0) return undefined;
+  const prepared = prepareInbox(checkpoint.redriveInbox, shard, deps);
+  const applied =
+    scope === 'all'
+      ? applyAll(prepared, checkpoint, deps.engine)
+      : applyLateOnly(prepared, checkpoint, deps.engine);
+  if (applied.left.length === checkpoint.redriveInbox.length) return undefined;
+  const results = toAggregateRecords(applied.results, { pipeline: deps.pipeline.name, shard, emittedAt: at });
+  const positions = positionsOf(
+    prepared,
+    applied.late.map((record) => record.value),
+  );
+  const late = toLateRecords(applied.late, {
+    pipeline: deps.pipeline.name,
+    shard,
+    positionOf: (event) => positions.get(event),
+  });
+  return {
+    checkpoint: {
+      ...checkpoint,
+      engine: applied.state,
+      pending: [...checkpoint.pending, ...results],
+      pendingLate: [...checkpoint.pendingLate, ...late],
+      pendingDeadLetters: [...checkpoint.pendingDeadLetters, ...applied.poison],
+      redriveInbox: [...applied.left],
+    },
+    late,
+    deadLetters: applied.poison,
+    counts: {
+      records: applied.applied,
+      late: late.length,
+      invalid: applied.poison.length,
+      windowsClosed: results.length,
+      waiting: applied.left.length,
+    },
+  };
+}
+
 /**
  * Commits the application of a checkpoint's inbox (`scope`): the new state with what it gives as
  * `pending*`, in one conditional write, and nothing sent. When the write loses (an aggregator
@@ -202,59 +270,75 @@ export async function commitRedriveInbox(
   at: number,
   scope: InboxScope,
 ): Promise<InboxStep> {
-  const { checkpoint } = stored;
-  const shard = checkpoint.shard;
-  const nothing = {
-    committed: false,
-    stored,
-    records: 0,
-    late: 0,
-    invalid: 0,
-    windowsClosed: 0,
-    waiting: checkpoint.redriveInbox.length,
-  };
-  if (checkpoint.redriveInbox.length === 0) return nothing;
-  const prepared = prepareInbox(checkpoint.redriveInbox, shard, deps);
-  const applied =
-    scope === 'all'
-      ? applyAll(prepared, checkpoint, deps.engine)
-      : applyLateOnly(prepared, checkpoint, deps.engine);
-  if (applied.left.length === checkpoint.redriveInbox.length) return nothing;
-  const results = toAggregateRecords(applied.results, { pipeline: deps.pipeline.name, shard, emittedAt: at });
-  const positions = positionsOf(
-    prepared,
-    applied.late.map((record) => record.value),
-  );
-  const late = toLateRecords(applied.late, {
-    pipeline: deps.pipeline.name,
-    shard,
-    positionOf: (event) => positions.get(event),
-  });
-  const committed: Checkpoint = {
-    ...checkpoint,
-    engine: applied.state,
-    pending: [...checkpoint.pending, ...results],
-    pendingLate: [...checkpoint.pendingLate, ...late],
-    pendingDeadLetters: [...checkpoint.pendingDeadLetters, ...applied.poison],
-    redriveInbox: [...applied.left],
-    // A new updatedAt: a batch whose write loses to this one must not write over the pending output.
-    updatedAt: at,
-  };
-  const counts = {
-    records: applied.applied,
-    late: late.length,
-    invalid: applied.poison.length,
-    windowsClosed: results.length,
-    waiting: applied.left.length,
-  };
+  const outcome = applyInboxTo(stored.checkpoint, deps, at, scope);
+  if (!outcome) {
+    const waiting = stored.checkpoint.redriveInbox.length;
+    return { committed: false, stored, records: 0, late: 0, invalid: 0, windowsClosed: 0, waiting };
+  }
+  // A new updatedAt: a batch whose write loses to this one must not write over what it changed.
+  const committed: Checkpoint = { ...outcome.checkpoint, updatedAt: at };
   let etag: string;
   try {
     etag = await put(deps, committed, stored.etag);
   } catch (error) {
-    if (error instanceof CheckpointConflictError) return { committed: false, stored: undefined, ...counts };
+    if (error instanceof CheckpointConflictError)
+      return { committed: false, stored: undefined, ...outcome.counts };
     throw error;
   }
-  return { committed: true, stored: { checkpoint: committed, etag }, ...counts };
+  return { committed: true, stored: { checkpoint: committed, etag }, ...outcome.counts };
+}
+
+/** What tells a pending late record apart: its record's position and its window. */
+export function lateRecordId(record: LateOutputRecord): string {
+  return `${record.shard} ${record.sequence_number} ${record.sub_sequence_number ?? ''} ${record.window_start}`;
+}
+
+/** What tells a pending dead letter apart: its record's position and its reason. */
+export function deadLetterId(letter: DeadLetter): string {
+  return `${letter.shard} ${letter.sequence_number} ${letter.sub_sequence_number ?? ''} ${letter.reason}`;
+}
+
+/** `pending` without the entries of `sent` (by `id`). */
+export function withoutSent<T>(pending: readonly T[], sent: readonly T[], id: (entry: T) => string): T[] {
+  if (sent.length === 0) return [...pending];
+  const ids = new Set(sent.map(id));
+  return pending.filter((entry) => !ids.has(id(entry)));
+}
+
+/** The sinks pending output goes to. */
+type PendingSinks = Pick<InboxDependencies, 'pipeline' | 'aggregates' | 'late' | 'deadLetters'>;
+
+/**
+ * Sends pending output of `checkpoint`: dead letters first, then window results and late records;
+ * an output record too large for Firehose is dead-lettered with the reason.
+ */
+async function sendOutput(
+  deps: Pick<PendingSinks, 'pipeline' | 'late' | 'deadLetters'> & Partial<Pick<PendingSinks, 'aggregates'>>,
+  checkpoint: Checkpoint,
+  output: {
+    readonly results: readonly AggregateRecord[];
+    readonly late: readonly LateOutputRecord[];
+    readonly deadLetters: readonly DeadLetter[];
+  },
+): Promise<void> {
+  if (output.deadLetters.length > 0) await deps.deadLetters.send(output.deadLetters);
+  const none = { tooLarge: [] };
+  if (output.results.length > 0 && !deps.aggregates)
+    throw new Error('pending window results need the aggregates sink');
+  const sent =
+    output.results.length > 0 && deps.aggregates ? await deps.aggregates.put(output.results) : none;
+  const sentLate = output.late.length > 0 ? await deps.late.put(output.late) : none;
+  const undeliverable = [...sent.tooLarge, ...sentLate.tooLarge];
+  if (undeliverable.length > 0) {
+    await deps.deadLetters.send(
+      oversizedOutputLetters(undeliverable, {
+        pipeline: deps.pipeline.name,
+        shard: checkpoint.shard,
+        sequenceNumber: checkpoint.position?.sequenceNumber ?? '0',
+        at: checkpoint.updatedAt,
+      }),
+    );
+  }
 }
 
 /**
@@ -269,21 +353,11 @@ export async function sendPending(
   const { checkpoint } = stored;
   const { pending, pendingLate, pendingDeadLetters } = checkpoint;
   if (pending.length + pendingLate.length + pendingDeadLetters.length === 0) return stored;
-  if (pendingDeadLetters.length > 0) await deps.deadLetters.send(pendingDeadLetters);
-  const none = { tooLarge: [] };
-  const sent = pending.length > 0 ? await deps.aggregates.put(pending) : none;
-  const sentLate = pendingLate.length > 0 ? await deps.late.put(pendingLate) : none;
-  const undeliverable = [...sent.tooLarge, ...sentLate.tooLarge];
-  if (undeliverable.length > 0) {
-    await deps.deadLetters.send(
-      oversizedOutputLetters(undeliverable, {
-        pipeline: deps.pipeline.name,
-        shard: checkpoint.shard,
-        sequenceNumber: checkpoint.position?.sequenceNumber ?? '0',
-        at: checkpoint.updatedAt,
-      }),
-    );
-  }
+  await sendOutput(deps, checkpoint, {
+    results: pending,
+    late: pendingLate,
+    deadLetters: pendingDeadLetters,
+  });
   const cleared: Checkpoint = { ...checkpoint, pending: [], pendingLate: [], pendingDeadLetters: [] };
   try {
     const etag = await deps.stateStore.put(
@@ -296,5 +370,51 @@ export async function sendPending(
   } catch (error) {
     if (error instanceof CheckpointConflictError) return undefined;
     throw error;
+  }
+}
+
+/** Conditional writes a redrive tries to clear what it sent before leaving it to the shard's flow. */
+const CLEAR_ATTEMPTS = 3;
+
+/**
+ * Sends the late records and dead letters a redrive committed as pending (`added`), then takes
+ * them, and only them, out of the checkpoint's pending lists. A checkpoint written meanwhile (a
+ * batch, which may have sent them too: at least once) is read again; when they are gone from it,
+ * nothing is left to do. Writes keep `updatedAt`, as the redrive's do.
+ */
+export async function sendRedrivenPending(
+  stored: StoredCheckpoint,
+  added: Pick<InboxOutcome, 'late' | 'deadLetters'>,
+  deps: Pick<InboxDependencies, 'pipeline' | 'stateStore' | 'late' | 'deadLetters'>,
+): Promise<void> {
+  await sendOutput(deps, stored.checkpoint, {
+    results: [],
+    late: added.late,
+    deadLetters: added.deadLetters,
+  });
+  let current: StoredCheckpoint | undefined = stored;
+  for (let attempt = 1; current && attempt <= CLEAR_ATTEMPTS; attempt++) {
+    const { checkpoint } = current;
+    const cleared: Checkpoint = {
+      ...checkpoint,
+      pendingLate: withoutSent(checkpoint.pendingLate, added.late, lateRecordId),
+      pendingDeadLetters: withoutSent(checkpoint.pendingDeadLetters, added.deadLetters, deadLetterId),
+    };
+    const unchanged =
+      cleared.pendingLate.length === checkpoint.pendingLate.length &&
+      cleared.pendingDeadLetters.length === checkpoint.pendingDeadLetters.length;
+    if (unchanged) return;
+    try {
+      await deps.stateStore.put(
+        deps.pipeline.name,
+        checkpoint.shard,
+        encodeCheckpoint(cleared),
+        current.etag,
+      );
+      return;
+    } catch (error) {
+      if (!(error instanceof CheckpointConflictError)) throw error;
+      current = await readCheckpoint(deps.stateStore, deps.pipeline.name, checkpoint.shard);
+    }
   }
 }

@@ -1,14 +1,27 @@
 import type { KinesisStreamRecord } from 'aws-lambda';
 import {
+  applyInboxTo,
+  type InboxDependencies,
   inboxDataBytes,
   MAX_INBOX_DATA_BYTES,
   MAX_INBOX_RECORDS,
+  sendRedrivenPending,
   toInbox,
 } from '../aggregator/redrive-inbox.js';
 import { AdapterError } from '../errors.js';
-import type { AnyPipeline } from '../pipeline-event.js';
-import { encodeCheckpoint, keptRedriven, readCheckpoint, redrivenAlready } from '../state/checkpoint.js';
-import type { StateStore } from '../state/state-store.js';
+import {
+  type Checkpoint,
+  encodeCheckpoint,
+  keptRedriven,
+  readCheckpoint,
+  redrivenAlready,
+} from '../state/checkpoint.js';
+
+/**
+ * What queueing needs: the state store, and to apply records that change no window, the engine and
+ * the late and dead-letter sinks (never the aggregates one: such a step closes no window).
+ */
+export type RedriveInboxDependencies = Omit<InboxDependencies, 'aggregates'>;
 
 /** Why a shard cannot take a redrive now; the message stays for a later run. */
 export class RedriveNotReadyError extends AdapterError {
@@ -25,22 +38,23 @@ export class RedriveNotReadyError extends AdapterError {
  * Puts records the mapping gave up on (sequence numbers `range.from` to `range.to` of `shard`,
  * read back from the stream) into the shard checkpoint's inbox, for the shard's own flow to apply
  * (redrive-inbox.ts), and records the range: a record in a recorded range is never queued again.
- * One conditional write, nothing sent: a CheckpointConflictError (the aggregator or the idle flush
- * wrote first) means try again on the new checkpoint. A dry run says what it would queue.
+ * Those that change no window (late for every window they belong to at the shard's stream time, or
+ * poison: `late-only`) do not wait: they go to the checkpoint's pending late records and dead
+ * letters in the same write, and are sent and cleared right after it. One conditional write, which
+ * keeps `updatedAt`: a CheckpointConflictError (the aggregator or the idle flush wrote first)
+ * means try again on the new checkpoint. A dry run says what it would queue.
  */
 export async function queueRedrive(
   shard: string,
   records: readonly KinesisStreamRecord[],
   range: { readonly from: string; readonly to: string },
-  deps: {
-    readonly pipeline: AnyPipeline;
-    readonly stateStore: StateStore;
+  deps: RedriveInboxDependencies & {
     readonly now?: () => number;
     /** Asked after the checkpoint is read: a handover that starts later changes it, so this write loses. */
     readonly closedByReshard?: (shard: string) => Promise<boolean>;
   },
   options: { readonly dryRun?: boolean } = {},
-): Promise<{ readonly queued: number; readonly skipped: number }> {
+): Promise<{ readonly queued: number; readonly skipped: number; readonly late: number }> {
   const stored = await readCheckpoint(deps.stateStore, deps.pipeline.name, shard);
   if (!stored) {
     // Creating it here would keep the shard's first batch from taking state over from its parents.
@@ -60,24 +74,34 @@ export async function queueRedrive(
   }
   const taken = redrivenAlready(checkpoint.redriven);
   const fresh = records.filter((record) => !taken(record.kinesis.sequenceNumber));
-  if (fresh.length === 0) return { queued: 0, skipped: records.length };
-  const waiting = checkpoint.redriveInbox.length;
-  const bytes = inboxDataBytes(checkpoint.redriveInbox) + inboxDataBytes(toInbox(fresh));
-  if (waiting + fresh.length > MAX_INBOX_RECORDS || bytes > MAX_INBOX_DATA_BYTES) {
-    throw new RedriveNotReadyError(
-      'waiting',
-      `shard ${shard} has ${waiting} redriven records not applied yet (at most ${MAX_INBOX_RECORDS} records and ${MAX_INBOX_DATA_BYTES / 1024 / 1024} MiB wait at once): redrive again after its next batch`,
-    );
-  }
-  if (options.dryRun) return { queued: fresh.length, skipped: records.length - fresh.length };
+  if (fresh.length === 0) return { queued: 0, skipped: records.length, late: 0 };
   const at = (deps.now ?? Date.now)();
-  const next = {
+  const appended: Checkpoint = {
     ...checkpoint,
     redriveInbox: [...checkpoint.redriveInbox, ...toInbox(fresh)],
+  };
+  const outcome = applyInboxTo(appended, deps, at, 'late-only');
+  const after = outcome?.checkpoint ?? appended;
+  const waiting = after.redriveInbox.length + after.pendingLate.length + after.pendingDeadLetters.length;
+  if (waiting > MAX_INBOX_RECORDS || inboxDataBytes(after.redriveInbox) > MAX_INBOX_DATA_BYTES) {
+    throw new RedriveNotReadyError(
+      'waiting',
+      `shard ${shard} has ${checkpoint.redriveInbox.length} redriven records not applied yet and ${checkpoint.pendingLate.length + checkpoint.pendingDeadLetters.length} late records and dead letters not sent (at most ${MAX_INBOX_RECORDS} records and ${MAX_INBOX_DATA_BYTES / 1024 / 1024} MiB wait at once): redrive again after its next batch`,
+    );
+  }
+  const counts = {
+    queued: fresh.length,
+    skipped: records.length - fresh.length,
+    late: outcome?.counts.records ?? 0,
+  };
+  if (options.dryRun) return counts;
+  const next: Checkpoint = {
+    ...after,
     redriven: [...keptRedriven(checkpoint.redriven, at), { from: range.from, to: range.to, at }],
     // updatedAt stays the shard flow's: an aggregator batch whose write loses to this one tells by
     // it that nothing it computed from changed (aggregate-batch.ts, writeCheckpoint).
   };
-  await deps.stateStore.put(deps.pipeline.name, shard, encodeCheckpoint(next), etag);
-  return { queued: fresh.length, skipped: records.length - fresh.length };
+  const written = await deps.stateStore.put(deps.pipeline.name, shard, encodeCheckpoint(next), etag);
+  if (outcome) await sendRedrivenPending({ checkpoint: next, etag: written }, outcome, deps);
+  return counts;
 }

@@ -14,7 +14,7 @@ import { readShardRange } from '../kinesis/shard-range.js';
 import type { AnyPipeline } from '../pipeline-event.js';
 import type { StateStore } from '../state/state-store.js';
 import { type DiscardedBatch, readDiscardedBatch } from './on-failure-record.js';
-import { queueRedrive, RedriveNotReadyError } from './queue-redrive.js';
+import { queueRedrive, type RedriveInboxDependencies, RedriveNotReadyError } from './queue-redrive.js';
 
 /** The calls a redrive makes on the dead-letter queue (a real SQSClient, or a stub). */
 export interface RedriveQueueClient {
@@ -28,7 +28,7 @@ export interface ShardChildren {
   hasChildren(streamArn: string, shardId: string): Promise<boolean>;
 }
 
-export interface RedriveDependencies {
+export interface RedriveDependencies extends RedriveInboxDependencies {
   readonly pipeline: AnyPipeline;
   /** Where the shards' checkpoints are: the redrive queues records in them. */
   readonly stateStore: StateStore;

@@ -150,7 +150,10 @@ async function pipelineWithAFailedBatch(
   const checked: string[] = [];
   const deps = (queue: ReturnType<typeof memoryQueue>): RedriveDependencies => ({
     pipeline: harness.deps.pipeline,
+    engine: harness.deps.engine,
     stateStore: harness.deps.stateStore,
+    late: harness.deps.late,
+    deadLetters: harness.deps.deadLetters,
     sqs: queue as unknown as RedriveDependencies['sqs'],
     queueUrl: 'http://localhost/000000000000/dead-letters',
     kinesis: shard as unknown as RedriveDependencies['kinesis'],
@@ -230,7 +233,7 @@ describe('readDiscardedBatch', () => {
 describe('redriveDeadLetters', () => {
   it('queues each batch read back from the stream in its shard, then deletes its message', async () => {
     // Prepare
-    const { b, deps, checkpoint } = await pipelineWithAFailedBatch();
+    const { b, deps, checkpoint, late } = await pipelineWithAFailedBatch();
     const queue = memoryQueue([discarded(b)]);
 
     // Act
@@ -249,10 +252,9 @@ describe('redriveDeadLetters', () => {
     expect(queue.messages).toEqual([]);
     expect(queue.released).toEqual([]);
     expect(second.received).toBe(0);
-    expect((await checkpoint())?.redriveInbox.map((r) => r.sequenceNumber)).toEqual([
-      sequenceNumber(3),
-      sequenceNumber(4),
-    ]);
+    // bob's click went to late/ (its window closed), ann's waits for its window
+    expect(late.records).toEqual([expect.objectContaining({ sequence_number: sequenceNumber(3) })]);
+    expect((await checkpoint())?.redriveInbox.map((r) => r.sequenceNumber)).toEqual([sequenceNumber(4)]);
     expect((await checkpoint())?.redriven).toHaveLength(1);
     expect((await checkpoint())?.position?.sequenceNumber).toBe(sequenceNumber(6));
   });
@@ -362,7 +364,7 @@ describe('redriveDeadLetters', () => {
 
   it('records only what it read of a range cut short, and queues the rest on a later run', async () => {
     // Prepare: the shard answers empty pages from ann's record at T0 + 65 s on (a sparse stretch)
-    const { b, deps, shard, checkpoint } = await pipelineWithAFailedBatch({ stallAt: 3 });
+    const { b, deps, shard, checkpoint, late } = await pipelineWithAFailedBatch({ stallAt: 3 });
     const queue = memoryQueue([discarded(b)]);
 
     // Act: even asked to drop what expired, it keeps a message whose read was cut short
@@ -380,10 +382,8 @@ describe('redriveDeadLetters', () => {
       }),
     ]);
     expect(second.redriven).toEqual({ batches: 1, records: 1, skipped: 1 });
-    expect((await checkpoint())?.redriveInbox.map((r) => r.sequenceNumber)).toEqual([
-      sequenceNumber(3),
-      sequenceNumber(4),
-    ]);
+    expect(late.records).toEqual([expect.objectContaining({ sequence_number: sequenceNumber(3) })]);
+    expect((await checkpoint())?.redriveInbox.map((r) => r.sequenceNumber)).toEqual([sequenceNumber(4)]);
     expect(queue.messages).toEqual([]);
   });
 

@@ -42,7 +42,7 @@ const results = (records: object[]) =>
   (records as AggregateRecord[]).map((r) => [r.key, r.window_start, r.values]);
 
 describe('queueRedrive', () => {
-  it('puts the records in the shard inbox and records the range, sending nothing and moving nothing', async () => {
+  it('sends the records of closed windows to late/, queues the others in the shard inbox and records the range, moving nothing', async () => {
     // Prepare
     const { queue, checkpoint, aggregates, late } = await shardWithAFailedBatch();
     const before = await checkpoint();
@@ -50,20 +50,24 @@ describe('queueRedrive', () => {
     // Act
     const queued = await queue();
 
-    // Assess
-    expect(queued).toEqual({ queued: 2, skipped: 0 });
+    // Assess: bob's click at T0 + 30 s is late (its window closed at T0 + 70 s), ann's at T0 + 65 s waits
+    expect(queued).toEqual({ queued: 2, skipped: 0, late: 1 });
     const after = await checkpoint();
-    expect(after?.redriveInbox.map((r) => r.sequenceNumber)).toEqual([sequenceNumber(3), sequenceNumber(4)]);
+    expect(after?.redriveInbox.map((r) => r.sequenceNumber)).toEqual([sequenceNumber(4)]);
+    expect(late.records).toEqual([
+      expect.objectContaining({ key: 'bob', sequence_number: sequenceNumber(3), stream_time: T0 + 80 * S }),
+    ]);
+    expect(after?.pendingLate).toEqual([]);
     expect(after?.redriven).toEqual([{ ...range(3, 4), at: expect.any(Number) }]);
     expect(after?.position).toEqual(before?.position);
     expect(after?.engine).toEqual(before?.engine);
+    expect(after?.updatedAt).toBe(before?.updatedAt);
     expect(aggregates.records).toHaveLength(1);
-    expect(late.records).toEqual([]);
   });
 
   it('queues a record once, however often its range is redriven', async () => {
     // Prepare: a first message named bob's record only
-    const { b, queue, checkpoint } = await shardWithAFailedBatch();
+    const { b, queue, checkpoint, late } = await shardWithAFailedBatch();
     await queue(b.slice(0, 1), range(3, 3));
 
     // Act
@@ -71,9 +75,10 @@ describe('queueRedrive', () => {
     const again = await queue(b, range(3, 4));
 
     // Assess
-    expect(overlapping).toEqual({ queued: 1, skipped: 1 });
-    expect(again).toEqual({ queued: 0, skipped: 2 });
-    expect((await checkpoint())?.redriveInbox).toHaveLength(2);
+    expect(overlapping).toEqual({ queued: 1, skipped: 1, late: 0 });
+    expect(again).toEqual({ queued: 0, skipped: 2, late: 0 });
+    expect((await checkpoint())?.redriveInbox).toHaveLength(1);
+    expect(late.records).toEqual([expect.objectContaining({ key: 'bob' })]);
   });
 
   it('waits for a shard without a checkpoint, one handing over, and a full inbox', async () => {
@@ -119,7 +124,7 @@ describe('queueRedrive', () => {
 });
 
 describe("the redrive inbox, applied by the shard's own flow", () => {
-  it('a batch applies the queued records that change no window and leaves the others to the idle flush, which applies them once the shard is quiet', async () => {
+  it('a batch leaves a queued record of an open window to the idle flush, which applies it once the shard is quiet', async () => {
     // Prepare
     const { queue, deps, aggregates, late, checkpoint, advance } = await shardWithAFailedBatch();
     await queue();
@@ -127,18 +132,13 @@ describe("the redrive inbox, applied by the shard's own flow", () => {
     // Act: a batch (stream time to T0 + 100 s), then five quiet minutes and the flush
     const d = await aggregateBatch(clickRecords([click('dan', T0 + 100 * S)], 7), deps);
     const kept = (await checkpoint())?.redriveInbox.map((r) => r.sequenceNumber);
-    const lateAfterBatch = late.records.length;
-    const windowsAfterBatch = results(aggregates.records);
     advance(5 * 60_000);
     const outcome = await flushIdleShards({ ...deps, idleTimeoutMs: 60_000 });
 
-    // Assess: after its own record, the batch took bob's click out (its window [T0, T0 + 60 s) had
-    // closed: late, nothing else changes) and left ann's at T0 + 65 s, whose window is open; the
-    // flush applied that one at T0 + 100 s (it counts), then closed the windows
-    expect(d.stats).toMatchObject({ recordsIn: 2, lateRecords: 1 });
+    // Assess: the batch applied only its own record (ann's window [T0 + 60 s, T0 + 120 s) is open);
+    // the flush applied ann's click at T0 + 100 s (it counts), then closed the windows
+    expect(d.stats).toMatchObject({ recordsIn: 1, lateRecords: 0 });
     expect(kept).toEqual([sequenceNumber(4)]);
-    expect(lateAfterBatch).toBe(1);
-    expect(windowsAfterBatch).toEqual([['ann', T0, { clicks: 2, amount: 2 }]]);
     expect(outcome).toMatchObject({ shardsFlushed: 1 });
     expect(late.records).toEqual([
       expect.objectContaining({
@@ -157,14 +157,34 @@ describe("the redrive inbox, applied by the shard's own flow", () => {
     expect((await checkpoint())?.redriveInbox).toEqual([]);
   });
 
+  it('a batch applies, after its write, the queued records whose windows have closed since', async () => {
+    // Prepare
+    const { queue, deps, aggregates, late, checkpoint } = await shardWithAFailedBatch();
+    await queue();
+
+    // Act: a batch takes stream time to T0 + 140 s, past ann's window's close at T0 + 130 s
+    const d = await aggregateBatch(clickRecords([click('dan', T0 + 140 * S)], 7), deps);
+
+    // Assess: the window closed without ann's redriven click, which went to late/ after it
+    expect(d.stats).toMatchObject({ recordsIn: 2, lateRecords: 1 });
+    expect(results(aggregates.records)).toContainEqual(['ann', T0 + 60 * S, { clicks: 1, amount: 1 }]);
+    expect(late.records).toEqual([
+      expect.objectContaining({ key: 'bob' }),
+      expect.objectContaining({ key: 'ann', sequence_number: sequenceNumber(4), stream_time: T0 + 140 * S }),
+    ]);
+    const after = await checkpoint();
+    expect(after?.redriveInbox).toEqual([]);
+    expect(after?.pendingLate).toEqual([]);
+  });
+
   it('a batch whose send of queued late records fails counts them once and leaves them to the next batch', async () => {
-    // Prepare: the late stream refuses the first put of bob's redriven click (throttled)
+    // Prepare: the late stream refuses the first put of ann's redriven click (its window closed by the batch) (throttled)
     const { queue, deps, late, checkpoint } = await shardWithAFailedBatch();
     await queue();
     let throttled = false;
     const flaky = {
       put: async (records: readonly object[]) => {
-        if (!throttled && records.some((r) => (r as { key?: string }).key === 'bob')) {
+        if (!throttled && records.some((r) => (r as { key?: string }).key === 'ann')) {
           throttled = true;
           throw Object.assign(new Error('throttled'), { name: 'ServiceUnavailableException' });
         }
@@ -175,19 +195,22 @@ describe("the redrive inbox, applied by the shard's own flow", () => {
     const logger = { info() {}, error() {}, warn: (message: string) => void warnings.push(message) };
 
     // Act
-    const first = await aggregateBatch(clickRecords([click('dan', T0 + 100 * S)], 7), {
+    const first = await aggregateBatch(clickRecords([click('dan', T0 + 140 * S)], 7), {
       ...deps,
       late: flaky,
       logger,
     });
     const pending = (await checkpoint())?.pendingLate.length;
-    const second = await aggregateBatch(clickRecords([click('dan', T0 + 101 * S)], 8), deps);
+    const second = await aggregateBatch(clickRecords([click('dan', T0 + 141 * S)], 8), deps);
 
     // Assess: committed by the first batch, sent by the second, counted once
     expect(first.response.batchItemFailures).toEqual([]);
     expect(pending).toBe(1);
     expect(warnings).toEqual(['redriven records applied, not sent yet: the next batch sends them']);
-    expect(late.records).toEqual([expect.objectContaining({ key: 'bob' })]);
+    expect(late.records).toEqual([
+      expect.objectContaining({ key: 'bob' }),
+      expect.objectContaining({ key: 'ann' }),
+    ]);
     expect(first.stats.lateRecords + second.stats.lateRecords).toBe(1);
     expect((await checkpoint())?.pendingLate).toEqual([]);
   });
@@ -198,13 +221,13 @@ describe("the redrive inbox, applied by the shard's own flow", () => {
     await queue();
 
     // Act: 5 s left after the write
-    await aggregateBatch(clickRecords([click('dan', T0 + 100 * S)], 7), deps, {
+    await aggregateBatch(clickRecords([click('dan', T0 + 140 * S)], 7), deps, {
       deadlineMs: 1_800_000_000_000 + 5_000,
     });
 
     // Assess
-    expect(late.records).toEqual([]);
-    expect((await checkpoint())?.redriveInbox).toHaveLength(2);
+    expect(late.records).toEqual([expect.objectContaining({ key: 'bob' })]);
+    expect((await checkpoint())?.redriveInbox).toHaveLength(1);
   });
 
   it('a batch leaves a KPL record whole in the queue, poison and late user records too, while one of its user records would change a window', async () => {
@@ -232,8 +255,8 @@ describe("the redrive inbox, applied by the shard's own flow", () => {
     advance(5 * 60_000);
     await flushIdleShards({ ...deps, idleTimeoutMs: 60_000 });
 
-    // Assess: the batch applied bob's click and nothing of the KPL record; the flush applied both
-    // of its user records, the late one reported once
+    // Assess: the redrive sent bob's click to late/; neither it nor the batch applied anything of
+    // the KPL record; the flush applied both of its user records, the late one reported once
     expect(afterBatch).toEqual({ inbox: 1, late: 1, deadLetters: 0 });
     expect(deadLetters.letters).toEqual([
       expect.objectContaining({ sequence_number: sequenceNumber(3), sub_sequence_number: 2 }),
@@ -283,6 +306,49 @@ describe("the redrive inbox, applied by the shard's own flow", () => {
     ]);
     expect(after?.redriveInbox).toEqual([]);
     expect(after?.redriven).toHaveLength(1);
+  });
+
+  it('a batch whose write a redrive overtook keeps the late records the redrive committed and could not send', async () => {
+    // Prepare: between the batch's read and its write, a redrive commits bob's click (its window
+    // closed) as pending, and its send to the late stream fails
+    const store = new MemoryStateStore();
+    const { b, deps, late, checkpoint } = await shardWithAFailedBatch(store);
+    const down = {
+      put: async () => {
+        throw Object.assign(new Error('down'), { name: 'ServiceUnavailableException' });
+      },
+    };
+    let raced: Promise<unknown> | undefined;
+    const racing = Object.assign(Object.create(store) as MemoryStateStore, {
+      put: async (...args: Parameters<MemoryStateStore['put']>) => {
+        raced ??= queueRedrive(SHARD, b.slice(0, 1), range(3, 3), {
+          ...deps,
+          stateStore: store,
+          late: down,
+        }).catch((error: unknown) => error);
+        await raced;
+        return store.put(...args);
+      },
+    });
+
+    // Act
+    const first = await aggregateBatch(clickRecords([click('dan', T0 + 100 * S)], 7), {
+      ...deps,
+      stateStore: racing,
+      checkpointCache: undefined,
+    });
+    const pending = (await checkpoint())?.pendingLate.map((r) => r.key);
+    await aggregateBatch(clickRecords([click('dan', T0 + 101 * S)], 8), deps);
+
+    // Assess: the redrive failed after its commit; the batch kept bob's record pending; the next
+    // batch sent it
+    expect(await raced).toMatchObject({ name: 'ServiceUnavailableException' });
+    expect(first.response.batchItemFailures).toEqual([]);
+    expect(pending).toEqual(['bob']);
+    expect(late.records).toEqual([
+      expect.objectContaining({ key: 'bob', sequence_number: sequenceNumber(3) }),
+    ]);
+    expect((await checkpoint())?.pendingLate).toEqual([]);
   });
 
   it('a batch whose write anything but a redrive overtook fails, and writes nothing over it', async () => {
@@ -383,8 +449,8 @@ describe("the redrive inbox, applied by the shard's own flow", () => {
 
     // Assess
     expect(outcome).toMatchObject({ behind: 1, shardsFlushed: 0 });
-    expect((await checkpoint())?.redriveInbox).toHaveLength(2);
-    expect(late.records).toEqual([]);
+    expect((await checkpoint())?.redriveInbox).toHaveLength(1);
+    expect(late.records).toEqual([expect.objectContaining({ key: 'bob' })]);
   });
 
   it('a flush the backlog check stops sends pending output and leaves the state as it read it', async () => {
