@@ -63,7 +63,8 @@ const producerEnvSchema = z.object({
 
 /**
  * The redrive takes batches from the dead-letter queue, reads them back from the pipeline's Kinesis
- * stream and queues them in the shards' checkpoints: it sends nothing.
+ * stream, sends the records of closed windows to the late stream (and rejected ones to the queue)
+ * and queues the others in the shards' checkpoints. It sends no window results.
  */
 const redriveEnvSchema = aggregatorEnvSchema
   .pick({

@@ -195,7 +195,7 @@ describe('the redrive function, through tributary invoke against LocalStack', ()
     expect(run.code, run.stderr).toBe(0);
     expect(JSON.parse(run.stdout)).toEqual({
       received: 1,
-      redriven: { batches: 1, records: TRIPS, skipped: 0 },
+      redriven: { batches: 1, records: TRIPS, waiting: TRIPS, skipped: 0 },
       wouldRedrive: 0,
       left: [],
       dropped: [],
@@ -230,7 +230,9 @@ describe('the redrive function, through tributary invoke against LocalStack', ()
 
     // Assess: nothing waits; the late stream got every trip
     expect(run.code, run.stderr).toBe(0);
-    expect(JSON.parse(run.stdout)).toMatchObject({ redriven: { batches: 1, records: TRIPS, skipped: 0 } });
+    expect(JSON.parse(run.stdout)).toMatchObject({
+      redriven: { batches: 1, records: TRIPS, waiting: 0, skipped: 0 },
+    });
     expect(run.stderr).toMatch(new RegExp(`Firehose \\S*[Ll]ate\\S*: ${TRIPS} records in`));
     const after = await checkpoint();
     expect(after.redriveInbox).toEqual([]);

@@ -97,7 +97,8 @@ async function put(deps: InboxDependencies, checkpoint: Checkpoint, etag: string
 
 /**
  * Which of an inbox's records a step applies: `all` (the idle flush, on a shard it takes), or
- * `late-only` (an aggregator batch, after its own write): only the records that change no window,
+ * `late-only` (a redrive as it queues, and an aggregator batch after its own write): only the
+ * records that change no window,
  * being late for every window they belong to, or poison. Those can be applied on a busy shard: the
  * state stays as it was, so a failed attempt's retry, or a half of it, still finds the state the
  * attempt started from (WindowEngine.takeLate). A Kinesis record leaves the inbox whole: when one

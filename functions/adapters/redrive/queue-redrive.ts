@@ -1,4 +1,5 @@
 import type { KinesisStreamRecord } from 'aws-lambda';
+import type { LoggerLike } from '../aggregator/dependencies.js';
 import {
   applyInboxTo,
   type InboxDependencies,
@@ -50,11 +51,12 @@ export async function queueRedrive(
   range: { readonly from: string; readonly to: string },
   deps: RedriveInboxDependencies & {
     readonly now?: () => number;
+    readonly logger?: LoggerLike;
     /** Asked after the checkpoint is read: a handover that starts later changes it, so this write loses. */
     readonly closedByReshard?: (shard: string) => Promise<boolean>;
   },
   options: { readonly dryRun?: boolean } = {},
-): Promise<{ readonly queued: number; readonly skipped: number; readonly late: number }> {
+): Promise<{ readonly redriven: number; readonly waiting: number; readonly skipped: number }> {
   const stored = await readCheckpoint(deps.stateStore, deps.pipeline.name, shard);
   if (!stored) {
     // Creating it here would keep the shard's first batch from taking state over from its parents.
@@ -74,7 +76,7 @@ export async function queueRedrive(
   }
   const taken = redrivenAlready(checkpoint.redriven);
   const fresh = records.filter((record) => !taken(record.kinesis.sequenceNumber));
-  if (fresh.length === 0) return { queued: 0, skipped: records.length, late: 0 };
+  if (fresh.length === 0) return { redriven: 0, waiting: 0, skipped: records.length };
   const at = (deps.now ?? Date.now)();
   const appended: Checkpoint = {
     ...checkpoint,
@@ -82,17 +84,21 @@ export async function queueRedrive(
   };
   const outcome = applyInboxTo(appended, deps, at, 'late-only');
   const after = outcome?.checkpoint ?? appended;
-  const waiting = after.redriveInbox.length + after.pendingLate.length + after.pendingDeadLetters.length;
-  if (waiting > MAX_INBOX_RECORDS || inboxDataBytes(after.redriveInbox) > MAX_INBOX_DATA_BYTES) {
+  // What would wait in the checkpoint: the records left in the inbox, and output committed before
+  // and not sent yet (this redrive sends its own right after its write).
+  const unsent = checkpoint.pendingLate.length + checkpoint.pendingDeadLetters.length;
+  const inInbox = after.redriveInbox.length;
+  if (inInbox + unsent > MAX_INBOX_RECORDS || inboxDataBytes(after.redriveInbox) > MAX_INBOX_DATA_BYTES) {
     throw new RedriveNotReadyError(
       'waiting',
-      `shard ${shard} has ${checkpoint.redriveInbox.length} redriven records not applied yet and ${checkpoint.pendingLate.length + checkpoint.pendingDeadLetters.length} late records and dead letters not sent (at most ${MAX_INBOX_RECORDS} records and ${MAX_INBOX_DATA_BYTES / 1024 / 1024} MiB wait at once): redrive again after its next batch`,
+      `shard ${shard} would have ${inInbox} redriven records waiting for their windows, and has ${unsent} late records and dead letters not sent yet (at most ${MAX_INBOX_RECORDS} records and ${MAX_INBOX_DATA_BYTES / 1024 / 1024} MiB wait at once): redrive again after its next batch`,
     );
   }
+  const left = new Set(after.redriveInbox.map((record) => record.sequenceNumber));
   const counts = {
-    queued: fresh.length,
+    redriven: fresh.length,
+    waiting: fresh.filter((record) => left.has(record.kinesis.sequenceNumber)).length,
     skipped: records.length - fresh.length,
-    late: outcome?.counts.records ?? 0,
   };
   if (options.dryRun) return counts;
   const next: Checkpoint = {
@@ -102,6 +108,16 @@ export async function queueRedrive(
     // it that nothing it computed from changed (aggregate-batch.ts, writeCheckpoint).
   };
   const written = await deps.stateStore.put(deps.pipeline.name, shard, encodeCheckpoint(next), etag);
-  if (outcome) await sendRedrivenPending({ checkpoint: next, etag: written }, outcome, deps);
+  if (!outcome) return counts;
+  try {
+    await sendRedrivenPending({ checkpoint: next, etag: written }, outcome, deps);
+  } catch (error) {
+    // Committed: the shard's next batch (or the idle flush) sends what is pending. A retry here
+    // would find the range taken and report the records as redriven before.
+    deps.logger?.warn('redriven records committed, not sent yet: the shard sends them', {
+      shard,
+      error: error instanceof Error ? `${error.name}: ${error.message}` : String(error),
+    });
+  }
   return counts;
 }

@@ -82,10 +82,11 @@ type Left = Omit<LeftMessage, 'messageId'>;
 export interface RedriveReport {
   received: number;
   /**
-   * Batches queued in their shard's checkpoint (their messages deleted), their records, and those
-   * a redrive had queued before (not again).
+   * Batches redriven (their messages deleted); their records; of those, the ones waiting in their
+   * shard's checkpoint for windows still open (the others went to late/ at once, or to the queue
+   * when the pipeline rejects them); and the records a redrive had taken before (not again).
    */
-  readonly redriven: { batches: number; records: number; skipped: number };
+  readonly redriven: { batches: number; records: number; waiting: number; skipped: number };
   /** Batches a dry run would redrive. */
   wouldRedrive: number;
   readonly left: LeftMessage[];
@@ -100,9 +101,10 @@ const MARGIN_MS = 30_000;
 
 /**
  * Takes the messages of the aggregator's dead-letter queue and redrives the Kinesis batches the
- * event source mapping gave up on: reads each batch's records back from the stream and queues them
- * in their shard's checkpoint (`queueRedrive`), then deletes the message. The shard's own flow
- * applies them (redrive-inbox.ts): into their windows if still open, to `late/` otherwise.
+ * event source mapping gave up on: reads each batch's records back from the stream, sends those of
+ * windows closed by now to `late/` and queues the others in their shard's checkpoint
+ * (`queueRedrive`), then deletes the message. The shard's own flow applies the queued ones
+ * (redrive-inbox.ts): into their windows if still open when it does, to `late/` otherwise.
  *
  * Messages are received with a visibility timeout to the end of the run, so each is seen once; those
  * not deleted (not a batch, records expired, a failure, a dry run) are made visible again when the
@@ -116,7 +118,7 @@ export async function redriveDeadLetters(
   const deadline = options.deadlineMs ?? now() + 10 * 60_000;
   const report: RedriveReport = {
     received: 0,
-    redriven: { batches: 0, records: 0, skipped: 0 },
+    redriven: { batches: 0, records: 0, waiting: 0, skipped: 0 },
     wouldRedrive: 0,
     left: [],
     dropped: [],
@@ -215,16 +217,17 @@ async function redriveBatch(
   const queued =
     read.records.length > 0
       ? await queueWithRetries(deps, batch, read.records, range, options.dryRun === true)
-      : { queued: 0, skipped: 0 };
+      : { redriven: 0, waiting: 0, skipped: 0 };
   if (options.dryRun) {
     const state = missing === 0 ? `all ${batch.size} records still in the stream` : gone();
     if (missing === 0) report.wouldRedrive++;
     return {
       kind: 'dry-run',
-      reason: `${where}: ${state}; ${queued.queued} to queue, ${queued.skipped} queued before`,
+      reason: `${where}: ${state}; ${queued.redriven} to redrive (${queued.waiting} of them to wait for their windows), ${queued.skipped} redriven before`,
     };
   }
-  report.redriven.records += queued.queued;
+  report.redriven.records += queued.redriven;
+  report.redriven.waiting += queued.waiting;
   report.redriven.skipped += queued.skipped;
   // Gone for good only when the read went to the end: a read cut short may find the rest later.
   const expiredForGood = missing > 0 && read.complete && options.dropExpired === true;

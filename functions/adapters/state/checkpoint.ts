@@ -61,7 +61,7 @@ export interface Checkpoint {
    */
   readonly inheritedFrom: readonly string[];
   /**
-   * Ranges of this shard's stream that a redrive queued in `redriveInbox` (redrive-inbox.ts):
+   * Ranges of this shard's stream that a redrive took (sent to late/ or queued in `redriveInbox`):
    * batches the event source mapping gave up on, taken back from the stream later. A record in one
    * is never queued again, so a redrive run twice (or two dead-letter messages naming the same
    * records) counts it once. Kept for {@link REDRIVE_MEMORY_MS}, longer than the dead-letter queue

@@ -244,7 +244,7 @@ describe('redriveDeadLetters', () => {
     // Assess
     expect(report).toEqual({
       received: 1,
-      redriven: { batches: 1, records: 2, skipped: 0 },
+      redriven: { batches: 1, records: 2, waiting: 1, skipped: 0 },
       wouldRedrive: 0,
       left: [],
       dropped: [],
@@ -289,7 +289,7 @@ describe('redriveDeadLetters', () => {
     const report = await redriveDeadLetters(deps(queue));
 
     // Assess
-    expect(report.redriven).toEqual({ batches: 0, records: 1, skipped: 0 });
+    expect(report.redriven).toEqual({ batches: 0, records: 1, waiting: 1, skipped: 0 });
     expect(report.left).toEqual([
       {
         messageId: 'm0',
@@ -315,7 +315,9 @@ describe('redriveDeadLetters', () => {
     expect(report.left).toEqual([
       expect.objectContaining({
         kind: 'dry-run',
-        reason: expect.stringContaining('all 2 records still in the stream; 2 to queue, 0 queued before'),
+        reason: expect.stringContaining(
+          'all 2 records still in the stream; 2 to redrive (1 of them to wait for their windows), 0 redriven before',
+        ),
       }),
     ]);
     expect(stateStore.writes).toBe(writes);
@@ -381,7 +383,7 @@ describe('redriveDeadLetters', () => {
         reason: expect.stringContaining('(the read stopped before the end of the range)'),
       }),
     ]);
-    expect(second.redriven).toEqual({ batches: 1, records: 1, skipped: 1 });
+    expect(second.redriven).toEqual({ batches: 1, records: 1, waiting: 1, skipped: 1 });
     expect(late.records).toEqual([expect.objectContaining({ sequence_number: sequenceNumber(3) })]);
     expect((await checkpoint())?.redriveInbox.map((r) => r.sequenceNumber)).toEqual([sequenceNumber(4)]);
     expect(queue.messages).toEqual([]);
