@@ -132,6 +132,20 @@ export class ConfigurationError extends AdapterError {
 }
 
 /** Whether an error (ours or the SDK's) is worth retrying the batch for. */
+/**
+ * Whether a failure is one the service says may pass (throttling, 5xx, timeouts; an adapter error
+ * marked retriable). Unlike isRetriable, an unknown error (a bug, a missing permission without a
+ * status) is not: it must not be waved through as a passing problem.
+ */
+export function isTransient(error: unknown): boolean {
+  if (error instanceof AdapterError) return error.retriable;
+  if (typeof error !== 'object' || error === null) return false;
+  const e = error as { $retryable?: unknown; $metadata?: { httpStatusCode?: unknown } };
+  if (e.$retryable) return true;
+  const status = e.$metadata?.httpStatusCode;
+  return typeof status === 'number' && (status >= 500 || status === 429 || status === 408);
+}
+
 export function isRetriable(error: unknown): boolean {
   if (error instanceof AdapterError) return error.retriable;
   if (typeof error === 'object' && error !== null) {

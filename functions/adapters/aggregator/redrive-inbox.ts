@@ -381,13 +381,15 @@ const CLEAR_ATTEMPTS = 3;
  * Sends the late records and dead letters a redrive committed as pending (`added`), then takes
  * them, and only them, out of the checkpoint's pending lists. A checkpoint written meanwhile (a
  * batch, which may have sent them too: at least once) is read again; when they are gone from it,
- * nothing is left to do. Writes keep `updatedAt`, as the redrive's do.
+ * nothing is left to do. Writes keep `updatedAt`, as the redrive's do. Throws when the send fails;
+ * returns false when they were sent but are still pending (the clear failed or kept losing): the
+ * shard's flow sends them again.
  */
 export async function sendRedrivenPending(
   stored: StoredCheckpoint,
   added: Pick<InboxOutcome, 'late' | 'deadLetters'>,
   deps: Pick<InboxDependencies, 'pipeline' | 'stateStore' | 'late' | 'deadLetters'>,
-): Promise<void> {
+): Promise<boolean> {
   await sendOutput(deps, stored.checkpoint, {
     results: [],
     late: added.late,
@@ -404,7 +406,7 @@ export async function sendRedrivenPending(
     const unchanged =
       cleared.pendingLate.length === checkpoint.pendingLate.length &&
       cleared.pendingDeadLetters.length === checkpoint.pendingDeadLetters.length;
-    if (unchanged) return;
+    if (unchanged) return true;
     try {
       await deps.stateStore.put(
         deps.pipeline.name,
@@ -412,10 +414,11 @@ export async function sendRedrivenPending(
         encodeCheckpoint(cleared),
         current.etag,
       );
-      return;
+      return true;
     } catch (error) {
-      if (!(error instanceof CheckpointConflictError)) throw error;
+      if (!(error instanceof CheckpointConflictError)) return false;
       current = await readCheckpoint(deps.stateStore, deps.pipeline.name, checkpoint.shard);
     }
   }
+  return current === undefined;
 }

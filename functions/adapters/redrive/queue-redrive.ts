@@ -9,7 +9,7 @@ import {
   sendRedrivenPending,
   toInbox,
 } from '../aggregator/redrive-inbox.js';
-import { AdapterError } from '../errors.js';
+import { AdapterError, isTransient } from '../errors.js';
 import {
   type Checkpoint,
   encodeCheckpoint,
@@ -109,15 +109,28 @@ export async function queueRedrive(
   };
   const written = await deps.stateStore.put(deps.pipeline.name, shard, encodeCheckpoint(next), etag);
   if (!outcome) return counts;
+  let cleared: boolean;
   try {
-    await sendRedrivenPending({ checkpoint: next, etag: written }, outcome, deps);
+    cleared = await sendRedrivenPending({ checkpoint: next, etag: written }, outcome, deps);
   } catch (error) {
+    // Anything but a passing failure (a missing permission, a wrong stream name, a bug) fails the
+    // batch, and the run, as before: the records wait in the checkpoint either way.
+    if (!isTransient(error)) throw error;
     // Committed: the shard's next batch (or the idle flush) sends what is pending. A retry here
     // would find the range taken and report the records as redriven before.
     deps.logger?.warn('redriven records committed, not sent yet: the shard sends them', {
       shard,
       error: error instanceof Error ? `${error.name}: ${error.message}` : String(error),
     });
+    return counts;
+  }
+  if (!cleared) {
+    deps.logger?.warn(
+      'redriven records sent, still pending in the checkpoint: the shard may send them again',
+      {
+        shard,
+      },
+    );
   }
   return counts;
 }

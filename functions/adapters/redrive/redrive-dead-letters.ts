@@ -64,7 +64,8 @@ export interface RedriveOptions {
 /**
  * Why a message stays in the queue: not a batch of this stream (the aggregator's own dead letters,
  * another stream's), records no longer in the stream, a shard resharded since, a shard not ready
- * yet (no checkpoint, or its inbox full: run again later), a dry run, or a failure (which fails
+ * yet (no checkpoint, or too many records already waiting in it: run again later), a dry run, or
+ * a failure (which fails
  * the run).
  */
 export type LeftKind = 'not-a-batch' | 'expired' | 'resharded' | 'waiting' | 'dry-run' | 'failed';
@@ -234,7 +235,7 @@ async function redriveBatch(
   if (missing > 0 && !expiredForGood) {
     return {
       kind: 'expired',
-      reason: `${where}: ${gone()}; the ${read.records.length} still there were queued`,
+      reason: `${where}: ${gone()}; the ${read.records.length} still there were redriven`,
     };
   }
   await deps.sqs.send(

@@ -294,7 +294,7 @@ describe('redriveDeadLetters', () => {
       {
         messageId: 'm0',
         kind: 'expired',
-        reason: `${SHARD} ${sequenceNumber(3)}-${sequenceNumber(4)}: 1 of 2 records are no longer in the stream (past its retention); the 1 still there were queued`,
+        reason: `${SHARD} ${sequenceNumber(3)}-${sequenceNumber(4)}: 1 of 2 records are no longer in the stream (past its retention); the 1 still there were redriven`,
       },
     ]);
     expect(queue.messages).toHaveLength(1);

@@ -107,6 +107,62 @@ describe('queueRedrive', () => {
     expect(after?.redriveInbox).toEqual([]);
   });
 
+  it('fails on a send error that will not pass, its late records committed and left to the shard', async () => {
+    // Prepare: the late stream refuses the redrive (a missing permission)
+    const { b, deps, checkpoint, late } = await shardWithAFailedBatch();
+    const denied = {
+      put: async () => {
+        throw Object.assign(new Error('not authorized'), {
+          name: 'AccessDeniedException',
+          $metadata: { httpStatusCode: 400 },
+        });
+      },
+    };
+
+    // Act
+    const outcome = queueRedrive(SHARD, b, range(3, 4), { ...deps, late: denied });
+
+    // Assess
+    await expect(outcome).rejects.toMatchObject({ name: 'AccessDeniedException' });
+    expect(late.records).toEqual([]);
+    expect((await checkpoint())?.pendingLate.map((r) => r.key)).toEqual(['bob']);
+  });
+
+  it('says so when it sent its late records and could not clear them', async () => {
+    // Prepare: the write that clears them fails (S3 503)
+    const store = new MemoryStateStore();
+    const { b, deps, checkpoint, late } = await shardWithAFailedBatch(store);
+    let puts = 0;
+    const failingClear = Object.assign(Object.create(store) as MemoryStateStore, {
+      put: async (...args: Parameters<MemoryStateStore['put']>) => {
+        puts++;
+        if (puts === 2)
+          throw Object.assign(new Error('Slow Down'), {
+            name: 'SlowDown',
+            $metadata: { httpStatusCode: 503 },
+          });
+        return store.put(...args);
+      },
+    });
+    const warnings: string[] = [];
+    const logger = { info() {}, error() {}, warn: (message: string) => void warnings.push(message) };
+
+    // Act
+    const queued = await queueRedrive(SHARD, b, range(3, 4), {
+      ...deps,
+      stateStore: failingClear,
+      logger,
+    });
+
+    // Assess
+    expect(queued).toEqual({ redriven: 2, waiting: 1, skipped: 0 });
+    expect(late.records).toHaveLength(1);
+    expect((await checkpoint())?.pendingLate).toHaveLength(1);
+    expect(warnings).toEqual([
+      'redriven records sent, still pending in the checkpoint: the shard may send them again',
+    ]);
+  });
+
   it('waits for a shard without a checkpoint, one handing over, and a full inbox', async () => {
     // Prepare
     const { b, deps, stateStore, queue } = await shardWithAFailedBatch();
@@ -333,7 +389,10 @@ describe("the redrive inbox, applied by the shard's own flow", () => {
     const { b, deps, late, checkpoint } = await shardWithAFailedBatch(store);
     const down = {
       put: async () => {
-        throw Object.assign(new Error('down'), { name: 'ServiceUnavailableException' });
+        throw Object.assign(new Error('down'), {
+          name: 'ServiceUnavailableException',
+          $metadata: { httpStatusCode: 503 },
+        });
       },
     };
     let raced: Promise<unknown> | undefined;
