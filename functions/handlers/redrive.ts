@@ -1,4 +1,5 @@
 import { Logger } from '@aws-lambda-powertools/logger';
+import { Metrics } from '@aws-lambda-powertools/metrics';
 import { FirehoseClient } from '@aws-sdk/client-firehose';
 import { KinesisClient } from '@aws-sdk/client-kinesis';
 import { S3Client } from '@aws-sdk/client-s3';
@@ -6,6 +7,7 @@ import { SQSClient } from '@aws-sdk/client-sqs';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
 import type { Context } from 'aws-lambda';
 import { z } from 'zod';
+import { METRICS_NAMESPACE } from '../adapters/aggregator/metrics.js';
 import { readRedriveEnv } from '../adapters/config.js';
 import { KinesisShardLineage } from '../adapters/kinesis/shard-lineage.js';
 import {
@@ -13,6 +15,7 @@ import {
   type RedriveReport,
   redriveDeadLetters,
 } from '../adapters/redrive/redrive-dead-letters.js';
+import { recordRedriveMetrics } from '../adapters/redrive/redrive-metrics.js';
 import { FirehoseSink } from '../adapters/sinks/firehose-sink.js';
 import { SqsDeadLetterSink } from '../adapters/sinks/sqs-dead-letter-sink.js';
 import { S3StateStore } from '../adapters/state/s3-state-store.js';
@@ -48,6 +51,8 @@ export class RedriveIncompleteError extends Error {
 /** Builds the handler around its dependencies, created once per container on first use. */
 export function createRedriveHandler(create: () => RedriveDependencies) {
   let deps: RedriveDependencies | undefined;
+  // One per handler, as the aggregator's: a second handler in one process must not share its store.
+  const metrics = new Metrics({ namespace: METRICS_NAMESPACE });
   return async (event: unknown, context?: Pick<Context, 'getRemainingTimeInMillis'>) => {
     const parsed = redriveEventSchema.safeParse(event ?? {});
     if (!parsed.success) {
@@ -59,6 +64,11 @@ export function createRedriveHandler(create: () => RedriveDependencies) {
     const deadlineMs = context ? Date.now() + context.getRemainingTimeInMillis() : undefined;
     const report = await redriveDeadLetters(deps, { ...parsed.data, deadlineMs });
     logger.info('redrive done', { ...report });
+    if (!parsed.data.dryRun) {
+      metrics.setDefaultDimensions({ pipeline: deps.pipeline.name });
+      recordRedriveMetrics(metrics, report);
+      metrics.publishStoredMetrics();
+    }
     if (report.left.some((left) => left.kind === 'failed')) throw new RedriveIncompleteError(report);
     return report;
   };
