@@ -26,6 +26,8 @@ export interface MonitoredPipeline {
   readonly idleFlush: IFunction;
   readonly deadLetterQueue: IQueue;
   readonly rawDelivery: IDeliveryStream;
+  /** The pipeline's redrive function (Kinesis pipelines only). */
+  readonly redrive?: IFunction;
 }
 
 /** Props of {@link Monitoring}. */
@@ -63,6 +65,11 @@ export interface MonitoringProps {
    * @default 'tributary-idle-flush'
    */
   readonly idleFlushServiceName?: string;
+  /**
+   * The redrive's POWERTOOLS_SERVICE_NAME, part of its metrics' dimensions.
+   * @default 'tributary-redrive'
+   */
+  readonly redriveServiceName?: string;
 }
 
 /** Dashboard and alarms of the whole app; every alarm is exposed in {@link alarms}. */
@@ -157,6 +164,25 @@ export class Monitoring extends Construct {
           width: 8,
         }),
       );
+      if (p.redrive) {
+        // Run by hand: no alarm. The late records it sends itself are in no aggregator metric.
+        const redriven = (metricName: string) =>
+          new Metric({
+            namespace: METRICS_NAMESPACE,
+            metricName,
+            dimensionsMap: { pipeline: p.name, service: props.redriveServiceName ?? 'tributary-redrive' },
+            statistic: 'Sum',
+            period: Duration.minutes(5),
+          });
+        this.dashboard.addWidgets(
+          new GraphWidget({
+            title: `${p.name}: redrive`,
+            left: [redriven('RedrivenRecords'), redriven('RedrivenWaiting'), redriven('RedriveMessagesLeft')],
+            right: [p.redrive.metricErrors()],
+            width: 8,
+          }),
+        );
+      }
     }
 
     this.functionAlarms('Producer', props.producer);

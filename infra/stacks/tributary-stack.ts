@@ -1,6 +1,7 @@
 import { CfnOutput, Duration, Size, Stack, type StackProps, Validations } from 'aws-cdk-lib';
 import { ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import { Key } from 'aws-cdk-lib/aws-kms';
+import type { IFunction } from 'aws-cdk-lib/aws-lambda';
 import { type ITopic, Topic } from 'aws-cdk-lib/aws-sns';
 import { EmailSubscription } from 'aws-cdk-lib/aws-sns-subscriptions';
 import type { Construct } from 'constructs';
@@ -110,6 +111,7 @@ export class TributaryStack extends Stack {
         lateDelivery: late,
       });
       const writers = [aggregator.function, aggregator.idleFlushFunction];
+      let redriveFunction: IFunction | undefined;
       if (stream instanceof KinesisPipelineStream) {
         const redrive = new Redrive(this, `Redrive-${name}`, {
           pipeline: name,
@@ -119,6 +121,7 @@ export class TributaryStack extends Stack {
           stateBucket: this.storage.stateBucket,
         });
         writers.push(redrive.function);
+        redriveFunction = redrive.function;
         new CfnOutput(this, `RedriveFunctionName-${name}`, { value: redrive.function.functionName });
       }
       // A deploy that changes what the checkpoints must fit checks them before these run it.
@@ -133,6 +136,7 @@ export class TributaryStack extends Stack {
         idleFlush: aggregator.idleFlushFunction,
         deadLetterQueue: aggregator.deadLetterQueue,
         rawDelivery: raw,
+        redrive: redriveFunction,
       });
       new CfnOutput(this, `StreamName-${name}`, { value: stream.streamName });
       new CfnOutput(this, `DeadLetterQueueUrl-${name}`, { value: aggregator.deadLetterQueue.queueUrl });

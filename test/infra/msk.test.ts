@@ -175,6 +175,8 @@ describe('aggregator on MSK', () => {
 
   it('has no redrive function: it reads Kinesis batches only', () => {
     expect(functionsOf('tributary-redrive')).toEqual([]);
+    const [dashboard] = Object.values(app.template.findResources('AWS::CloudWatch::Dashboard'));
+    expect(JSON.stringify(dashboard?.Properties.DashboardBody)).not.toContain('Redriven');
     expect(functionsOf('tributary-aggregator')).toHaveLength(PIPELINES.length);
   });
 

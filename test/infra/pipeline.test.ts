@@ -345,6 +345,19 @@ describe('checkpoint check (deploy guard)', () => {
     });
   });
 
+  it("puts each pipeline's redrive metrics and errors on the dashboard", () => {
+    const [dashboard] = Object.values(app.template.findResources('AWS::CloudWatch::Dashboard'));
+    const body = JSON.stringify(dashboard?.Properties.DashboardBody);
+    for (const pipeline of PIPELINES) {
+      expect(body).toContain(`${pipeline}: redrive`);
+      expect(body).toMatch(
+        new RegExp(`RedrivenRecords.{0,20}pipeline.{0,10}${pipeline}.{0,10}service.{0,10}tributary-redrive`),
+      );
+    }
+    expect(body).toContain('RedrivenWaiting');
+    expect(body).toContain('RedriveMessagesLeft');
+  });
+
   it("updates each pipeline's aggregator, idle flush and redrive only after its check", () => {
     const checks = app.template.findResources('Custom::PipelineStateCheck');
     for (const pipeline of PIPELINES) {
