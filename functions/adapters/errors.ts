@@ -131,34 +131,39 @@ export class ConfigurationError extends AdapterError {
   readonly retriable = false;
 }
 
-/** Whether an error (ours or the SDK's) is worth retrying the batch for. */
+/**
+ * What an error says of being retried: an adapter error's own flag, a `retriable: false`, the SDK's
+ * `$retryable`, or its HTTP status (5xx, throttling, timeouts). Undefined when it says nothing.
+ */
+function declaredRetriable(error: unknown): boolean | undefined {
+  if (error instanceof AdapterError) return error.retriable;
+  if (typeof error !== 'object' || error === null) return undefined;
+  const e = error as { $retryable?: unknown; $metadata?: { httpStatusCode?: unknown }; retriable?: unknown };
+  if (e.retriable === false) return false;
+  if (e.$retryable) return true;
+  const status = e.$metadata?.httpStatusCode;
+  if (typeof status === 'number') return status >= 500 || status === 429 || status === 408;
+  return undefined;
+}
+
+/**
+ * Whether an error (ours or the SDK's) is worth retrying the batch for. Unknown failures (network,
+ * timeouts) are retried; Lambda's own retry bound stops a loop.
+ */
+export function isRetriable(error: unknown): boolean {
+  return declaredRetriable(error) ?? true;
+}
+
 /**
  * Whether a failure is one the service says may pass (throttling, 5xx, timeouts; an adapter error
  * marked retriable). Unlike isRetriable, an unknown error (a bug, a missing permission without a
  * status) is not: it must not be waved through as a passing problem.
  */
 export function isTransient(error: unknown): boolean {
-  if (error instanceof AdapterError) return error.retriable;
-  if (typeof error !== 'object' || error === null) return false;
-  const e = error as { $retryable?: unknown; $metadata?: { httpStatusCode?: unknown } };
-  if (e.$retryable) return true;
-  const status = e.$metadata?.httpStatusCode;
-  return typeof status === 'number' && (status >= 500 || status === 429 || status === 408);
+  return declaredRetriable(error) ?? false;
 }
 
-export function isRetriable(error: unknown): boolean {
-  if (error instanceof AdapterError) return error.retriable;
-  if (typeof error === 'object' && error !== null) {
-    const e = error as {
-      $retryable?: unknown;
-      $metadata?: { httpStatusCode?: unknown };
-      retriable?: unknown;
-    };
-    if (e.retriable === false) return false;
-    if (e.$retryable) return true;
-    const status = e.$metadata?.httpStatusCode;
-    if (typeof status === 'number') return status >= 500 || status === 429 || status === 408;
-  }
-  // Unknown failures (network, timeouts) are retried; Lambda's own retry bound stops a loop.
-  return true;
+/** An error as one line for a log field or a reason: `Name: message`. */
+export function describeError(error: unknown): string {
+  return error instanceof Error ? `${error.name}: ${error.message}` : String(error);
 }

@@ -1,5 +1,5 @@
 import type { KinesisStreamBatchResponse, KinesisStreamRecord } from 'aws-lambda';
-import { CheckpointConflictError, isRetriable } from '../errors.js';
+import { CheckpointConflictError, describeError, isRetriable } from '../errors.js';
 import {
   type Checkpoint,
   CLOCK_SKEW_MS,
@@ -19,7 +19,14 @@ import {
 import { flushTakes } from './idle-flush.js';
 import { oversizedOutputLetters, toAggregateRecords, toLateRecords } from './output-records.js';
 import { positionsOf, prepareRecords } from './prepare-records.js';
-import { commitRedriveInbox, deadLetterId, lateRecordId, sendPending, withoutSent } from './redrive-inbox.js';
+import {
+  commitRedriveInbox,
+  deadLetterId,
+  type InboxStep,
+  lateRecordId,
+  sendPending,
+  withoutSent,
+} from './redrive-inbox.js';
 import { finishHandover, inheritState } from './shard-handover.js';
 
 /** What the aggregator knows of the invocation it runs in. */
@@ -258,11 +265,6 @@ interface LateInboxOutcome {
   readonly invalid: number;
 }
 
-/** An error as a log field. */
-function describeError(error: unknown): string {
-  return error instanceof Error ? `${error.name}: ${error.message}` : String(error);
-}
-
 /**
  * After the batch's write, the redriven records waiting in the inbox that change no window (late
  * for all their windows, or poison) go to late/ and the dead-letter queue: on a busy shard, which
@@ -280,7 +282,7 @@ async function applyLateInbox(
   const shard = stored.checkpoint.shard;
   if (stored.checkpoint.redriveInbox.length === 0) return { stored, ...none };
   if (at > deadlineMs - INBOX_STEP_MARGIN_MS) return { stored, ...none };
-  let step: Awaited<ReturnType<typeof commitRedriveInbox>>;
+  let step: InboxStep;
   try {
     step = await commitRedriveInbox(stored, deps, at, 'late-only');
   } catch (error) {

@@ -98,8 +98,7 @@ async function put(deps: InboxDependencies, checkpoint: Checkpoint, etag: string
 /**
  * Which of an inbox's records a step applies: `all` (the idle flush, on a shard it takes), or
  * `late-only` (a redrive as it queues, and an aggregator batch after its own write): only the
- * records that change no window,
- * being late for every window they belong to, or poison. Those can be applied on a busy shard: the
+ * records that change no window, being late for every window they belong to, or poison. Those can be applied on a busy shard: the
  * state stays as it was, so a failed attempt's retry, or a half of it, still finds the state the
  * attempt started from (WindowEngine.takeLate). A Kinesis record leaves the inbox whole: when one
  * of its user records (KPL) would still change a window, all of them wait for the flush.
@@ -186,16 +185,15 @@ function applyLateOnly(
 }
 
 /**
- * Applies a checkpoint's inbox (`scope`): commits the new state with what it gives as `pending*`
- * (commitRedriveInbox), then sends and clears them (sendPending).
+ * Applies all of a checkpoint's inbox (the idle flush): commits the new state with what it gives
+ * as `pending*` (commitRedriveInbox), then sends and clears them (sendPending).
  */
 export async function applyRedriveInbox(
   stored: StoredCheckpoint,
   deps: InboxDependencies,
   at: number,
-  scope: InboxScope = 'all',
 ): Promise<InboxStep> {
-  const step = await commitRedriveInbox(stored, deps, at, scope);
+  const step = await commitRedriveInbox(stored, deps, at, 'all');
   if (!step.committed || !step.stored) return step;
   return { ...step, stored: await sendPending(step.stored, deps) };
 }
@@ -324,10 +322,11 @@ async function sendOutput(
 ): Promise<void> {
   if (output.deadLetters.length > 0) await deps.deadLetters.send(output.deadLetters);
   const none = { tooLarge: [] };
-  if (output.results.length > 0 && !deps.aggregates)
-    throw new Error('pending window results need the aggregates sink');
-  const sent =
-    output.results.length > 0 && deps.aggregates ? await deps.aggregates.put(output.results) : none;
+  let sent: { readonly tooLarge: readonly object[] } = none;
+  if (output.results.length > 0) {
+    if (!deps.aggregates) throw new Error('pending window results need the aggregates sink');
+    sent = await deps.aggregates.put(output.results);
+  }
   const sentLate = output.late.length > 0 ? await deps.late.put(output.late) : none;
   const undeliverable = [...sent.tooLarge, ...sentLate.tooLarge];
   if (undeliverable.length > 0) {

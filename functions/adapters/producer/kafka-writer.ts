@@ -1,4 +1,5 @@
 import type { Message, ProducerRecord, RecordMetadata } from 'kafkajs';
+import { describeError } from '../errors.js';
 import { chunkBySize } from '../sinks/batching.js';
 import type { ProducerEntry, PutRecordsReport } from './put-records.js';
 import type { RecordWriter } from './record-writer.js';
@@ -66,7 +67,7 @@ export function kafkaWriter(producer: KafkaProducerLike): RecordWriter {
           await producer.send({ topic, acks: -1, messages });
           for (const { index } of chunk) accepted.push(index);
         } catch (error) {
-          const reason = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+          const reason = describeError(error);
           for (const { index } of chunk) rejected.push({ index, reason });
         }
       }

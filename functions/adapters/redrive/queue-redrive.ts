@@ -9,7 +9,7 @@ import {
   sendRedrivenPending,
   toInbox,
 } from '../aggregator/redrive-inbox.js';
-import { AdapterError, isTransient } from '../errors.js';
+import { AdapterError, describeError, isTransient } from '../errors.js';
 import {
   type Checkpoint,
   encodeCheckpoint,
@@ -120,7 +120,7 @@ export async function queueRedrive(
     // would find the range taken and report the records as redriven before.
     deps.logger?.warn('redriven records committed, not sent yet: the shard sends them', {
       shard,
-      error: error instanceof Error ? `${error.name}: ${error.message}` : String(error),
+      error: describeError(error),
     });
     return counts;
   }

@@ -8,7 +8,7 @@ import {
   type ReceiveMessageCommandOutput,
 } from '@aws-sdk/client-sqs';
 import { type LoggerLike, silentLogger } from '../aggregator/dependencies.js';
-import { isRetriable } from '../errors.js';
+import { describeError, isRetriable } from '../errors.js';
 import type { ShardReadClient } from '../kinesis/shard-backlog.js';
 import { readShardRange } from '../kinesis/shard-range.js';
 import type { AnyPipeline } from '../pipeline-event.js';
@@ -65,8 +65,7 @@ export interface RedriveOptions {
  * Why a message stays in the queue: not a batch of this stream (the aggregator's own dead letters,
  * another stream's), records no longer in the stream, a shard resharded since, a shard not ready
  * yet (no checkpoint, or too many records already waiting in it: run again later), a dry run, or
- * a failure (which fails
- * the run).
+ * a failure (which fails the run).
  */
 export type LeftKind = 'not-a-batch' | 'expired' | 'resharded' | 'waiting' | 'dry-run' | 'failed';
 
@@ -193,8 +192,7 @@ async function redriveMessage(
   } catch (error) {
     if (error instanceof RedriveNotReadyError)
       return { kind: error.kind, reason: `${where}: ${error.message}` };
-    const why = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
-    return { kind: 'failed', reason: `${where}: ${why}` };
+    return { kind: 'failed', reason: `${where}: ${describeError(error)}` };
   }
 }
 
