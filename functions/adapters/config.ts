@@ -62,9 +62,11 @@ const producerEnvSchema = z.object({
 });
 
 /**
- * The redrive takes batches from the dead-letter queue, reads them back from the pipeline's Kinesis
- * stream, sends the records of closed windows to the late stream (and rejected ones to the queue)
- * and queues the others in the shards' checkpoints. It sends no window results.
+ * The redrive takes batches from the dead-letter queue, reads them back from the pipeline's stream
+ * (STREAM_NAME on TRANSPORT; on MSK with consumer groups of its own, named
+ * `<KAFKA_REDRIVE_GROUP>-<random>`), sends the records of closed windows to the late stream (and
+ * rejected ones to the queue) and queues the others in the shards' checkpoints. It sends no window
+ * results.
  */
 const redriveEnvSchema = aggregatorEnvSchema
   .pick({
@@ -74,7 +76,11 @@ const redriveEnvSchema = aggregatorEnvSchema
     DEAD_LETTER_QUEUE_URL: true,
     LATE_DELIVERY_STREAM: true,
   })
-  .extend({ STREAM_NAME: nonEmpty });
+  .extend({ STREAM_NAME: nonEmpty, TRANSPORT: transport, KAFKA_REDRIVE_GROUP: nonEmpty.optional() })
+  .refine((env) => env.TRANSPORT !== 'msk' || env.KAFKA_REDRIVE_GROUP !== undefined, {
+    message: "TRANSPORT=msk needs KAFKA_REDRIVE_GROUP (the prefix of the redrive's consumer groups)",
+    path: ['KAFKA_REDRIVE_GROUP'],
+  });
 
 /** The deploy's checkpoint check reads the state bucket of every pipeline it is given. */
 const stateCheckEnvSchema = aggregatorEnvSchema.pick({ STATE_BUCKET: true, STATE_PREFIX: true });

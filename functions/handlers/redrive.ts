@@ -8,14 +8,19 @@ import { NodeHttpHandler } from '@smithy/node-http-handler';
 import type { Context } from 'aws-lambda';
 import { z } from 'zod';
 import { METRICS_NAMESPACE } from '../adapters/aggregator/metrics.js';
-import { readRedriveEnv } from '../adapters/config.js';
+import { type RedriveEnv, readRedriveEnv } from '../adapters/config.js';
+import { createKafkaClient, readKafkaEnv } from '../adapters/kafka/kafka-client.js';
+import { KafkaPartitionRangeReader } from '../adapters/kafka/partition-range.js';
 import { KinesisShardLineage } from '../adapters/kinesis/shard-lineage.js';
+import { KafkaRedriveSource } from '../adapters/redrive/kafka-redrive-source.js';
+import { KinesisRedriveSource } from '../adapters/redrive/kinesis-redrive-source.js';
 import {
   type RedriveDependencies,
   type RedriveReport,
   redriveDeadLetters,
 } from '../adapters/redrive/redrive-dead-letters.js';
 import { recordRedriveMetrics } from '../adapters/redrive/redrive-metrics.js';
+import type { RedriveSource } from '../adapters/redrive/redrive-source.js';
 import { FirehoseSink } from '../adapters/sinks/firehose-sink.js';
 import { SqsDeadLetterSink } from '../adapters/sinks/sqs-dead-letter-sink.js';
 import { S3StateStore } from '../adapters/state/s3-state-store.js';
@@ -76,16 +81,13 @@ export function createRedriveHandler(create: () => RedriveDependencies) {
 
 /**
  * Run by an operator once the cause of failed batches is fixed (`aws lambda invoke`, or
- * `tributary invoke` locally): takes the Kinesis batches the aggregator's event source mapping
- * gave up on from its dead-letter queue, reads them back from the stream and queues them in their
- * shard: those whose windows have closed go to late/ at once, the others wait in the shard's
- * checkpoint for its own flow (queue-redrive.ts).
+ * `tributary invoke` locally): takes the batches the aggregator's event source mapping gave up on
+ * from its dead-letter queue, reads them back from the Kinesis stream or the Kafka topic and queues
+ * them in their shard (a Kafka partition): those whose windows have closed go to late/ at once,
+ * the others wait in the shard's checkpoint for its own flow (queue-redrive.ts).
  */
 export const handler = createRedriveHandler(() => {
   const env = readRedriveEnv();
-  // HTTP/1.1: the SDK's Kinesis client speaks HTTP/2 (for SubscribeToShard, not used here), and
-  // LocalStack closes an HTTP/2 session on a GetRecords page of a thousand records.
-  const kinesis = new KinesisClient({ requestHandler: new NodeHttpHandler() });
   const pipeline = getPipeline(env.PIPELINE_NAME);
   const sqs = new SQSClient({});
   return {
@@ -102,8 +104,26 @@ export const handler = createRedriveHandler(() => {
     logger,
     sqs,
     queueUrl: env.DEAD_LETTER_QUEUE_URL,
-    kinesis,
-    streamName: env.STREAM_NAME,
-    shards: new KinesisShardLineage(kinesis),
+    source: redriveSource(env),
   };
 });
+
+/** The pipeline's stream as the redrive reads it: a Kinesis stream, or a topic of the Kafka cluster. */
+function redriveSource(env: RedriveEnv): RedriveSource {
+  if (env.TRANSPORT === 'msk') {
+    const kafka = createKafkaClient(readKafkaEnv(), 'tributary-redrive');
+    const groupPrefix = env.KAFKA_REDRIVE_GROUP as string;
+    return new KafkaRedriveSource({
+      topic: env.STREAM_NAME,
+      openReader: () => new KafkaPartitionRangeReader({ kafka, groupPrefix }),
+    });
+  }
+  // HTTP/1.1: the SDK's Kinesis client speaks HTTP/2 (for SubscribeToShard, not used here), and
+  // LocalStack closes an HTTP/2 session on a GetRecords page of a thousand records.
+  const kinesis = new KinesisClient({ requestHandler: new NodeHttpHandler() });
+  return new KinesisRedriveSource({
+    client: kinesis,
+    streamName: env.STREAM_NAME,
+    shards: new KinesisShardLineage(kinesis),
+  });
+}

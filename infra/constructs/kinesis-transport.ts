@@ -126,6 +126,20 @@ export class KinesisPipelineStream extends Construct implements PipelineStream {
     return {};
   }
 
+  /**
+   * The batches' records (GetShardIterator AT_SEQUENCE_NUMBER and GetRecords, with the key's
+   * decrypt if a customer key is used: the backlog read), and the lineage (ListShards): a shard
+   * split or merged since is left alone. On this stream only; no writes.
+   */
+  grantRedriveRead(grantee: IGrantable): Grant {
+    return this.grantBacklogRead(grantee).combine(this.stream.grant(grantee, 'kinesis:ListShards'));
+  }
+
+  /** A Kinesis redrive reads by shard and sequence number: nothing more to know. */
+  redriveEnvironment(): Readonly<Record<string, string>> {
+    return {};
+  }
+
   eventSource(options: ConsumerOptions): IEventSource {
     return new KinesisEventSource(this.stream, {
       // Every record of the stream matters to the windows: start from the oldest one kept.

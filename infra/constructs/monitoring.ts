@@ -26,8 +26,8 @@ export interface MonitoredPipeline {
   readonly idleFlush: IFunction;
   readonly deadLetterQueue: IQueue;
   readonly rawDelivery: IDeliveryStream;
-  /** The pipeline's redrive function (Kinesis pipelines only). */
-  readonly redrive?: IFunction;
+  /** The pipeline's redrive function (on both transports): its metrics and errors, no alarm. */
+  readonly redrive: IFunction;
 }
 
 /** Props of {@link Monitoring}. */
@@ -164,25 +164,24 @@ export class Monitoring extends Construct {
           width: 8,
         }),
       );
-      if (p.redrive) {
-        // Run by hand: no alarm. The late records it sends itself are in no aggregator metric.
-        const redriven = (metricName: string) =>
-          new Metric({
-            namespace: METRICS_NAMESPACE,
-            metricName,
-            dimensionsMap: { pipeline: p.name, service: props.redriveServiceName ?? 'tributary-redrive' },
-            statistic: 'Sum',
-            period: Duration.minutes(5),
-          });
-        this.dashboard.addWidgets(
-          new GraphWidget({
-            title: `${p.name}: redrive`,
-            left: [redriven('RedrivenRecords'), redriven('RedrivenWaiting'), redriven('RedriveMessagesLeft')],
-            right: [p.redrive.metricErrors()],
-            width: 8,
-          }),
-        );
-      }
+      // The redrive, Kinesis or MSK alike: run by hand, so no alarm. The late records it sends
+      // itself are in no aggregator metric.
+      const redriven = (metricName: string) =>
+        new Metric({
+          namespace: METRICS_NAMESPACE,
+          metricName,
+          dimensionsMap: { pipeline: p.name, service: props.redriveServiceName ?? 'tributary-redrive' },
+          statistic: 'Sum',
+          period: Duration.minutes(5),
+        });
+      this.dashboard.addWidgets(
+        new GraphWidget({
+          title: `${p.name}: redrive`,
+          left: [redriven('RedrivenRecords'), redriven('RedrivenWaiting'), redriven('RedriveMessagesLeft')],
+          right: [p.redrive.metricErrors()],
+          width: 8,
+        }),
+      );
     }
 
     this.functionAlarms('Producer', props.producer);

@@ -34,8 +34,8 @@ export interface MskTransportProps {
 
 /**
  * A topic per pipeline on an MSK Serverless cluster with IAM access control, in a VPC of its own.
- * Its clients (producer, idle flushes) run in the VPC; the aggregators do not: their event source
- * mappings reach the cluster.
+ * Its clients (producer, idle flushes, redrives) run in the VPC; the aggregators do not: their event
+ * source mappings reach the cluster.
  */
 export class MskTransport extends Construct implements StreamTransport {
   readonly kind = 'msk' as const;
@@ -144,6 +144,43 @@ export class MskPipelineStream implements PipelineStream {
 
   backlogEnvironment(): Readonly<Record<string, string>> {
     return { KAFKA_CONSUMER_GROUP: this.consumerGroupId };
+  }
+
+  /**
+   * Prefix of the redrive's consumer groups: each run reads in a fresh group
+   * `<redriveGroupPrefix>-<random>` and never commits, so it neither disturbs the mapping's group
+   * (`consumerGroupId`, which has moved past the failed offsets) nor leaves a position behind.
+   */
+  get redriveGroupPrefix(): string {
+    return `${this.consumerGroupId}-redrive`;
+  }
+
+  /**
+   * A kafkajs consumer of this topic in a group of its own. MSK's IAM access control ("Semantics of
+   * IAM authorization policy actions and resources"): `kafka-cluster:Connect` on the cluster;
+   * `ReadData` (Kafka READ TOPIC; it requires Connect, `DescribeTopic` and `AlterGroup`) and
+   * `DescribeTopic` (Metadata, and ListOffsets of `admin.fetchTopicOffsets`) on this topic;
+   * `AlterGroup` (READ GROUP: join the group, fetch and commit its offsets; it requires
+   * `DescribeGroup`) and `DescribeGroup` (FindCoordinator) on the redrive's groups only,
+   * `<redriveGroupPrefix>-*`: a run names its group itself. No WriteData, no DeleteGroup, nothing on
+   * the aggregator's group or other topics.
+   */
+  grantRedriveRead(grantee: IGrantable): Grant {
+    return this.grantOnClusterAndTopic(
+      grantee,
+      ['kafka-cluster:Connect'],
+      ['kafka-cluster:DescribeTopic', 'kafka-cluster:ReadData'],
+    ).combine(
+      Grant.addToPrincipal({
+        grantee,
+        actions: ['kafka-cluster:DescribeGroup', 'kafka-cluster:AlterGroup'],
+        resourceArns: [this.ref.cluster.groupArn(`${this.redriveGroupPrefix}-*`)],
+      }),
+    );
+  }
+
+  redriveEnvironment(): Readonly<Record<string, string>> {
+    return { KAFKA_REDRIVE_GROUP: this.redriveGroupPrefix };
   }
 
   /** Some actions on the cluster, others on this topic only. */

@@ -4,14 +4,19 @@ import type { IFunction } from 'aws-cdk-lib/aws-lambda';
 import type { IBucket } from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
 import type { Aggregator } from './aggregator.js';
-import type { KinesisPipelineStream } from './kinesis-transport.js';
+import type { PipelineStream, StreamClientConfig } from './stream-transport.js';
 import { TributaryFunction } from './tributary-function.js';
 
 /** Props of {@link Redrive}. */
 export interface RedriveProps {
   readonly pipeline: string;
-  /** The pipeline's Kinesis stream: the redrive reads the failed batches back from it. */
-  readonly stream: KinesisPipelineStream;
+  /** The pipeline's stream or topic: the redrive reads the failed batches back from it. */
+  readonly stream: PipelineStream;
+  /**
+   * How a function reaches the streams (the transport's `clientConfig()`): its variables, and on
+   * MSK the VPC placement, as the aggregator's idle flush gets them.
+   */
+  readonly streamClient: StreamClientConfig;
   /** Whose dead-letter queue it takes the batches from, and in whose checkpoints it queues them. */
   readonly aggregator: Aggregator;
   /** The aggregator's late stream: redriven records whose windows have closed go there at once. */
@@ -21,22 +26,24 @@ export interface RedriveProps {
 
 /**
  * The way back for batches the aggregator's event source mapping gave up on. Lambda's on-failure
- * record names a batch (shard, first and last sequence number), not its records, which stay in the
- * stream until its retention ends. This function, run by an operator once the cause is fixed
- * (`aws lambda invoke --function-name <name> --payload '{}' out.json`), reads each such batch back
- * once. Records of windows that have closed by now (usually all of them) go to the late stream,
- * and those the pipeline rejects to the dead-letter queue; the others wait in their shard's
- * checkpoint until the shard's own flow applies them (functions/handlers/redrive.ts,
- * functions/adapters/aggregator/redrive-inbox.ts). It sends no window results.
- * Kinesis only. On MSK there is none yet: Lambda's Kafka record names offsets, and re-reading them
- * needs a consumer of its own (the mapping's group would skip them again, as would the checkpoints).
+ * record names a batch (Kinesis: shard, first and last sequence number; Kafka: partition and
+ * offsets), not its records, which stay in the stream until its retention ends. This function, run
+ * by an operator once the cause is fixed (`aws lambda invoke --function-name <name> --payload '{}'
+ * out.json`), reads each such batch back once. Records of windows that have closed by now (usually
+ * all of them) go to the late stream, and those the pipeline rejects to the dead-letter queue; the
+ * others wait in their shard's (partition's) checkpoint until its own flow applies them
+ * (functions/handlers/redrive.ts, functions/adapters/aggregator/redrive-inbox.ts). It sends no
+ * window results.
+ * On both transports. On MSK it reads with a kafkajs consumer in a consumer group of its own, a
+ * fresh one per run (`KAFKA_REDRIVE_GROUP`-<random>, never committed): the mapping's group has
+ * moved past the failed offsets. Like the idle flush it runs in the cluster's VPC.
  */
 export class Redrive extends Construct {
   public readonly function: IFunction;
 
   constructor(scope: Construct, id: string, props: RedriveProps) {
     super(scope, id);
-    const { aggregator, stream } = props;
+    const { aggregator, stream, streamClient } = props;
     const redrive = new TributaryFunction(this, 'Handler', {
       entry: 'functions/handlers/redrive.ts',
       description: `Tributary redrive of ${props.pipeline}: queues the batches its mapping gave up on`,
@@ -49,9 +56,15 @@ export class Redrive extends Construct {
         STATE_PREFIX: aggregator.environment.STATE_PREFIX,
         DEAD_LETTER_QUEUE_URL: aggregator.environment.DEAD_LETTER_QUEUE_URL,
         LATE_DELIVERY_STREAM: aggregator.environment.LATE_DELIVERY_STREAM,
+        // TRANSPORT, and on MSK the brokers and auth mode; then the redrive's own (MSK: its groups).
+        ...streamClient.environment,
+        ...stream.redriveEnvironment(),
         STREAM_NAME: stream.streamName,
         POWERTOOLS_SERVICE_NAME: 'tributary-redrive',
       },
+      // On MSK the brokers are reachable from the VPC only; its NAT gateway and endpoints still
+      // reach Firehose, SQS and the state bucket.
+      network: streamClient.network,
     });
     this.function = redrive.function;
     // Reads and rewrites checkpoints; never deletes one.
@@ -61,9 +74,7 @@ export class Redrive extends Construct {
     // Redriven records that change no window: late ones, and those the pipeline rejects.
     props.lateDelivery.grantPutRecords(redrive.function);
     aggregator.deadLetterQueue.grantSendMessages(redrive.function);
-    // The batches' records (and the stream key's decrypt, if a customer key is used), and the
-    // lineage: a shard split or merged since is left alone.
-    stream.grantBacklogRead(redrive.function);
-    stream.stream.grant(redrive.function, 'kinesis:ListShards');
+    // The batches' records, read back from this stream or topic only (PipelineStream.grantRedriveRead).
+    stream.grantRedriveRead(redrive.function);
   }
 }

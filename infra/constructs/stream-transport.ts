@@ -24,7 +24,8 @@ export interface ConsumerOptions {
 
 /**
  * What a function talking to the streams needs besides its IAM grant ({@link PipelineStream.grantWrite},
- * {@link PipelineStream.grantBacklogRead}): the producer, and the idle flush's backlog check.
+ * {@link PipelineStream.grantBacklogRead}, {@link PipelineStream.grantRedriveRead}): the producer, the
+ * idle flush's backlog check, and the redrive.
  */
 export interface StreamClientConfig {
   /**
@@ -62,6 +63,19 @@ export interface PipelineStream {
    * mapping's consumer group, whose commits show the records the mapping gave up on).
    */
   backlogEnvironment(): Readonly<Record<string, string>>;
+  /**
+   * Lets the redrive read back the records of the batches the aggregator's event source mapping gave
+   * up on (named in its dead-letter queue), and nothing else of the stream: no writes. Kinesis: the
+   * backlog read and ListShards (the lineage: a shard split or merged since is left alone). Kafka: a
+   * consumer in a consumer group of its own per run (the mapping's group has moved past the records),
+   * on this topic only, that never commits offsets.
+   */
+  grantRedriveRead(grantee: IGrantable): Grant;
+  /**
+   * What the redrive needs to know besides the stream's name and the transport's client variables
+   * (MSK: `KAFKA_REDRIVE_GROUP`, the prefix of the consumer groups it reads with).
+   */
+  redriveEnvironment(): Readonly<Record<string, string>>;
   /** The aggregator's event source mapping. */
   eventSource(options: ConsumerOptions): IEventSource;
   /** The source of the Firehose delivery stream that copies raw records to the warehouse. */
@@ -74,6 +88,9 @@ export interface PipelineStream {
 export interface StreamTransport {
   readonly kind: 'kinesis' | 'msk';
   streamFor(pipeline: string): PipelineStream;
-  /** Environment and network placement of every function that talks to the streams (producer, idle flush). */
+  /**
+   * Environment and network placement of every function that talks to the streams (producer, idle
+   * flush, redrive).
+   */
   clientConfig(): StreamClientConfig;
 }

@@ -63,4 +63,12 @@ export const TRIBUTARY_WILDCARDS: readonly WildcardAllowance[] = [
     reason:
       "Firehose's MSK source reads with consumer groups it names itself: DescribeGroup on the one cluster's groups",
   },
+  {
+    // group/<cluster>/<this cluster's uuid>/<cluster>-<pipeline>-aggregator-redrive-*: the uuid is
+    // the one cluster's (no wildcard), the name a wildcard only after the redrive's own prefix.
+    finding:
+      /^Resource::arn:<AWS::Partition>:kafka:<AWS::Region>:<AWS::AccountId>:group\/([a-zA-Z0-9-]+)\/\{"Fn::Select":\[2,\{"Fn::Split":\["\/",\{"Ref":"TransportCluster[0-9A-F]{8}"\}\]\}\]\}\/\1-[a-z0-9-]+-aggregator-redrive-\*$/,
+    reason:
+      "The MSK redrive reads in a fresh consumer group per run, named <aggregator group>-redrive-<random>: DescribeGroup and AlterGroup on the groups of its own pipeline's redrive prefix only, of the one cluster",
+  },
 ];

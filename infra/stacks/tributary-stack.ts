@@ -1,12 +1,11 @@
 import { CfnOutput, Duration, Size, Stack, type StackProps, Validations } from 'aws-cdk-lib';
 import { ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import { Key } from 'aws-cdk-lib/aws-kms';
-import type { IFunction } from 'aws-cdk-lib/aws-lambda';
 import { type ITopic, Topic } from 'aws-cdk-lib/aws-sns';
 import { EmailSubscription } from 'aws-cdk-lib/aws-sns-subscriptions';
 import type { Construct } from 'constructs';
 import { Aggregator } from '../constructs/aggregator.js';
-import { KinesisPipelineStream, KinesisTransport } from '../constructs/kinesis-transport.js';
+import { KinesisTransport } from '../constructs/kinesis-transport.js';
 import { type MonitoredPipeline, Monitoring } from '../constructs/monitoring.js';
 import { MskTransport } from '../constructs/msk-transport.js';
 import { PartitionedDelivery } from '../constructs/partitioned-delivery.js';
@@ -111,19 +110,17 @@ export class TributaryStack extends Stack {
         lateDelivery: late,
       });
       const writers = [aggregator.function, aggregator.idleFlushFunction];
-      let redriveFunction: IFunction | undefined;
-      if (stream instanceof KinesisPipelineStream) {
-        const redrive = new Redrive(this, `Redrive-${name}`, {
-          pipeline: name,
-          stream,
-          aggregator,
-          lateDelivery: late,
-          stateBucket: this.storage.stateBucket,
-        });
-        writers.push(redrive.function);
-        redriveFunction = redrive.function;
-        new CfnOutput(this, `RedriveFunctionName-${name}`, { value: redrive.function.functionName });
-      }
+      // On both transports: on MSK it reads the failed offsets with a consumer group of its own.
+      const redrive = new Redrive(this, `Redrive-${name}`, {
+        pipeline: name,
+        stream,
+        streamClient,
+        aggregator,
+        lateDelivery: late,
+        stateBucket: this.storage.stateBucket,
+      });
+      writers.push(redrive.function);
+      new CfnOutput(this, `RedriveFunctionName-${name}`, { value: redrive.function.functionName });
       // A deploy that changes what the checkpoints must fit checks them before these run it.
       // (streams are in the order of props.pipelines)
       const pipeline = props.pipelines[i] as PipelineInfo;
@@ -136,7 +133,7 @@ export class TributaryStack extends Stack {
         idleFlush: aggregator.idleFlushFunction,
         deadLetterQueue: aggregator.deadLetterQueue,
         rawDelivery: raw,
-        redrive: redriveFunction,
+        redrive: redrive.function,
       });
       new CfnOutput(this, `StreamName-${name}`, { value: stream.streamName });
       new CfnOutput(this, `DeadLetterQueueUrl-${name}`, { value: aggregator.deadLetterQueue.queueUrl });

@@ -173,13 +173,6 @@ describe('aggregator on MSK', () => {
     expect(aggregators.filter((fn) => fn.Properties.VpcConfig !== undefined)).toEqual([]);
   });
 
-  it('has no redrive function: it reads Kinesis batches only', () => {
-    expect(functionsOf('tributary-redrive')).toEqual([]);
-    const [dashboard] = Object.values(app.template.findResources('AWS::CloudWatch::Dashboard'));
-    expect(JSON.stringify(dashboard?.Properties.DashboardBody)).not.toContain('Redriven');
-    expect(functionsOf('tributary-aggregator')).toHaveLength(PIPELINES.length);
-  });
-
   it('runs the idle flushes in the private subnets with the clients security group, as the producer', () => {
     const flushes = functionsOf('tributary-idle-flush');
     expect(flushes).toHaveLength(PIPELINES.length);
@@ -260,6 +253,138 @@ describe('aggregator on MSK', () => {
           }),
         ]),
       });
+    }
+  });
+});
+
+describe('redrive on MSK', () => {
+  const logicalName = (pipeline: string) => pipeline.replaceAll('-', '');
+  const redriveOf = (pipeline: string) =>
+    functionsOf('tributary-redrive').find(
+      (fn) => fn.Properties.Environment.Variables.PIPELINE_NAME === pipeline,
+    );
+  type Statement = { Action: string | string[]; Resource: unknown; Effect: string };
+  const redriveStatements = (pipeline: string): Statement[] =>
+    Object.entries(resources('AWS::IAM::Policy'))
+      .filter(([id]) => id.startsWith(`Redrive${logicalName(pipeline)}Handler`))
+      .flatMap(([, policy]) => policy.Properties.PolicyDocument.Statement as Statement[]);
+  /** `arn:...:kafka:...:<kind>/tributary-dev/<the cluster's uuid>/<name>`, as MskCluster builds it. */
+  const kafkaArn = (kind: 'topic' | 'group', name: string) => ({
+    'Fn::Join': [
+      '',
+      [
+        'arn:',
+        { Ref: 'AWS::Partition' },
+        ':kafka:',
+        { Ref: 'AWS::Region' },
+        ':',
+        { Ref: 'AWS::AccountId' },
+        `:${kind}/tributary-dev/`,
+        { 'Fn::Select': [2, { 'Fn::Split': ['/', { Ref: clusterId() }] }] },
+        `/${name}`,
+      ],
+    ],
+  });
+
+  it('gives each pipeline a redrive with the brokers, its topic and its own consumer-group prefix, and names it in an output', () => {
+    expect(functionsOf('tributary-redrive')).toHaveLength(PIPELINES.length);
+    for (const pipeline of PIPELINES) {
+      const redrive = redriveOf(pipeline);
+      const aggregator = functionsOf('tributary-aggregator').find(
+        (fn) => fn.Properties.Environment.Variables.PIPELINE_NAME === pipeline,
+      );
+      const shared = aggregator?.Properties.Environment.Variables ?? {};
+      expect(redrive?.Properties.Environment.Variables).toEqual({
+        PIPELINE_NAME: pipeline,
+        STATE_BUCKET: shared.STATE_BUCKET,
+        STATE_PREFIX: 'state/',
+        DEAD_LETTER_QUEUE_URL: shared.DEAD_LETTER_QUEUE_URL,
+        LATE_DELIVERY_STREAM: shared.LATE_DELIVERY_STREAM,
+        TRANSPORT: 'msk',
+        KAFKA_BOOTSTRAP_SERVERS: BOOTSTRAP,
+        KAFKA_AUTH: 'aws-iam',
+        // The handler reads in `${KAFKA_REDRIVE_GROUP}-<random>`, never in the mapping's group.
+        KAFKA_REDRIVE_GROUP: `${topicOf(pipeline)}-aggregator-redrive`,
+        STREAM_NAME: topicOf(pipeline),
+        POWERTOOLS_SERVICE_NAME: 'tributary-redrive',
+        NODE_OPTIONS: expect.any(String),
+      });
+      expect(redrive?.Properties.Timeout).toBe(900);
+      app.template.hasOutput(`RedriveFunctionName${logicalName(pipeline)}`, {
+        Value: { Ref: Match.stringLikeRegexp(`^Redrive${logicalName(pipeline)}Handler`) },
+      });
+    }
+  });
+
+  it('runs each redrive in the private subnets with the clients security group, as the idle flush', () => {
+    for (const pipeline of PIPELINES) {
+      expect(redriveOf(pipeline)?.Properties.VpcConfig).toEqual({
+        SubnetIds: PRIVATE_SUBNETS,
+        SecurityGroupIds: [
+          { 'Fn::GetAtt': [expect.stringMatching(/^TransportNetworkClientSecurityGroup/), 'GroupId'] },
+        ],
+      });
+    }
+  });
+
+  it("lets each redrive connect, read only its own topic and join only its own redrive groups: no writes, no group deletion, not the mapping's group", () => {
+    for (const pipeline of PIPELINES) {
+      const statements = redriveStatements(pipeline);
+      const kafka = statements.filter((s) => [s.Action].flat().some((a) => /^kafka(-cluster)?:/.test(a)));
+      expect(kafka).toEqual([
+        { Effect: 'Allow', Action: 'kafka-cluster:Connect', Resource: { Ref: clusterId() } },
+        {
+          Effect: 'Allow',
+          Action: ['kafka-cluster:DescribeTopic', 'kafka-cluster:ReadData'],
+          Resource: kafkaArn('topic', topicOf(pipeline)),
+        },
+        {
+          Effect: 'Allow',
+          Action: ['kafka-cluster:DescribeGroup', 'kafka-cluster:AlterGroup'],
+          Resource: kafkaArn('group', `${topicOf(pipeline)}-aggregator-redrive-*`),
+        },
+      ]);
+      const actions = statements.flatMap((s) => [s.Action].flat());
+      expect(actions.filter((a) => /Write|DeleteGroup|^kinesis:|^kafka:/.test(a))).toEqual([]);
+      // The rest as on Kinesis: its dead letters, its late stream, its checkpoints.
+      expect(actions).toEqual(
+        expect.arrayContaining(['sqs:ReceiveMessage', 'sqs:DeleteMessage', 'sqs:SendMessage']),
+      );
+      expect(actions).toEqual(expect.arrayContaining(['firehose:PutRecord', 'firehose:PutRecordBatch']));
+      expect(actions.filter((a) => /^s3:Delete/.test(a))).toEqual([]);
+      const state = JSON.stringify(statements.map((s) => s.Resource));
+      expect(state).toContain(`/state/${pipeline}/*`);
+      for (const other of PIPELINES.filter((p) => p !== pipeline)) {
+        expect(state).not.toContain(`/state/${other}/*`);
+        expect(state).not.toContain(`/${topicOf(other)}"`);
+      }
+    }
+  });
+
+  it("puts each pipeline's redrive metrics and errors on the dashboard", () => {
+    const [dashboard] = Object.values(app.template.findResources('AWS::CloudWatch::Dashboard'));
+    const body = JSON.stringify(dashboard?.Properties.DashboardBody);
+    for (const pipeline of PIPELINES) {
+      expect(body).toContain(`${pipeline}: redrive`);
+      expect(body).toMatch(
+        new RegExp(`RedrivenRecords.{0,20}pipeline.{0,10}${pipeline}.{0,10}service.{0,10}tributary-redrive`),
+      );
+      expect(body).toMatch(
+        new RegExp(`Errors.{0,40}FunctionName.{0,20}Redrive${logicalName(pipeline)}Handler`),
+      );
+    }
+    expect(body).toContain('RedrivenWaiting');
+    expect(body).toContain('RedriveMessagesLeft');
+  });
+
+  it("updates each redrive only after its pipeline's checkpoint check", () => {
+    const checks = resources('Custom::PipelineStateCheck');
+    for (const pipeline of PIPELINES) {
+      const [check] = Object.entries(checks).filter(([, r]) => r.Properties.Pipeline === pipeline);
+      const [redrive] = Object.entries(resources('AWS::Lambda::Function')).filter(([id]) =>
+        id.startsWith(`Redrive${logicalName(pipeline)}Handler`),
+      );
+      expect(redrive?.[1].DependsOn).toContain(check?.[0]);
     }
   });
 });
@@ -357,15 +482,25 @@ describe('least privilege on MSK', () => {
   const actions = (s: Statement) => [s.Action].flat();
   const kafkaActions = (s: Statement) => actions(s).filter((a) => /^kafka(-cluster)?:/.test(a));
 
-  it("grants no kafka or kafka-cluster action family and nothing Kafka on every resource; only Firehose may describe the cluster's groups", () => {
+  it("grants no kafka or kafka-cluster action family and nothing Kafka on every resource; only Firehose may describe the cluster's groups, and the redrives use their own groups", () => {
     const all = statements();
     expect(all.flatMap(kafkaActions).filter((a) => a.includes('*'))).toEqual([]);
     const wildcards = all.filter(
       (s) => kafkaActions(s).length > 0 && JSON.stringify(s.Resource).includes('*'),
     );
+    const isRedrive = (s: Statement) => JSON.stringify(s.Resource).includes('-aggregator-redrive-*');
     // Firehose names its consumer groups itself: DescribeGroup on the cluster's groups, nothing else.
-    expect(wildcards.map((s) => actions(s))).toEqual(PIPELINES.map(() => ['kafka-cluster:DescribeGroup']));
-    for (const s of wildcards) expect(JSON.stringify(s.Resource)).toMatch(/:group\/tributary-dev\/.*\/\*"/);
+    const firehose = wildcards.filter((s) => !isRedrive(s));
+    expect(firehose.map((s) => actions(s))).toEqual(PIPELINES.map(() => ['kafka-cluster:DescribeGroup']));
+    for (const s of firehose) expect(JSON.stringify(s.Resource)).toMatch(/:group\/tributary-dev\/.*\/\*"/);
+    // A redrive names a fresh group per run: DescribeGroup and AlterGroup on its pipeline's prefix only.
+    const redrive = wildcards.filter(isRedrive);
+    expect(redrive.map((s) => actions(s))).toEqual(
+      PIPELINES.map(() => ['kafka-cluster:DescribeGroup', 'kafka-cluster:AlterGroup']),
+    );
+    expect(redrive.map((s) => JSON.stringify(s.Resource).match(/"\/([^"]*)"\]\]\}$/)?.[1]).sort()).toEqual(
+      PIPELINES.map((p) => `${topicOf(p)}-aggregator-redrive-*`).sort(),
+    );
   });
 
   it('lets the topic handler create, describe, reconfigure and delete its topics, never repartition them', () => {

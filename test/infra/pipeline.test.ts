@@ -272,7 +272,7 @@ const idleFlushOf = (pipeline: string) => `Aggregator${logicalName(pipeline)}Idl
 describe('redrive', () => {
   const redriveOf = (pipeline: string) => `Redrive${logicalName(pipeline)}Handler`;
 
-  it('gives each pipeline a redrive with its checkpoints, dead-letter queue and stream, and names it in an output', () => {
+  it('gives each pipeline a redrive with its checkpoints, dead-letter queue and stream (TRANSPORT=kinesis, nothing of Kafka, no VPC), and names it in an output', () => {
     for (const pipeline of PIPELINES) {
       const [redrive] = Object.values(resourcesOf('AWS::Lambda::Function', redriveOf(pipeline)));
       const [aggregator] = Object.values(
@@ -285,11 +285,13 @@ describe('redrive', () => {
         STATE_PREFIX: shared.STATE_PREFIX,
         DEAD_LETTER_QUEUE_URL: shared.DEAD_LETTER_QUEUE_URL,
         LATE_DELIVERY_STREAM: shared.LATE_DELIVERY_STREAM,
+        TRANSPORT: 'kinesis',
         STREAM_NAME: `tributary-dev-${pipeline}`,
         POWERTOOLS_SERVICE_NAME: 'tributary-redrive',
         NODE_OPTIONS: expect.any(String),
       });
       expect(redrive?.Properties.Timeout).toBe(900);
+      expect(redrive?.Properties.VpcConfig).toBeUndefined();
       app.template.hasOutput(`RedriveFunctionName${logicalName(pipeline)}`, {
         Value: { Ref: Match.stringLikeRegexp(`^${redriveOf(pipeline)}`) },
       });
@@ -315,6 +317,7 @@ describe('redrive', () => {
         expect.arrayContaining(['sqs:ReceiveMessage', 'sqs:DeleteMessage', 'sqs:SendMessage']),
       );
       expect(actions.filter((a) => /^s3:Delete/.test(a))).toEqual([]);
+      expect(actions.filter((a) => /^kafka/.test(a))).toEqual([]);
       const firehose = statements.filter((s) => [s.Action].flat().some((a) => a.startsWith('firehose:')));
       expect(firehose).toEqual([
         {

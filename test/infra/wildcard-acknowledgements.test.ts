@@ -49,3 +49,24 @@ describe('AcknowledgeWildcards', () => {
     );
   });
 });
+
+describe('TRIBUTARY_WILDCARDS', () => {
+  const allowed = (finding: string) => TRIBUTARY_WILDCARDS.some((a) => a.finding.test(finding));
+  const group = (cluster: string, uuid: string, name: string) =>
+    `Resource::arn:<AWS::Partition>:kafka:<AWS::Region>:<AWS::AccountId>:group/${cluster}/${uuid}/${name}`;
+  const UUID = '{"Fn::Select":[2,{"Fn::Split":["/",{"Ref":"TransportCluster1251B746"}]}]}';
+
+  it("allows the MSK redrive's wildcard only on its own group prefix of the one cluster", () => {
+    expect(allowed(group('tributary-dev', UUID, 'tributary-dev-taxi-rides-aggregator-redrive-*'))).toBe(true);
+    // Not the mapping's groups, nor any cluster's or another cluster's redrive groups.
+    for (const finding of [
+      group('tributary-dev', UUID, 'tributary-dev-taxi-rides-aggregator*'),
+      group('tributary-dev', UUID, 'tributary-dev-*'),
+      group('tributary-dev', UUID, 'other-taxi-rides-aggregator-redrive-*'),
+      group('tributary-dev', '*', 'tributary-dev-taxi-rides-aggregator-redrive-*'),
+      `Resource::arn:<AWS::Partition>:kafka:<AWS::Region>:<AWS::AccountId>:topic/tributary-dev/${UUID}/tributary-dev-taxi-rides-aggregator-redrive-*`,
+    ]) {
+      expect(allowed(finding), finding).toBe(false);
+    }
+  });
+});

@@ -13,18 +13,14 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { encodeCheckpoint } from '../../functions/adapters/state/checkpoint.js';
 import { definePipeline } from '../../functions/core/pipeline.js';
 import { getPipeline } from '../../functions/pipelines/index.js';
-import { findFunction, listFunctions, touchedResources } from '../../local/runtime/invoke/index.js';
 import { assemblyDirOf, ensureSynthesized } from '../../local/runtime/synth/ensure-synthesized.js';
-import {
-  CloudAssembly,
-  defaultLocalContext,
-  readLambdaFunction,
-} from '../../local/runtime/template/index.js';
+import { CloudAssembly, defaultLocalContext } from '../../local/runtime/template/index.js';
 import { kinesisClient, readServices, s3Client, sqsClient } from '../../local/services/clients.js';
 import { projectRoot } from '../../local/tools/state-dir.js';
 import { committedCheckpoint } from '../fixtures/checkpoints.js';
 import { taxiTrip } from '../fixtures/taxi-trips.js';
 import { writeAppAssembly } from '../unit/runtime/invoke/app-template.js';
+import { resourceOf as functionResource } from './helpers/function-resources.js';
 import { type CliRun, drainQueue, invokeCli } from './helpers/invoke-cli.js';
 import { pollUntil } from './helpers/poll.js';
 
@@ -46,11 +42,7 @@ let kinesis: KinesisClient;
 
 /** The physical name of the resource of `type` that a function's environment names. */
 function resourceOf(functionQuery: string, type: string, app: CloudAssembly = assembly): string {
-  const entry = findFunction(listFunctions(app), functionQuery);
-  const spec = readLambdaFunction(app, entry.resource);
-  const found = touchedResources(app, spec.environment).find((r) => r.type === type);
-  if (!found) throw new Error(`${functionQuery} names no ${type}`);
-  return found.physicalName;
+  return functionResource(app, functionQuery, type);
 }
 
 const drain = (queueUrl: string) => drainQueue(sqs, queueUrl);

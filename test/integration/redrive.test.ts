@@ -11,17 +11,13 @@ import { decodeCheckpoint, encodeCheckpoint } from '../../functions/adapters/sta
 import { getPipeline } from '../../functions/pipelines/index.js';
 import { kinesisEvent } from '../../local/runtime/event-source-mapping/kinesis-event.js';
 import { onFailureRecord } from '../../local/runtime/event-source-mapping/on-failure.js';
-import { findFunction, listFunctions, touchedResources } from '../../local/runtime/invoke/index.js';
 import { ensureSynthesized } from '../../local/runtime/synth/ensure-synthesized.js';
-import {
-  CloudAssembly,
-  defaultLocalContext,
-  readLambdaFunction,
-} from '../../local/runtime/template/index.js';
+import { CloudAssembly, defaultLocalContext } from '../../local/runtime/template/index.js';
 import { kinesisClient, readServices, s3Client, sqsClient } from '../../local/services/clients.js';
 import { projectRoot } from '../../local/tools/state-dir.js';
 import { committedCheckpoint } from '../fixtures/checkpoints.js';
 import { taxiTrip } from '../fixtures/taxi-trips.js';
+import { resourceOf as functionResource } from './helpers/function-resources.js';
 import { drainQueue, invokeCli } from './helpers/invoke-cli.js';
 
 const REDRIVE = 'Redrive-taxi-rides/Handler';
@@ -57,10 +53,7 @@ beforeAll(async () => {
 
 /** The physical name of the resource of `type` that the redrive's environment names. */
 function resourceOf(type: string): string {
-  const spec = readLambdaFunction(assembly, findFunction(listFunctions(assembly), REDRIVE).resource);
-  const found = touchedResources(assembly, spec.environment).find((r) => r.type === type);
-  if (!found) throw new Error(`${REDRIVE} names no ${type}`);
-  return found.physicalName;
+  return functionResource(assembly, REDRIVE, type);
 }
 
 function eventFile(event: object): string {

@@ -15,7 +15,8 @@ const kafkaRecordSchema = z.looseObject({
   value: z.string().nullish(),
 });
 
-type KafkaRecord = z.output<typeof kafkaRecordSchema>;
+/** A Kafka record as Lambda's Kafka event carries it. */
+export type KafkaRecord = z.output<typeof kafkaRecordSchema>;
 
 const mskEventSchema = z.looseObject({
   eventSource: z.enum(['aws:kafka', 'SelfManagedKafka']),
@@ -42,7 +43,7 @@ export interface SplitKafkaEvent {
  * as on Kinesis) and the record's timestamp as the arrival time. Checkpoints, dedup by position and
  * dead letters then work unchanged, per partition.
  */
-function toStreamRecord(record: KafkaRecord, eventSourceArn: string): KinesisStreamRecord {
+export function toStreamRecord(record: KafkaRecord, eventSourceArn: string): KinesisStreamRecord {
   const partition = `${record.topic}-${record.partition}`;
   const offset = String(record.offset);
   return {

@@ -20,24 +20,63 @@ const kinesisOnFailureRecordSchema = z.looseObject({
   }),
 });
 
-/** A batch the mapping gave up on: sequence numbers `from` to `to` (inclusive) of one shard. */
-export interface DiscardedBatch {
-  readonly streamArn: string;
+/** An offset as a decimal string, whether the record gives it as a string or a number. */
+const offset = z.union([z.string().regex(DIGITS), z.number().int().min(0).transform(String)]);
+
+/**
+ * The same for a Kafka event source mapping (MSK or self-managed: "Capturing discarded batches for
+ * Amazon MSK and self-managed Apache Kafka event sources"): per `<topic>-<partition>` of the batch,
+ * its first and last offset. The records stay in the topic until its retention ends.
+ */
+const kafkaOnFailureRecordSchema = z.looseObject({
+  requestContext: z.looseObject({ condition: z.string() }),
+  KafkaBatchInfo: z.looseObject({
+    eventSourceArn: z.string().startsWith('arn:'),
+    recordsInfo: z.record(z.string(), z.looseObject({ firstRecordOffset: offset, lastRecordOffset: offset })),
+  }),
+});
+
+interface DiscardedRange {
+  /** The shard: a Kinesis shard id, or `<topic>-<partition>` (the aggregator's shard on Kafka). */
   readonly shardId: string;
+  /** First and last sequence number (Kafka: offset), inclusive. */
   readonly from: string;
   readonly to: string;
-  /** Kinesis records in the batch (an aggregated KPL record counts once). */
+  /**
+   * Records in the range. Kinesis: the batch's size (an aggregated KPL record counts once). Kafka:
+   * the offsets from `from` to `to`, an upper bound (a transactional or compacted topic has gaps).
+   */
   readonly size: number;
-  /** Why Lambda gave up: `RetryAttemptsExhausted` or `RecordAgeExceeded`. */
+  /** Why Lambda gave up: `RetryAttemptsExhausted`, `RecordAgeExceeded`, ... */
   readonly condition: string;
 }
 
+/** A batch the Kinesis mapping gave up on: sequence numbers `from` to `to` of one shard. */
+export interface DiscardedKinesisBatch extends DiscardedRange {
+  readonly kind: 'kinesis';
+  readonly streamArn: string;
+}
+
+/** The part of a batch the Kafka mapping gave up on that lies in one partition. */
+export interface DiscardedKafkaRange extends DiscardedRange {
+  readonly kind: 'kafka';
+  /** The cluster's ARN (the mapping's event source). */
+  readonly clusterArn: string;
+  readonly topic: string;
+  readonly partition: number;
+}
+
+export type DiscardedBatch = DiscardedKinesisBatch | DiscardedKafkaRange;
+
 /**
- * Reads a dead-letter queue message body: a discarded Kinesis batch, or why it is not one. The
- * aggregator's queue also holds the records it dead-lettered itself (not JSON, schema-invalid,
- * ...): those carry their data and a reason, and are for a person to read, not to redrive.
+ * Reads a dead-letter queue message body: the ranges of a discarded batch (one for Kinesis, one
+ * per partition for Kafka), or why it is not one. The aggregator's queue also holds the records it
+ * dead-lettered itself (not JSON, schema-invalid, ...): those carry their data and a reason, and
+ * are for a person to read, not to redrive.
  */
-export function readDiscardedBatch(body: string): DiscardedBatch | { readonly notABatch: string } {
+export function readDiscardedBatch(
+  body: string,
+): readonly [DiscardedBatch, ...DiscardedBatch[]] | { readonly notABatch: string } {
   let json: unknown;
   try {
     json = JSON.parse(body);
@@ -47,24 +86,63 @@ export function readDiscardedBatch(body: string): DiscardedBatch | { readonly no
   if (json !== null && typeof json === 'object' && 'reason' in json && 'data_base64' in json) {
     return { notABatch: `a record the aggregator dead-lettered (${String(json.reason).split(':')[0]})` };
   }
-  if (json !== null && typeof json === 'object' && 'KafkaBatchInfo' in json) {
-    return { notABatch: 'a Kafka batch: no redrive on MSK yet' };
-  }
+  if (json !== null && typeof json === 'object' && 'KafkaBatchInfo' in json) return readKafkaBatch(json);
   const parsed = kinesisOnFailureRecordSchema.safeParse(json);
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0];
-    return { notABatch: `not a Kinesis on-failure record (${issue?.path.join('.')}: ${issue?.message})` };
-  }
+  if (!parsed.success) return { notABatch: `not a Kinesis on-failure record (${firstIssue(parsed.error)})` };
   const info = parsed.data.KinesisBatchInfo;
   if (BigInt(info.startSequenceNumber) > BigInt(info.endSequenceNumber)) {
     return { notABatch: 'a Kinesis on-failure record whose start sequence number is after its end' };
   }
-  return {
-    streamArn: info.streamArn,
-    shardId: info.shardId,
-    from: info.startSequenceNumber,
-    to: info.endSequenceNumber,
-    size: info.batchSize,
-    condition: parsed.data.requestContext.condition,
-  };
+  return [
+    {
+      kind: 'kinesis',
+      streamArn: info.streamArn,
+      shardId: info.shardId,
+      from: info.startSequenceNumber,
+      to: info.endSequenceNumber,
+      size: info.batchSize,
+      condition: parsed.data.requestContext.condition,
+    },
+  ];
+}
+
+function readKafkaBatch(
+  json: object,
+): readonly [DiscardedBatch, ...DiscardedBatch[]] | { readonly notABatch: string } {
+  const parsed = kafkaOnFailureRecordSchema.safeParse(json);
+  if (!parsed.success) return { notABatch: `not a Kafka on-failure record (${firstIssue(parsed.error)})` };
+  const { eventSourceArn, recordsInfo } = parsed.data.KafkaBatchInfo;
+  const ranges: DiscardedKafkaRange[] = [];
+  for (const [key, info] of Object.entries(recordsInfo)) {
+    if (!/^.+-\d+$/.test(key)) {
+      return {
+        notABatch: `a Kafka on-failure record naming ${JSON.stringify(key)}, not <topic>-<partition>`,
+      };
+    }
+    // Topic names may hold dashes; the partition is what follows the last one.
+    const cut = key.lastIndexOf('-');
+    const from = BigInt(info.firstRecordOffset);
+    const to = BigInt(info.lastRecordOffset);
+    if (from > to) {
+      return { notABatch: `a Kafka on-failure record whose first offset in ${key} is after its last` };
+    }
+    ranges.push({
+      kind: 'kafka',
+      clusterArn: eventSourceArn,
+      topic: key.slice(0, cut),
+      partition: Number(key.slice(cut + 1)),
+      shardId: key,
+      from: info.firstRecordOffset,
+      to: info.lastRecordOffset,
+      size: Number(to - from + 1n),
+      condition: parsed.data.requestContext.condition,
+    });
+  }
+  const [first, ...rest] = ranges;
+  return first ? [first, ...rest] : { notABatch: 'a Kafka on-failure record naming no partition' };
+}
+
+function firstIssue(error: z.ZodError): string {
+  const issue = error.issues[0];
+  return `${issue?.path.join('.')}: ${issue?.message}`;
 }

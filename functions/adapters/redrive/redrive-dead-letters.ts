@@ -9,23 +9,17 @@ import {
 } from '@aws-sdk/client-sqs';
 import { type LoggerLike, silentLogger } from '../aggregator/dependencies.js';
 import { describeError, isRetriable } from '../errors.js';
-import type { ShardReadClient } from '../kinesis/shard-backlog.js';
-import { readShardRange } from '../kinesis/shard-range.js';
 import type { AnyPipeline } from '../pipeline-event.js';
 import type { StateStore } from '../state/state-store.js';
 import { type DiscardedBatch, readDiscardedBatch } from './on-failure-record.js';
 import { queueRedrive, type RedriveInboxDependencies, RedriveNotReadyError } from './queue-redrive.js';
+import type { RedriveSource } from './redrive-source.js';
 
 /** The calls a redrive makes on the dead-letter queue (a real SQSClient, or a stub). */
 export interface RedriveQueueClient {
   send(command: ReceiveMessageCommand): Promise<ReceiveMessageCommandOutput>;
   send(command: DeleteMessageCommand): Promise<DeleteMessageCommandOutput>;
   send(command: ChangeMessageVisibilityCommand): Promise<ChangeMessageVisibilityCommandOutput>;
-}
-
-/** Which shards were split or merged: their keys' state moved to the children. */
-export interface ShardChildren {
-  hasChildren(streamArn: string, shardId: string): Promise<boolean>;
 }
 
 export interface RedriveDependencies extends RedriveInboxDependencies {
@@ -36,14 +30,10 @@ export interface RedriveDependencies extends RedriveInboxDependencies {
   readonly logger?: LoggerLike;
   readonly sqs: RedriveQueueClient;
   readonly queueUrl: string;
-  readonly kinesis: ShardReadClient;
-  /** The pipeline's stream: messages naming another one are left alone. */
-  readonly streamName: string;
-  readonly shards: ShardChildren;
+  /** The pipeline's stream or topic: messages naming another one are left alone. */
+  readonly source: RedriveSource;
   /** Wall clock, epoch ms. @default Date.now */
   readonly now?: () => number;
-  /** Pause between GetRecords pages. @default 200 ms */
-  readonly pagePauseMs?: number;
 }
 
 export interface RedriveOptions {
@@ -100,8 +90,9 @@ const ATTEMPTS = 3;
 const MARGIN_MS = 30_000;
 
 /**
- * Takes the messages of the aggregator's dead-letter queue and redrives the Kinesis batches the
- * event source mapping gave up on: reads each batch's records back from the stream, sends those of
+ * Takes the messages of the aggregator's dead-letter queue and redrives the batches the event
+ * source mapping gave up on: reads each batch's records back from the Kinesis stream or the Kafka
+ * topic (`deps.source`; a Kafka batch has a range per partition), sends those of
  * windows closed by now to `late/` and queues the others in their shard's checkpoint
  * (`queueRedrive`), then deletes the message. The shard's own flow applies the queued ones
  * (redrive-inbox.ts): into their windows if still open when it does, to `late/` otherwise.
@@ -136,6 +127,11 @@ export async function redriveDeadLetters(
         }),
       );
     }
+    // What the run read with is done with (a Kafka consumer leaves its group); a failure to close
+    // changes nothing that was queued.
+    await deps.source.close().catch((error: unknown) => {
+      (deps.logger ?? silentLogger).warn('redrive source not closed', { error: describeError(error) });
+    });
   }
   return report;
 }
@@ -181,31 +177,64 @@ async function redriveMessage(
   options: RedriveOptions,
   report: RedriveReport,
 ): Promise<Left | undefined> {
-  const batch = readDiscardedBatch(message.Body ?? '');
-  if ('notABatch' in batch) return { kind: 'not-a-batch', reason: batch.notABatch };
-  const where = `${batch.shardId} ${batch.from}-${batch.to}`;
-  if (!batch.streamArn.endsWith(`/${deps.streamName}`)) {
-    return { kind: 'not-a-batch', reason: `${where}: a batch of another stream (${batch.streamArn})` };
+  const batches = readDiscardedBatch(message.Body ?? '');
+  if ('notABatch' in batches) return { kind: 'not-a-batch', reason: batches.notABatch };
+  // A message naming another stream or topic anywhere is not this pipeline's: all of it stays.
+  for (const batch of batches) {
+    const foreign = deps.source.foreign(batch);
+    if (foreign) return { kind: 'not-a-batch', reason: `${where(batch)}: ${foreign}` };
   }
-  try {
-    return await redriveBatch(deps, batch, message, options, report);
-  } catch (error) {
-    if (error instanceof RedriveNotReadyError)
-      return { kind: error.kind, reason: `${where}: ${error.message}` };
-    return { kind: 'failed', reason: `${where}: ${describeError(error)}` };
+  // A Kafka batch has a range per partition: the message goes once every one is queued.
+  const outcomes: RangeOutcome[] = [];
+  for (const batch of batches) {
+    try {
+      outcomes.push(await redriveRange(deps, batch, options, report));
+    } catch (error) {
+      if (error instanceof RedriveNotReadyError)
+        outcomes.push({ left: { kind: error.kind, reason: `${where(batch)}: ${error.message}` } });
+      else outcomes.push({ left: { kind: 'failed', reason: `${where(batch)}: ${describeError(error)}` } });
+    }
   }
+  const lefts = outcomes.flatMap((o) => (o.left ? [o.left] : []));
+  const reason = lefts.map((l) => l.reason).join('; ');
+  // A failed range fails the run, whatever the others did; then any other reason to stay.
+  const left = lefts.find((l) => l.kind === 'failed') ?? lefts.find((l) => l.kind !== 'dry-run');
+  if (left) return { kind: left.kind, reason };
+  if (options.dryRun) {
+    if (outcomes.every((o) => o.whole)) report.wouldRedrive++;
+    return { kind: 'dry-run', reason };
+  }
+  await deps.sqs.send(
+    new DeleteMessageCommand({ QueueUrl: deps.queueUrl, ReceiptHandle: message.ReceiptHandle }),
+  );
+  const dropped = outcomes.flatMap((o) => (o.dropped ? [o.dropped] : []));
+  if (dropped.length > 0)
+    report.dropped.push({ messageId: message.MessageId ?? '?', reason: dropped.join('; ') });
+  else report.redriven.batches++;
+  return undefined;
 }
 
-async function redriveBatch(
+/** How one range of a message went: why it keeps the message, or what of it is gone for good. */
+interface RangeOutcome {
+  readonly left?: Left;
+  /** Why records of the range were dropped (past retention, with `dropExpired`). */
+  readonly dropped?: string;
+  /** Dry run: every record of the range is still in the stream. */
+  readonly whole?: boolean;
+}
+
+function where(batch: DiscardedBatch): string {
+  return `${batch.shardId} ${batch.from}-${batch.to}`;
+}
+
+async function redriveRange(
   deps: RedriveDependencies,
   batch: DiscardedBatch,
-  message: Message,
   options: RedriveOptions,
   report: RedriveReport,
-): Promise<Left | undefined> {
-  const where = `${batch.shardId} ${batch.from}-${batch.to}`;
-  const read = await readShardRange(deps.kinesis, batch, { pagePauseMs: deps.pagePauseMs });
-  const missing = batch.size - read.records.length;
+): Promise<RangeOutcome> {
+  const read = await deps.source.read(batch);
+  const { missing } = read;
   const gone = () =>
     `${missing} of ${batch.size} records are no longer in the stream${
       read.complete ? ' (past its retention)' : ' (the read stopped before the end of the range)'
@@ -219,10 +248,12 @@ async function redriveBatch(
       : { redriven: 0, waiting: 0, skipped: 0 };
   if (options.dryRun) {
     const state = missing === 0 ? `all ${batch.size} records still in the stream` : gone();
-    if (missing === 0) report.wouldRedrive++;
     return {
-      kind: 'dry-run',
-      reason: `${where}: ${state}; ${queued.redriven} to redrive (${queued.waiting} of them to wait for their windows), ${queued.skipped} redriven before`,
+      left: {
+        kind: 'dry-run',
+        reason: `${where(batch)}: ${state}; ${queued.redriven} to redrive (${queued.waiting} of them to wait for their windows), ${queued.skipped} redriven before`,
+      },
+      whole: missing === 0,
     };
   }
   report.redriven.records += queued.redriven;
@@ -232,17 +263,13 @@ async function redriveBatch(
   const expiredForGood = missing > 0 && read.complete && options.dropExpired === true;
   if (missing > 0 && !expiredForGood) {
     return {
-      kind: 'expired',
-      reason: `${where}: ${gone()}; the ${read.records.length} still there were redriven`,
+      left: {
+        kind: 'expired',
+        reason: `${where(batch)}: ${gone()}; the ${read.records.length} still there were redriven`,
+      },
     };
   }
-  await deps.sqs.send(
-    new DeleteMessageCommand({ QueueUrl: deps.queueUrl, ReceiptHandle: message.ReceiptHandle }),
-  );
-  if (expiredForGood)
-    report.dropped.push({ messageId: message.MessageId ?? '?', reason: `${where}: ${gone()}` });
-  else report.redriven.batches++;
-  return undefined;
+  return expiredForGood ? { dropped: `${where(batch)}: ${gone()}` } : {};
 }
 
 async function queueWithRetries(
@@ -252,7 +279,7 @@ async function queueWithRetries(
   range: { readonly from: string; readonly to: string },
   dryRun: boolean,
 ) {
-  const closedByReshard = (shard: string) => deps.shards.hasChildren(batch.streamArn, shard);
+  const closedByReshard = () => deps.source.resharded(batch);
   for (let attempt = 1; ; attempt++) {
     try {
       return await queueRedrive(batch.shardId, records, range, { ...deps, closedByReshard }, { dryRun });

@@ -89,6 +89,13 @@ const RULES: Readonly<Record<string, TypeRule>> = {
     arn: regional('kafka', (n) => `cluster/${n}/${uuid(n)}-s1`),
     ref: (n, ctx) => `arn:${ctx.partition}:kafka:${ctx.region}:${ctx.accountId}:cluster/${n}/${uuid(n)}-s1`,
   },
+  // A function in a VPC (on MSK) names its security group in VpcConfig. There is no VPC locally:
+  // the id only has to resolve, so that the function's properties can be read.
+  'AWS::EC2::SecurityGroup': {
+    maxLength: 255,
+    ref: (n) => `sg-${hash(n, 17)}`,
+    attributes: { GroupId: (n) => `sg-${hash(n, 17)}` },
+  },
   'AWS::Glue::Database': { nameProperty: 'DatabaseInput.Name', maxLength: 255, lowercase: true },
   'AWS::Athena::WorkGroup': { nameProperty: 'Name', maxLength: 128 },
 };

@@ -1,5 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { readAggregatorEnv, readIdleFlushEnv, readProducerEnv } from '../../../functions/adapters/config.js';
+import {
+  readAggregatorEnv,
+  readIdleFlushEnv,
+  readProducerEnv,
+  readRedriveEnv,
+} from '../../../functions/adapters/config.js';
 import { ConfigurationError } from '../../../functions/adapters/errors.js';
 
 const aggregator = {
@@ -41,6 +46,20 @@ describe('environment readers', () => {
     expect(read({ STREAM_NAME: 's', MAX_RECORD_AGE_MS: '86400000', TRANSPORT: 'kafka' })).toThrow(
       /TRANSPORT/,
     );
+  });
+
+  it('reads a Kinesis redrive as before TRANSPORT existed, and wants the group prefix on MSK', () => {
+    // Act
+    const read = (extra: Record<string, string>) => () =>
+      readRedriveEnv({ ...aggregator, STREAM_NAME: 'tributary-dev-taxi-rides', ...extra });
+
+    // Assess
+    expect(read({})()).toMatchObject({ TRANSPORT: 'kinesis', STREAM_NAME: 'tributary-dev-taxi-rides' });
+    expect(read({ TRANSPORT: 'msk' })).toThrow(/KAFKA_REDRIVE_GROUP/);
+    expect(read({ TRANSPORT: 'msk', KAFKA_REDRIVE_GROUP: 'g-redrive' })()).toMatchObject({
+      TRANSPORT: 'msk',
+      KAFKA_REDRIVE_GROUP: 'g-redrive',
+    });
   });
 
   it('names every missing variable in one ConfigurationError', () => {

@@ -5,17 +5,11 @@ import {
   type GetShardIteratorCommandInput,
   type GetShardIteratorCommandOutput,
 } from '@aws-sdk/client-kinesis';
-import {
-  ChangeMessageVisibilityCommand,
-  type DeleteMessageCommand,
-  type DeleteMessageCommandOutput,
-  type Message,
-  ReceiveMessageCommand,
-  type ReceiveMessageCommandOutput,
-} from '@aws-sdk/client-sqs';
 import type { KinesisStreamRecord } from 'aws-lambda';
 import { describe, expect, it } from 'vitest';
 import { aggregateBatch } from '../../../functions/adapters/aggregator/aggregate-batch.js';
+import type { ShardReadClient } from '../../../functions/adapters/kinesis/shard-backlog.js';
+import { KinesisRedriveSource } from '../../../functions/adapters/redrive/kinesis-redrive-source.js';
 import { readDiscardedBatch } from '../../../functions/adapters/redrive/on-failure-record.js';
 import {
   type RedriveDependencies,
@@ -28,6 +22,7 @@ import { onFailureRecord } from '../../../local/runtime/event-source-mapping/on-
 import { sequenceNumber } from '../../fixtures/kinesis-events.js';
 import { click, clicksPipeline, T0 } from '../../fixtures/test-pipeline.js';
 import { clickRecords, memoryDeps } from './aggregator-harness.js';
+import { memoryQueue } from './redrive-harness.js';
 
 const SHARD = 'shardId-000000000006';
 const STREAM_ARN = 'arn:aws:kinesis:us-east-1:000000000000:stream/tributary-dev-test-clicks';
@@ -78,40 +73,6 @@ function memoryShard(
   return shard;
 }
 
-/** A queue: each message is received once per run (its visibility timeout lasts the run). */
-function memoryQueue(bodies: readonly string[]) {
-  const messages: Message[] = bodies.map((Body, i) => ({ MessageId: `m${i}`, ReceiptHandle: `r${i}`, Body }));
-  let received = 0;
-  const released: string[] = [];
-  return {
-    messages,
-    released,
-    async send(command: ReceiveMessageCommand | DeleteMessageCommand | ChangeMessageVisibilityCommand) {
-      if (command instanceof ChangeMessageVisibilityCommand) {
-        expect(command.input.VisibilityTimeout).toBe(0);
-        released.push(command.input.ReceiptHandle ?? '');
-        return {};
-      }
-      if (command instanceof ReceiveMessageCommand) {
-        const count = command.input.MaxNumberOfMessages ?? 1;
-        const batch = messages.slice(received, received + count);
-        received += batch.length;
-        return { Messages: batch } as ReceiveMessageCommandOutput;
-      }
-      const at = messages.findIndex((m) => m.ReceiptHandle === command.input.ReceiptHandle);
-      if (at >= 0) {
-        messages.splice(at, 1);
-        received--;
-      }
-      return {} as DeleteMessageCommandOutput;
-    },
-    /** The next run sees every message left. */
-    nextRun: () => {
-      received = 0;
-    },
-  };
-}
-
 /** What Lambda sends the on-failure queue for records the mapping gave up on. */
 function discarded(records: readonly KinesisStreamRecord[], streamArn = STREAM_ARN): string {
   const batch = records.map((r) => ({
@@ -156,15 +117,17 @@ async function pipelineWithAFailedBatch(
     deadLetters: harness.deps.deadLetters,
     sqs: queue as unknown as RedriveDependencies['sqs'],
     queueUrl: 'http://localhost/000000000000/dead-letters',
-    kinesis: shard as unknown as RedriveDependencies['kinesis'],
-    streamName: 'tributary-dev-test-clicks',
-    shards: {
-      async hasChildren(_arn, shardId) {
-        checked.push(shardId);
-        return options.hasChildren === true;
+    source: new KinesisRedriveSource({
+      client: shard as unknown as ShardReadClient,
+      streamName: 'tributary-dev-test-clicks',
+      shards: {
+        async hasChildren(_arn, shardId) {
+          checked.push(shardId);
+          return options.hasChildren === true;
+        },
       },
-    },
-    pagePauseMs: 0,
+      pagePauseMs: 0,
+    }),
   });
   const checkpoint = async () =>
     (await readCheckpoint(harness.stateStore, clicksPipeline.name, SHARD))?.checkpoint;
@@ -180,14 +143,17 @@ describe('readDiscardedBatch', () => {
     const batch = readDiscardedBatch(discarded(records));
 
     // Assess
-    expect(batch).toEqual({
-      streamArn: STREAM_ARN,
-      shardId: SHARD,
-      from: sequenceNumber(3),
-      to: sequenceNumber(4),
-      size: 2,
-      condition: 'RetryAttemptsExhausted',
-    });
+    expect(batch).toEqual([
+      {
+        kind: 'kinesis',
+        streamArn: STREAM_ARN,
+        shardId: SHARD,
+        from: sequenceNumber(3),
+        to: sequenceNumber(4),
+        size: 2,
+        condition: 'RetryAttemptsExhausted',
+      },
+    ]);
   });
 
   it.each([
@@ -212,7 +178,7 @@ describe('readDiscardedBatch', () => {
           },
         ),
       ),
-      'a Kafka batch',
+      'a Kafka on-failure record naming no partition',
     ],
     [
       JSON.stringify({

@@ -4,6 +4,8 @@ import {
   ReceiveMessageCommand,
 } from '@aws-sdk/client-sqs';
 import { beforeAll, describe, expect, it } from 'vitest';
+import type { ShardReadClient } from '../../../functions/adapters/kinesis/shard-backlog.js';
+import { KinesisRedriveSource } from '../../../functions/adapters/redrive/kinesis-redrive-source.js';
 import type { RedriveDependencies } from '../../../functions/adapters/redrive/redrive-dead-letters.js';
 import { MemoryStateStore } from '../../../functions/adapters/state/memory-state-store.js';
 import type * as RedriveHandler from '../../../functions/handlers/redrive.js';
@@ -30,7 +32,6 @@ function dependencies(body: string): RedriveDependencies & { deleted: number; re
     pipeline: clicksPipeline,
     stateStore: new MemoryStateStore(),
     queueUrl: 'http://localhost/000000000000/dead-letters',
-    streamName: 'tributary-dev-test-clicks',
     sqs: {
       async send(command: { input: object }) {
         if (command instanceof DeleteMessageCommand) deps.deleted++;
@@ -41,15 +42,18 @@ function dependencies(body: string): RedriveDependencies & { deleted: number; re
         return { Messages: [{ MessageId: 'm0', ReceiptHandle: 'r0', Body: body }] };
       },
     },
-    kinesis: {
-      async send() {
-        throw Object.assign(new Error('Rate exceeded for shard'), {
-          name: 'ProvisionedThroughputExceededException',
-        });
-      },
-    },
-    shards: { hasChildren: async () => false },
-    pagePauseMs: 0,
+    source: new KinesisRedriveSource({
+      client: {
+        async send() {
+          throw Object.assign(new Error('Rate exceeded for shard'), {
+            name: 'ProvisionedThroughputExceededException',
+          });
+        },
+      } as unknown as ShardReadClient,
+      streamName: 'tributary-dev-test-clicks',
+      shards: { hasChildren: async () => false },
+      pagePauseMs: 0,
+    }),
   };
   return deps as unknown as RedriveDependencies & { deleted: number; released: number };
 }

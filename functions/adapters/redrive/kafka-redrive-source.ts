@@ -1,0 +1,56 @@
+import type { KafkaPartitionRangeReader } from '../kafka/partition-range.js';
+import type { DiscardedBatch } from './on-failure-record.js';
+import type { RedriveRead, RedriveSource } from './redrive-source.js';
+
+/** The reader's calls the source makes (a real reader, or a stub in unit tests). */
+export type RangeReader = Pick<KafkaPartitionRangeReader, 'read' | 'close'>;
+
+/**
+ * The batches of a Kafka topic, read back by offset. The mapping's consumer group has moved past
+ * them, so the reader joins a group of its own (partition-range.ts), opened on a run's first read
+ * and closed at its end: a frozen Lambda container cannot keep a group member alive.
+ */
+export class KafkaRedriveSource implements RedriveSource {
+  private reader: RangeReader | undefined;
+
+  constructor(
+    private readonly options: {
+      /** The pipeline's topic: batches of another one are left alone. */
+      readonly topic: string;
+      readonly openReader: () => RangeReader;
+    },
+  ) {}
+
+  foreign(batch: DiscardedBatch): string | undefined {
+    if (batch.kind !== 'kafka') return `a Kinesis batch (${batch.streamArn}), not of a Kafka topic`;
+    if (batch.topic !== this.options.topic) return `a batch of another topic (${batch.topic})`;
+    return undefined;
+  }
+
+  async read(batch: DiscardedBatch): Promise<RedriveRead> {
+    if (batch.kind !== 'kafka') throw new Error(`not a Kafka batch: ${batch.shardId}`);
+    this.reader ??= this.options.openReader();
+    const read = await this.reader.read({
+      topic: batch.topic,
+      partition: batch.partition,
+      from: batch.from,
+      to: batch.to,
+      eventSourceArn: batch.clusterArn,
+    });
+    // Offsets missing above the log start are no records (transaction markers, compaction): only
+    // those below it were deleted by retention.
+    const unread = Math.max(1, batch.size - read.expired - read.records.length);
+    return { records: read.records, complete: read.complete, missing: read.complete ? read.expired : unread };
+  }
+
+  /** A Kafka partition is never split or merged. */
+  async resharded(): Promise<boolean> {
+    return false;
+  }
+
+  async close(): Promise<void> {
+    const reader = this.reader;
+    this.reader = undefined;
+    await reader?.close();
+  }
+}

@@ -1,0 +1,31 @@
+import type { KinesisStreamRecord } from 'aws-lambda';
+import type { DiscardedBatch } from './on-failure-record.js';
+
+/** What a redrive read back of a discarded range. */
+export interface RedriveRead {
+  /** The range's records still held, in order, as the event source mapping would have sent them. */
+  readonly records: KinesisStreamRecord[];
+  /** Whether the read got to the range's end: false when it gave up early (a later run reads on). */
+  readonly complete: boolean;
+  /**
+   * Records of the range not read: after a complete read, those the stream no longer holds (past
+   * its retention, gone for good); after a read cut short, at least 1.
+   */
+  readonly missing: number;
+}
+
+/**
+ * Where a redrive reads the batches the mapping gave up on back from: the pipeline's Kinesis
+ * stream (kinesis-redrive-source.ts) or its Kafka topic (kafka-redrive-source.ts). The rest of the
+ * redrive is the same for both: on Kafka the aggregator's shard is `<topic>-<partition>` and its
+ * sequence numbers are offsets (functions/adapters/kafka/msk-event.ts).
+ */
+export interface RedriveSource {
+  /** Why `batch` is not one of this pipeline's (another stream, topic or transport), or undefined. */
+  foreign(batch: DiscardedBatch): string | undefined;
+  read(batch: DiscardedBatch): Promise<RedriveRead>;
+  /** Whether the batch's shard was split or merged since (its keys' windows moved to its children). */
+  resharded(batch: DiscardedBatch): Promise<boolean>;
+  /** Ends what a run opened (a Kafka consumer); the next read opens it again. */
+  close(): Promise<void>;
+}

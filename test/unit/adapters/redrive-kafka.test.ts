@@ -1,0 +1,315 @@
+import type { KinesisStreamRecord } from 'aws-lambda';
+import { describe, expect, it } from 'vitest';
+import { aggregateBatch } from '../../../functions/adapters/aggregator/aggregate-batch.js';
+import { toStreamRecord } from '../../../functions/adapters/kafka/msk-event.js';
+import type { PartitionRange } from '../../../functions/adapters/kafka/partition-range.js';
+import { encodeEnvelope } from '../../../functions/adapters/kinesis/envelope.js';
+import { KafkaRedriveSource } from '../../../functions/adapters/redrive/kafka-redrive-source.js';
+import { readDiscardedBatch } from '../../../functions/adapters/redrive/on-failure-record.js';
+import {
+  type RedriveDependencies,
+  redriveDeadLetters,
+} from '../../../functions/adapters/redrive/redrive-dead-letters.js';
+import { readCheckpoint } from '../../../functions/adapters/state/checkpoint.js';
+import { kafkaOnFailureRecord } from '../../../local/runtime/event-source-mapping/kafka-on-failure.js';
+import type { KafkaRecord as LocalKafkaRecord } from '../../../local/runtime/event-source-mapping/msk-event.js';
+import { type Click, click, clicksPipeline, T0 } from '../../fixtures/test-pipeline.js';
+import { memoryDeps } from './aggregator-harness.js';
+import { memoryQueue } from './redrive-harness.js';
+
+// The redrive's Kinesis side is tested in redrive-dead-letters.test.ts; here, what Kafka changes:
+// Lambda's record names offsets per partition, and the records are read back by offset.
+
+const TOPIC = 'tributary-dev-test-clicks';
+const CLUSTER_ARN = 'arn:aws:kafka:us-east-1:000000000000:cluster/tributary-dev/6a1c-s1';
+const FUNCTION_ARN = 'arn:aws:lambda:us-east-1:000000000000:function:aggregator';
+const S = 1000;
+
+/** A click as the Kafka broker holds it at `offset` of `partition`. */
+function clickAt(partition: number, offset: number, c: Click): LocalKafkaRecord {
+  return {
+    topic: TOPIC,
+    partition,
+    offset: String(offset),
+    timestamp: c.at + 500,
+    key: Buffer.from(c.user),
+    value: Buffer.from(encodeEnvelope({ pipeline: clicksPipeline.name, key: c.user, ts: c.at, event: c })),
+    headers: [],
+  };
+}
+
+/** The record as the aggregator sees it (msk-event.ts): shard `<topic>-<partition>`, offset as sequence number. */
+function asStreamRecord(r: LocalKafkaRecord): KinesisStreamRecord {
+  return toStreamRecord(
+    {
+      topic: r.topic,
+      partition: r.partition,
+      offset: Number(r.offset),
+      timestamp: r.timestamp,
+      key: r.key?.toString('base64') ?? null,
+      value: r.value?.toString('base64') ?? null,
+    },
+    CLUSTER_ARN,
+  );
+}
+
+/** What Lambda sends the on-failure queue for Kafka records the mapping gave up on. */
+function discarded(records: readonly LocalKafkaRecord[]): string {
+  return JSON.stringify(
+    kafkaOnFailureRecord(
+      { records, condition: 'RetryAttemptsExhausted', approximateInvokeCount: 3, lastOutcome: undefined },
+      { eventSourceArn: CLUSTER_ARN, bootstrapServers: 'b-1:9098', functionArn: FUNCTION_ARN },
+    ),
+  );
+}
+
+/**
+ * A topic as the range reader reads it: its records by partition, those below `logStart` deleted
+ * by retention. Counts readers opened and closed, and the ranges read.
+ */
+function memoryTopic(records: readonly LocalKafkaRecord[], logStart = 0) {
+  const topic = { opened: 0, closed: 0, reads: [] as PartitionRange[] };
+  const reader = {
+    async read(range: PartitionRange) {
+      topic.reads.push(range);
+      const from = Number(range.from);
+      const to = Number(range.to);
+      const held = records.filter(
+        (r) => r.partition === range.partition && Number(r.offset) >= Math.max(from, logStart),
+      );
+      return {
+        records: held.filter((r) => Number(r.offset) <= to).map(asStreamRecord),
+        complete: true,
+        expired: Math.max(0, Math.min(to + 1, logStart) - from),
+      };
+    },
+    async close() {
+      topic.closed++;
+    },
+  };
+  const source = new KafkaRedriveSource({
+    topic: TOPIC,
+    openReader: () => {
+      topic.opened++;
+      return reader;
+    },
+  });
+  return { topic, source };
+}
+
+/**
+ * Partition 0: offsets 0-1 and 4-5 applied, 2-3 given up on (bob's click late by now, ann's on
+ * time). Partition 1: offset 0 applied, 1 given up on (carl's, on time), unless `partition1` is false
+ * (no checkpoint there yet).
+ */
+async function kafkaPipelineWithAFailedBatch(options: { logStart?: number; partition1?: boolean } = {}) {
+  const harness = memoryDeps();
+  const p0 = [
+    clickAt(0, 0, click('ann', T0 + 1 * S)),
+    clickAt(0, 1, click('ann', T0 + 20 * S)),
+    clickAt(0, 2, click('bob', T0 + 30 * S)),
+    clickAt(0, 3, click('ann', T0 + 65 * S)),
+    clickAt(0, 4, click('ann', T0 + 75 * S)),
+    clickAt(0, 5, click('carl', T0 + 80 * S)),
+  ];
+  const p1 = [clickAt(1, 0, click('dora', T0 + 10 * S)), clickAt(1, 1, click('dora', T0 + 12 * S))];
+  await aggregateBatch([...p0.slice(0, 2), ...p0.slice(4)].map(asStreamRecord), harness.deps);
+  if (options.partition1 !== false) await aggregateBatch(p1.slice(0, 1).map(asStreamRecord), harness.deps);
+  const { topic, source } = memoryTopic([...p0, ...p1], options.logStart);
+  const deps = (queue: ReturnType<typeof memoryQueue>): RedriveDependencies => ({
+    pipeline: harness.deps.pipeline,
+    engine: harness.deps.engine,
+    stateStore: harness.deps.stateStore,
+    late: harness.deps.late,
+    deadLetters: harness.deps.deadLetters,
+    sqs: queue as unknown as RedriveDependencies['sqs'],
+    queueUrl: 'http://localhost/000000000000/dead-letters',
+    source,
+  });
+  const checkpoint = async (partition: number) =>
+    (await readCheckpoint(harness.stateStore, clicksPipeline.name, `${TOPIC}-${partition}`))?.checkpoint;
+  return { ...harness, aggregator: harness.deps, p0, p1, topic, deps, checkpoint };
+}
+
+describe('readDiscardedBatch on a Kafka on-failure record', () => {
+  it('reads a range per partition: its first and last offset, the partition as the shard', () => {
+    // Prepare
+    const body = discarded([
+      clickAt(0, 2, click('bob', T0)),
+      clickAt(0, 3, click('ann', T0)),
+      clickAt(11, 7, click('carl', T0)),
+    ]);
+
+    // Act
+    const batches = readDiscardedBatch(body);
+
+    // Assess
+    const common = {
+      kind: 'kafka',
+      clusterArn: CLUSTER_ARN,
+      topic: TOPIC,
+      condition: 'RetryAttemptsExhausted',
+    };
+    expect(batches).toEqual([
+      { ...common, partition: 0, shardId: `${TOPIC}-0`, from: '2', to: '3', size: 2 },
+      { ...common, partition: 11, shardId: `${TOPIC}-11`, from: '7', to: '7', size: 1 },
+    ]);
+  });
+
+  it('takes offsets given as numbers too', () => {
+    // Prepare
+    const body = JSON.stringify({
+      requestContext: { condition: 'RecordAgeExceeded' },
+      KafkaBatchInfo: {
+        eventSourceArn: CLUSTER_ARN,
+        recordsInfo: { [`${TOPIC}-3`]: { firstRecordOffset: 40, lastRecordOffset: 49 } },
+      },
+    });
+
+    // Act
+    const batches = readDiscardedBatch(body);
+
+    // Assess
+    expect(batches).toEqual([
+      expect.objectContaining({ shardId: `${TOPIC}-3`, from: '40', to: '49', size: 10 }),
+    ]);
+  });
+
+  it.each([
+    [{}, 'naming no partition'],
+    [{ [TOPIC]: { firstRecordOffset: '1', lastRecordOffset: '2' } }, 'not <topic>-<partition>'],
+    [{ [`${TOPIC}-0`]: { firstRecordOffset: '5', lastRecordOffset: '4' } }, 'first offset in'],
+    [{ [`${TOPIC}-0`]: { firstRecordOffset: '-1', lastRecordOffset: '4' } }, 'not a Kafka on-failure record'],
+  ])('says why records info %j is not a batch to redrive', (recordsInfo, reason) => {
+    // Prepare
+    const body = JSON.stringify({
+      requestContext: { condition: 'RetryAttemptsExhausted' },
+      KafkaBatchInfo: { eventSourceArn: CLUSTER_ARN, recordsInfo },
+    });
+
+    // Act
+    const batch = readDiscardedBatch(body);
+
+    // Assess
+    expect(batch).toEqual({ notABatch: expect.stringContaining(reason) });
+  });
+});
+
+describe('redriveDeadLetters on a Kafka topic', () => {
+  it('reads the offsets back and queues them in their partition, then deletes the message', async () => {
+    // Prepare
+    const { p0, deps, checkpoint, late, topic } = await kafkaPipelineWithAFailedBatch();
+    const queue = memoryQueue([discarded(p0.slice(2, 4))]);
+
+    // Act
+    const report = await redriveDeadLetters(deps(queue));
+
+    // Assess
+    expect(report).toEqual({
+      received: 1,
+      redriven: { batches: 1, records: 2, waiting: 1, skipped: 0 },
+      wouldRedrive: 0,
+      left: [],
+      dropped: [],
+    });
+    expect(queue.messages).toEqual([]);
+    expect(topic.reads).toEqual([
+      { topic: TOPIC, partition: 0, from: '2', to: '3', eventSourceArn: CLUSTER_ARN },
+    ]);
+    // bob's click went to late/ at its partition and offset, ann's waits for its window
+    expect(late.records).toEqual([
+      expect.objectContaining({ key: 'bob', shard: `${TOPIC}-0`, sequence_number: '2' }),
+    ]);
+    expect((await checkpoint(0))?.redriveInbox.map((r) => r.sequenceNumber)).toEqual(['3']);
+    expect((await checkpoint(0))?.redriven).toEqual([expect.objectContaining({ from: '2', to: '3' })]);
+    // one reader for the run, closed at its end
+    expect(topic).toMatchObject({ opened: 1, closed: 1 });
+  });
+
+  it('keeps a message until every partition it names is queued, and queues none twice', async () => {
+    // Prepare: partition 1 has no checkpoint yet
+    const { p0, p1, deps, checkpoint, aggregator } = await kafkaPipelineWithAFailedBatch({
+      partition1: false,
+    });
+    const queue = memoryQueue([discarded([...p0.slice(2, 4), p1[1] as LocalKafkaRecord])]);
+
+    // Act
+    const first = await redriveDeadLetters(deps(queue));
+    await aggregateBatch(p1.slice(0, 1).map(asStreamRecord), aggregator);
+    queue.nextRun();
+    const second = await redriveDeadLetters(deps(queue));
+
+    // Assess
+    expect(first.left).toEqual([
+      expect.objectContaining({ kind: 'waiting', reason: expect.stringContaining(`${TOPIC}-1 1-1`) }),
+    ]);
+    expect(first.redriven).toEqual({ batches: 0, records: 2, waiting: 1, skipped: 0 });
+    expect(queue.released).toEqual(['r0']);
+    expect(second.left).toEqual([]);
+    expect(second.redriven).toEqual({ batches: 1, records: 1, waiting: 1, skipped: 2 });
+    expect(queue.messages).toEqual([]);
+    expect((await checkpoint(1))?.redriveInbox.map((r) => r.sequenceNumber)).toEqual(['1']);
+  });
+
+  it('leaves a batch of another topic, or a Kinesis batch, in the queue and opens no reader', async () => {
+    // Prepare
+    const { p0, deps, topic, stateStore } = await kafkaPipelineWithAFailedBatch();
+    const other = discarded(p0.slice(2, 4)).replaceAll(`${TOPIC}-0`, 'someone-else-0');
+    const kinesis = JSON.stringify({
+      requestContext: { condition: 'RetryAttemptsExhausted' },
+      KinesisBatchInfo: {
+        shardId: 'shardId-000000000000',
+        startSequenceNumber: '1',
+        endSequenceNumber: '2',
+        batchSize: 2,
+        streamArn: `arn:aws:kinesis:us-east-1:000000000000:stream/${TOPIC}`,
+      },
+    });
+    const queue = memoryQueue([other, kinesis]);
+    const writes = stateStore.writes;
+
+    // Act
+    const report = await redriveDeadLetters(deps(queue));
+
+    // Assess
+    expect(report.left).toEqual([
+      expect.objectContaining({
+        kind: 'not-a-batch',
+        reason: expect.stringContaining('another topic (someone-else)'),
+      }),
+      expect.objectContaining({
+        kind: 'not-a-batch',
+        reason: expect.stringContaining('not of a Kafka topic'),
+      }),
+    ]);
+    expect(topic.reads).toEqual([]);
+    expect(topic.opened).toBe(0);
+    expect(stateStore.writes).toBe(writes);
+  });
+
+  it('queues what the topic still holds, keeping the message until asked to drop the deleted offsets', async () => {
+    // Prepare: retention deleted offsets below 3 (bob's click)
+    const { p0, deps, checkpoint } = await kafkaPipelineWithAFailedBatch({ logStart: 3 });
+    const queue = memoryQueue([discarded(p0.slice(2, 4))]);
+
+    // Act
+    const kept = await redriveDeadLetters(deps(queue));
+    queue.nextRun();
+    const dropped = await redriveDeadLetters(deps(queue), { dropExpired: true });
+
+    // Assess
+    expect(kept.left).toEqual([
+      expect.objectContaining({
+        kind: 'expired',
+        reason: expect.stringContaining('1 of 2 records are no longer'),
+      }),
+    ]);
+    expect(kept.redriven.records).toBe(1);
+    expect(dropped.dropped).toEqual([
+      expect.objectContaining({ reason: expect.stringContaining('past its retention') }),
+    ]);
+    expect(dropped.redriven).toEqual({ batches: 0, records: 0, waiting: 0, skipped: 1 });
+    expect(queue.messages).toEqual([]);
+    expect((await checkpoint(0))?.redriveInbox.map((r) => r.sequenceNumber)).toEqual(['3']);
+  });
+});
