@@ -1,4 +1,4 @@
-import { Fn, Stack } from 'aws-cdk-lib';
+import { Fn, Stack, Token } from 'aws-cdk-lib';
 import { CfnWorkGroup } from 'aws-cdk-lib/aws-athena';
 import { CfnDatabase, CfnTable } from 'aws-cdk-lib/aws-glue';
 import type { IBucket } from 'aws-cdk-lib/aws-s3';
@@ -34,6 +34,25 @@ interface Column {
 
 const OPENX_JSON = 'org.openx.data.jsonserde.JsonSerDe';
 
+/** The Presto/Trino type of each Hive type the tables use, for a view's definition. */
+const PRESTO_TYPES: Readonly<Record<string, string>> = {
+  string: 'varchar',
+  bigint: 'bigint',
+  int: 'integer',
+};
+
+/** A view keeping one row of each group of copies: the first by `order` among rows equal on `key`. */
+interface DedupView {
+  readonly name: string;
+  readonly description: string;
+  /** The table it reads, and its columns (partition columns last, as Athena lists them). */
+  readonly table: string;
+  readonly columns: readonly Column[];
+  /** What makes two rows copies of one another. */
+  readonly key: readonly string[];
+  readonly order: string;
+}
+
 /**
  * Glue tables over the warehouse with partition projection (no crawler, no `MSCK REPAIR`: files
  * are queryable the moment Firehose writes them) and an Athena workgroup whose results are
@@ -44,11 +63,16 @@ export class WarehouseCatalog extends Construct {
   public readonly rawTable: CfnTable;
   public readonly aggregatesTable: CfnTable;
   public readonly lateTable: CfnTable;
+  /** `aggregates` with one row per result id (a re-emitted result counted once). */
+  public readonly aggregatesUniqueView: CfnTable;
+  /** `late` with one row per record and window missed (a late record sent twice counted once). */
+  public readonly lateUniqueView: CfnTable;
   public readonly workGroup: CfnWorkGroup;
 
   constructor(scope: Construct, id: string, props: WarehouseCatalogProps) {
     super(scope, id);
-    if (!/^[a-z0-9_]{1,255}$/.test(props.databaseName)) {
+    // A literal: the views' definitions name it inside base64 text, where a token cannot resolve.
+    if (Token.isUnresolved(props.databaseName) || !/^[a-z0-9_]{1,255}$/.test(props.databaseName)) {
       throw new Error(
         `databaseName must be lower-case letters, digits and "_" (given "${props.databaseName}")`,
       );
@@ -100,7 +124,7 @@ export class WarehouseCatalog extends Construct {
       ],
       projection: { ...pipelineEnum, ...dateProjection('event_date'), ...hourProjection('event_hour') },
     });
-    this.aggregatesTable = this.table('AggregatesTable', props, {
+    const aggregates = {
       name: 'aggregates',
       description: 'Final window results; `id` identifies a result, so re-emissions can be deduplicated',
       folder: 'aggregates',
@@ -123,8 +147,9 @@ export class WarehouseCatalog extends Construct {
         { name: 'window_hour', type: 'string' },
       ],
       projection: { ...pipelineEnum, ...dateProjection('window_date'), ...hourProjection('window_hour') },
-    });
-    this.lateTable = this.table('LateTable', props, {
+    };
+    this.aggregatesTable = this.table('AggregatesTable', props, aggregates);
+    const late = {
       name: 'late',
       description: 'Records that arrived after their window closed (end + grace)',
       folder: 'late',
@@ -149,6 +174,30 @@ export class WarehouseCatalog extends Construct {
         { name: 'event_date', type: 'string' },
       ],
       projection: { ...pipelineEnum, ...dateProjection('event_date') },
+    };
+    this.lateTable = this.table('LateTable', props, late);
+
+    // Firehose delivers at least once and the pipeline may emit a result again (a retried batch, a
+    // redrive racing a batch): these views count each once. Their keys include the partition
+    // columns, which each key determines (a result's id hashes its pipeline and window start, a
+    // late row's event date comes from its event time), so that Athena can push a query's partition
+    // filter below the window function instead of reading every projected partition.
+    this.aggregatesUniqueView = this.dedupView('AggregatesUniqueView', props, {
+      name: 'aggregates_unique',
+      description: 'aggregates, one row per result id (the first emitted)',
+      table: aggregates.name,
+      columns: [...aggregates.columns, ...aggregates.partitions],
+      key: ['id', 'pipeline', 'window_date', 'window_hour'],
+      order: 'emitted_at',
+    });
+    this.lateUniqueView = this.dedupView('LateUniqueView', props, {
+      name: 'late_unique',
+      description:
+        'late, one row per record and window missed (shard, sequence and sub-sequence number, window start)',
+      table: late.name,
+      columns: [...late.columns, ...late.partitions],
+      key: ['pipeline', 'event_date', 'shard', 'sequence_number', 'sub_sequence_number', 'window_start'],
+      order: 'stream_time',
     });
 
     this.workGroup = new CfnWorkGroup(this, 'WorkGroup', {
@@ -167,6 +216,52 @@ export class WarehouseCatalog extends Construct {
         },
       },
     });
+  }
+
+  /**
+   * A view as Athena stores one in the Glue catalog: a VIRTUAL_VIEW table whose original text is
+   * Presto's view definition (SQL, catalog, schema and columns as JSON, base64) in a comment, with
+   * the same columns in Hive types in its storage descriptor.
+   */
+  private dedupView(id: string, props: WarehouseCatalogProps, v: DedupView): CfnTable {
+    const quoted = (name: string) => `"${name}"`;
+    const sql = [
+      `SELECT ${v.columns.map((c) => quoted(c.name)).join(', ')}`,
+      'FROM (',
+      `  SELECT *, row_number() OVER (PARTITION BY ${v.key.map(quoted).join(', ')} ORDER BY ${quoted(v.order)}) AS copy_number`,
+      `  FROM ${quoted(props.databaseName)}.${quoted(v.table)}`,
+      ')',
+      'WHERE copy_number = 1',
+    ].join('\n');
+    const definition = {
+      originalSql: sql,
+      catalog: 'awsdatacatalog',
+      schema: props.databaseName,
+      columns: v.columns.map((c) => {
+        const type = PRESTO_TYPES[c.type];
+        if (!type) throw new Error(`no Presto type for column ${c.name} of Hive type ${c.type}`);
+        return { name: c.name, type };
+      }),
+    };
+    const view = new CfnTable(this, id, {
+      catalogId: this.database.catalogId,
+      databaseName: props.databaseName,
+      tableInput: {
+        name: v.name,
+        description: v.description,
+        tableType: 'VIRTUAL_VIEW',
+        parameters: { presto_view: 'true', comment: 'Presto View' },
+        viewOriginalText: `/* Presto View: ${Buffer.from(JSON.stringify(definition)).toString('base64')} */`,
+        viewExpandedText: '/* Presto View */',
+        partitionKeys: [],
+        storageDescriptor: {
+          columns: v.columns.map(({ name, type }) => ({ name, type })),
+          serdeInfo: {},
+        },
+      },
+    });
+    view.node.addDependency(this.database);
+    return view;
   }
 
   private table(

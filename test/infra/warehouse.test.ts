@@ -194,6 +194,60 @@ describe('query', () => {
     expect(Object.keys(late ?? {}).filter((field) => !columnsOf('late').includes(field))).toEqual([]);
   });
 
+  it('has views that keep one row of each result and late record, keyed within their partitions', () => {
+    // Prepare
+    const tableInput = (name: string) => {
+      const [table] = Object.values(
+        app.template.findResources('AWS::Glue::Table', {
+          Properties: { TableInput: Match.objectLike({ Name: name }) },
+        }),
+      );
+      return table?.Properties.TableInput;
+    };
+    const namesOf = (columns: { Name: string }[]) => columns.map((c) => c.Name);
+
+    for (const [view, table, key] of [
+      ['aggregates_unique', 'aggregates', ['id', 'pipeline', 'window_date', 'window_hour']],
+      [
+        'late_unique',
+        'late',
+        ['pipeline', 'event_date', 'shard', 'sequence_number', 'sub_sequence_number', 'window_start'],
+      ],
+    ] as const) {
+      // Act: Presto's definition, as Athena reads it from the comment
+      const input = tableInput(view);
+      const base = tableInput(table);
+      const encoded = /^\/\* Presto View: ([A-Za-z0-9+/=]+) \*\/$/.exec(input.ViewOriginalText)?.[1] ?? '';
+      const definition = JSON.parse(Buffer.from(encoded, 'base64').toString('utf8'));
+
+      // Assess: every column of the table, partition columns too, in its order
+      const columns = [...base.StorageDescriptor.Columns, ...base.PartitionKeys];
+      expect(input).toMatchObject({
+        TableType: 'VIRTUAL_VIEW',
+        Parameters: { presto_view: 'true' },
+        ViewExpandedText: '/* Presto View */',
+        PartitionKeys: [],
+      });
+      expect(namesOf(input.StorageDescriptor.Columns)).toEqual(namesOf(columns));
+      expect(definition).toMatchObject({ catalog: 'awsdatacatalog', schema: 'tributary_dev' });
+      expect(definition.columns).toEqual(
+        columns.map((c: { Name: string; Type: string }) => ({
+          name: c.Name,
+          type: { string: 'varchar', bigint: 'bigint' }[c.Type],
+        })),
+      );
+      const sql: string = definition.originalSql;
+      expect(sql).toContain(
+        `SELECT ${namesOf(columns)
+          .map((n) => `"${n}"`)
+          .join(', ')}\n`,
+      );
+      expect(sql).toContain(`PARTITION BY ${key.map((n) => `"${n}"`).join(', ')} ORDER BY`);
+      expect(sql).toContain(`FROM "tributary_dev"."${table}"`);
+      expect(sql).toMatch(/WHERE copy_number = 1$/);
+    }
+  });
+
   it('enforces encrypted Athena results in the workgroup', () => {
     app.template.hasResourceProperties('AWS::Athena::WorkGroup', {
       Name: 'tributary-dev',
