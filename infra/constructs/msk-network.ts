@@ -73,12 +73,19 @@ export class MskNetwork extends Construct {
     );
 
     // Lambda sends the mapping's on-failure records from the cluster's VPC, through an endpoint
-    // of the destination's service (Lambda docs, "Capturing discarded batches ... Kafka").
+    // of the destination's service (Lambda docs, "Capturing discarded batches ... Kafka"). With its
+    // private DNS, the functions in the VPC reach SQS through it too: the idle flush and the
+    // redrive send dead letters, and the redrive takes the mapping's on-failure records.
     const endpointSecurityGroup = new SecurityGroup(this, 'SqsEndpointSecurityGroup', {
       vpc: this.vpc,
-      description: 'Tributary SQS endpoint: on-failure records of the MSK event source mappings',
+      description: 'Tributary SQS endpoint: on-failure records and dead letters from the VPC',
     });
     endpointSecurityGroup.addIngressRule(this.clusterSecurityGroup, Port.tcp(443), 'Event source mappings');
+    endpointSecurityGroup.addIngressRule(
+      this.clientSecurityGroup,
+      Port.tcp(443),
+      'Functions in the VPC: idle flush, redrive',
+    );
     this.vpc.addInterfaceEndpoint('Sqs', {
       service: InterfaceVpcEndpointAwsService.SQS,
       subnets: this.privateSubnets,

@@ -144,6 +144,33 @@ describe('MSK cluster and topics', () => {
       PrivateDnsEnabled: true,
     });
   });
+
+  it('lets the functions in the VPC reach SQS through the endpoint (its private DNS takes their calls)', () => {
+    // Prepare: the endpoint's security group, and the group every function in the VPC carries
+    const [endpoint] = Object.values(
+      app.template.findResources('AWS::EC2::VPCEndpoint', { Properties: { VpcEndpointType: 'Interface' } }),
+    );
+    const endpointGroup = endpoint?.Properties.SecurityGroupIds[0]['Fn::GetAtt'][0];
+    const inVpc = Object.values(app.template.findResources('AWS::Lambda::Function')).filter(
+      (fn) => fn.Properties.VpcConfig !== undefined,
+    );
+    const groups = new Set(
+      inVpc.flatMap((fn) => fn.Properties.VpcConfig.SecurityGroupIds.map(JSON.stringify)),
+    );
+
+    // Act
+    const sources = Object.values(app.template.findResources('AWS::EC2::SecurityGroupIngress'))
+      .filter((rule) => rule.Properties.GroupId['Fn::GetAtt']?.[0] === endpointGroup)
+      .filter((rule) => rule.Properties.FromPort === 443)
+      .map((rule) => JSON.stringify(rule.Properties.SourceSecurityGroupId));
+
+    // Assess: the redrive and the idle flush among them, and their one group let in on 443
+    expect(inVpc.map((fn) => fn.Properties.Environment.Variables.POWERTOOLS_SERVICE_NAME)).toEqual(
+      expect.arrayContaining(['tributary-redrive', 'tributary-idle-flush']),
+    );
+    expect([...groups]).toHaveLength(1);
+    expect(sources).toContain([...groups][0]);
+  });
 });
 
 describe('producer on MSK', () => {
