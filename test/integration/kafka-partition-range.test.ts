@@ -148,7 +148,7 @@ describe('KafkaPartitionRangeReader against the local broker', () => {
     expect(consumersMade).toBe(1);
   });
 
-  it('returns what exists of a range that goes past the end of the partition, complete', async () => {
+  it('returns what exists of a range that goes past the end of the partition, counting the offsets past it', async () => {
     // Prepare
     const topic = await topicWithRecords();
     const reader = newReader();
@@ -162,8 +162,14 @@ describe('KafkaPartitionRangeReader against the local broker', () => {
       records: span(20, PER_PARTITION - 1),
       complete: true,
       expired: 0,
+      pastEnd: 100 - PER_PARTITION + 1,
     });
-    expect(allAfterTheEnd).toEqual({ records: [], complete: true, expired: 0 });
+    expect(allAfterTheEnd).toEqual({
+      records: [],
+      complete: true,
+      expired: 0,
+      pastEnd: 100 - PER_PARTITION + 1,
+    });
   });
 
   it('rejects a partition the topic does not have, and a topic that does not exist, naming them', async () => {
@@ -186,7 +192,13 @@ describe('KafkaPartitionRangeReader against the local broker', () => {
     expect((missingTopic as Error).message).toContain(
       `topic ${noTopic} does not exist (asked for partition 0)`,
     );
-    expect(offsetsOf(after.records)).toEqual([3, 4]);
+    // Whole, so that a failure says which way the read ended
+    expect({ ...after, records: offsetsOf(after.records) }).toEqual({
+      records: [3, 4],
+      complete: true,
+      expired: 0,
+      pastEnd: 0,
+    });
   });
 
   it('counts the offsets below the log start offset as expired and reads the rest', async () => {
@@ -207,12 +219,14 @@ describe('KafkaPartitionRangeReader against the local broker', () => {
       records: span(10, 13),
       complete: true,
       expired: 6,
+      pastEnd: 0,
     });
-    expect(allGone).toEqual({ records: [], complete: true, expired: 5 });
+    expect(allGone).toEqual({ records: [], complete: true, expired: 5, pastEnd: 0 });
     expect({ ...otherPartition, records: offsetsOf(otherPartition.records) }).toEqual({
       records: [4, 5],
       complete: true,
       expired: 0,
+      pastEnd: 0,
     });
   });
 });

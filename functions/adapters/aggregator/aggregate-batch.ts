@@ -52,6 +52,8 @@ export interface AggregateBatchOutcome {
   readonly stats: AggregatorStats;
   /** With `isolateShards`: the non-retriable failures, by shard (the others applied). */
   readonly fatal: { readonly shard: string; readonly error: unknown }[];
+  /** The shards whose records were not all applied: those in `fatal` and in the response. */
+  readonly unapplied: ReadonlySet<string>;
 }
 
 const COLON = 58;
@@ -400,12 +402,14 @@ export async function aggregateBatch(
   const byShard = groupByShard(records);
   const failures: { itemIdentifier: string }[] = [];
   const fatal: { shard: string; error: unknown }[] = [];
+  const unapplied = new Set<string>();
   for (const [shard, shardRecords] of byShard) {
     // Until the checkpoint is read, every record counts as unapplied.
     const progress: { firstUnapplied?: string } = { firstUnapplied: shardRecords[0]?.kinesis.sequenceNumber };
     try {
       await applyShard(shard, shardRecords, deps, stats, logger, progress, invocation);
     } catch (error) {
+      unapplied.add(shard);
       if (!isRetriable(error)) {
         if (!invocation.isolateShards) throw error;
         fatal.push({ shard, error });
@@ -419,5 +423,5 @@ export async function aggregateBatch(
       if (progress.firstUnapplied) failures.push({ itemIdentifier: progress.firstUnapplied });
     }
   }
-  return { response: { batchItemFailures: failures }, stats, fatal };
+  return { response: { batchItemFailures: failures }, stats, fatal, unapplied };
 }

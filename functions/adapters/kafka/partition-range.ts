@@ -19,6 +19,11 @@ export interface PartitionRange {
 export interface PartitionRangeRead extends RangeRead {
   /** Offsets of the range below the partition's log start offset: deleted by retention, gone for good. */
   readonly expired: number;
+  /**
+   * Offsets of the range at or past the partition's end offset: never written to this topic as it
+   * is now (a topic deleted and created again, a log truncated by an unclean leader election).
+   */
+  readonly pastEnd: number;
 }
 
 const DEFAULT_READ_TIMEOUT_MS = 60_000;
@@ -77,8 +82,10 @@ export class KafkaPartitionRangeReader {
     },
   ) {}
 
-  read(range: PartitionRange): Promise<PartitionRangeRead> {
-    const read = this.queue.then(() => this.readNow(range));
+  /** Reads one range; `timeoutMs` (default: the reader's) bounds the wait for its records. */
+  read(range: PartitionRange, options: { readonly timeoutMs?: number } = {}): Promise<PartitionRangeRead> {
+    const timeoutMs = options.timeoutMs ?? this.options.readTimeoutMs ?? DEFAULT_READ_TIMEOUT_MS;
+    const read = this.queue.then(() => this.readNow(range, timeoutMs));
     this.queue = read.catch(() => {});
     return read;
   }
@@ -93,15 +100,16 @@ export class KafkaPartitionRangeReader {
     await Promise.all([started?.consumer.disconnect(), admin?.disconnect()]);
   }
 
-  private async readNow(range: PartitionRange): Promise<PartitionRangeRead> {
+  private async readNow(range: PartitionRange, timeoutMs: number): Promise<PartitionRangeRead> {
     const { topic, partition } = range;
     const { low, high } = await this.offsets(range);
     const from = BigInt(range.from);
     const to = BigInt(range.to);
     const expired = from < low ? Number(min(to, low - 1n) - from + 1n) : 0;
+    const pastEnd = to >= high ? Number(to - max(from, high) + 1n) : 0;
     const first = max(from, low);
     const last = min(to, high - 1n);
-    if (first > last) return { records: [], complete: true, expired };
+    if (first > last) return { records: [], complete: true, expired, pastEnd };
 
     const consumer = await this.consumerOf(topic);
     const records = new Map<bigint, KinesisStreamRecord>();
@@ -109,12 +117,12 @@ export class KafkaPartitionRangeReader {
     try {
       const complete = await new Promise<boolean>((resolve, reject) => {
         this.current = { range, first, last, next: first, records, done: () => resolve(true), fail: reject };
-        timer = setTimeout(() => resolve(false), this.options.readTimeoutMs ?? DEFAULT_READ_TIMEOUT_MS);
+        timer = setTimeout(() => resolve(false), timeoutMs);
         consumer.seek({ topic, partition, offset: String(first) });
         consumer.resume([{ topic, partitions: [partition] }]);
       });
       const sorted = [...records].sort(([a], [b]) => (a < b ? -1 : 1)).map(([, record]) => record);
-      return { records: sorted, complete, expired };
+      return { records: sorted, complete, expired, pastEnd };
     } finally {
       clearTimeout(timer);
       this.current = undefined;

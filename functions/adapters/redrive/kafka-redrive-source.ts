@@ -18,6 +18,8 @@ export class KafkaRedriveSource implements RedriveSource {
       /** The pipeline's topic: batches of another one are left alone. */
       readonly topic: string;
       readonly openReader: () => RangeReader;
+      /** Wall clock, epoch ms. @default Date.now */
+      readonly now?: () => number;
     },
   ) {}
 
@@ -27,20 +29,34 @@ export class KafkaRedriveSource implements RedriveSource {
     return undefined;
   }
 
-  async read(batch: DiscardedBatch): Promise<RedriveRead> {
+  async read(batch: DiscardedBatch, deadlineMs: number): Promise<RedriveRead> {
     if (batch.kind !== 'kafka') throw new Error(`not a Kafka batch: ${batch.shardId}`);
     this.reader ??= this.options.openReader();
-    const read = await this.reader.read({
-      topic: batch.topic,
-      partition: batch.partition,
-      from: batch.from,
-      to: batch.to,
-      eventSourceArn: batch.clusterArn,
-    });
-    // Offsets missing above the log start are no records (transaction markers, compaction): only
-    // those below it were deleted by retention.
-    const unread = Math.max(1, batch.size - read.expired - read.records.length);
-    return { records: read.records, complete: read.complete, missing: read.complete ? read.expired : unread };
+    const read = await this.reader.read(
+      {
+        topic: batch.topic,
+        partition: batch.partition,
+        from: batch.from,
+        to: batch.to,
+        eventSourceArn: batch.clusterArn,
+      },
+      { timeoutMs: Math.max(1000, deadlineMs - (this.options.now ?? Date.now)()) },
+    );
+    if (!read.complete) {
+      return {
+        records: read.records,
+        complete: false,
+        missing: Math.max(1, batch.size - read.records.length),
+      };
+    }
+    // Offsets missing between the log start and end are no records (transaction markers,
+    // compaction). Below the log start, retention deleted them; at or past its end, the topic no
+    // longer has them at all: recreated, or its log truncated.
+    const why =
+      read.pastEnd > 0
+        ? `${read.pastEnd} at or past the partition's end: the topic was recreated or its log truncated`
+        : undefined;
+    return { records: read.records, complete: true, missing: read.expired + read.pastEnd, why };
   }
 
   /** A Kafka partition is never split or merged. */

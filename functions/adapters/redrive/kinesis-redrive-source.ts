@@ -29,6 +29,7 @@ export class KinesisRedriveSource implements RedriveSource {
     return undefined;
   }
 
+  /** GetRecords pages until past the range (kinesis/shard-range.ts bounds the empty ones). */
   async read(batch: DiscardedBatch): Promise<RedriveRead> {
     if (batch.kind !== 'kinesis') throw new Error(`not a Kinesis batch: ${batch.shardId}`);
     const read = await readShardRange(this.options.client, batch, { pagePauseMs: this.options.pagePauseMs });

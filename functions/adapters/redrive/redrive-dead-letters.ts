@@ -10,6 +10,7 @@ import {
 import { type LoggerLike, silentLogger } from '../aggregator/dependencies.js';
 import { describeError, isRetriable } from '../errors.js';
 import type { AnyPipeline } from '../pipeline-event.js';
+import { rangeRedriven, readCheckpoint } from '../state/checkpoint.js';
 import type { StateStore } from '../state/state-store.js';
 import { type DiscardedBatch, readDiscardedBatch } from './on-failure-record.js';
 import { queueRedrive, type RedriveInboxDependencies, RedriveNotReadyError } from './queue-redrive.js';
@@ -118,20 +119,23 @@ export async function redriveDeadLetters(
   try {
     await takeMessages(deps, options, report, kept, deadline);
   } finally {
-    for (const receiptHandle of kept) {
-      await deps.sqs.send(
-        new ChangeMessageVisibilityCommand({
-          QueueUrl: deps.queueUrl,
-          ReceiptHandle: receiptHandle,
-          VisibilityTimeout: 0,
-        }),
-      );
+    try {
+      for (const receiptHandle of kept) {
+        await deps.sqs.send(
+          new ChangeMessageVisibilityCommand({
+            QueueUrl: deps.queueUrl,
+            ReceiptHandle: receiptHandle,
+            VisibilityTimeout: 0,
+          }),
+        );
+      }
+    } finally {
+      // What the run read with is done with (a Kafka consumer leaves its group), whatever happened
+      // above; a failure to close changes nothing that was queued.
+      await deps.source.close().catch((error: unknown) => {
+        (deps.logger ?? silentLogger).warn('redrive source not closed', { error: describeError(error) });
+      });
     }
-    // What the run read with is done with (a Kafka consumer leaves its group); a failure to close
-    // changes nothing that was queued.
-    await deps.source.close().catch((error: unknown) => {
-      (deps.logger ?? silentLogger).warn('redrive source not closed', { error: describeError(error) });
-    });
   }
   return report;
 }
@@ -160,7 +164,12 @@ async function takeMessages(
     if (messages.length === 0) break;
     for (const message of messages) {
       report.received++;
-      const left = await redriveMessage(deps, message, options, report);
+      // A message received while time was left may meet a run out of it (a Kafka batch reads a
+      // range per partition): the rest of the received ones wait for the next run.
+      const left =
+        now() < deadline - MARGIN_MS
+          ? await redriveMessage(deps, message, options, report, deadline - MARGIN_MS)
+          : { kind: 'waiting' as const, reason: "the run's time ran out before this message: run again" };
       if (left) {
         report.left.push({ messageId: message.MessageId ?? '?', ...left });
         if (message.ReceiptHandle) kept.push(message.ReceiptHandle);
@@ -176,6 +185,7 @@ async function redriveMessage(
   message: Message,
   options: RedriveOptions,
   report: RedriveReport,
+  deadlineMs: number,
 ): Promise<Left | undefined> {
   const batches = readDiscardedBatch(message.Body ?? '');
   if ('notABatch' in batches) return { kind: 'not-a-batch', reason: batches.notABatch };
@@ -188,7 +198,7 @@ async function redriveMessage(
   const outcomes: RangeOutcome[] = [];
   for (const batch of batches) {
     try {
-      outcomes.push(await redriveRange(deps, batch, options, report));
+      outcomes.push(await redriveRange(deps, batch, options, report, deadlineMs));
     } catch (error) {
       if (error instanceof RedriveNotReadyError)
         outcomes.push({ left: { kind: error.kind, reason: `${where(batch)}: ${error.message}` } });
@@ -204,9 +214,14 @@ async function redriveMessage(
     if (outcomes.every((o) => o.whole)) report.wouldRedrive++;
     return { kind: 'dry-run', reason };
   }
-  await deps.sqs.send(
-    new DeleteMessageCommand({ QueueUrl: deps.queueUrl, ReceiptHandle: message.ReceiptHandle }),
-  );
+  try {
+    await deps.sqs.send(
+      new DeleteMessageCommand({ QueueUrl: deps.queueUrl, ReceiptHandle: message.ReceiptHandle }),
+    );
+  } catch (error) {
+    // Every record is queued and its range recorded: the next run finds them taken.
+    return { kind: 'failed', reason: `${batches.map(where).join(', ')}: ${describeError(error)}` };
+  }
   const dropped = outcomes.flatMap((o) => (o.dropped ? [o.dropped] : []));
   if (dropped.length > 0)
     report.dropped.push({ messageId: message.MessageId ?? '?', reason: dropped.join('; ') });
@@ -232,16 +247,37 @@ async function redriveRange(
   batch: DiscardedBatch,
   options: RedriveOptions,
   report: RedriveReport,
+  deadlineMs: number,
 ): Promise<RangeOutcome> {
-  const read = await deps.source.read(batch);
+  // A range taken whole before (an earlier run, a copy of the message; on Kafka, a partition its
+  // batch applied: applied-ranges.ts) is not read again: what retention took since is no loss.
+  const stored = await readCheckpoint(deps.stateStore, deps.pipeline.name, batch.shardId);
+  if (stored && rangeRedriven(stored.checkpoint.redriven, batch.from, batch.to)) {
+    if (options.dryRun) {
+      return {
+        left: { kind: 'dry-run', reason: `${where(batch)}: taken before, nothing to redrive` },
+        whole: true,
+      };
+    }
+    report.redriven.skipped += batch.size;
+    return {};
+  }
+  const read = await deps.source.read(batch, deadlineMs);
   const { missing } = read;
   const gone = () =>
     `${missing} of ${batch.size} records are no longer in the stream${
-      read.complete ? ' (past its retention)' : ' (the read stopped before the end of the range)'
+      read.complete
+        ? ` (${read.why ?? 'past its retention'})`
+        : ' (the read stopped before the end of the range)'
     }`;
-  // Only what was read is recorded as taken: a later run reads the rest of a range cut short.
+  // Only what was read is recorded as taken: a later run reads the rest of a range cut short, and
+  // finds what retention took before it (the message stays, as expired) however often it runs.
+  const first = read.records[0]?.kinesis.sequenceNumber;
   const last = read.records.at(-1)?.kinesis.sequenceNumber;
-  const range = { from: batch.from, to: missing > 0 && last !== undefined ? last : batch.to };
+  const range =
+    missing > 0 && first !== undefined && last !== undefined
+      ? { from: first, to: last }
+      : { from: batch.from, to: batch.to };
   const queued =
     read.records.length > 0
       ? await queueWithRetries(deps, batch, read.records, range, options.dryRun === true)

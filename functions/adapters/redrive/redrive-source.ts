@@ -12,6 +12,8 @@ export interface RedriveRead {
    * its retention, gone for good); after a read cut short, at least 1.
    */
   readonly missing: number;
+  /** Why the missing ones of a complete read are gone. @default past the stream's retention */
+  readonly why?: string;
 }
 
 /**
@@ -23,7 +25,8 @@ export interface RedriveRead {
 export interface RedriveSource {
   /** Why `batch` is not one of this pipeline's (another stream, topic or transport), or undefined. */
   foreign(batch: DiscardedBatch): string | undefined;
-  read(batch: DiscardedBatch): Promise<RedriveRead>;
+  /** Reads the batch's records back, giving up (`complete: false`) by `deadlineMs` (epoch ms). */
+  read(batch: DiscardedBatch, deadlineMs: number): Promise<RedriveRead>;
   /** Whether the batch's shard was split or merged since (its keys' windows moved to its children). */
   resharded(batch: DiscardedBatch): Promise<boolean>;
   /** Ends what a run opened (a Kafka consumer); the next read opens it again. */

@@ -86,7 +86,11 @@ export interface InboxRecord {
   readonly approximateArrivalTimestamp: number;
 }
 
-/** Kinesis sequence numbers `from` to `to` (inclusive) of a shard, redriven at `at` (epoch ms). */
+/**
+ * Sequence numbers (Kafka: offsets) `from` to `to` (inclusive) of a shard that a redrive must not
+ * take: redriven at `at` (epoch ms), or on Kafka applied by a batch that failed in another
+ * partition (applied-ranges.ts).
+ */
 export interface RedrivenRange {
   readonly from: string;
   readonly to: string;
@@ -112,6 +116,13 @@ export function redrivenAlready(ranges: readonly RedrivenRange[]): (sequenceNumb
     const sequence = BigInt(sequenceNumber);
     return parsed.some(([from, to]) => from <= sequence && sequence <= to);
   };
+}
+
+/** Whether every sequence number from `from` to `to` lies in one recorded range. */
+export function rangeRedriven(ranges: readonly RedrivenRange[], from: string, to: string): boolean {
+  const first = BigInt(from);
+  const last = BigInt(to);
+  return ranges.some((range) => BigInt(range.from) <= first && last <= BigInt(range.to));
 }
 
 const pendingResultSchema = z.object({

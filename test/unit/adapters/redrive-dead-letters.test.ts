@@ -374,4 +374,75 @@ describe('redriveDeadLetters', () => {
     expect(queue.messages).toEqual([]);
     expect((await checkpoint())?.redriveInbox).toHaveLength(1);
   });
+
+  it('reports a message it could not delete as failed and goes on with the next, releasing both', async () => {
+    // Prepare: the first delete times out
+    const { b, deps } = await pipelineWithAFailedBatch();
+    const queue = memoryQueue([discarded(b), 'not JSON']);
+    queue.failing.deletes = 1;
+
+    // Act
+    const report = await redriveDeadLetters(deps(queue));
+    const released = [...queue.released];
+    queue.nextRun();
+    const second = await redriveDeadLetters(deps(queue));
+
+    // Assess: queued all the same; the next run finds the records taken and deletes the message
+    expect(report.left).toEqual([
+      expect.objectContaining({
+        messageId: 'm0',
+        kind: 'failed',
+        reason: expect.stringContaining('TimeoutError'),
+      }),
+      expect.objectContaining({ messageId: 'm1', kind: 'not-a-batch' }),
+    ]);
+    expect(report.redriven.records).toBe(2);
+    expect(released).toEqual(['r0', 'r1']);
+    expect(second.redriven).toEqual({ batches: 1, records: 0, waiting: 0, skipped: 2 });
+  });
+
+  it('closes its source even when releasing the messages it leaves fails', async () => {
+    // Prepare
+    const { deps } = await pipelineWithAFailedBatch();
+    const queue = memoryQueue(['not JSON']);
+    queue.failing.releases = 1;
+    const redrive = deps(queue);
+    let closed = 0;
+    const source = Object.assign(Object.create(redrive.source), { close: async () => void closed++ });
+
+    // Act
+    const run = redriveDeadLetters({ ...redrive, source });
+
+    // Assess
+    await expect(run).rejects.toThrow('socket hang up');
+    expect(closed).toBe(1);
+  });
+
+  it('leaves the messages it received once its time is up, for the next run', async () => {
+    // Prepare: the clock passes the deadline while the first message is redriven
+    const { b, deps } = await pipelineWithAFailedBatch();
+    const queue = memoryQueue([discarded(b), discarded(b)]);
+    let clock = 0;
+    const redrive = { ...deps(queue), now: () => clock };
+    const read = redrive.source.read.bind(redrive.source);
+    redrive.source.read = async (batch, deadline) => {
+      clock = 100_000;
+      return read(batch, deadline);
+    };
+
+    // Act
+    const report = await redriveDeadLetters(redrive, { deadlineMs: 60_000 });
+
+    // Assess
+    expect(report.received).toBe(2);
+    expect(report.redriven.batches).toBe(1);
+    expect(report.left).toEqual([
+      expect.objectContaining({
+        messageId: 'm1',
+        kind: 'waiting',
+        reason: expect.stringContaining('time ran out'),
+      }),
+    ]);
+    expect(queue.released).toEqual(['r1']);
+  });
 });

@@ -8,15 +8,25 @@ import {
 } from '@aws-sdk/client-sqs';
 import { expect } from 'vitest';
 
-/** A queue: each message is received once per run (its visibility timeout lasts the run). */
+/**
+ * A queue: each message is received once per run (its visibility timeout lasts the run). The
+ * next `failing.deletes` deletes and `failing.releases` releases time out.
+ */
 export function memoryQueue(bodies: readonly string[]) {
   const messages: Message[] = bodies.map((Body, i) => ({ MessageId: `m${i}`, ReceiptHandle: `r${i}`, Body }));
   let received = 0;
   const released: string[] = [];
+  const failing = { deletes: 0, releases: 0 };
+  const timeout = () => Object.assign(new Error('socket hang up'), { name: 'TimeoutError' });
   return {
     messages,
     released,
+    failing,
     async send(command: ReceiveMessageCommand | DeleteMessageCommand | ChangeMessageVisibilityCommand) {
+      if (command instanceof ChangeMessageVisibilityCommand && failing.releases > 0) {
+        failing.releases--;
+        throw timeout();
+      }
       if (command instanceof ChangeMessageVisibilityCommand) {
         expect(command.input.VisibilityTimeout).toBe(0);
         released.push(command.input.ReceiptHandle ?? '');
@@ -27,6 +37,10 @@ export function memoryQueue(bodies: readonly string[]) {
         const batch = messages.slice(received, received + count);
         received += batch.length;
         return { Messages: batch } as ReceiveMessageCommandOutput;
+      }
+      if (failing.deletes > 0) {
+        failing.deletes--;
+        throw timeout();
       }
       const at = messages.findIndex((m) => m.ReceiptHandle === command.input.ReceiptHandle);
       if (at >= 0) {

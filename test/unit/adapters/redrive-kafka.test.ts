@@ -1,6 +1,8 @@
 import type { KinesisStreamRecord } from 'aws-lambda';
 import { describe, expect, it } from 'vitest';
 import { aggregateBatch } from '../../../functions/adapters/aggregator/aggregate-batch.js';
+import { recordAppliedRanges } from '../../../functions/adapters/aggregator/applied-ranges.js';
+import { ConfigurationError } from '../../../functions/adapters/errors.js';
 import { toStreamRecord } from '../../../functions/adapters/kafka/msk-event.js';
 import type { PartitionRange } from '../../../functions/adapters/kafka/partition-range.js';
 import { encodeEnvelope } from '../../../functions/adapters/kinesis/envelope.js';
@@ -64,23 +66,39 @@ function discarded(records: readonly LocalKafkaRecord[]): string {
 }
 
 /**
- * A topic as the range reader reads it: its records by partition, those below `logStart` deleted
- * by retention. Counts readers opened and closed, and the ranges read.
+ * A topic as the range reader reads it: its records by partition, those of partition 0 below
+ * `logStart` deleted by retention; with `cutAfter`, a read gives up after that many records. Counts readers opened
+ * and closed, and the ranges read with their timeouts.
  */
-function memoryTopic(records: readonly LocalKafkaRecord[], logStart = 0) {
-  const topic = { opened: 0, closed: 0, reads: [] as PartitionRange[] };
+function memoryTopic(
+  records: readonly LocalKafkaRecord[],
+  options: { logStart?: number; cutAfter?: number } = {},
+) {
+  const topic = {
+    opened: 0,
+    closed: 0,
+    reads: [] as PartitionRange[],
+    timeouts: [] as (number | undefined)[],
+  };
   const reader = {
-    async read(range: PartitionRange) {
+    async read(range: PartitionRange, read: { timeoutMs?: number } = {}) {
       topic.reads.push(range);
+      topic.timeouts.push(read.timeoutMs);
       const from = Number(range.from);
       const to = Number(range.to);
-      const held = records.filter(
-        (r) => r.partition === range.partition && Number(r.offset) >= Math.max(from, logStart),
+      const logStart = range.partition === 0 ? (options.logStart ?? 0) : 0;
+      const partition = records.filter((r) => r.partition === range.partition);
+      const end = Math.max(0, ...partition.map((r) => Number(r.offset) + 1));
+      let held = partition.filter(
+        (r) => Number(r.offset) >= Math.max(from, logStart) && Number(r.offset) <= to,
       );
+      const complete = options.cutAfter === undefined || held.length <= options.cutAfter;
+      if (!complete) held = held.slice(0, options.cutAfter);
       return {
-        records: held.filter((r) => Number(r.offset) <= to).map(asStreamRecord),
-        complete: true,
+        records: held.map(asStreamRecord),
+        complete,
         expired: Math.max(0, Math.min(to + 1, logStart) - from),
+        pastEnd: to >= end ? to - Math.max(from, end) + 1 : 0,
       };
     },
     async close() {
@@ -94,7 +112,7 @@ function memoryTopic(records: readonly LocalKafkaRecord[], logStart = 0) {
       return reader;
     },
   });
-  return { topic, source };
+  return { topic, source, options };
 }
 
 /**
@@ -102,7 +120,9 @@ function memoryTopic(records: readonly LocalKafkaRecord[], logStart = 0) {
  * time). Partition 1: offset 0 applied, 1 given up on (carl's, on time), unless `partition1` is false
  * (no checkpoint there yet).
  */
-async function kafkaPipelineWithAFailedBatch(options: { logStart?: number; partition1?: boolean } = {}) {
+async function kafkaPipelineWithAFailedBatch(
+  options: { logStart?: number; cutAfter?: number; partition1?: boolean } = {},
+) {
   const harness = memoryDeps();
   const p0 = [
     clickAt(0, 0, click('ann', T0 + 1 * S)),
@@ -115,7 +135,7 @@ async function kafkaPipelineWithAFailedBatch(options: { logStart?: number; parti
   const p1 = [clickAt(1, 0, click('dora', T0 + 10 * S)), clickAt(1, 1, click('dora', T0 + 12 * S))];
   await aggregateBatch([...p0.slice(0, 2), ...p0.slice(4)].map(asStreamRecord), harness.deps);
   if (options.partition1 !== false) await aggregateBatch(p1.slice(0, 1).map(asStreamRecord), harness.deps);
-  const { topic, source } = memoryTopic([...p0, ...p1], options.logStart);
+  const { topic, source, options: reads } = memoryTopic([...p0, ...p1], options);
   const deps = (queue: ReturnType<typeof memoryQueue>): RedriveDependencies => ({
     pipeline: harness.deps.pipeline,
     engine: harness.deps.engine,
@@ -128,7 +148,7 @@ async function kafkaPipelineWithAFailedBatch(options: { logStart?: number; parti
   });
   const checkpoint = async (partition: number) =>
     (await readCheckpoint(harness.stateStore, clicksPipeline.name, `${TOPIC}-${partition}`))?.checkpoint;
-  return { ...harness, aggregator: harness.deps, p0, p1, topic, deps, checkpoint };
+  return { ...harness, aggregator: harness.deps, p0, p1, topic, reads, deps, checkpoint };
 }
 
 describe('readDiscardedBatch on a Kafka on-failure record', () => {
@@ -311,5 +331,124 @@ describe('redriveDeadLetters on a Kafka topic', () => {
     expect(dropped.redriven).toEqual({ batches: 0, records: 0, waiting: 0, skipped: 1 });
     expect(queue.messages).toEqual([]);
     expect((await checkpoint(0))?.redriveInbox.map((r) => r.sequenceNumber)).toEqual(['3']);
+  });
+});
+
+describe('redriveDeadLetters on a Kafka topic, when not all is there', () => {
+  it('records only what it read of a range cut short, and takes the rest on a later run', async () => {
+    // Prepare: the first read gives up after one record (a slow broker)
+    const { p0, deps, checkpoint, reads } = await kafkaPipelineWithAFailedBatch({ cutAfter: 1 });
+    const queue = memoryQueue([discarded(p0.slice(2, 4))]);
+
+    // Act
+    const first = await redriveDeadLetters(deps(queue));
+    reads.cutAfter = undefined;
+    queue.nextRun();
+    const second = await redriveDeadLetters(deps(queue));
+
+    // Assess
+    expect(first.left).toEqual([
+      expect.objectContaining({
+        kind: 'expired',
+        reason: expect.stringContaining('the read stopped before the end'),
+      }),
+    ]);
+    expect(first.redriven.records).toBe(1);
+    expect(second.left).toEqual([]);
+    expect(second.redriven).toEqual({ batches: 1, records: 1, waiting: 1, skipped: 1 });
+    expect((await checkpoint(0))?.redriven).toEqual([
+      expect.objectContaining({ from: '2', to: '2' }),
+      expect.objectContaining({ from: '2', to: '3' }),
+    ]);
+  });
+
+  it('keeps a message naming offsets past the partition end, saying the topic was recreated or truncated', async () => {
+    // Prepare: offsets 5-7 of partition 0, whose log ends at 6
+    const { p0, deps, checkpoint } = await kafkaPipelineWithAFailedBatch();
+    const beyond = [
+      ...p0.slice(5),
+      { ...(p0[5] as LocalKafkaRecord), offset: '6' },
+      { ...(p0[5] as LocalKafkaRecord), offset: '7' },
+    ];
+    const queue = memoryQueue([discarded(beyond)]);
+
+    // Act
+    const report = await redriveDeadLetters(deps(queue));
+
+    // Assess: the record at 5 is queued again (the redrive cannot tell it was applied: nothing
+    // marked it), and the message stays, naming why
+    expect(report.left).toEqual([
+      expect.objectContaining({
+        kind: 'expired',
+        reason: expect.stringContaining(
+          "2 at or past the partition's end: the topic was recreated or its log truncated",
+        ),
+      }),
+    ]);
+    expect(report.redriven.batches).toBe(0);
+    expect(queue.messages).toHaveLength(1);
+    expect((await checkpoint(0))?.redriven).toEqual([expect.objectContaining({ from: '5', to: '5' })]);
+  });
+
+  it('deletes a message whose every range was taken before, whatever retention took since', async () => {
+    // Prepare: partition 0 queued by the first run, partition 1 not ready; then retention takes
+    // partition 0's offsets below 3
+    const { p0, p1, deps, aggregator, topic, reads } = await kafkaPipelineWithAFailedBatch({
+      partition1: false,
+    });
+    const queue = memoryQueue([discarded([...p0.slice(2, 4), p1[1] as LocalKafkaRecord])]);
+    await redriveDeadLetters(deps(queue));
+    await aggregateBatch(p1.slice(0, 1).map(asStreamRecord), aggregator);
+    reads.logStart = 3;
+    topic.reads.length = 0;
+
+    // Act
+    queue.nextRun();
+    const second = await redriveDeadLetters(deps(queue));
+
+    // Assess: partition 0 not read again, the message gone
+    expect(second.left).toEqual([]);
+    expect(second.redriven).toEqual({ batches: 1, records: 1, waiting: 1, skipped: 2 });
+    expect(topic.reads.map((r) => r.partition)).toEqual([1]);
+    expect(queue.messages).toEqual([]);
+  });
+
+  it('skips the partitions a failed batch applied, which the aggregator marked before failing', async () => {
+    // Prepare: a batch over both partitions; partition 1's write fails for good, partition 0 applies
+    const { p0, p1, deps, aggregator, stateStore } = await kafkaPipelineWithAFailedBatch();
+    const batch = [...p0.slice(2, 4), p1[1] as LocalKafkaRecord].map(asStreamRecord);
+    const put = stateStore.put.bind(stateStore);
+    stateStore.put = async (pipeline, shard, body, etag) => {
+      if (shard === `${TOPIC}-1`) throw new ConfigurationError('partition 1 broken (a bug since fixed)');
+      return put(pipeline, shard, body, etag);
+    };
+    const outcome = await aggregateBatch(batch, aggregator, { isolateShards: true });
+    stateStore.put = put;
+    const marked = await recordAppliedRanges(batch, outcome.unapplied, aggregator);
+    const again = await recordAppliedRanges(batch, outcome.unapplied, aggregator);
+    const queue = memoryQueue([discarded([...p0.slice(2, 4), p1[1] as LocalKafkaRecord])]);
+
+    // Act
+    const report = await redriveDeadLetters(deps(queue));
+
+    // Assess: only dora's click of partition 1 is redriven; partition 0's two count as taken
+    expect([...outcome.unapplied]).toEqual([`${TOPIC}-1`]);
+    expect(marked).toEqual([`${TOPIC}-0`]);
+    expect(again).toEqual([]);
+    expect(report.redriven).toEqual({ batches: 1, records: 1, waiting: 1, skipped: 2 });
+  });
+
+  it('gives a Kafka read no longer than the run has left', async () => {
+    // Prepare
+    const { p0, deps, topic } = await kafkaPipelineWithAFailedBatch();
+    const queue = memoryQueue([discarded(p0.slice(2, 4))]);
+
+    // Act
+    await redriveDeadLetters(deps(queue), { deadlineMs: Date.now() + 60_000 });
+
+    // Assess: 60 s less the 30 s kept back for the run's end
+    expect(topic.timeouts).toHaveLength(1);
+    expect(topic.timeouts[0]).toBeGreaterThan(25_000);
+    expect(topic.timeouts[0]).toBeLessThanOrEqual(30_000);
   });
 });

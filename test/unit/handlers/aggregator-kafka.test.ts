@@ -3,6 +3,7 @@ import type { AggregatorClients } from '../../../functions/adapters/aggregator/f
 import { aggregatorDependencies } from '../../../functions/adapters/aggregator/from-env.js';
 import { readAggregatorEnv } from '../../../functions/adapters/config.js';
 import { encodeEnvelope } from '../../../functions/adapters/kinesis/envelope.js';
+import { decodeCheckpoint } from '../../../functions/adapters/state/checkpoint.js';
 import type { createAggregatorHandler as CreateHandler } from '../../../functions/handlers/aggregator.js';
 import { getPipeline } from '../../../functions/pipelines/index.js';
 import { awsSample } from '../../fixtures/kinesis-events.js';
@@ -214,6 +215,11 @@ describe('aggregator handler, Amazon MSK events', () => {
         shard: `${TOPIC}-1`,
         values: expect.objectContaining({ trips: 2 }),
       }),
+    ]);
+    // partition 1's offsets are marked for a redrive of the batch to skip; partition 0 has none
+    const stored = aws.objects.get(`state/taxi-rides/${TOPIC}-1.json`);
+    expect(decodeCheckpoint(stored?.body ?? new Uint8Array()).redriven).toEqual([
+      { from: '1', to: '3', at: expect.any(Number) },
     ]);
   });
 
