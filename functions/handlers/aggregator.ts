@@ -11,7 +11,6 @@ import type { AggregatorDependencies } from '../adapters/aggregator/dependencies
 import { aggregatorDependencies } from '../adapters/aggregator/from-env.js';
 import { METRICS_NAMESPACE, recordAggregatorMetrics } from '../adapters/aggregator/metrics.js';
 import { readAggregatorEnv } from '../adapters/config.js';
-import { describeError } from '../adapters/errors.js';
 import { isKafkaEvent, splitKafkaEvent } from '../adapters/kafka/msk-event.js';
 import { splitKinesisEvent } from '../adapters/kinesis/stream-event.js';
 import { getPipeline } from '../pipelines/index.js';
@@ -27,26 +26,6 @@ export class KafkaBatchNotAppliedError extends Error {
   override readonly name = 'KafkaBatchNotAppliedError';
   constructor(readonly notApplied: readonly string[]) {
     super(`not applied: ${notApplied.join(', ')}; Lambda retries the batch`);
-  }
-}
-
-/**
- * Before a Kafka batch fails: the partitions it applied are marked in their checkpoints, so a
- * redrive of the batch (Lambda's on-failure record names every partition) skips them. Best effort:
- * a failure here is logged, and the batch fails as it would have.
- */
-async function markAppliedPartitions(
-  records: Parameters<typeof recordAppliedRanges>[0],
-  unapplied: ReadonlySet<string>,
-  deps: AggregatorDependencies,
-): Promise<void> {
-  try {
-    const marked = await recordAppliedRanges(records, unapplied, deps);
-    if (marked.length > 0) logger.info('applied partitions marked for the redrive to skip', { marked });
-  } catch (error) {
-    logger.warn('applied partitions not marked: a redrive of this batch would take them again', {
-      error: describeError(error),
-    });
   }
 }
 
@@ -79,7 +58,7 @@ export function createAggregatorHandler(create: () => AggregatorDependencies) {
       const deadlineMs = context ? Date.now() + context.getRemainingTimeInMillis() : undefined;
       // Kafka partitions never split or merge: no shard lineage to ask.
       const batchDeps = kafka ? { ...deps, lineage: undefined } : deps;
-      const { response, stats, fatal, unapplied } = await aggregateBatch(records, batchDeps, {
+      const { response, stats, fatal, applied } = await aggregateBatch(records, batchDeps, {
         deadlineMs,
         isolateShards: kafka,
       });
@@ -94,7 +73,10 @@ export function createAggregatorHandler(create: () => AggregatorDependencies) {
         // The Kafka mapping runs without partial batch responses: failing the invocation makes
         // Lambda retry the whole batch, and the partitions already applied skip it by checkpoint.
         for (const { shard, error } of fatal) logger.error('partition not applied', { shard, error });
-        await markAppliedPartitions(records, unapplied, deps);
+        // Before failing: a redrive of the batch (Lambda's on-failure record names every
+        // partition) must skip what this attempt applied (applied-ranges.ts; failures are logged).
+        const marked = await recordAppliedRanges(applied, { ...deps, logger });
+        if (marked.length > 0) logger.info('applied partitions marked for a redrive to skip', { marked });
         throw new KafkaBatchNotAppliedError([
           ...response.batchItemFailures.map((f) => f.itemIdentifier),
           ...fatal.map((f) => f.shard),

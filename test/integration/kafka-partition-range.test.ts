@@ -11,7 +11,11 @@ const CLUSTER_ARN =
   'arn:aws:kafka:us-east-1:000000000000:cluster/tributary/11111111-2222-3333-4444-555555555555-s1';
 /** Records per partition; offsets in a fresh topic's partition are 0..PER_PARTITION-1. */
 const PER_PARTITION = 25;
-const T0 = Date.UTC(2026, 10, 1, 12);
+/**
+ * The records' CreateTime: recent, since the broker's time-based retention (7 days by default)
+ * deletes records stamped older, log start and all, while a test reads them.
+ */
+const T0 = Math.floor(Date.now() / 1000) * 1000 - 60_000;
 
 describe('KafkaPartitionRangeReader against the local broker', () => {
   let client: Kafka;

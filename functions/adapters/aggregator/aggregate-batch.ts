@@ -46,14 +46,27 @@ export interface InvocationOptions {
 
 const LONGEST_LAMBDA_TIMEOUT_MS = 15 * 60_000;
 
+/** First and last sequence number a shard's write applied. */
+export interface AppliedRange {
+  readonly from: string;
+  readonly to: string;
+}
+
+/** How far a shard's batch got: until the checkpoint is read, every record counts as unapplied. */
+interface ShardProgress {
+  firstUnapplied?: string;
+  /** Set once the shard's checkpoint write succeeded. */
+  applied?: AppliedRange;
+}
+
 /** What one invocation did: the partial batch response and the counters for metrics. */
 export interface AggregateBatchOutcome {
   readonly response: KinesisStreamBatchResponse;
   readonly stats: AggregatorStats;
   /** With `isolateShards`: the non-retriable failures, by shard (the others applied). */
   readonly fatal: { readonly shard: string; readonly error: unknown }[];
-  /** The shards whose records were not all applied: those in `fatal` and in the response. */
-  readonly unapplied: ReadonlySet<string>;
+  /** By shard, the sequence numbers (Kafka: offsets) this invocation applied, first to last. */
+  readonly applied: ReadonlyMap<string, AppliedRange>;
 }
 
 const COLON = 58;
@@ -153,7 +166,7 @@ async function applyShard(
   deps: AggregatorDependencies,
   stats: AggregatorStats,
   logger: LoggerLike,
-  progress: { firstUnapplied?: string },
+  progress: ShardProgress,
   invocation: InvocationOptions,
 ): Promise<void> {
   const { pipeline, engine } = deps;
@@ -231,6 +244,10 @@ async function applyShard(
     redriveInbox: previous?.redriveInbox ?? [],
   };
   const stored = await writeCheckpoint(deps, next, etag, readUpdatedAt, previous);
+  progress.applied = {
+    from: prepared.firstUnapplied ?? prepared.lastPosition.sequenceNumber,
+    to: prepared.lastPosition.sequenceNumber,
+  };
   const kept = await applyLateInbox(
     { checkpoint: stored.checkpoint, etag: stored.etag },
     deps,
@@ -402,14 +419,15 @@ export async function aggregateBatch(
   const byShard = groupByShard(records);
   const failures: { itemIdentifier: string }[] = [];
   const fatal: { shard: string; error: unknown }[] = [];
-  const unapplied = new Set<string>();
+  const applied = new Map<string, AppliedRange>();
   for (const [shard, shardRecords] of byShard) {
     // Until the checkpoint is read, every record counts as unapplied.
-    const progress: { firstUnapplied?: string } = { firstUnapplied: shardRecords[0]?.kinesis.sequenceNumber };
+    const progress: ShardProgress = { firstUnapplied: shardRecords[0]?.kinesis.sequenceNumber };
     try {
       await applyShard(shard, shardRecords, deps, stats, logger, progress, invocation);
     } catch (error) {
-      unapplied.add(shard);
+      // Written, then failed (a bug after the write): applied all the same.
+      if (progress.applied) applied.set(shard, progress.applied);
       if (!isRetriable(error)) {
         if (!invocation.isolateShards) throw error;
         fatal.push({ shard, error });
@@ -421,7 +439,9 @@ export async function aggregateBatch(
         error: describeError(error),
       });
       if (progress.firstUnapplied) failures.push({ itemIdentifier: progress.firstUnapplied });
+      continue;
     }
+    if (progress.applied) applied.set(shard, progress.applied);
   }
-  return { response: { batchItemFailures: failures }, stats, fatal, unapplied };
+  return { response: { batchItemFailures: failures }, stats, fatal, applied };
 }

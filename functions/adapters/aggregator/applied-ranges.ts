@@ -1,9 +1,15 @@
-import type { KinesisStreamRecord } from 'aws-lambda';
-import { isRetriable } from '../errors.js';
+import { describeError, isRetriable } from '../errors.js';
 import type { AnyPipeline } from '../pipeline-event.js';
-import { encodeCheckpoint, keptRedriven, rangeRedriven, readCheckpoint } from '../state/checkpoint.js';
+import {
+  encodeCheckpoint,
+  keptRedriven,
+  type RedrivenRange,
+  rangeRedriven,
+  readCheckpoint,
+} from '../state/checkpoint.js';
 import type { StateStore } from '../state/state-store.js';
-import { shardOf } from './aggregate-batch.js';
+import type { AppliedRange } from './aggregate-batch.js';
+import type { LoggerLike } from './dependencies.js';
 
 /** Attempts at one partition's write when another writer got there first. */
 const ATTEMPTS = 3;
@@ -12,51 +18,59 @@ const ATTEMPTS = 3;
  * On Kafka one batch holds several partitions, and the aggregator applies each on its own. When one
  * fails, the invocation fails and Lambda retries the whole batch (the applied partitions skip it by
  * their checkpoints); when Lambda gives up, its on-failure record names every partition of the
- * batch. So that a redrive does not count the applied ones a second time, their offsets go into
- * the partition checkpoint's `redriven` ranges, the list a redrive reads to skip what was taken.
- * A partition whose checkpoint already holds the range is not written again (the retries of one
- * batch). Returns the partitions written.
+ * batch. So that a redrive does not count the applied ones a second time, the offsets this
+ * invocation applied go into the partition checkpoint's `redriven` ranges, the list a redrive
+ * reads to skip what was taken.
  *
- * The write keeps `updatedAt`, as a redrive's does: a batch whose own write loses to it merges the
- * ranges in (aggregate-batch.ts, writeCheckpoint).
+ * Only what this invocation applied: offsets a partition skipped as at or below its checkpoint may
+ * be ones the mapping gave up on before (the checkpoint moved past them), which a redrive must
+ * still take. The price: when an attempt applies a partition and fails to mark it, its retries
+ * skip the partition and mark nothing, and a redrive of the batch counts it twice.
+ *
+ * A range touching or overlapping one recorded before is merged into it, so a partition that goes
+ * on while another keeps failing holds one range, not one per batch. Each partition is marked on
+ * its own (a failure is logged and the others go on). The write keeps `updatedAt`, as a redrive's
+ * does: a batch whose own write loses to it merges the ranges in (aggregate-batch.ts,
+ * writeCheckpoint). Returns the partitions marked.
  */
 export async function recordAppliedRanges(
-  records: readonly KinesisStreamRecord[],
-  notApplied: ReadonlySet<string>,
-  deps: { readonly stateStore: StateStore; readonly pipeline: AnyPipeline; readonly now?: () => number },
+  applied: ReadonlyMap<string, AppliedRange>,
+  deps: {
+    readonly stateStore: StateStore;
+    readonly pipeline: AnyPipeline;
+    readonly now?: () => number;
+    readonly logger?: LoggerLike;
+  },
 ): Promise<string[]> {
-  const ranges = new Map<string, { from: bigint; to: bigint }>();
-  for (const record of records) {
-    const shard = shardOf(record);
-    if (notApplied.has(shard)) continue;
-    const offset = BigInt(record.kinesis.sequenceNumber);
-    const range = ranges.get(shard);
-    if (!range) ranges.set(shard, { from: offset, to: offset });
-    else {
-      if (offset < range.from) range.from = offset;
-      if (offset > range.to) range.to = offset;
+  const marked: string[] = [];
+  for (const [shard, range] of applied) {
+    try {
+      if (await recordRange(shard, range, deps)) marked.push(shard);
+    } catch (error) {
+      deps.logger?.warn('applied partition not marked: a redrive of this batch would take it again', {
+        shard,
+        ...range,
+        error: describeError(error),
+      });
     }
   }
-  const written: string[] = [];
-  for (const [shard, { from, to }] of ranges) {
-    if (await recordRange(shard, String(from), String(to), deps)) written.push(shard);
-  }
-  return written;
+  return marked;
 }
 
 async function recordRange(
   shard: string,
-  from: string,
-  to: string,
+  { from, to }: AppliedRange,
   deps: { readonly stateStore: StateStore; readonly pipeline: AnyPipeline; readonly now?: () => number },
 ): Promise<boolean> {
   for (let attempt = 1; ; attempt++) {
     const stored = await readCheckpoint(deps.stateStore, deps.pipeline.name, shard);
-    // No checkpoint: nothing of the partition was applied.
     if (!stored || rangeRedriven(stored.checkpoint.redriven, from, to)) return false;
     const at = (deps.now ?? Date.now)();
     const { checkpoint, etag } = stored;
-    const next = { ...checkpoint, redriven: [...keptRedriven(checkpoint.redriven, at), { from, to, at }] };
+    const next = {
+      ...checkpoint,
+      redriven: withRange(keptRedriven(checkpoint.redriven, at), { from, to, at }),
+    };
     try {
       await deps.stateStore.put(deps.pipeline.name, shard, encodeCheckpoint(next), etag);
       return true;
@@ -64,4 +78,22 @@ async function recordRange(
       if (attempt >= ATTEMPTS || !isRetriable(error)) throw error;
     }
   }
+}
+
+/** `ranges` with `added`, merged into the ranges it touches or overlaps (the latest `at` kept). */
+export function withRange(ranges: readonly RedrivenRange[], added: RedrivenRange): RedrivenRange[] {
+  let from = BigInt(added.from);
+  let to = BigInt(added.to);
+  let at = added.at;
+  const apart: RedrivenRange[] = [];
+  for (const range of ranges) {
+    const f = BigInt(range.from);
+    const t = BigInt(range.to);
+    if (f <= to + 1n && from <= t + 1n) {
+      from = f < from ? f : from;
+      to = t > to ? t : to;
+      at = Math.max(at, range.at);
+    } else apart.push(range);
+  }
+  return [...apart, { from: String(from), to: String(to), at }];
 }

@@ -42,12 +42,15 @@ export class KafkaRedriveSource implements RedriveSource {
       },
       { timeoutMs: Math.max(1000, deadlineMs - (this.options.now ?? Date.now)()) },
     );
-    if (!read.complete) {
-      return {
-        records: read.records,
-        complete: false,
-        missing: Math.max(1, batch.size - read.records.length),
-      };
+    const unread = Math.max(1, batch.size - read.records.length);
+    if (!read.complete) return { records: read.records, complete: false, missing: unread };
+    // Lambda's first and last offset were records it delivered: a read that did not find them
+    // where the log still holds them is not to be trusted (never record it as taken).
+    const first = read.expired > 0 || read.records[0]?.kinesis.sequenceNumber === batch.from;
+    const last = read.pastEnd > 0 || read.records.at(-1)?.kinesis.sequenceNumber === batch.to;
+    if (!first || !last) {
+      const why = `offsets ${batch.from} and ${batch.to} were records, and the read did not find them: read again later`;
+      return { records: read.records, complete: false, missing: unread, why };
     }
     // Offsets missing between the log start and end are no records (transaction markers,
     // compaction). Below the log start, retention deleted them; at or past its end, the topic no

@@ -119,23 +119,28 @@ export async function redriveDeadLetters(
   try {
     await takeMessages(deps, options, report, kept, deadline);
   } finally {
-    try {
-      for (const receiptHandle of kept) {
-        await deps.sqs.send(
+    const logger = deps.logger ?? silentLogger;
+    for (const receiptHandle of kept) {
+      // One that fails stays invisible until its visibility timeout ends: the run's report stands.
+      await deps.sqs
+        .send(
           new ChangeMessageVisibilityCommand({
             QueueUrl: deps.queueUrl,
             ReceiptHandle: receiptHandle,
             VisibilityTimeout: 0,
           }),
-        );
-      }
-    } finally {
-      // What the run read with is done with (a Kafka consumer leaves its group), whatever happened
-      // above; a failure to close changes nothing that was queued.
-      await deps.source.close().catch((error: unknown) => {
-        (deps.logger ?? silentLogger).warn('redrive source not closed', { error: describeError(error) });
-      });
+        )
+        .catch((error: unknown) => {
+          logger.warn('message left in the queue not made visible again: it is when its timeout ends', {
+            error: describeError(error),
+          });
+        });
     }
+    // What the run read with is done with (a Kafka consumer leaves its group); a failure to close
+    // changes nothing that was queued.
+    await deps.source.close().catch((error: unknown) => {
+      logger.warn('redrive source not closed', { error: describeError(error) });
+    });
   }
   return report;
 }
@@ -197,6 +202,12 @@ async function redriveMessage(
   // A Kafka batch has a range per partition: the message goes once every one is queued.
   const outcomes: RangeOutcome[] = [];
   for (const batch of batches) {
+    if ((deps.now ?? Date.now)() >= deadlineMs) {
+      outcomes.push({
+        left: { kind: 'waiting', reason: `${where(batch)}: the run's time ran out: run again` },
+      });
+      continue;
+    }
     try {
       outcomes.push(await redriveRange(deps, batch, options, report, deadlineMs));
     } catch (error) {
@@ -268,7 +279,7 @@ async function redriveRange(
     `${missing} of ${batch.size} records are no longer in the stream${
       read.complete
         ? ` (${read.why ?? 'past its retention'})`
-        : ' (the read stopped before the end of the range)'
+        : ` (${read.why ?? 'the read stopped before the end of the range'})`
     }`;
   // Only what was read is recorded as taken: a later run reads the rest of a range cut short, and
   // finds what retention took before it (the message stays, as expired) however often it runs.

@@ -12,7 +12,10 @@ export interface RedriveRead {
    * its retention, gone for good); after a read cut short, at least 1.
    */
   readonly missing: number;
-  /** Why the missing ones of a complete read are gone. @default past the stream's retention */
+  /**
+   * Why records are missing. @default past the stream's retention (a complete read), the read
+   * stopped before the end (one cut short)
+   */
   readonly why?: string;
 }
 

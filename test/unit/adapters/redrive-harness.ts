@@ -7,6 +7,7 @@ import {
   type ReceiveMessageCommandOutput,
 } from '@aws-sdk/client-sqs';
 import { expect } from 'vitest';
+import type { RedriveDependencies } from '../../../functions/adapters/redrive/redrive-dead-letters.js';
 
 /**
  * A queue: each message is received once per run (its visibility timeout lasts the run). The
@@ -54,4 +55,15 @@ export function memoryQueue(bodies: readonly string[]) {
       received = 0;
     },
   };
+}
+
+/** The dependencies with a clock at 0 that jumps to `after` when the source starts a read. */
+export function clockPassingOnRead(deps: RedriveDependencies, after: number): RedriveDependencies {
+  let clock = 0;
+  const read = deps.source.read.bind(deps.source);
+  deps.source.read = async (batch, deadline) => {
+    clock = after;
+    return read(batch, deadline);
+  };
+  return { ...deps, now: () => clock };
 }

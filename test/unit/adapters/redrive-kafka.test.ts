@@ -2,6 +2,7 @@ import type { KinesisStreamRecord } from 'aws-lambda';
 import { describe, expect, it } from 'vitest';
 import { aggregateBatch } from '../../../functions/adapters/aggregator/aggregate-batch.js';
 import { recordAppliedRanges } from '../../../functions/adapters/aggregator/applied-ranges.js';
+import { silentLogger } from '../../../functions/adapters/aggregator/dependencies.js';
 import { ConfigurationError } from '../../../functions/adapters/errors.js';
 import { toStreamRecord } from '../../../functions/adapters/kafka/msk-event.js';
 import type { PartitionRange } from '../../../functions/adapters/kafka/partition-range.js';
@@ -13,11 +14,12 @@ import {
   redriveDeadLetters,
 } from '../../../functions/adapters/redrive/redrive-dead-letters.js';
 import { readCheckpoint } from '../../../functions/adapters/state/checkpoint.js';
+import type { StateStore } from '../../../functions/adapters/state/state-store.js';
 import { kafkaOnFailureRecord } from '../../../local/runtime/event-source-mapping/kafka-on-failure.js';
 import type { KafkaRecord as LocalKafkaRecord } from '../../../local/runtime/event-source-mapping/msk-event.js';
 import { type Click, click, clicksPipeline, T0 } from '../../fixtures/test-pipeline.js';
 import { memoryDeps } from './aggregator-harness.js';
-import { memoryQueue } from './redrive-harness.js';
+import { clockPassingOnRead, memoryQueue } from './redrive-harness.js';
 
 // The redrive's Kinesis side is tested in redrive-dead-letters.test.ts; here, what Kafka changes:
 // Lambda's record names offsets per partition, and the records are read back by offset.
@@ -414,28 +416,120 @@ describe('redriveDeadLetters on a Kafka topic, when not all is there', () => {
   });
 
   it('skips the partitions a failed batch applied, which the aggregator marked before failing', async () => {
-    // Prepare: a batch over both partitions; partition 1's write fails for good, partition 0 applies
-    const { p0, p1, deps, aggregator, stateStore } = await kafkaPipelineWithAFailedBatch();
-    const batch = [...p0.slice(2, 4), p1[1] as LocalKafkaRecord].map(asStreamRecord);
-    const put = stateStore.put.bind(stateStore);
-    stateStore.put = async (pipeline, shard, body, etag) => {
-      if (shard === `${TOPIC}-1`) throw new ConfigurationError('partition 1 broken (a bug since fixed)');
-      return put(pipeline, shard, body, etag);
-    };
-    const outcome = await aggregateBatch(batch, aggregator, { isolateShards: true });
-    stateStore.put = put;
-    const marked = await recordAppliedRanges(batch, outcome.unapplied, aggregator);
-    const again = await recordAppliedRanges(batch, outcome.unapplied, aggregator);
-    const queue = memoryQueue([discarded([...p0.slice(2, 4), p1[1] as LocalKafkaRecord])]);
+    // Prepare: a new batch over both partitions; partition 1's write fails for good, partition 0's
+    // records (offsets 6-7) apply
+    const { p1, deps, aggregator, stateStore } = await kafkaPipelineWithAFailedBatch();
+    const fresh = [clickAt(0, 6, click('ann', T0 + 90 * S)), clickAt(0, 7, click('eve', T0 + 91 * S))];
+    const batch = [...fresh, p1[1] as LocalKafkaRecord];
+    const outcome = await withBrokenPartition1(stateStore, () =>
+      aggregateBatch(batch.map(asStreamRecord), aggregator, { isolateShards: true }),
+    );
+    const marked = await recordAppliedRanges(outcome.applied, aggregator);
+    const again = await recordAppliedRanges(outcome.applied, aggregator);
+    const queue = memoryQueue([discarded(batch)]);
 
     // Act
     const report = await redriveDeadLetters(deps(queue));
 
     // Assess: only dora's click of partition 1 is redriven; partition 0's two count as taken
-    expect([...outcome.unapplied]).toEqual([`${TOPIC}-1`]);
+    expect(outcome.fatal.map((f) => f.shard)).toEqual([`${TOPIC}-1`]);
     expect(marked).toEqual([`${TOPIC}-0`]);
     expect(again).toEqual([]);
     expect(report.redriven).toEqual({ batches: 1, records: 1, waiting: 1, skipped: 2 });
+  });
+
+  it('does not mark what a partition skipped as at or below its checkpoint: given up before, never applied', async () => {
+    // Prepare: Lambda delivers partition 0's offsets 2-3 again (given up before; its checkpoint is
+    // past them) in a batch that fails in partition 1
+    const { p0, p1, deps, aggregator, stateStore, checkpoint } = await kafkaPipelineWithAFailedBatch();
+    const outcome = await withBrokenPartition1(stateStore, () =>
+      aggregateBatch([...p0.slice(2, 4), p1[1] as LocalKafkaRecord].map(asStreamRecord), aggregator, {
+        isolateShards: true,
+      }),
+    );
+    const marked = await recordAppliedRanges(outcome.applied, aggregator);
+    const queue = memoryQueue([discarded(p0.slice(2, 4))]);
+
+    // Act: the redrive of the first give-up
+    const report = await redriveDeadLetters(deps(queue));
+
+    // Assess: nothing marked; both records redriven
+    expect(marked).toEqual([]);
+    expect(report.redriven.records).toBe(2);
+    expect((await checkpoint(0))?.redriveInbox.map((r) => r.sequenceNumber)).toEqual(['3']);
+  });
+
+  it('keeps one range for a partition marked batch after batch, and marks the others when one mark fails', async () => {
+    // Prepare
+    const { aggregator, stateStore, checkpoint } = await kafkaPipelineWithAFailedBatch();
+    const logged: string[] = [];
+    const deps = {
+      ...aggregator,
+      logger: { ...silentLogger, warn: (message: string) => void logged.push(message) },
+    };
+
+    // Act: 20 batches of partition 0 in a row; then one failing mark of partition 1 before partition 0's
+    for (let o = 10; o < 30; o++)
+      await recordAppliedRanges(new Map([[`${TOPIC}-0`, { from: String(o), to: String(o) }]]), deps);
+    const marked = await withBrokenPartition1(stateStore, () =>
+      recordAppliedRanges(
+        new Map([
+          [`${TOPIC}-1`, { from: '5', to: '6' }],
+          [`${TOPIC}-0`, { from: '30', to: '31' }],
+        ]),
+        deps,
+      ),
+    );
+
+    // Assess
+    expect((await checkpoint(0))?.redriven).toEqual([{ from: '10', to: '31', at: expect.any(Number) }]);
+    expect(marked).toEqual([`${TOPIC}-0`]);
+    expect(logged).toEqual(['applied partition not marked: a redrive of this batch would take it again']);
+  });
+
+  it('does not trust a complete read that misses the first or last offset Lambda named', async () => {
+    // Prepare: the reader answers complete, without the records (a client fault)
+    const { p0, deps } = await kafkaPipelineWithAFailedBatch();
+    const queue = memoryQueue([discarded(p0.slice(2, 4))]);
+    const redrive = deps(queue);
+    const faulty = new KafkaRedriveSource({
+      topic: TOPIC,
+      openReader: () => ({
+        read: async () => ({ records: [], complete: true, expired: 0, pastEnd: 0 }),
+        close: async () => {},
+      }),
+    });
+
+    // Act
+    const report = await redriveDeadLetters({ ...redrive, source: faulty });
+
+    // Assess: the message stays, nothing recorded as taken
+    expect(report.left).toEqual([
+      expect.objectContaining({
+        kind: 'expired',
+        reason: expect.stringContaining('the read did not find them'),
+      }),
+    ]);
+    expect(queue.messages).toHaveLength(1);
+  });
+
+  it('leaves the partitions of a message it has no time left for', async () => {
+    // Prepare: the clock passes the deadline while partition 0 is read
+    const { p0, p1, deps, topic } = await kafkaPipelineWithAFailedBatch();
+    const queue = memoryQueue([discarded([...p0.slice(2, 4), p1[1] as LocalKafkaRecord])]);
+    const redrive = clockPassingOnRead(deps(queue), 100_000);
+
+    // Act
+    const report = await redriveDeadLetters(redrive, { deadlineMs: 60_000 });
+
+    // Assess
+    expect(topic.reads.map((r) => r.partition)).toEqual([0]);
+    expect(report.left).toEqual([
+      expect.objectContaining({
+        kind: 'waiting',
+        reason: expect.stringContaining(`${TOPIC}-1 1-1: the run's time ran out`),
+      }),
+    ]);
   });
 
   it('gives a Kafka read no longer than the run has left', async () => {
@@ -452,3 +546,17 @@ describe('redriveDeadLetters on a Kafka topic, when not all is there', () => {
     expect(topic.timeouts[0]).toBeLessThanOrEqual(30_000);
   });
 });
+
+/** Runs `work` with partition 1's checkpoint writes failing for good (a bug since fixed). */
+async function withBrokenPartition1<T>(stateStore: StateStore, work: () => Promise<T>): Promise<T> {
+  const put = stateStore.put.bind(stateStore);
+  stateStore.put = async (pipeline, shard, body, etag) => {
+    if (shard === `${TOPIC}-1`) throw new ConfigurationError('partition 1 broken (a bug since fixed)');
+    return put(pipeline, shard, body, etag);
+  };
+  try {
+    return await work();
+  } finally {
+    stateStore.put = put;
+  }
+}
