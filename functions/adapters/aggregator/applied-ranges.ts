@@ -80,20 +80,18 @@ async function recordRange(
   }
 }
 
-/** `ranges` with `added`, merged into the ranges it touches or overlaps (the latest `at` kept). */
+/** `ranges` with `added`, ranges that touch or overlap merged into one (the latest `at` kept). */
 export function withRange(ranges: readonly RedrivenRange[], added: RedrivenRange): RedrivenRange[] {
-  let from = BigInt(added.from);
-  let to = BigInt(added.to);
-  let at = added.at;
-  const apart: RedrivenRange[] = [];
-  for (const range of ranges) {
-    const f = BigInt(range.from);
-    const t = BigInt(range.to);
-    if (f <= to + 1n && from <= t + 1n) {
-      from = f < from ? f : from;
-      to = t > to ? t : to;
-      at = Math.max(at, range.at);
-    } else apart.push(range);
+  const sorted = [...ranges, added]
+    .map((range) => ({ from: BigInt(range.from), to: BigInt(range.to), at: range.at }))
+    .sort((a, b) => (a.from < b.from ? -1 : a.from > b.from ? 1 : 0));
+  const merged: { from: bigint; to: bigint; at: number }[] = [];
+  for (const range of sorted) {
+    const last = merged.at(-1);
+    if (last && range.from <= last.to + 1n) {
+      if (range.to > last.to) last.to = range.to;
+      last.at = Math.max(last.at, range.at);
+    } else merged.push({ ...range });
   }
-  return [...apart, { from: String(from), to: String(to), at }];
+  return merged.map((range) => ({ from: String(range.from), to: String(range.to), at: range.at }));
 }

@@ -1,3 +1,4 @@
+import type { KinesisStreamRecord } from 'aws-lambda';
 import type { KafkaPartitionRangeReader } from '../kafka/partition-range.js';
 import type { DiscardedBatch } from './on-failure-record.js';
 import type { RedriveRead, RedriveSource } from './redrive-source.js';
@@ -46,8 +47,11 @@ export class KafkaRedriveSource implements RedriveSource {
     if (!read.complete) return { records: read.records, complete: false, missing: unread };
     // Lambda's first and last offset were records it delivered: a read that did not find them
     // where the log still holds them is not to be trusted (never record it as taken).
-    const first = read.expired > 0 || read.records[0]?.kinesis.sequenceNumber === batch.from;
-    const last = read.pastEnd > 0 || read.records.at(-1)?.kinesis.sequenceNumber === batch.to;
+    // An end outside the log (below its start, at or past its end) is accounted for as missing.
+    const at = (record: KinesisStreamRecord | undefined, offset: string) =>
+      record !== undefined && BigInt(record.kinesis.sequenceNumber) === BigInt(offset);
+    const first = read.expired > 0 || read.pastEnd >= batch.size || at(read.records[0], batch.from);
+    const last = read.pastEnd > 0 || read.expired >= batch.size || at(read.records.at(-1), batch.to);
     if (!first || !last) {
       const why = `offsets ${batch.from} and ${batch.to} were records, and the read did not find them: read again later`;
       return { records: read.records, complete: false, missing: unread, why };

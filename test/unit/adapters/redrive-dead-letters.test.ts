@@ -420,10 +420,11 @@ describe('redriveDeadLetters', () => {
   });
 
   it('leaves the messages it received once its time is up, for the next run', async () => {
-    // Prepare: the clock passes the deadline while the first message is redriven
+    // Prepare: the clock passes the time kept back for the run's end (30 s before its deadline)
+    // while the first message is redriven
     const { b, deps } = await pipelineWithAFailedBatch();
     const queue = memoryQueue([discarded(b), discarded(b)]);
-    const redrive = clockPassingOnRead(deps(queue), 100_000);
+    const redrive = clockPassingOnRead(deps(queue), 45_000);
 
     // Act
     const report = await redriveDeadLetters(redrive, { deadlineMs: 60_000 });
@@ -439,5 +440,19 @@ describe('redriveDeadLetters', () => {
       }),
     ]);
     expect(queue.released).toEqual(['r1']);
+  });
+
+  it('leaves releasing to the visibility timeout once the run is past its deadline', async () => {
+    // Prepare: the clock passes the deadline itself while the first message is redriven
+    const { b, deps } = await pipelineWithAFailedBatch();
+    const queue = memoryQueue([discarded(b), 'not JSON']);
+    const redrive = clockPassingOnRead(deps(queue), 100_000);
+
+    // Act
+    const report = await redriveDeadLetters(redrive, { deadlineMs: 60_000 });
+
+    // Assess: the report stands; the message left is visible again when its timeout ends
+    expect(report.left).toEqual([expect.objectContaining({ messageId: 'm1', kind: 'waiting' })]);
+    expect(queue.released).toEqual([]);
   });
 });

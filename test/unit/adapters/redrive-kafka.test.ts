@@ -1,7 +1,7 @@
 import type { KinesisStreamRecord } from 'aws-lambda';
 import { describe, expect, it } from 'vitest';
 import { aggregateBatch } from '../../../functions/adapters/aggregator/aggregate-batch.js';
-import { recordAppliedRanges } from '../../../functions/adapters/aggregator/applied-ranges.js';
+import { recordAppliedRanges, withRange } from '../../../functions/adapters/aggregator/applied-ranges.js';
 import { silentLogger } from '../../../functions/adapters/aggregator/dependencies.js';
 import { ConfigurationError } from '../../../functions/adapters/errors.js';
 import { toStreamRecord } from '../../../functions/adapters/kafka/msk-event.js';
@@ -529,6 +529,90 @@ describe('redriveDeadLetters on a Kafka topic, when not all is there', () => {
         kind: 'waiting',
         reason: expect.stringContaining(`${TOPIC}-1 1-1: the run's time ran out`),
       }),
+    ]);
+  });
+
+  it('drops a range retention took whole when asked to, and names a range wholly past the end', async () => {
+    // Prepare: partition 0's log starts at 4 (2-3 deleted); offsets 6-7 lie past its end (6)
+    const { p0, deps } = await kafkaPipelineWithAFailedBatch({ logStart: 4 });
+    const beyond = [6, 7].map((o) => ({ ...(p0[5] as LocalKafkaRecord), offset: String(o) }));
+    const queue = memoryQueue([discarded(p0.slice(2, 4)), discarded(beyond)]);
+
+    // Act
+    const report = await redriveDeadLetters(deps(queue), { dropExpired: true });
+
+    // Assess
+    expect(report.dropped).toEqual([
+      expect.objectContaining({
+        messageId: 'm0',
+        reason: expect.stringContaining('2 of 2 records are no longer in the stream (past its retention)'),
+      }),
+      expect.objectContaining({
+        messageId: 'm1',
+        reason: expect.stringContaining("at or past the partition's end"),
+      }),
+    ]);
+    expect(queue.messages).toEqual([]);
+  });
+
+  it('does not trust a complete read missing only the last offset Lambda named', async () => {
+    // Prepare
+    const { p0, deps } = await kafkaPipelineWithAFailedBatch();
+    const queue = memoryQueue([discarded(p0.slice(2, 4))]);
+    const faulty = new KafkaRedriveSource({
+      topic: TOPIC,
+      openReader: () => ({
+        read: async () => ({
+          records: [asStreamRecord(p0[2] as LocalKafkaRecord)],
+          complete: true,
+          expired: 0,
+          pastEnd: 0,
+        }),
+        close: async () => {},
+      }),
+    });
+
+    // Act
+    const report = await redriveDeadLetters({ ...deps(queue), source: faulty }, { dropExpired: true });
+
+    // Assess
+    expect(report.left).toEqual([
+      expect.objectContaining({ reason: expect.stringContaining('the read did not find them') }),
+    ]);
+    expect(queue.messages).toHaveLength(1);
+  });
+
+  it('marks only the offsets past the checkpoint of a batch mixing both', async () => {
+    // Prepare: partition 0's checkpoint is at 5; the batch holds 4-7
+    const { p0, p1, aggregator, stateStore } = await kafkaPipelineWithAFailedBatch();
+    const fresh = [clickAt(0, 6, click('ann', T0 + 90 * S)), clickAt(0, 7, click('eve', T0 + 91 * S))];
+
+    // Act
+    const outcome = await withBrokenPartition1(stateStore, () =>
+      aggregateBatch([...p0.slice(4), ...fresh, p1[1] as LocalKafkaRecord].map(asStreamRecord), aggregator, {
+        isolateShards: true,
+      }),
+    );
+
+    // Assess
+    expect([...outcome.applied]).toEqual([[`${TOPIC}-0`, { from: '6', to: '7' }]]);
+  });
+
+  it('merges a recorded range that the grown mark comes to touch, whatever the order', () => {
+    // Act
+    const merged = withRange(
+      [
+        { from: '0', to: '9', at: 1 },
+        { from: '40', to: '50', at: 1 },
+        { from: '10', to: '20', at: 3 },
+      ],
+      { from: '21', to: '30', at: 2 },
+    );
+
+    // Assess
+    expect(merged).toEqual([
+      { from: '0', to: '30', at: 3 },
+      { from: '40', to: '50', at: 1 },
     ]);
   });
 
