@@ -3,9 +3,9 @@ import type { AnyPipeline } from '../pipeline-event.js';
 import {
   encodeCheckpoint,
   keptRedriven,
-  type RedrivenRange,
   rangeRedriven,
   readCheckpoint,
+  withRange,
 } from '../state/checkpoint.js';
 import type { StateStore } from '../state/state-store.js';
 import type { AppliedRange } from './aggregate-batch.js';
@@ -78,20 +78,4 @@ async function recordRange(
       if (attempt >= ATTEMPTS || !isRetriable(error)) throw error;
     }
   }
-}
-
-/** `ranges` with `added`, ranges that touch or overlap merged into one (the latest `at` kept). */
-export function withRange(ranges: readonly RedrivenRange[], added: RedrivenRange): RedrivenRange[] {
-  const sorted = [...ranges, added]
-    .map((range) => ({ from: BigInt(range.from), to: BigInt(range.to), at: range.at }))
-    .sort((a, b) => (a.from < b.from ? -1 : a.from > b.from ? 1 : 0));
-  const merged: { from: bigint; to: bigint; at: number }[] = [];
-  for (const range of sorted) {
-    const last = merged.at(-1);
-    if (last && range.from <= last.to + 1n) {
-      if (range.to > last.to) last.to = range.to;
-      last.at = Math.max(last.at, range.at);
-    } else merged.push({ ...range });
-  }
-  return merged.map((range) => ({ from: String(range.from), to: String(range.to), at: range.at }));
 }

@@ -123,7 +123,7 @@ export async function redriveDeadLetters(
     for (const receiptHandle of kept) {
       // Past the deadline, the rest are left to their visibility timeout (the deadline + 60 s): an
       // SQS outage must not take the run past its time and lose the report.
-      if ((deps.now ?? Date.now)() >= deadline) break;
+      if (now() >= deadline) break;
       // One that fails stays invisible until its visibility timeout ends: the run's report stands.
       await deps.sqs
         .send(

@@ -125,6 +125,22 @@ export function rangeRedriven(ranges: readonly RedrivenRange[], from: string, to
   return ranges.some((range) => BigInt(range.from) <= first && last <= BigInt(range.to));
 }
 
+/** `ranges` with `added`, ranges that touch or overlap merged into one (the latest `at` kept). */
+export function withRange(ranges: readonly RedrivenRange[], added: RedrivenRange): RedrivenRange[] {
+  const sorted = [...ranges, added]
+    .map((range) => ({ from: BigInt(range.from), to: BigInt(range.to), at: range.at }))
+    .sort((a, b) => (a.from < b.from ? -1 : a.from > b.from ? 1 : 0));
+  const merged: { from: bigint; to: bigint; at: number }[] = [];
+  for (const range of sorted) {
+    const last = merged.at(-1);
+    if (last && range.from <= last.to + 1n) {
+      if (range.to > last.to) last.to = range.to;
+      last.at = Math.max(last.at, range.at);
+    } else merged.push({ ...range });
+  }
+  return merged.map((range) => ({ from: String(range.from), to: String(range.to), at: range.at }));
+}
+
 const pendingResultSchema = z.object({
   id: z.string(),
   pipeline: z.string(),

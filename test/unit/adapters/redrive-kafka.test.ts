@@ -1,7 +1,7 @@
 import type { KinesisStreamRecord } from 'aws-lambda';
 import { describe, expect, it } from 'vitest';
 import { aggregateBatch } from '../../../functions/adapters/aggregator/aggregate-batch.js';
-import { recordAppliedRanges, withRange } from '../../../functions/adapters/aggregator/applied-ranges.js';
+import { recordAppliedRanges } from '../../../functions/adapters/aggregator/applied-ranges.js';
 import { silentLogger } from '../../../functions/adapters/aggregator/dependencies.js';
 import { ConfigurationError } from '../../../functions/adapters/errors.js';
 import { toStreamRecord } from '../../../functions/adapters/kafka/msk-event.js';
@@ -13,7 +13,7 @@ import {
   type RedriveDependencies,
   redriveDeadLetters,
 } from '../../../functions/adapters/redrive/redrive-dead-letters.js';
-import { readCheckpoint } from '../../../functions/adapters/state/checkpoint.js';
+import { readCheckpoint, withRange } from '../../../functions/adapters/state/checkpoint.js';
 import type { StateStore } from '../../../functions/adapters/state/state-store.js';
 import { kafkaOnFailureRecord } from '../../../local/runtime/event-source-mapping/kafka-on-failure.js';
 import type { KafkaRecord as LocalKafkaRecord } from '../../../local/runtime/event-source-mapping/msk-event.js';
