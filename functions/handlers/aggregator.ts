@@ -74,7 +74,7 @@ export function createAggregatorHandler(create: () => AggregatorDependencies) {
         // Lambda retry the whole batch, and the partitions already applied skip it by checkpoint.
         for (const { shard, error } of fatal) logger.error('partition not applied', { shard, error });
         // Before failing: a redrive of the batch (Lambda's on-failure record names every
-        // partition) must skip what this attempt applied (applied-ranges.ts; failures are logged).
+        // partition) must skip what is applied of the batch (applied-ranges.ts; failures are logged).
         const marked = await recordAppliedRanges(applied, { ...deps, logger });
         if (marked.length > 0) logger.info('applied partitions marked for a redrive to skip', { marked });
         throw new KafkaBatchNotAppliedError([

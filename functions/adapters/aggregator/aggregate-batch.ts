@@ -1,6 +1,7 @@
 import type { KinesisStreamBatchResponse, KinesisStreamRecord } from 'aws-lambda';
 import { CheckpointConflictError, describeError, isRetriable } from '../errors.js';
 import {
+  type AppliedRange,
   type Checkpoint,
   CLOCK_SKEW_MS,
   decodeCheckpoint,
@@ -46,16 +47,13 @@ export interface InvocationOptions {
 
 const LONGEST_LAMBDA_TIMEOUT_MS = 15 * 60_000;
 
-/** First and last sequence number a shard's write applied. */
-export interface AppliedRange {
-  readonly from: string;
-  readonly to: string;
-}
-
 /** How far a shard's batch got: until the checkpoint is read, every record counts as unapplied. */
 interface ShardProgress {
   firstUnapplied?: string;
-  /** Set once the shard's checkpoint write succeeded. */
+  /**
+   * Set once the shard's checkpoint write succeeded, or when the batch's records were found
+   * applied by the shard's last write (a retry of a batch an earlier attempt applied).
+   */
   applied?: AppliedRange;
 }
 
@@ -65,7 +63,11 @@ export interface AggregateBatchOutcome {
   readonly stats: AggregatorStats;
   /** With `isolateShards`: the non-retriable failures, by shard (the others applied). */
   readonly fatal: { readonly shard: string; readonly error: unknown }[];
-  /** By shard, the sequence numbers (Kafka: offsets) this invocation applied, first to last. */
+  /**
+   * By shard, the batch's sequence numbers (Kafka: offsets) that are applied, first to last: those
+   * this invocation applied, and those it found applied by the shard's last write (a retry of a
+   * batch an earlier attempt applied). Never records the checkpoint only moved past.
+   */
   readonly applied: ReadonlyMap<string, AppliedRange>;
 }
 
@@ -160,6 +162,26 @@ async function deliver(
   );
 }
 
+/**
+ * The batch's records that the shard's last write applied (a retry finds them at or below the
+ * checkpoint), first to last, or undefined. Only while the checkpoint's position is that write's
+ * end: then the applied part runs up to the position, and this invocation's own write, if any,
+ * starts right after it. Records the checkpoint merely moved past are not in it: they may be ones
+ * the mapping gave up on, which a redrive must still take.
+ */
+function appliedByLastWrite(
+  records: readonly KinesisStreamRecord[],
+  previous: Checkpoint | undefined,
+): AppliedRange | undefined {
+  const last = previous?.lastApplied;
+  const first = records[0]?.kinesis.sequenceNumber;
+  if (!last || first === undefined || last.to !== previous?.position?.sequenceNumber) return undefined;
+  const batchLast = BigInt((records.at(-1) as KinesisStreamRecord).kinesis.sequenceNumber);
+  const from = BigInt(first) > BigInt(last.from) ? BigInt(first) : BigInt(last.from);
+  const to = batchLast < BigInt(last.to) ? batchLast : BigInt(last.to);
+  return from <= to ? { from: String(from), to: String(to) } : undefined;
+}
+
 async function applyShard(
   shard: string,
   records: readonly KinesisStreamRecord[],
@@ -189,7 +211,9 @@ async function applyShard(
   });
   stats.skipped += prepared.skipped;
   progress.firstUnapplied = prepared.firstUnapplied;
+  const appliedBefore = appliedByLastWrite(records, previous);
   if (prepared.lastPosition === undefined) {
+    progress.applied = appliedBefore;
     logger.info('batch already applied', { shard, skipped: prepared.skipped });
     if (previous && etag) deps.checkpointCache?.set(shard, { etag, checkpoint: previous });
     return;
@@ -226,6 +250,10 @@ async function applyShard(
     emittedAt,
   });
 
+  const applying: AppliedRange = {
+    from: prepared.firstUnapplied ?? prepared.lastPosition.sequenceNumber,
+    to: prepared.lastPosition.sequenceNumber,
+  };
   const next: Checkpoint = {
     pipeline: pipeline.name,
     shard,
@@ -240,14 +268,12 @@ async function applyShard(
     handingOver: previous?.handingOver ?? [],
     inheritedFrom: [],
     redriven: keptRedriven(previous?.redriven ?? [], emittedAt),
+    lastApplied: applying,
     // Applied once this write succeeded, those that change no window (below), or by the idle flush.
     redriveInbox: previous?.redriveInbox ?? [],
   };
   const stored = await writeCheckpoint(deps, next, etag, readUpdatedAt, previous);
-  progress.applied = {
-    from: prepared.firstUnapplied ?? prepared.lastPosition.sequenceNumber,
-    to: prepared.lastPosition.sequenceNumber,
-  };
+  progress.applied = { from: appliedBefore?.from ?? applying.from, to: applying.to };
   const kept = await applyLateInbox(
     { checkpoint: stored.checkpoint, etag: stored.etag },
     deps,

@@ -1,6 +1,7 @@
 import { describeError, isRetriable } from '../errors.js';
 import type { AnyPipeline } from '../pipeline-event.js';
 import {
+  type AppliedRange,
   encodeCheckpoint,
   keptRedriven,
   rangeRedriven,
@@ -8,7 +9,6 @@ import {
   withRange,
 } from '../state/checkpoint.js';
 import type { StateStore } from '../state/state-store.js';
-import type { AppliedRange } from './aggregate-batch.js';
 import type { LoggerLike } from './dependencies.js';
 
 /** Attempts at one partition's write when another writer got there first. */
@@ -22,10 +22,13 @@ const ATTEMPTS = 3;
  * invocation applied go into the partition checkpoint's `redriven` ranges, the list a redrive
  * reads to skip what was taken.
  *
- * Only what this invocation applied: offsets a partition skipped as at or below its checkpoint may
- * be ones the mapping gave up on before (the checkpoint moved past them), which a redrive must
- * still take. The price: when an attempt applies a partition and fails to mark it, its retries
- * skip the partition and mark nothing, and a redrive of the batch counts it twice.
+ * Only what is known applied: what this invocation applied, and what it found applied by the
+ * partition's last write (`lastApplied`: an earlier attempt that applied it and ended before its
+ * mark, by a timeout or a failed write). Offsets a partition merely skipped as at or below its
+ * checkpoint may be ones the mapping gave up on before, which a redrive must still take. Left: an
+ * attempt that applies a partition, ends before marking, and is Lambda's last; the redrive still
+ * skips those offsets while they are the partition's last write (takenRanges), and counts them
+ * again once the partition has moved on.
  *
  * A range touching or overlapping one recorded before is merged into it, so a partition that goes
  * on while another keeps failing holds one range, not one per batch. Each partition is marked on

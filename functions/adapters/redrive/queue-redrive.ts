@@ -16,6 +16,7 @@ import {
   keptRedriven,
   readCheckpoint,
   redrivenAlready,
+  takenRanges,
 } from '../state/checkpoint.js';
 
 /**
@@ -74,7 +75,9 @@ export async function queueRedrive(
         : `shard ${shard} was split or merged since, and its keys' windows moved to its children; redriving into a closed shard is not supported`,
     );
   }
-  const taken = redrivenAlready(checkpoint.redriven);
+  // Applied by the shard's last batch write: the attempt that applied them may have failed after
+  // it (a timeout), and Lambda gave up on the batch all the same.
+  const taken = redrivenAlready(takenRanges(checkpoint));
   const fresh = records.filter((record) => !taken(record.kinesis.sequenceNumber));
   if (fresh.length === 0) return { redriven: 0, waiting: 0, skipped: records.length };
   const at = (deps.now ?? Date.now)();

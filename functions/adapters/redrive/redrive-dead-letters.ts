@@ -10,7 +10,7 @@ import {
 import { type LoggerLike, silentLogger } from '../aggregator/dependencies.js';
 import { describeError, isRetriable } from '../errors.js';
 import type { AnyPipeline } from '../pipeline-event.js';
-import { rangeRedriven, readCheckpoint } from '../state/checkpoint.js';
+import { rangeRedriven, readCheckpoint, takenRanges } from '../state/checkpoint.js';
 import type { StateStore } from '../state/state-store.js';
 import { type DiscardedBatch, readDiscardedBatch } from './on-failure-record.js';
 import { queueRedrive, type RedriveInboxDependencies, RedriveNotReadyError } from './queue-redrive.js';
@@ -264,9 +264,10 @@ async function redriveRange(
   deadlineMs: number,
 ): Promise<RangeOutcome> {
   // A range taken whole before (an earlier run, a copy of the message; on Kafka, a partition its
-  // batch applied: applied-ranges.ts) is not read again: what retention took since is no loss.
+  // batch applied: applied-ranges.ts; the shard's last batch write) is not read again: what
+  // retention took since is no loss.
   const stored = await readCheckpoint(deps.stateStore, deps.pipeline.name, batch.shardId);
-  if (stored && rangeRedriven(stored.checkpoint.redriven, batch.from, batch.to)) {
+  if (stored && rangeRedriven(takenRanges(stored.checkpoint), batch.from, batch.to)) {
     if (options.dryRun) {
       return {
         left: { kind: 'dry-run', reason: `${where(batch)}: taken before, nothing to redrive` },
@@ -301,7 +302,7 @@ async function redriveRange(
     return {
       left: {
         kind: 'dry-run',
-        reason: `${where(batch)}: ${state}; ${queued.redriven} to redrive (${queued.waiting} of them to wait for their windows), ${queued.skipped} redriven before`,
+        reason: `${where(batch)}: ${state}; ${queued.redriven} to redrive (${queued.waiting} of them to wait for their windows), ${queued.skipped} taken before`,
       },
       whole: missing === 0,
     };

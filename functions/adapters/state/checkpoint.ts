@@ -69,6 +69,13 @@ export interface Checkpoint {
    */
   readonly redriven: readonly RedrivenRange[];
   /**
+   * The records the shard's last batch write applied, first to last (null before a shard's first
+   * batch, and in a child shard until its own). A redrive skips them as it skips a redriven range.
+   * On Kafka, a retry that finds its partition applied already marks what lies in here as
+   * `redriven` (applied-ranges.ts): the attempt that applied it may have ended before its mark.
+   */
+  readonly lastApplied: AppliedRange | null;
+  /**
    * Records a redrive took back from the stream, waiting to be applied (redrive-inbox.ts): a batch,
    * after its write, applies those that change no window; the idle flush applies the others before
    * it advances a quiet shard.
@@ -86,6 +93,12 @@ export interface InboxRecord {
   readonly approximateArrivalTimestamp: number;
 }
 
+/** Sequence numbers (Kafka: offsets) `from` to `to` (inclusive) of a shard that a batch applied. */
+export interface AppliedRange {
+  readonly from: string;
+  readonly to: string;
+}
+
 /**
  * Sequence numbers (Kafka: offsets) `from` to `to` (inclusive) of a shard that a redrive must not
  * take: redriven at `at` (epoch ms), or on Kafka applied by a batch that failed in another
@@ -98,10 +111,19 @@ export interface RedrivenRange {
 }
 
 /**
- * How long a checkpoint remembers a redriven range: past the dead-letter queue's 14 days, after
- * which no message can name the range again.
+ * How long a checkpoint remembers a range after its `at`. A redriven range: its messages were sent
+ * before, and the dead-letter queue keeps one 14 days. A Kafka mark (applied-ranges.ts): its
+ * records were written before `at`, Lambda gives their batch up at the latest when they are older
+ * than the maximum record age (at most 7 days, as infra/constructs/aggregator.ts allows), and the
+ * message then lives 14 days. So 7 + 14 days, and one more for clocks and a late give-up.
  */
-export const REDRIVE_MEMORY_MS = 15 * 24 * 3_600_000;
+export const REDRIVE_MEMORY_MS = (7 + 14 + 1) * 24 * 3_600_000;
+
+/** What a redrive must not take again: the redriven ranges, and what the last batch applied. */
+export function takenRanges(checkpoint: Checkpoint): readonly RedrivenRange[] {
+  const { lastApplied, redriven } = checkpoint;
+  return lastApplied ? [...redriven, { ...lastApplied, at: checkpoint.updatedAt }] : redriven;
+}
 
 /** The ranges still worth remembering at `now`. */
 export function keptRedriven(ranges: readonly RedrivenRange[], now: number): RedrivenRange[] {
@@ -176,6 +198,11 @@ const checkpointSchema = z.object({
   redriven: z
     .array(z.object({ from: z.string().regex(/^\d+$/), to: z.string().regex(/^\d+$/), at: z.number() }))
     .default([]),
+  // Absent in checkpoints written before it was kept: unknown, as before a shard's first batch.
+  lastApplied: z
+    .object({ from: z.string().regex(/^\d+$/), to: z.string().regex(/^\d+$/) })
+    .nullable()
+    .default(null),
   // Absent in checkpoints written before redrives: nothing waiting.
   redriveInbox: z
     .array(
@@ -210,6 +237,7 @@ export function encodeCheckpoint(checkpoint: Checkpoint): Uint8Array {
       handingOver: checkpoint.handingOver,
       inheritedFrom: checkpoint.inheritedFrom,
       redriven: checkpoint.redriven,
+      lastApplied: checkpoint.lastApplied,
       redriveInbox: checkpoint.redriveInbox,
     }),
   );
@@ -256,6 +284,7 @@ export function decodeCheckpoint(body: Uint8Array): Checkpoint {
     handingOver: c.handingOver,
     inheritedFrom: c.inheritedFrom,
     redriven: c.redriven,
+    lastApplied: c.lastApplied,
     redriveInbox: c.redriveInbox,
   };
 }

@@ -53,6 +53,22 @@ describe('checkpoint codec', () => {
     expect(decoded.pending).toEqual([]);
   });
 
+  it('round-trips what the last batch applied, and reads a checkpoint written before it was kept as not knowing', () => {
+    // Prepare
+    const lastApplied = { from: '40', to: '49' };
+    const { lastApplied: _, ...rest } = JSON.parse(
+      Buffer.from(encodeCheckpoint(checkpoint({ lastApplied }))).toString('utf8'),
+    );
+
+    // Act
+    const decoded = decodeCheckpoint(encodeCheckpoint(checkpoint({ lastApplied })));
+    const before = decodeCheckpoint(Buffer.from(JSON.stringify(rest)));
+
+    // Assess
+    expect(decoded.lastApplied).toEqual(lastApplied);
+    expect(before.lastApplied).toBeNull();
+  });
+
   it.each([
     ['a pending result without its id', { ...pending[0], id: undefined }, /pending/],
     ['a pending result whose values are not an object', { ...pending[0], values: 3 }, /pending/],

@@ -225,6 +225,21 @@ describe('redriveDeadLetters', () => {
     expect((await checkpoint())?.position?.sequenceNumber).toBe(sequenceNumber(6));
   });
 
+  it('skips a batch its last attempt applied before Lambda gave it up, while the shard has had no batch since', async () => {
+    // Prepare: batch C's last attempt wrote its checkpoint and timed out; Lambda dead-lettered it
+    const { c, deps, checkpoint, late } = await pipelineWithAFailedBatch();
+    const queue = memoryQueue([discarded(c)]);
+
+    // Act
+    const report = await redriveDeadLetters(deps(queue));
+
+    // Assess: taken before, the message deleted, nothing sent or queued again
+    expect(report.redriven).toEqual({ batches: 1, records: 0, waiting: 0, skipped: 2 });
+    expect(queue.messages).toEqual([]);
+    expect(late.records).toEqual([]);
+    expect((await checkpoint())?.redriveInbox).toEqual([]);
+  });
+
   it("leaves what is not this stream's batch in the queue, with the reason, and touches nothing", async () => {
     // Prepare
     const { b, deps, stateStore } = await pipelineWithAFailedBatch();
@@ -282,7 +297,7 @@ describe('redriveDeadLetters', () => {
       expect.objectContaining({
         kind: 'dry-run',
         reason: expect.stringContaining(
-          'all 2 records still in the stream; 2 to redrive (1 of them to wait for their windows), 0 redriven before',
+          'all 2 records still in the stream; 2 to redrive (1 of them to wait for their windows), 0 taken before',
         ),
       }),
     ]);

@@ -135,7 +135,9 @@ async function kafkaPipelineWithAFailedBatch(
     clickAt(0, 5, click('carl', T0 + 80 * S)),
   ];
   const p1 = [clickAt(1, 0, click('dora', T0 + 10 * S)), clickAt(1, 1, click('dora', T0 + 12 * S))];
-  await aggregateBatch([...p0.slice(0, 2), ...p0.slice(4)].map(asStreamRecord), harness.deps);
+  // Batches are contiguous in their partition: 0-1, then (the mapping gave 2-3 up) 4-5.
+  await aggregateBatch(p0.slice(0, 2).map(asStreamRecord), harness.deps);
+  await aggregateBatch(p0.slice(4).map(asStreamRecord), harness.deps);
   if (options.partition1 !== false) await aggregateBatch(p1.slice(0, 1).map(asStreamRecord), harness.deps);
   const { topic, source, options: reads } = memoryTopic([...p0, ...p1], options);
   const deps = (queue: ReturnType<typeof memoryQueue>): RedriveDependencies => ({
@@ -377,8 +379,8 @@ describe('redriveDeadLetters on a Kafka topic, when not all is there', () => {
     // Act
     const report = await redriveDeadLetters(deps(queue));
 
-    // Assess: the record at 5 is queued again (the redrive cannot tell it was applied: nothing
-    // marked it), and the message stays, naming why
+    // Assess: the record at 5 is not queued again (the partition's last write applied it), and
+    // the message stays, naming why
     expect(report.left).toEqual([
       expect.objectContaining({
         kind: 'expired',
@@ -389,7 +391,8 @@ describe('redriveDeadLetters on a Kafka topic, when not all is there', () => {
     ]);
     expect(report.redriven.batches).toBe(0);
     expect(queue.messages).toHaveLength(1);
-    expect((await checkpoint(0))?.redriven).toEqual([expect.objectContaining({ from: '5', to: '5' })]);
+    expect(report.redriven.skipped).toBe(1);
+    expect((await checkpoint(0))?.redriveInbox).toEqual([]);
   });
 
   it('deletes a message whose every range was taken before, whatever retention took since', async () => {
@@ -435,6 +438,51 @@ describe('redriveDeadLetters on a Kafka topic, when not all is there', () => {
     expect(outcome.fatal.map((f) => f.shard)).toEqual([`${TOPIC}-1`]);
     expect(marked).toEqual([`${TOPIC}-0`]);
     expect(again).toEqual([]);
+    expect(report.redriven).toEqual({ batches: 1, records: 1, waiting: 1, skipped: 2 });
+  });
+
+  it('marks a partition an earlier attempt applied and ended before marking, when a retry finds it applied', async () => {
+    // Prepare: the first attempt applies partition 0 (offsets 6-7) and ends there (a timeout: no
+    // mark); the retry finds partition 0 applied, partition 1 still failing, and marks; then
+    // partition 0 goes on with 8, so its last write no longer covers 6-7
+    const { p1, deps, aggregator, stateStore, checkpoint } = await kafkaPipelineWithAFailedBatch();
+    const fresh = [clickAt(0, 6, click('ann', T0 + 90 * S)), clickAt(0, 7, click('eve', T0 + 91 * S))];
+    const batch = [...fresh, p1[1] as LocalKafkaRecord];
+    await withBrokenPartition1(stateStore, () =>
+      aggregateBatch(batch.map(asStreamRecord), aggregator, { isolateShards: true }),
+    );
+    const retry = await withBrokenPartition1(stateStore, () =>
+      aggregateBatch(batch.map(asStreamRecord), aggregator, { isolateShards: true }),
+    );
+    const marked = await recordAppliedRanges(retry.applied, aggregator);
+    await aggregateBatch([asStreamRecord(clickAt(0, 8, click('ann', T0 + 95 * S)))], aggregator);
+    const queue = memoryQueue([discarded(batch)]);
+
+    // Act
+    const report = await redriveDeadLetters(deps(queue));
+
+    // Assess: only dora's click of partition 1 is redriven
+    expect([...retry.applied]).toEqual([[`${TOPIC}-0`, { from: '6', to: '7' }]]);
+    expect(marked).toEqual([`${TOPIC}-0`]);
+    expect((await checkpoint(0))?.lastApplied).toEqual({ from: '8', to: '8' });
+    expect(report.redriven).toEqual({ batches: 1, records: 1, waiting: 1, skipped: 2 });
+  });
+
+  it("skips what the partition's last write applied, with no mark at all", async () => {
+    // Prepare: the only attempt applies partition 0 (offsets 6-7) and ends before marking; Lambda
+    // gives the batch up, and partition 0 has had no batch since
+    const { p1, deps, aggregator, stateStore } = await kafkaPipelineWithAFailedBatch();
+    const fresh = [clickAt(0, 6, click('ann', T0 + 90 * S)), clickAt(0, 7, click('eve', T0 + 91 * S))];
+    const batch = [...fresh, p1[1] as LocalKafkaRecord];
+    await withBrokenPartition1(stateStore, () =>
+      aggregateBatch(batch.map(asStreamRecord), aggregator, { isolateShards: true }),
+    );
+    const queue = memoryQueue([discarded(batch)]);
+
+    // Act
+    const report = await redriveDeadLetters(deps(queue));
+
+    // Assess
     expect(report.redriven).toEqual({ batches: 1, records: 1, waiting: 1, skipped: 2 });
   });
 
@@ -582,20 +630,21 @@ describe('redriveDeadLetters on a Kafka topic, when not all is there', () => {
     expect(queue.messages).toHaveLength(1);
   });
 
-  it('marks only the offsets past the checkpoint of a batch mixing both', async () => {
-    // Prepare: partition 0's checkpoint is at 5; the batch holds 4-7
+  it('marks the offsets past the checkpoint of a batch mixing both, and those the last write applied', async () => {
+    // Prepare: partition 0's checkpoint is at 5, its last write applied 4-5 (2-3 were given up
+    // on); the batch holds 2-7
     const { p0, p1, aggregator, stateStore } = await kafkaPipelineWithAFailedBatch();
     const fresh = [clickAt(0, 6, click('ann', T0 + 90 * S)), clickAt(0, 7, click('eve', T0 + 91 * S))];
 
     // Act
     const outcome = await withBrokenPartition1(stateStore, () =>
-      aggregateBatch([...p0.slice(4), ...fresh, p1[1] as LocalKafkaRecord].map(asStreamRecord), aggregator, {
+      aggregateBatch([...p0.slice(2), ...fresh, p1[1] as LocalKafkaRecord].map(asStreamRecord), aggregator, {
         isolateShards: true,
       }),
     );
 
-    // Assess
-    expect([...outcome.applied]).toEqual([[`${TOPIC}-0`, { from: '6', to: '7' }]]);
+    // Assess: 2-3 stay unmarked, for a redrive to take
+    expect([...outcome.applied]).toEqual([[`${TOPIC}-0`, { from: '4', to: '7' }]]);
   });
 
   it('merges a recorded range that the grown mark comes to touch, whatever the order', () => {
