@@ -13,6 +13,7 @@ import {
   synthesize,
 } from './build-app.js';
 import { acknowledgements, unacknowledgedFindings } from './nag-findings.js';
+import { expectRedriveWidgets } from './redrive-dashboard.js';
 
 // One synthesis for the whole file, without the cdk-nag plugin so findings are returned, not thrown.
 let app: SynthesizedApp;
@@ -389,19 +390,7 @@ describe('redrive on MSK', () => {
   });
 
   it("puts each pipeline's redrive metrics and errors on the dashboard", () => {
-    const [dashboard] = Object.values(app.template.findResources('AWS::CloudWatch::Dashboard'));
-    const body = JSON.stringify(dashboard?.Properties.DashboardBody);
-    for (const pipeline of PIPELINES) {
-      expect(body).toContain(`${pipeline}: redrive`);
-      expect(body).toMatch(
-        new RegExp(`RedrivenRecords.{0,20}pipeline.{0,10}${pipeline}.{0,10}service.{0,10}tributary-redrive`),
-      );
-      expect(body).toMatch(
-        new RegExp(`Errors.{0,40}FunctionName.{0,20}Redrive${logicalName(pipeline)}Handler`),
-      );
-    }
-    expect(body).toContain('RedrivenWaiting');
-    expect(body).toContain('RedriveMessagesLeft');
+    expectRedriveWidgets(app.template, PIPELINES);
   });
 
   it("updates each redrive only after its pipeline's checkpoint check", () => {

@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { STATE_VERSION } from '../../functions/core/index.js';
 import { getPipeline } from '../../functions/pipelines/index.js';
 import { removeAssembly, SYNTH_TIMEOUT_MS, type SynthesizedApp, synthesize } from './build-app.js';
+import { expectRedriveWidgets } from './redrive-dashboard.js';
 
 // One synthesis for the whole file: bundling the functions is the slow part.
 let app: SynthesizedApp;
@@ -349,16 +350,7 @@ describe('checkpoint check (deploy guard)', () => {
   });
 
   it("puts each pipeline's redrive metrics and errors on the dashboard", () => {
-    const [dashboard] = Object.values(app.template.findResources('AWS::CloudWatch::Dashboard'));
-    const body = JSON.stringify(dashboard?.Properties.DashboardBody);
-    for (const pipeline of PIPELINES) {
-      expect(body).toContain(`${pipeline}: redrive`);
-      expect(body).toMatch(
-        new RegExp(`RedrivenRecords.{0,20}pipeline.{0,10}${pipeline}.{0,10}service.{0,10}tributary-redrive`),
-      );
-    }
-    expect(body).toContain('RedrivenWaiting');
-    expect(body).toContain('RedriveMessagesLeft');
+    expectRedriveWidgets(app.template, PIPELINES);
   });
 
   it("updates each pipeline's aggregator, idle flush and redrive only after its check", () => {

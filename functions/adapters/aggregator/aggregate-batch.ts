@@ -1,4 +1,5 @@
 import type { KinesisStreamBatchResponse, KinesisStreamRecord } from 'aws-lambda';
+import { maxBigInt, minBigInt } from '../bigint-order.js';
 import { CheckpointConflictError, describeError, isRetriable } from '../errors.js';
 import {
   type AppliedRange,
@@ -177,8 +178,8 @@ function appliedByLastWrite(
   const first = records[0]?.kinesis.sequenceNumber;
   if (!last || first === undefined || last.to !== previous?.position?.sequenceNumber) return undefined;
   const batchLast = BigInt((records.at(-1) as KinesisStreamRecord).kinesis.sequenceNumber);
-  const from = BigInt(first) > BigInt(last.from) ? BigInt(first) : BigInt(last.from);
-  const to = batchLast < BigInt(last.to) ? batchLast : BigInt(last.to);
+  const from = maxBigInt(BigInt(first), BigInt(last.from));
+  const to = minBigInt(batchLast, BigInt(last.to));
   return from <= to ? { from: String(from), to: String(to) } : undefined;
 }
 

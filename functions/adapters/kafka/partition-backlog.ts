@@ -1,5 +1,6 @@
 import type { Admin } from 'kafkajs';
 import type { StreamBacklog } from '../aggregator/stream-backlog.js';
+import { maxBigInt } from '../bigint-order.js';
 import { ConfigurationError } from '../errors.js';
 import type { RecordPosition } from '../kinesis/decode.js';
 
@@ -47,13 +48,13 @@ export class KafkaPartitionBacklog implements StreamBacklog {
     const end = ends.find((o) => o.partition === partition);
     if (!end) throw new ConfigurationError(`topic ${topic} has no partition ${partition} (shard ${shard})`);
     const applied = position === null ? BigInt(end.low) : BigInt(position.sequenceNumber) + 1n;
-    const next = max(applied, await this.committed(partition));
+    const next = maxBigInt(applied, await this.committed(partition));
     if (BigInt(end.high) <= next) return false;
     if (!Number.isFinite(maxRecordAgeMs)) return true;
     // kafkajs answers the end offset for a partition with nothing written since then.
     const recent = await admin.fetchTopicOffsetsByTimestamp(topic, now - maxRecordAgeMs);
     const firstRecent = BigInt(recent.find((o) => o.partition === partition)?.offset ?? end.high);
-    return BigInt(end.high) > max(next, firstRecent);
+    return BigInt(end.high) > maxBigInt(next, firstRecent);
   }
 
   /** The mapping group's next offset to read in the partition (-1n: none committed, or no group). */
@@ -90,8 +91,4 @@ export class KafkaPartitionBacklog implements StreamBacklog {
     }
     return Number(partition);
   }
-}
-
-function max(a: bigint, b: bigint): bigint {
-  return a > b ? a : b;
 }

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type { KinesisStreamRecord } from 'aws-lambda';
 import type { Admin, Batch, Consumer, Kafka, KafkaMessage } from 'kafkajs';
+import { maxBigInt, minBigInt } from '../bigint-order.js';
 import { ConfigurationError } from '../errors.js';
 import type { RangeRead } from '../kinesis/shard-range.js';
 import { toStreamRecord } from './msk-event.js';
@@ -105,10 +106,10 @@ export class KafkaPartitionRangeReader {
     const { low, high } = await this.offsets(range);
     const from = BigInt(range.from);
     const to = BigInt(range.to);
-    const expired = from < low ? Number(min(to, low - 1n) - from + 1n) : 0;
-    const pastEnd = to >= high ? Number(to - max(from, high) + 1n) : 0;
-    const first = max(from, low);
-    const last = min(to, high - 1n);
+    const expired = from < low ? Number(minBigInt(to, low - 1n) - from + 1n) : 0;
+    const pastEnd = to >= high ? Number(to - maxBigInt(from, high) + 1n) : 0;
+    const first = maxBigInt(from, low);
+    const last = minBigInt(to, high - 1n);
     if (first > last) return { records: [], complete: true, expired, pastEnd };
 
     const consumer = await this.consumerOf(topic);
@@ -225,7 +226,7 @@ export class KafkaPartitionRangeReader {
         read.records.set(offset, streamRecordOf(read.range, message));
       }
     }
-    read.next = max(read.next, BigInt(batch.lastOffset()) + 1n);
+    read.next = maxBigInt(read.next, BigInt(batch.lastOffset()) + 1n);
     if (read.next > read.last) read.done();
   }
 }
@@ -250,12 +251,4 @@ function causes(error: unknown): unknown[] {
   const chain: unknown[] = [];
   for (let e = error; e instanceof Error && chain.length < 10; e = e.cause) chain.push(e);
   return chain;
-}
-
-function min(a: bigint, b: bigint): bigint {
-  return a < b ? a : b;
-}
-
-function max(a: bigint, b: bigint): bigint {
-  return a > b ? a : b;
 }
