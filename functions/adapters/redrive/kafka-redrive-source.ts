@@ -1,6 +1,6 @@
 import type { KinesisStreamRecord } from 'aws-lambda';
 import type { KafkaPartitionRangeReader } from '../kafka/partition-range.js';
-import type { DiscardedBatch } from './on-failure-record.js';
+import type { DiscardedBatch, DiscardedKafkaRange } from './on-failure-record.js';
 import type { RedriveRead, RedriveSource } from './redrive-source.js';
 
 /** The reader's calls the source makes (a real reader, or a stub in unit tests). */
@@ -43,13 +43,15 @@ export class KafkaRedriveSource implements RedriveSource {
       },
       { timeoutMs: Math.max(1000, deadlineMs - (this.options.now ?? Date.now)()) },
     );
+    // Before anything is queued, a read cut short included: other records at the range's offsets
+    // are not the batch, and the batch's own are gone for good (kept until dropped, as expired).
+    const other = otherRecords(batch, read.records);
+    if (other) return { records: [], complete: true, missing: batch.size, why: other };
     const unread = Math.max(1, batch.size - read.records.length);
     if (!read.complete) return { records: read.records, complete: false, missing: unread };
     // Lambda's first and last offset were records it delivered: a read that did not find them
     // where the log still holds them is not to be trusted (never record it as taken).
     // An end outside the log (below its start, at or past its end) is accounted for as missing.
-    const at = (record: KinesisStreamRecord | undefined, offset: string) =>
-      record !== undefined && BigInt(record.kinesis.sequenceNumber) === BigInt(offset);
     const first = read.expired > 0 || read.pastEnd >= batch.size || at(read.records[0], batch.from);
     const last = read.pastEnd > 0 || read.expired >= batch.size || at(read.records.at(-1), batch.to);
     if (!first || !last) {
@@ -76,4 +78,42 @@ export class KafkaRedriveSource implements RedriveSource {
     this.reader = undefined;
     await reader?.close();
   }
+}
+
+/** Whether `record` was read at `offset`. */
+function at(record: KinesisStreamRecord | undefined, offset: string): record is KinesisStreamRecord {
+  return record !== undefined && BigInt(record.kinesis.sequenceNumber) === BigInt(offset);
+}
+
+/**
+ * Why the range's offsets hold other records than the batch Lambda gave up on, or undefined: the
+ * record read at `from` or `to` has another timestamp than the on-failure record gives for it. A
+ * topic deleted and created again (or its log reset) that has grown past the range does. An end
+ * not read (below the log start, past its end, not reached by a read cut short), or without a
+ * timestamp on either side, is not checked.
+ */
+function otherRecords(
+  batch: DiscardedKafkaRange,
+  records: readonly KinesisStreamRecord[],
+): string | undefined {
+  const ends = [
+    { record: records[0], offset: batch.from, expected: batch.firstTimestampMs },
+    { record: records.at(-1), offset: batch.to, expected: batch.lastTimestampMs },
+  ];
+  const differ = new Set<string>();
+  for (const { record, offset, expected } of ends) {
+    if (expected === undefined || !at(record, offset)) continue;
+    // The reader gives the Kafka timestamp in seconds (msk-event.ts): back to whole ms.
+    const found = Math.round(record.kinesis.approximateArrivalTimestamp * 1000);
+    // No timestamp to compare (kafkajs gives one always) tells nothing either way.
+    if (!Number.isFinite(found) || found === expected) continue;
+    differ.add(`at ${offset} a record of ${iso(found)}, Lambda gave up on one of ${iso(expected)}`);
+  }
+  if (differ.size === 0) return undefined;
+  return `offsets ${batch.from}-${batch.to} hold other records, the topic was likely recreated: ${[...differ].join(' and ')}`;
+}
+
+/** An epoch-ms time as ISO-8601; one out of Date's range (a corrupt timestamp) as it is. */
+function iso(ms: number): string {
+  return Math.abs(ms) <= 8.64e15 ? new Date(ms).toISOString() : `${ms} ms`;
 }

@@ -23,16 +23,41 @@ const kinesisOnFailureRecordSchema = z.looseObject({
 /** An offset as a decimal string, whether the record gives it as a string or a number. */
 const offset = z.union([z.string().regex(DIGITS), z.number().int().min(0).transform(String)]);
 
+const ISO_8601 = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$/;
+
+/**
+ * A record's timestamp as epoch ms, or undefined when absent or not an ISO-8601 time: it only
+ * guards the redrive (kafka-redrive-source.ts), so a message is not unreadable for lack of one.
+ * Date.parse alone would read `"1"` as the year 2001, and refuse a range for it.
+ */
+const timestamp = z
+  .unknown()
+  .optional()
+  .transform((value) => {
+    if (typeof value !== 'string' || !ISO_8601.test(value)) return undefined;
+    const ms = Date.parse(value);
+    return Number.isNaN(ms) ? undefined : ms;
+  });
+
 /**
  * The same for a Kafka event source mapping (MSK or self-managed: "Capturing discarded batches for
  * Amazon MSK and self-managed Apache Kafka event sources"): per `<topic>-<partition>` of the batch,
- * its first and last offset. The records stay in the topic until its retention ends.
+ * its first and last offset and those records' timestamps. The records stay in the topic until its
+ * retention ends.
  */
 const kafkaOnFailureRecordSchema = z.looseObject({
   requestContext: z.looseObject({ condition: z.string() }),
   KafkaBatchInfo: z.looseObject({
     eventSourceArn: z.string().startsWith('arn:'),
-    recordsInfo: z.record(z.string(), z.looseObject({ firstRecordOffset: offset, lastRecordOffset: offset })),
+    recordsInfo: z.record(
+      z.string(),
+      z.looseObject({
+        firstRecordOffset: offset,
+        lastRecordOffset: offset,
+        firstRecordTimestamp: timestamp,
+        lastRecordTimestamp: timestamp,
+      }),
+    ),
   }),
 });
 
@@ -64,6 +89,13 @@ export interface DiscardedKafkaRange extends DiscardedRange {
   readonly clusterArn: string;
   readonly topic: string;
   readonly partition: number;
+  /**
+   * The Kafka timestamps (epoch ms) of the records at `from` and `to`, when the on-failure record
+   * gives them: a topic recreated since holds other records at those offsets, and the redrive
+   * tells them apart by these (kafka-redrive-source.ts). Absent: no such check.
+   */
+  readonly firstTimestampMs?: number;
+  readonly lastTimestampMs?: number;
 }
 
 export type DiscardedBatch = DiscardedKinesisBatch | DiscardedKafkaRange;
@@ -136,6 +168,8 @@ function readKafkaBatch(
       to: info.lastRecordOffset,
       size: Number(to - from + 1n),
       condition: parsed.data.requestContext.condition,
+      ...(info.firstRecordTimestamp === undefined ? {} : { firstTimestampMs: info.firstRecordTimestamp }),
+      ...(info.lastRecordTimestamp === undefined ? {} : { lastTimestampMs: info.lastRecordTimestamp }),
     });
   }
   const [first, ...rest] = ranges;

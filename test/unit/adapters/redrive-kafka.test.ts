@@ -156,12 +156,12 @@ async function kafkaPipelineWithAFailedBatch(
 }
 
 describe('readDiscardedBatch on a Kafka on-failure record', () => {
-  it('reads a range per partition: its first and last offset, the partition as the shard', () => {
-    // Prepare
+  it('reads a range per partition: its first and last offset and their timestamps, the partition as the shard', () => {
+    // Prepare: stamped at T0 + 0.5 s, 1.5 s and 2.5 s (clickAt)
     const body = discarded([
       clickAt(0, 2, click('bob', T0)),
-      clickAt(0, 3, click('ann', T0)),
-      clickAt(11, 7, click('carl', T0)),
+      clickAt(0, 3, click('ann', T0 + S)),
+      clickAt(11, 7, click('carl', T0 + 2 * S)),
     ]);
 
     // Act
@@ -175,10 +175,82 @@ describe('readDiscardedBatch on a Kafka on-failure record', () => {
       condition: 'RetryAttemptsExhausted',
     };
     expect(batches).toEqual([
-      { ...common, partition: 0, shardId: `${TOPIC}-0`, from: '2', to: '3', size: 2 },
-      { ...common, partition: 11, shardId: `${TOPIC}-11`, from: '7', to: '7', size: 1 },
+      {
+        ...common,
+        partition: 0,
+        shardId: `${TOPIC}-0`,
+        from: '2',
+        to: '3',
+        size: 2,
+        firstTimestampMs: T0 + 500,
+        lastTimestampMs: T0 + S + 500,
+      },
+      {
+        ...common,
+        partition: 11,
+        shardId: `${TOPIC}-11`,
+        from: '7',
+        to: '7',
+        size: 1,
+        firstTimestampMs: T0 + 2 * S + 500,
+        lastTimestampMs: T0 + 2 * S + 500,
+      },
     ]);
   });
+
+  it('reads a record without timestamps (an older one, another producer): nothing to check them by', () => {
+    // Prepare
+    const body = JSON.stringify({
+      requestContext: { condition: 'RetryAttemptsExhausted' },
+      KafkaBatchInfo: {
+        eventSourceArn: CLUSTER_ARN,
+        recordsInfo: { [`${TOPIC}-0`]: { firstRecordOffset: '2', lastRecordOffset: '3' } },
+      },
+    });
+
+    // Act
+    const batches = readDiscardedBatch(body);
+
+    // Assess
+    expect(batches).toEqual([expect.objectContaining({ from: '2', to: '3' })]);
+    const [batch] = batches as [object];
+    expect(batch).not.toHaveProperty('firstTimestampMs');
+    expect(batch).not.toHaveProperty('lastTimestampMs');
+  });
+
+  it.each([['yesterday'], ['1'], ['2019-11-14'], ['2019-13-45T99:00:00.000Z'], [1573691884835], [null]])(
+    'reads a record whose timestamp is %j as one without it',
+    (bad) => {
+      // Prepare: the last record's timestamp is a good one
+      const body = JSON.stringify({
+        requestContext: { condition: 'RetryAttemptsExhausted' },
+        KafkaBatchInfo: {
+          eventSourceArn: CLUSTER_ARN,
+          recordsInfo: {
+            [`${TOPIC}-0`]: {
+              firstRecordOffset: '2',
+              lastRecordOffset: '3',
+              firstRecordTimestamp: bad,
+              lastRecordTimestamp: '2019-11-14T00:38:05.580Z',
+            },
+          },
+        },
+      });
+
+      // Act
+      const batches = readDiscardedBatch(body);
+
+      // Assess
+      expect(batches).toEqual([
+        expect.objectContaining({
+          from: '2',
+          to: '3',
+          lastTimestampMs: Date.UTC(2019, 10, 14, 0, 38, 5, 580),
+        }),
+      ]);
+      expect((batches as [object])[0]).not.toHaveProperty('firstTimestampMs');
+    },
+  );
 
   it('takes offsets given as numbers too', () => {
     // Prepare
@@ -677,6 +749,127 @@ describe('redriveDeadLetters on a Kafka topic, when not all is there', () => {
     expect(topic.timeouts).toHaveLength(1);
     expect(topic.timeouts[0]).toBeGreaterThan(25_000);
     expect(topic.timeouts[0]).toBeLessThanOrEqual(30_000);
+  });
+});
+
+describe('redriveDeadLetters on a Kafka topic recreated since', () => {
+  /** `records` as Lambda gave up on them, stamped `by` ms earlier than the topic's records now. */
+  const earlier = (records: readonly LocalKafkaRecord[], by: number) =>
+    records.map((r) => ({ ...r, timestamp: r.timestamp - by }));
+  const HOUR = 3600 * S;
+
+  it('queues nothing of a range whose first offset holds another record, and keeps the message until dropped', async () => {
+    // Prepare: Lambda gave up on offsets 2-3 of the old topic; the new one holds other records
+    // there, the one at 3 as old as Lambda's (only the first end tells)
+    const { p0, deps, checkpoint, late } = await kafkaPipelineWithAFailedBatch();
+    const gaveUp = [...earlier(p0.slice(2, 3), HOUR), p0[3] as LocalKafkaRecord];
+    const queue = memoryQueue([discarded(gaveUp)]);
+
+    // Act
+    const kept = await redriveDeadLetters(deps(queue));
+    queue.nextRun();
+    const dropped = await redriveDeadLetters(deps(queue), { dropExpired: true });
+
+    // Assess: both timestamps named; nothing queued, late or marked as taken
+    const found = new Date(T0 + 30 * S + 500).toISOString();
+    const expected = new Date(T0 + 30 * S + 500 - HOUR).toISOString();
+    expect(kept.left).toEqual([
+      {
+        messageId: 'm0',
+        kind: 'expired',
+        reason: `${TOPIC}-0 2-3: 2 of 2 records are no longer in the stream (offsets 2-3 hold other records, the topic was likely recreated: at 2 a record of ${found}, Lambda gave up on one of ${expected}); the 0 still there were redriven`,
+      },
+    ]);
+    expect(kept.redriven).toEqual({ batches: 0, records: 0, waiting: 0, skipped: 0 });
+    expect(queue.released).toEqual(['r0']);
+    expect(late.records).toEqual([]);
+    expect((await checkpoint(0))?.redriveInbox).toEqual([]);
+    expect((await checkpoint(0))?.redriven ?? []).toEqual([]);
+    expect(dropped.dropped).toEqual([
+      {
+        messageId: 'm0',
+        reason: expect.stringContaining('hold other records, the topic was likely recreated'),
+      },
+    ]);
+    expect(dropped.redriven).toEqual({ batches: 0, records: 0, waiting: 0, skipped: 0 });
+    expect(queue.messages).toEqual([]);
+  });
+
+  it('queues nothing of a range whose last offset holds another record', async () => {
+    // Prepare: the record at 2 as old as Lambda's, the one at 3 not
+    const { p0, deps, checkpoint } = await kafkaPipelineWithAFailedBatch();
+    const gaveUp = [p0[2] as LocalKafkaRecord, ...earlier(p0.slice(3, 4), 1)];
+    const queue = memoryQueue([discarded(gaveUp)]);
+
+    // Act
+    const report = await redriveDeadLetters(deps(queue));
+
+    // Assess: a millisecond apart is another record
+    const found = new Date(T0 + 65 * S + 500).toISOString();
+    const expected = new Date(T0 + 65 * S + 499).toISOString();
+    expect(report.left).toEqual([
+      expect.objectContaining({
+        kind: 'expired',
+        reason: expect.stringContaining(`at 3 a record of ${found}, Lambda gave up on one of ${expected}`),
+      }),
+    ]);
+    expect(report.redriven.records).toBe(0);
+    expect(queue.messages).toHaveLength(1);
+    expect((await checkpoint(0))?.redriveInbox).toEqual([]);
+  });
+
+  it('queues nothing of a read cut short whose first record is another', async () => {
+    // Prepare: the read gives up after the record at 2
+    const { p0, deps, checkpoint } = await kafkaPipelineWithAFailedBatch({ cutAfter: 1 });
+    const queue = memoryQueue([discarded(earlier(p0.slice(2, 4), HOUR))]);
+
+    // Act
+    const report = await redriveDeadLetters(deps(queue));
+
+    // Assess
+    expect(report.left).toEqual([
+      expect.objectContaining({ kind: 'expired', reason: expect.stringContaining('hold other records') }),
+    ]);
+    expect(report.redriven.records).toBe(0);
+    expect(queue.messages).toHaveLength(1);
+    expect((await checkpoint(0))?.redriven ?? []).toEqual([]);
+  });
+
+  it('checks the end it read when the other is below the log start', async () => {
+    // Prepare: retention took offset 2; the record at 3 is another
+    const { p0, deps, checkpoint } = await kafkaPipelineWithAFailedBatch({ logStart: 3 });
+    const queue = memoryQueue([discarded(earlier(p0.slice(2, 4), HOUR))]);
+
+    // Act
+    const report = await redriveDeadLetters(deps(queue));
+
+    // Assess
+    expect(report.left).toEqual([
+      expect.objectContaining({
+        kind: 'expired',
+        reason: expect.stringContaining('2 of 2 records are no longer in the stream (offsets 2-3 hold other'),
+      }),
+    ]);
+    expect(report.redriven.records).toBe(0);
+    expect((await checkpoint(0))?.redriveInbox).toEqual([]);
+  });
+
+  it('queues a range whose ends are the records Lambda gave up on, to the millisecond', async () => {
+    // Prepare: offsets 2-3 as Lambda named them, timestamps included
+    const { p0, deps, checkpoint } = await kafkaPipelineWithAFailedBatch();
+    const body = discarded(p0.slice(2, 4));
+    const queue = memoryQueue([body]);
+
+    // Act
+    const report = await redriveDeadLetters(deps(queue));
+
+    // Assess
+    expect(readDiscardedBatch(body)).toEqual([
+      expect.objectContaining({ firstTimestampMs: T0 + 30 * S + 500, lastTimestampMs: T0 + 65 * S + 500 }),
+    ]);
+    expect(report.left).toEqual([]);
+    expect(report.redriven).toEqual({ batches: 1, records: 2, waiting: 1, skipped: 0 });
+    expect((await checkpoint(0))?.redriveInbox.map((r) => r.sequenceNumber)).toEqual(['3']);
   });
 });
 
