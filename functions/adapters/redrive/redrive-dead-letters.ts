@@ -280,7 +280,7 @@ async function redriveRange(
   const read = await deps.source.read(batch, deadlineMs);
   const { missing } = read;
   const gone = () =>
-    `${missing} of ${batch.size} records are no longer in the stream${
+    `${missing} of ${batch.size} records are no longer in the ${batch.kind === 'kafka' ? 'topic' : 'stream'}${
       read.complete
         ? ` (${read.why ?? 'past its retention'})`
         : ` (${read.why ?? 'the read stopped before the end of the range'})`
@@ -316,7 +316,11 @@ async function redriveRange(
     return {
       left: {
         kind: 'expired',
-        reason: `${where(batch)}: ${gone()}; the ${read.records.length} still there were redriven`,
+        reason: `${where(batch)}: ${gone()}; ${
+          read.records.length > 0
+            ? `the ${read.records.length} still there were redriven`
+            : 'none is left to redrive'
+        }`,
       },
     };
   }

@@ -665,7 +665,7 @@ describe('redriveDeadLetters on a Kafka topic, when not all is there', () => {
     expect(report.dropped).toEqual([
       expect.objectContaining({
         messageId: 'm0',
-        reason: expect.stringContaining('2 of 2 records are no longer in the stream (past its retention)'),
+        reason: expect.stringContaining('2 of 2 records are no longer in the topic (past its retention)'),
       }),
       expect.objectContaining({
         messageId: 'm1',
@@ -777,7 +777,7 @@ describe('redriveDeadLetters on a Kafka topic recreated since', () => {
       {
         messageId: 'm0',
         kind: 'expired',
-        reason: `${TOPIC}-0 2-3: 2 of 2 records are no longer in the stream (offsets 2-3 hold other records, the topic was likely recreated: at 2 a record of ${found}, Lambda gave up on one of ${expected}); the 0 still there were redriven`,
+        reason: `${TOPIC}-0 2-3: 2 of 2 records are no longer in the topic (offsets 2-3 hold other records, the topic was likely recreated: at 2 a record of ${found}, Lambda gave up on one of ${expected}); none is left to redrive`,
       },
     ]);
     expect(kept.redriven).toEqual({ batches: 0, records: 0, waiting: 0, skipped: 0 });
@@ -847,7 +847,7 @@ describe('redriveDeadLetters on a Kafka topic recreated since', () => {
     expect(report.left).toEqual([
       expect.objectContaining({
         kind: 'expired',
-        reason: expect.stringContaining('2 of 2 records are no longer in the stream (offsets 2-3 hold other'),
+        reason: expect.stringContaining('2 of 2 records are no longer in the topic (offsets 2-3 hold other'),
       }),
     ]);
     expect(report.redriven.records).toBe(0);
