@@ -25,9 +25,11 @@ import {
   commitRedriveInbox,
   deadLetterId,
   type InboxStep,
+  inboxForBatch,
   lateRecordId,
   sendPending,
   withoutSent,
+  withoutTaken,
 } from './redrive-inbox.js';
 import { finishHandover, inheritState } from './shard-handover.js';
 
@@ -230,21 +232,28 @@ async function applyShard(
     logger.info('quiet shard claimed before sending', { shard, busyUntil: deadlineMs });
   }
   const output = engine.process(previous?.engine, prepared.valid);
+  // Redriven records waiting in the inbox, applied after the batch's own: they close no window,
+  // so the results below are the batch's alone (redrive-inbox.ts, inboxForBatch).
+  const inbox = inboxForBatch(previous, deps, output.state.streamTime);
+  const inboxOutput = inbox && engine.process(output.state, inbox.valid);
   const emittedAt = now();
-  const aggregates = toAggregateRecords(output.results, { pipeline: pipeline.name, shard, emittedAt });
-  const latePositions = positionsOf(
-    prepared,
-    output.late.map((record) => record.value),
+  const aggregates = toAggregateRecords(
+    inboxOutput ? [...output.results, ...inboxOutput.results] : output.results,
+    { pipeline: pipeline.name, shard, emittedAt },
   );
-  const late = toLateRecords(output.late, {
+  const lateValues = output.late.map((record) => record.value);
+  const latePositions = positionsOf(prepared, lateValues);
+  const inboxLatePositions = inbox?.positionsOf(inboxOutput?.late.map((record) => record.value) ?? []);
+  const late = toLateRecords(inboxOutput ? [...output.late, ...inboxOutput.late] : output.late, {
     pipeline: pipeline.name,
     shard,
-    positionOf: (event) => latePositions.get(event),
+    positionOf: (event) => latePositions.get(event) ?? inboxLatePositions?.get(event),
   });
+  const poison = inbox ? [...prepared.poison, ...inbox.poison] : prepared.poison;
 
   await deliver(deps, shard, {
     // What an idle flush or a redrive's inbox step committed and may not have sent goes first.
-    poison: previous ? [...previous.pendingDeadLetters, ...prepared.poison] : prepared.poison,
+    poison: previous ? [...previous.pendingDeadLetters, ...poison] : poison,
     aggregates: previous && previous.pending.length > 0 ? [...previous.pending, ...aggregates] : aggregates,
     late: previous && previous.pendingLate.length > 0 ? [...previous.pendingLate, ...late] : late,
     lastSequenceNumber: prepared.lastPosition.sequenceNumber,
@@ -270,10 +279,10 @@ async function applyShard(
     inheritedFrom: [],
     redriven: keptRedriven(previous?.redriven ?? [], emittedAt),
     lastApplied: applying,
-    // Applied once this write succeeded, those that change no window (below), or by the idle flush.
-    redriveInbox: previous?.redriveInbox ?? [],
+    // Those past the batch's stream time wait: for a later batch, or the idle flush.
+    redriveInbox: withoutTaken(previous?.redriveInbox ?? [], inbox?.taken),
   };
-  const stored = await writeCheckpoint(deps, next, etag, readUpdatedAt, previous);
+  const stored = await writeCheckpoint(deps, next, etag, readUpdatedAt, previous, inbox?.taken);
   progress.applied = { from: appliedBefore?.from ?? applying.from, to: applying.to };
   const kept = await applyLateInbox(
     { checkpoint: stored.checkpoint, etag: stored.etag },
@@ -285,8 +294,8 @@ async function applyShard(
   if (kept.stored) deps.checkpointCache?.set(shard, kept.stored);
 
   // Redriven records count as taken in: the late-record share stays a share.
-  stats.recordsIn += prepared.recordsIn + kept.records;
-  stats.invalidRecords += prepared.poison.length + kept.invalid;
+  stats.recordsIn += prepared.recordsIn + (inbox?.recordsIn ?? 0) + kept.records;
+  stats.invalidRecords += poison.length + kept.invalid;
   stats.lateRecords += late.length + kept.late;
   stats.windowsClosed += aggregates.length;
   stats.stateBytes = Math.max(stats.stateBytes, stored.body);
@@ -313,9 +322,10 @@ interface LateInboxOutcome {
 
 /**
  * After the batch's write, the redriven records waiting in the inbox that change no window (late
- * for all their windows, or poison) go to late/ and the dead-letter queue: on a busy shard, which
- * the idle flush never takes, most redriven records are of windows long closed. The batch is
- * applied by now, so a failure here is logged and left to the next batch.
+ * for all their windows, or poison) go to late/ and the dead-letter queue. It finds some only with
+ * `updates` emission, where the batch takes no queued record itself (inboxForBatch): on a busy
+ * shard, which the idle flush never takes, most redriven records are of windows long closed. The
+ * batch is applied by now, so a failure here is logged and left to the next batch.
  */
 async function applyLateInbox(
   stored: StoredCheckpoint,
@@ -366,6 +376,8 @@ async function writeCheckpoint(
   etag: string | undefined,
   readUpdatedAt: number | undefined,
   sent: Pick<Checkpoint, 'pendingLate' | 'pendingDeadLetters'> | undefined,
+  /** The inbox records the batch applied: a redrive's inbox keeps the others. */
+  takenFromInbox: ReadonlySet<string> | undefined,
 ): Promise<{ checkpoint: Checkpoint; etag: string; body: number }> {
   const { pipeline, stateStore } = deps;
   const body = encodeCheckpoint(next);
@@ -382,7 +394,7 @@ async function writeCheckpoint(
     const merged: Checkpoint = {
       ...next,
       redriven: keptRedriven(current.checkpoint.redriven, next.updatedAt),
-      redriveInbox: current.checkpoint.redriveInbox,
+      redriveInbox: withoutTaken(current.checkpoint.redriveInbox, takenFromInbox),
       pendingLate: withoutSent(current.checkpoint.pendingLate, sent?.pendingLate ?? [], lateRecordId),
       pendingDeadLetters: withoutSent(
         current.checkpoint.pendingDeadLetters,

@@ -2,7 +2,11 @@ import { describe, expect, it } from 'vitest';
 import { aggregateBatch } from '../../../functions/adapters/aggregator/aggregate-batch.js';
 import { flushIdleShards } from '../../../functions/adapters/aggregator/idle-flush.js';
 import type { AggregateRecord } from '../../../functions/adapters/aggregator/output-records.js';
-import { MAX_INBOX_RECORDS, toInbox } from '../../../functions/adapters/aggregator/redrive-inbox.js';
+import {
+  inboxForBatch,
+  MAX_INBOX_RECORDS,
+  toInbox,
+} from '../../../functions/adapters/aggregator/redrive-inbox.js';
 import { encodeEnvelope } from '../../../functions/adapters/kinesis/envelope.js';
 import { aggregateRecords } from '../../../functions/adapters/kinesis/kpl.js';
 import { queueRedrive } from '../../../functions/adapters/redrive/queue-redrive.js';
@@ -198,29 +202,22 @@ describe('queueRedrive', () => {
 });
 
 describe("the redrive inbox, applied by the shard's own flow", () => {
-  it('a batch leaves a queued record of an open window to the idle flush, which applies it once the shard is quiet', async () => {
+  it('a batch applies a queued record of an open window after its own records: it counts in its window', async () => {
     // Prepare
-    const { queue, deps, aggregates, late, checkpoint, advance } = await shardWithAFailedBatch();
+    const { queue, deps, aggregates, late, checkpoint } = await shardWithAFailedBatch();
     await queue();
 
-    // Act: a batch (stream time to T0 + 100 s), then five quiet minutes and the flush
+    // Act: a batch takes stream time to T0 + 100 s (ann's window [T0 + 60 s, T0 + 120 s) still
+    // open), then one to T0 + 140 s closes it
     const d = await aggregateBatch(clickRecords([click('dan', T0 + 100 * S)], 7), deps);
-    const kept = (await checkpoint())?.redriveInbox.map((r) => r.sequenceNumber);
-    advance(5 * 60_000);
-    const outcome = await flushIdleShards({ ...deps, idleTimeoutMs: 60_000 });
+    const kept = (await checkpoint())?.redriveInbox;
+    await aggregateBatch(clickRecords([click('eve', T0 + 140 * S)], 8), deps);
 
-    // Assess: the batch applied only its own record (ann's window [T0 + 60 s, T0 + 120 s) is open);
-    // the flush applied ann's click at T0 + 100 s (it counts), then closed the windows
-    expect(d.stats).toMatchObject({ recordsIn: 1, lateRecords: 0 });
-    expect(kept).toEqual([sequenceNumber(4)]);
-    expect(outcome).toMatchObject({ shardsFlushed: 1 });
+    // Assess: ann's click at T0 + 65 s counts in its window, on a shard that was never quiet
+    expect(d.stats).toMatchObject({ recordsIn: 2, lateRecords: 0, windowsClosed: 0 });
+    expect(kept).toEqual([]);
     expect(late.records).toEqual([
-      expect.objectContaining({
-        key: 'bob',
-        ts: T0 + 30 * S,
-        window_start: T0,
-        sequence_number: sequenceNumber(3),
-      }),
+      expect.objectContaining({ key: 'bob', sequence_number: sequenceNumber(3) }),
     ]);
     expect(results(aggregates.records)).toEqual([
       ['ann', T0, { clicks: 2, amount: 2 }],
@@ -228,6 +225,40 @@ describe("the redrive inbox, applied by the shard's own flow", () => {
       ['carl', T0 + 60 * S, { clicks: 1, amount: 1 }],
       ['dan', T0 + 60 * S, { clicks: 1, amount: 1 }],
     ]);
+  });
+
+  it('leaves the queue alone when the engine emits updates: every change would emit', async () => {
+    // Prepare
+    const { queue, deps, checkpoint } = await shardWithAFailedBatch();
+    await queue();
+    const stored = await checkpoint();
+    const updating = { ...deps, engine: { ...deps.engine, emit: 'updates' as const } };
+
+    // Act
+    const finals = inboxForBatch(stored, deps, T0 + 100 * S);
+    const updates = inboxForBatch(stored, updating, T0 + 100 * S);
+
+    // Assess
+    expect(finals?.taken).toEqual(new Set([sequenceNumber(4)]));
+    expect(updates).toBeUndefined();
+  });
+
+  it('a batch leaves a queued record past its stream time to the idle flush, which applies it once the shard is quiet', async () => {
+    // Prepare: a redriven click at T0 + 110 s, past the stream time the next batch reaches
+    const { queue, deps, aggregates, checkpoint, advance } = await shardWithAFailedBatch();
+    await queue(clickRecords([click('ann', T0 + 110 * S)], 0), range(0, 0));
+
+    // Act: a batch (stream time to T0 + 100 s), then five quiet minutes and the flush
+    const d = await aggregateBatch(clickRecords([click('dan', T0 + 100 * S)], 7), deps);
+    const kept = (await checkpoint())?.redriveInbox.map((r) => r.sequenceNumber);
+    advance(5 * 60_000);
+    const outcome = await flushIdleShards({ ...deps, idleTimeoutMs: 60_000 });
+
+    // Assess: applied, it would have moved stream time on the queue's account; the flush applied it
+    expect(d.stats).toMatchObject({ recordsIn: 1 });
+    expect(kept).toEqual([sequenceNumber(0)]);
+    expect(outcome).toMatchObject({ shardsFlushed: 1 });
+    expect(results(aggregates.records)).toContainEqual(['ann', T0 + 60 * S, { clicks: 2, amount: 2 }]);
     expect((await checkpoint())?.redriveInbox).toEqual([]);
   });
 
@@ -251,8 +282,9 @@ describe("the redrive inbox, applied by the shard's own flow", () => {
     expect(after?.pendingLate).toEqual([]);
   });
 
-  it('a batch whose send of queued late records fails counts them once and leaves them to the next batch', async () => {
-    // Prepare: the late stream refuses the first put of ann's redriven click (its window closed by the batch) (throttled)
+  it("a batch whose send of a queued record's late row fails is retried whole and sends it then", async () => {
+    // Prepare: the late stream refuses the first put of ann's redriven click (its window closed by
+    // the batch) (throttled)
     const { queue, deps, late, checkpoint } = await shardWithAFailedBatch();
     await queue();
     let throttled = false;
@@ -265,31 +297,24 @@ describe("the redrive inbox, applied by the shard's own flow", () => {
         return late.put(records);
       },
     };
-    const warnings: string[] = [];
-    const logger = { info() {}, error() {}, warn: (message: string) => void warnings.push(message) };
+    const batch = clickRecords([click('dan', T0 + 140 * S)], 7);
 
     // Act
-    const first = await aggregateBatch(clickRecords([click('dan', T0 + 140 * S)], 7), {
-      ...deps,
-      late: flaky,
-      logger,
-    });
-    const pending = (await checkpoint())?.pendingLate.length;
-    const second = await aggregateBatch(clickRecords([click('dan', T0 + 141 * S)], 8), deps);
+    const first = await aggregateBatch(batch, { ...deps, late: flaky });
+    const retry = await aggregateBatch(batch, { ...deps, late: flaky });
 
-    // Assess: committed by the first batch, sent by the second, counted once
-    expect(first.response.batchItemFailures).toEqual([]);
-    expect(pending).toBe(1);
-    expect(warnings).toEqual(['redriven records applied, not sent yet: the next batch sends them']);
+    // Assess: nothing written by the first attempt; the retry sent ann's late row
+    expect(first.response.batchItemFailures).toEqual([{ itemIdentifier: batch[0]?.kinesis.sequenceNumber }]);
+    expect(retry.response.batchItemFailures).toEqual([]);
     expect(late.records).toEqual([
       expect.objectContaining({ key: 'bob' }),
-      expect.objectContaining({ key: 'ann' }),
+      expect.objectContaining({ key: 'ann', ts: T0 + 65 * S }),
     ]);
-    expect(first.stats.lateRecords + second.stats.lateRecords).toBe(1);
-    expect((await checkpoint())?.pendingLate).toEqual([]);
+    expect(retry.stats.lateRecords).toBe(1);
+    expect((await checkpoint())?.redriveInbox).toEqual([]);
   });
 
-  it('a batch near its deadline leaves the queued records for the next one', async () => {
+  it('a batch near its deadline still takes the queued records it reaches: they go out with its own output', async () => {
     // Prepare
     const { queue, deps, late, checkpoint } = await shardWithAFailedBatch();
     await queue();
@@ -300,15 +325,18 @@ describe("the redrive inbox, applied by the shard's own flow", () => {
     });
 
     // Assess
-    expect(late.records).toEqual([expect.objectContaining({ key: 'bob' })]);
-    expect((await checkpoint())?.redriveInbox).toHaveLength(1);
+    expect(late.records).toEqual([
+      expect.objectContaining({ key: 'bob' }),
+      expect.objectContaining({ key: 'ann' }),
+    ]);
+    expect((await checkpoint())?.redriveInbox).toEqual([]);
   });
 
   it('a batch leaves a KPL record whole in the queue, poison and late user records too, while one of its user records would change a window', async () => {
-    // Prepare: one aggregated record of ann's clicks at T0 + 5 s (its window closed) and T0 + 65 s
-    // (open), and a user record that is not JSON
+    // Prepare: one aggregated record of ann's clicks at T0 + 5 s (its window closed) and T0 + 150 s
+    // (past the stream time the batch reaches), and a user record that is not JSON
     const { queue, deps, late, deadLetters, aggregates, checkpoint, advance } = await shardWithAFailedBatch();
-    const users = [click('ann', T0 + 5 * S), click('ann', T0 + 65 * S)].map((c) => ({
+    const users = [click('ann', T0 + 5 * S), click('ann', T0 + 150 * S)].map((c) => ({
       partitionKey: c.user,
       data: Buffer.from(encodeEnvelope({ pipeline: clicksPipeline.name, key: c.user, ts: c.at, event: c })),
     }));
@@ -339,7 +367,7 @@ describe("the redrive inbox, applied by the shard's own flow", () => {
       expect.objectContaining({ key: 'bob', sequence_number: sequenceNumber(4) }),
       expect.objectContaining({ key: 'ann', ts: T0 + 5 * S, sequence_number: sequenceNumber(3) }),
     ]);
-    expect(results(aggregates.records)).toContainEqual(['ann', T0 + 60 * S, { clicks: 2, amount: 2 }]);
+    expect(results(aggregates.records)).toContainEqual(['ann', T0 + 120 * S, { clicks: 1, amount: 1 }]);
   });
 
   it('a batch whose write a redrive overtook writes again with the queued records, its windows unchanged', async () => {
@@ -380,6 +408,41 @@ describe("the redrive inbox, applied by the shard's own flow", () => {
     ]);
     expect(after?.redriveInbox).toEqual([]);
     expect(after?.redriven).toHaveLength(1);
+  });
+
+  it('a batch whose write a redrive overtook keeps what the redrive queued, without the queued records it applied', async () => {
+    // Prepare: ann's click at T0 + 65 s waits; between the batch's read and its write, a redrive
+    // queues ann's click at T0 + 90 s
+    const store = new MemoryStateStore();
+    const { queue, deps, aggregates, checkpoint } = await shardWithAFailedBatch(store);
+    await queue();
+    const later = clickRecords([click('ann', T0 + 90 * S)], 0);
+    let raced = false;
+    const racing = Object.assign(Object.create(store) as MemoryStateStore, {
+      put: async (...args: Parameters<MemoryStateStore['put']>) => {
+        if (!raced) {
+          raced = true;
+          await queueRedrive(SHARD, later, range(0, 0), { ...deps, stateStore: store });
+        }
+        return store.put(...args);
+      },
+    });
+
+    // Act: the batch (to T0 + 100 s) takes ann's click at T0 + 65 s, the next (to T0 + 110 s) the
+    // one at T0 + 90 s; a third closes the window
+    const outcome = await aggregateBatch(clickRecords([click('dan', T0 + 100 * S)], 7), {
+      ...deps,
+      stateStore: racing,
+      checkpointCache: undefined,
+    });
+    const kept = (await checkpoint())?.redriveInbox.map((r) => r.sequenceNumber);
+    await aggregateBatch(clickRecords([click('eve', T0 + 110 * S)], 8), deps);
+    await aggregateBatch(clickRecords([click('fay', T0 + 140 * S)], 9), deps);
+
+    // Assess: each redriven click counted once (with ann's own at T0 + 75 s)
+    expect(outcome.response.batchItemFailures).toEqual([]);
+    expect(kept).toEqual([sequenceNumber(0)]);
+    expect(results(aggregates.records)).toContainEqual(['ann', T0 + 60 * S, { clicks: 3, amount: 3 }]);
   });
 
   it('a batch whose write a redrive overtook keeps the late records the redrive committed and could not send', async () => {
@@ -456,10 +519,11 @@ describe("the redrive inbox, applied by the shard's own flow", () => {
     expect((await checkpoint())?.position?.sequenceNumber).toBe(sequenceNumber(6));
   });
 
-  it('a batch split by Lambda after a failed attempt sends the same window values in its halves', async () => {
+  it('a batch retried after a failed attempt, with as many records or more, sends the same window values', async () => {
     // Prepare: ann's click at T0 + 65 s waits in the inbox for the open window [T0 + 60 s, T0 + 120 s);
     // the batch's first attempt closes that window and sends it, then its checkpoint write fails
-    // (S3 503), and Lambda retries it in two halves
+    // (S3 503), and Lambda retries from its first record (no bisection: the retry holds the same
+    // records, and here one more)
     const store = new MemoryStateStore();
     const { b, deps, aggregates } = await shardWithAFailedBatch(store);
     await queueRedrive(SHARD, b.slice(1), range(4, 4), deps);
@@ -477,16 +541,20 @@ describe("the redrive inbox, applied by the shard's own flow", () => {
       },
     });
     const batchDeps = { ...deps, stateStore: failing, checkpointCache: undefined };
-    const [dan, eve] = clickRecords([click('dan', T0 + 100 * S), click('eve', T0 + 135 * S)], 7);
-    if (!dan || !eve) throw new Error('records expected');
+    const records = clickRecords(
+      [click('dan', T0 + 100 * S), click('eve', T0 + 135 * S), click('fay', T0 + 136 * S)],
+      7,
+    );
 
     // Act
-    const whole = await aggregateBatch([dan, eve], batchDeps);
-    await aggregateBatch([dan], batchDeps);
-    await aggregateBatch([eve], batchDeps);
+    const attempt = await aggregateBatch(records.slice(0, 2), batchDeps);
+    const retry = await aggregateBatch(records, batchDeps);
 
-    // Assess: the window was sent twice, with one value
-    expect(whole.response.batchItemFailures).toEqual([{ itemIdentifier: dan.kinesis.sequenceNumber }]);
+    // Assess: the window was sent twice, with one value; the retry found ann's click late for it
+    expect(attempt.response.batchItemFailures).toEqual([
+      { itemIdentifier: records[0]?.kinesis.sequenceNumber },
+    ]);
+    expect(retry.response.batchItemFailures).toEqual([]);
     const annSecond = (aggregates.records as AggregateRecord[]).filter(
       (r) => r.key === 'ann' && r.window_start === T0 + 60 * S,
     );
@@ -494,6 +562,7 @@ describe("the redrive inbox, applied by the shard's own flow", () => {
       { clicks: 1, amount: 1 },
       { clicks: 1, amount: 1 },
     ]);
+    expect(retry.stats.lateRecords).toBe(1);
   });
 
   it('the idle flush applies it in a quiet shard before it advances stream time', async () => {
