@@ -61,6 +61,7 @@ export function createAggregatorHandler(create: () => AggregatorDependencies) {
       const { response, stats, fatal, applied } = await aggregateBatch(records, batchDeps, {
         deadlineMs,
         isolateShards: kafka,
+        denseOffsets: kafka,
       });
       stats.invalidRecords += unusable.length;
       recordAggregatorMetrics(metrics, stats);

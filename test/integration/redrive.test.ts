@@ -232,6 +232,45 @@ describe('the redrive function, through tributary invoke against LocalStack', ()
     expect(after.pendingLate).toEqual([]);
   });
 
+  it('on a busy shard, the next batch applies the queued records of open windows: they count', async () => {
+    // Prepare: the shard active a second ago, 30 minutes past the trips (their windows open: 1 hour
+    // grace), and a trip 40 minutes after them for its next batch (the windows still open)
+    const { trips, checkpoint } = await aBatchGivenUpOn({
+      laterTripAfterMs: 40 * MINUTE,
+      streamTime: (pickupMs) => pickupMs + 30 * MINUTE,
+      lastActiveAt: Date.now() - 1000,
+    });
+    const batch = kinesisEvent(trips.later, {
+      shardId: trips.shardId,
+      streamArn: trips.streamArn,
+      region: 'us-east-1',
+      invokeIdentityArn: 'arn:aws:iam::000000000000:role/aggregator',
+    });
+
+    // Act
+    const run = await invokeCli([REDRIVE, '--event', eventFile({})]);
+    const queued = (await checkpoint()).redriveInbox.length;
+    const next = await invokeCli([AGGREGATOR, '--event', eventFile(batch)]);
+
+    // Assess: queued, then taken by the batch into their windows, none late
+    expect(run.code, run.stderr).toBe(0);
+    expect(queued).toBe(TRIPS);
+    expect(next.code, next.stderr).toBe(0);
+    expect(JSON.parse(next.stdout)).toEqual({ batchItemFailures: [] });
+    expect(next.stderr).toMatch(
+      new RegExp(`redriven records applied with the batch.*"records":${TRIPS},"late":0`),
+    );
+    const after = await checkpoint();
+    expect(after.redriveInbox).toEqual([]);
+    const held = taxi
+      .createEngine()
+      .flush(after.engine)
+      .results.filter((r) => r.key === trips.key)
+      .reduce((sum, r) => sum + Number(r.values?.trips ?? 0), 0);
+    // the zone's queued trips and its trip of the batch
+    expect(held).toBe(TRIPS + 1);
+  });
+
   it('on a busy shard, the batch whose records close the windows of queued records sends them to late/', async () => {
     // Prepare: the shard active a second ago, 30 minutes past the trips (their windows open), and a
     // trip 2 hours after them for its next batch
@@ -252,12 +291,15 @@ describe('the redrive function, through tributary invoke against LocalStack', ()
     const queued = (await checkpoint()).redriveInbox.length;
     const next = await invokeCli([AGGREGATOR, '--event', eventFile(batch)]);
 
-    // Assess: queued, then sent through the late stream after the batch's own write
+    // Assess: queued, then taken by the batch after its own records, which closed their windows:
+    // sent through the late stream with the batch's output
     expect(run.code, run.stderr).toBe(0);
     expect(queued).toBe(TRIPS);
     expect(next.code, next.stderr).toBe(0);
     expect(JSON.parse(next.stdout)).toEqual({ batchItemFailures: [] });
-    expect(next.stderr).toContain('redriven records applied late');
+    expect(next.stderr).toMatch(
+      new RegExp(`redriven records applied with the batch.*"records":${TRIPS},"late":${TRIPS}`),
+    );
     expect(next.stderr).toMatch(new RegExp(`Firehose \\S*[Ll]ate\\S*: ${TRIPS} records in`));
     const after = await checkpoint();
     expect(after.redriveInbox).toEqual([]);

@@ -46,6 +46,13 @@ export interface InvocationOptions {
    * partition's corrupt checkpoint must not hold back the others' records.
    */
   readonly isolateShards?: boolean;
+  /**
+   * Sequence numbers are offsets, one apart within a shard (Kafka partitions): a range of applied
+   * records then stops at a missing offset, a record the mapping left out of the batch (older than
+   * the maximum record age, say), so that no redrive skips it. Kinesis sequence numbers are never
+   * one apart, and its batches are contiguous.
+   */
+  readonly denseOffsets?: boolean;
 }
 
 const LONGEST_LAMBDA_TIMEOUT_MS = 15 * 60_000;
@@ -57,7 +64,7 @@ interface ShardProgress {
    * Set once the shard's checkpoint write succeeded, or when the batch's records were found
    * applied by the shard's last write (a retry of a batch an earlier attempt applied).
    */
-  applied?: AppliedRange;
+  applied?: readonly AppliedRange[];
 }
 
 /** What one invocation did: the partial batch response and the counters for metrics. */
@@ -69,9 +76,10 @@ export interface AggregateBatchOutcome {
   /**
    * By shard, the batch's sequence numbers (Kafka: offsets) that are applied, first to last: those
    * this invocation applied, and those it found applied by the shard's last write (a retry of a
-   * batch an earlier attempt applied). Never records the checkpoint only moved past.
+   * batch an earlier attempt applied). Never records the checkpoint only moved past, nor, with
+   * dense offsets, one missing from the batch.
    */
-  readonly applied: ReadonlyMap<string, AppliedRange>;
+  readonly applied: ReadonlyMap<string, readonly AppliedRange[]>;
 }
 
 const COLON = 58;
@@ -167,10 +175,10 @@ async function deliver(
 
 /**
  * The batch's records that the shard's last write applied (a retry finds them at or below the
- * checkpoint), first to last, or undefined. Only while the checkpoint's position is that write's
- * end: then the applied part runs up to the position, and this invocation's own write, if any,
- * starts right after it. Records the checkpoint merely moved past are not in it: they may be ones
- * the mapping gave up on, which a redrive must still take.
+ * checkpoint), first to last, or undefined: the part of the batch's span inside `lastApplied`,
+ * which holds applied records only. Records the checkpoint merely moved past are not in it: they
+ * may be ones the mapping gave up on, which a redrive must still take. (The position check is
+ * defensive: every write that moves the position sets `lastApplied` too.)
  */
 function appliedByLastWrite(
   records: readonly KinesisStreamRecord[],
@@ -183,6 +191,31 @@ function appliedByLastWrite(
   const from = maxBigInt(BigInt(first), BigInt(last.from));
   const to = minBigInt(batchLast, BigInt(last.to));
   return from <= to ? { from: String(from), to: String(to) } : undefined;
+}
+
+/**
+ * The ranges a batch's write applies: its records past the checkpoint, first to last. With dense
+ * offsets, one range per run of consecutive offsets: a missing offset is a record the batch did
+ * not hold.
+ */
+function appliedRuns(
+  records: readonly KinesisStreamRecord[],
+  firstUnapplied: string | undefined,
+  last: string,
+  denseOffsets: boolean,
+): AppliedRange[] {
+  const first = firstUnapplied ?? last;
+  if (!denseOffsets) return [{ from: first, to: last }];
+  const runs: { from: bigint; to: bigint }[] = [];
+  const start = BigInt(first);
+  for (const record of records) {
+    const offset = BigInt(record.kinesis.sequenceNumber);
+    if (offset < start) continue;
+    const run = runs.at(-1);
+    if (run && offset === run.to + 1n) run.to = offset;
+    else if (!run || offset > run.to) runs.push({ from: offset, to: offset });
+  }
+  return runs.map((run) => ({ from: String(run.from), to: String(run.to) }));
 }
 
 async function applyShard(
@@ -216,7 +249,7 @@ async function applyShard(
   progress.firstUnapplied = prepared.firstUnapplied;
   const appliedBefore = appliedByLastWrite(records, previous);
   if (prepared.lastPosition === undefined) {
-    progress.applied = appliedBefore;
+    progress.applied = appliedBefore && [appliedBefore];
     logger.info('batch already applied', { shard, skipped: prepared.skipped });
     if (previous && etag) deps.checkpointCache?.set(shard, { etag, checkpoint: previous });
     return;
@@ -260,10 +293,12 @@ async function applyShard(
     emittedAt,
   });
 
-  const applying: AppliedRange = {
-    from: prepared.firstUnapplied ?? prepared.lastPosition.sequenceNumber,
-    to: prepared.lastPosition.sequenceNumber,
-  };
+  const runs = appliedRuns(
+    records,
+    prepared.firstUnapplied,
+    prepared.lastPosition.sequenceNumber,
+    invocation.denseOffsets === true,
+  );
   const next: Checkpoint = {
     pipeline: pipeline.name,
     shard,
@@ -278,12 +313,22 @@ async function applyShard(
     handingOver: previous?.handingOver ?? [],
     inheritedFrom: [],
     redriven: keptRedriven(previous?.redriven ?? [], emittedAt),
-    lastApplied: applying,
+    // The last run: the one the position ends.
+    lastApplied: runs.at(-1) ?? null,
     // Those past the batch's stream time wait: for a later batch, or the idle flush.
     redriveInbox: withoutTaken(previous?.redriveInbox ?? [], inbox?.taken),
   };
   const stored = await writeCheckpoint(deps, next, etag, readUpdatedAt, previous, inbox?.taken);
-  progress.applied = { from: appliedBefore?.from ?? applying.from, to: applying.to };
+  progress.applied = appliedBefore ? [appliedBefore, ...runs] : runs;
+  if (inbox) {
+    logger.info('redriven records applied with the batch', {
+      shard,
+      records: inbox.recordsIn,
+      late: inboxOutput?.late.length ?? 0,
+      invalid: inbox.poison.length,
+      waiting: stored.checkpoint.redriveInbox.length,
+    });
+  }
   const kept = await applyLateInbox(
     { checkpoint: stored.checkpoint, etag: stored.etag },
     deps,
@@ -458,7 +503,7 @@ export async function aggregateBatch(
   const byShard = groupByShard(records);
   const failures: { itemIdentifier: string }[] = [];
   const fatal: { shard: string; error: unknown }[] = [];
-  const applied = new Map<string, AppliedRange>();
+  const applied = new Map<string, readonly AppliedRange[]>();
   for (const [shard, shardRecords] of byShard) {
     // Until the checkpoint is read, every record counts as unapplied.
     const progress: ShardProgress = { firstUnapplied: shardRecords[0]?.kinesis.sequenceNumber };

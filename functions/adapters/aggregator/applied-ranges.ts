@@ -30,14 +30,16 @@ const ATTEMPTS = 3;
  * skips those offsets while they are the partition's last write (takenRanges), and counts them
  * again once the partition has moved on.
  *
- * A range touching or overlapping one recorded before is merged into it, so a partition that goes
+ * A batch's records are marked as runs of consecutive offsets (aggregate-batch.ts, `denseOffsets`):
+ * an offset the batch did not hold (the mapping left it out, older than the maximum record age)
+ * is never marked. A range touching or overlapping one recorded before is merged into it, so a partition that goes
  * on while another keeps failing holds one range, not one per batch. Each partition is marked on
  * its own (a failure is logged and the others go on). The write keeps `updatedAt`, as a redrive's
  * does: a batch whose own write loses to it merges the ranges in (aggregate-batch.ts,
  * writeCheckpoint). Returns the partitions marked.
  */
 export async function recordAppliedRanges(
-  applied: ReadonlyMap<string, AppliedRange>,
+  applied: ReadonlyMap<string, readonly AppliedRange[]>,
   deps: {
     readonly stateStore: StateStore;
     readonly pipeline: AnyPipeline;
@@ -46,13 +48,13 @@ export async function recordAppliedRanges(
   },
 ): Promise<string[]> {
   const marked: string[] = [];
-  for (const [shard, range] of applied) {
+  for (const [shard, ranges] of applied) {
     try {
-      if (await recordRange(shard, range, deps)) marked.push(shard);
+      if (await recordRanges(shard, ranges, deps)) marked.push(shard);
     } catch (error) {
       deps.logger?.warn('applied partition not marked: a redrive of this batch would take it again', {
         shard,
-        ...range,
+        ranges,
         error: describeError(error),
       });
     }
@@ -60,20 +62,21 @@ export async function recordAppliedRanges(
   return marked;
 }
 
-async function recordRange(
+async function recordRanges(
   shard: string,
-  { from, to }: AppliedRange,
+  ranges: readonly AppliedRange[],
   deps: { readonly stateStore: StateStore; readonly pipeline: AnyPipeline; readonly now?: () => number },
 ): Promise<boolean> {
   for (let attempt = 1; ; attempt++) {
     const stored = await readCheckpoint(deps.stateStore, deps.pipeline.name, shard);
-    if (!stored || rangeRedriven(stored.checkpoint.redriven, from, to)) return false;
-    const at = (deps.now ?? Date.now)();
+    if (!stored) return false;
     const { checkpoint, etag } = stored;
-    const next = {
-      ...checkpoint,
-      redriven: withRange(keptRedriven(checkpoint.redriven, at), { from, to, at }),
-    };
+    const fresh = ranges.filter(({ from, to }) => !rangeRedriven(checkpoint.redriven, from, to));
+    if (fresh.length === 0) return false;
+    const at = (deps.now ?? Date.now)();
+    let redriven = keptRedriven(checkpoint.redriven, at);
+    for (const { from, to } of fresh) redriven = withRange(redriven, { from, to, at });
+    const next = { ...checkpoint, redriven };
     try {
       await deps.stateStore.put(deps.pipeline.name, shard, encodeCheckpoint(next), etag);
       return true;

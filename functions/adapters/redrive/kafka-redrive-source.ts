@@ -44,9 +44,19 @@ export class KafkaRedriveSource implements RedriveSource {
       { timeoutMs: Math.max(1000, deadlineMs - (this.options.now ?? Date.now)()) },
     );
     // Before anything is queued, a read cut short included: other records at the range's offsets
-    // are not the batch, and the batch's own are gone for good (kept until dropped, as expired).
+    // are not the batch. Never counted gone for good (`dropExpired` would delete the message):
+    // timestamps that differ may also mean Lambda's record gives them otherwise than read here.
+    // The message stays, and each run says why, until someone deletes it.
     const other = otherRecords(batch, read.records);
-    if (other) return { records: [], complete: true, missing: batch.size, why: other };
+    if (other) return { records: [], complete: false, missing: batch.size, why: other };
+    // Neither end read, and the log ends before the range does: the topic was recreated or
+    // truncated, and nothing tells the records read in between from another topic's.
+    const checkable = at(read.records[0], batch.from) || at(read.records.at(-1), batch.to);
+    const stamped = batch.firstTimestampMs !== undefined || batch.lastTimestampMs !== undefined;
+    if (read.complete && read.pastEnd > 0 && stamped && !checkable && read.records.length > 0) {
+      const why = `${read.pastEnd} at or past the partition's end and neither end of the range held: the topic was recreated or its log truncated, and the ${read.records.length} records between cannot be told from another topic's`;
+      return { records: [], complete: true, missing: batch.size, why };
+    }
     const unread = Math.max(1, batch.size - read.records.length);
     if (!read.complete) return { records: read.records, complete: false, missing: unread };
     // Lambda's first and last offset were records it delivered: a read that did not find them
