@@ -147,12 +147,9 @@ export class KinesisPipelineStream extends Construct implements PipelineStream {
       batchSize: options.batchSize,
       maxBatchingWindow: options.maxBatchingWindow,
       reportBatchItemFailures: true,
-      // No bisection: a retry then holds the failed batch's records or more, never a part of them.
-      // The aggregator relies on it: an attempt that failed after sending results closed windows up
-      // to its batch's stream time, and its retry reaches that stream time again before the redriven
-      // records it applies after its own can touch a window (redrive-inbox.ts, inboxForBatch). Its
-      // poison records are dead-lettered one by one: halving a batch would isolate nothing.
-      bisectBatchOnError: false,
+      // A batch too slow for the timeout is halved. The aggregator keeps its results the same over
+      // halves: an attempt writes the stream time it reaches before it sends (`sentThrough`).
+      bisectBatchOnError: true,
       retryAttempts: options.retryAttempts,
       maxRecordAge: options.maxRecordAge,
       parallelizationFactor: options.parallelizationFactor,

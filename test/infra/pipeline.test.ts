@@ -90,14 +90,14 @@ describe('producer', () => {
 });
 
 describe('aggregator', () => {
-  it('consumes its stream from TRIM_HORIZON with partial batch responses, no bisection, bounded retries', () => {
+  it('consumes its stream from TRIM_HORIZON with partial batch responses, bisection, bounded retries', () => {
     app.template.resourceCountIs('AWS::Lambda::EventSourceMapping', 3);
     app.template.hasResourceProperties('AWS::Lambda::EventSourceMapping', {
       StartingPosition: 'TRIM_HORIZON',
       BatchSize: 1000,
       MaximumBatchingWindowInSeconds: 5,
       FunctionResponseTypes: ['ReportBatchItemFailures'],
-      BisectBatchOnFunctionError: false,
+      BisectBatchOnFunctionError: true,
       MaximumRetryAttempts: 10,
       MaximumRecordAgeInSeconds: 86400,
       ParallelizationFactor: 1,

@@ -100,7 +100,10 @@ function flushMayTake(previous: Checkpoint, idleTimeoutMs: number | undefined, d
 }
 
 /**
- * Claims the checkpoint until the invocation's deadline, before anything is sent. Without it, a
+ * What a batch writes before it sends anything, when it must: its claim, and the stream time it
+ * reaches when it takes queued redriven records (`sentThrough`, see Checkpoint).
+ *
+ * The claim holds the checkpoint until the invocation's deadline. Without it, a
  * batch could send its results, then lose the conditional write to an idle flush that closed the
  * same windows without the batch's records; the retry, on the flushed state, finds some of them
  * late. The results already sent would share ids with the flush's and carry other values. The
@@ -108,16 +111,14 @@ function flushMayTake(previous: Checkpoint, idleTimeoutMs: number | undefined, d
  * (and has sent nothing, see idle-flush.ts); a flush that reads it after leaves the shard alone
  * until `busyUntil`. Busy shards never need it: their last batch is too recent for any flush.
  */
-async function claimBeforeSending(
-  shard: string,
+async function writeBeforeSending(
   previous: Checkpoint,
   etag: string,
-  deadlineMs: number,
   deps: AggregatorDependencies,
-  now: number,
+  change: Pick<Checkpoint, 'busyUntil' | 'sentThrough' | 'updatedAt'>,
 ): Promise<string> {
-  const claim: Checkpoint = { ...previous, busyUntil: deadlineMs, updatedAt: now };
-  return deps.stateStore.put(deps.pipeline.name, shard, encodeCheckpoint(claim), etag);
+  const next: Checkpoint = { ...previous, ...change };
+  return deps.stateStore.put(deps.pipeline.name, previous.shard, encodeCheckpoint(next), etag);
 }
 
 /**
@@ -175,22 +176,38 @@ async function deliver(
 
 /**
  * The batch's records that the shard's last write applied (a retry finds them at or below the
- * checkpoint), first to last, or undefined: the part of the batch's span inside `lastApplied`,
- * which holds applied records only. Records the checkpoint merely moved past are not in it: they
- * may be ones the mapping gave up on, which a redrive must still take. (The position check is
- * defensive: every write that moves the position sets `lastApplied` too.)
+ * checkpoint), as ranges first to last: the parts of the batch's span inside `lastApplied`, which
+ * holds applied records only. Records the checkpoint merely moved past are not in it: they may be
+ * ones the mapping gave up on, which a redrive must still take.
  */
 function appliedByLastWrite(
   records: readonly KinesisStreamRecord[],
   previous: Checkpoint | undefined,
-): AppliedRange | undefined {
-  const last = previous?.lastApplied;
+): AppliedRange[] {
   const first = records[0]?.kinesis.sequenceNumber;
-  if (!last || first === undefined || last.to !== previous?.position?.sequenceNumber) return undefined;
+  if (!previous || first === undefined) return [];
+  const batchFirst = BigInt(first);
   const batchLast = BigInt((records.at(-1) as KinesisStreamRecord).kinesis.sequenceNumber);
-  const from = maxBigInt(BigInt(first), BigInt(last.from));
-  const to = minBigInt(batchLast, BigInt(last.to));
-  return from <= to ? { from: String(from), to: String(to) } : undefined;
+  const found: AppliedRange[] = [];
+  for (const run of previous.lastApplied) {
+    const from = maxBigInt(batchFirst, BigInt(run.from));
+    const to = minBigInt(batchLast, BigInt(run.to));
+    if (from <= to) found.push({ from: String(from), to: String(to) });
+  }
+  return found;
+}
+
+/** The stream time the engine reaches on `records` from `state`: the largest timestamp seen. */
+function streamTimeAfter(
+  state: Checkpoint['engine'] | undefined,
+  records: readonly { ts: number }[],
+): number | null {
+  let streamTime = state?.streamTime ?? null;
+  for (let i = 0; i < records.length; i++) {
+    const ts = (records[i] as { ts: number }).ts;
+    if (streamTime === null || ts > streamTime) streamTime = ts;
+  }
+  return streamTime;
 }
 
 /**
@@ -249,7 +266,7 @@ async function applyShard(
   progress.firstUnapplied = prepared.firstUnapplied;
   const appliedBefore = appliedByLastWrite(records, previous);
   if (prepared.lastPosition === undefined) {
-    progress.applied = appliedBefore && [appliedBefore];
+    progress.applied = appliedBefore;
     logger.info('batch already applied', { shard, skipped: prepared.skipped });
     if (previous && etag) deps.checkpointCache?.set(shard, { etag, checkpoint: previous });
     return;
@@ -259,15 +276,31 @@ async function applyShard(
   // Before the engine runs: it updates the state in place, and the claim must hold the old one.
   // The updatedAt of the checkpoint as this batch left it: a redrive's later write keeps it.
   let readUpdatedAt = previous?.updatedAt;
-  if (previous && etag && flushMayTake(previous, deps.idleTimeoutMs, deadlineMs)) {
-    etag = await claimBeforeSending(shard, previous, etag, deadlineMs, deps, startedAt);
-    readUpdatedAt = startedAt;
-    logger.info('quiet shard claimed before sending', { shard, busyUntil: deadlineMs });
+  // Redriven records waiting in the inbox, applied after the batch's own: they close no window,
+  // so the results below are the batch's alone (redrive-inbox.ts, inboxForBatch). Only at or
+  // past the stream time an earlier attempt that took some reached (`sentThrough`).
+  const reaches = streamTimeAfter(previous?.engine, prepared.valid);
+  const floor = previous?.sentThrough ?? null;
+  const inbox =
+    floor === null || (reaches !== null && reaches >= floor)
+      ? inboxForBatch(previous, deps, reaches)
+      : undefined;
+  const claim = previous !== undefined && flushMayTake(previous, deps.idleTimeoutMs, deadlineMs);
+  if (previous && etag && (claim || inbox)) {
+    // One write for both: the claim against the idle flush, and the stream time this attempt
+    // reaches, before it sends anything (a failed attempt's retry may hold fewer records).
+    const sentThrough = inbox ? Math.max(floor ?? 0, reaches ?? 0) : previous.sentThrough;
+    etag = await writeBeforeSending(previous, etag, deps, {
+      busyUntil: claim ? deadlineMs : previous.busyUntil,
+      sentThrough,
+      updatedAt: claim ? startedAt : previous.updatedAt,
+    });
+    if (claim) {
+      readUpdatedAt = startedAt;
+      logger.info('quiet shard claimed before sending', { shard, busyUntil: deadlineMs });
+    }
   }
   const output = engine.process(previous?.engine, prepared.valid);
-  // Redriven records waiting in the inbox, applied after the batch's own: they close no window,
-  // so the results below are the batch's alone (redrive-inbox.ts, inboxForBatch).
-  const inbox = inboxForBatch(previous, deps, output.state.streamTime);
   const inboxOutput = inbox && engine.process(output.state, inbox.valid);
   const emittedAt = now();
   const aggregates = toAggregateRecords(
@@ -313,13 +346,14 @@ async function applyShard(
     handingOver: previous?.handingOver ?? [],
     inheritedFrom: [],
     redriven: keptRedriven(previous?.redriven ?? [], emittedAt),
-    // The last run: the one the position ends.
-    lastApplied: runs.at(-1) ?? null,
+    lastApplied: runs,
+    // Met by now: what a failed attempt sent is closed in this state too.
+    sentThrough: floor !== null && (output.state.streamTime ?? -1) < floor ? floor : null,
     // Those past the batch's stream time wait: for a later batch, or the idle flush.
     redriveInbox: withoutTaken(previous?.redriveInbox ?? [], inbox?.taken),
   };
   const stored = await writeCheckpoint(deps, next, etag, readUpdatedAt, previous, inbox?.taken);
-  progress.applied = appliedBefore ? [appliedBefore, ...runs] : runs;
+  progress.applied = [...appliedBefore, ...runs];
   if (inbox) {
     logger.info('redriven records applied with the batch', {
       shard,

@@ -38,8 +38,10 @@ import { type PreparedRecords, positionsOf, prepareRecords } from './prepare-rec
  *   applies those as it queues (`late-only`);
  * - an aggregator batch applies, after its own records and before its write, the records up to the
  *   stream time its records reach (inboxForBatch): they close no window, so its results are its
- *   own records' alone, and its retry (the same records or more: the mapping does not bisect)
- *   sends the same values;
+ *   own records' alone. Before it sends, it writes that stream time (`sentThrough`): a retry that
+ *   holds fewer records (a bisected half; records past the maximum record age left out) and so
+ *   reaches less takes no queued record, or they could land in windows the attempt sent. Queued
+ *   records are applied at or past `sentThrough` only, by anyone;
  * - the idle flush applies the rest (past the batches' stream time, or with `updates` emission),
  *   on a shard it takes (quiet for the idle timeout, not claimed) whose mapping has nothing left to
  *   deliver, so no failed attempt waits for a retry; an aggregator batch that starts meanwhile
@@ -197,13 +199,16 @@ export function inboxForBatch(
   };
 }
 
-/** An inbox without the records a batch took. */
+/**
+ * An inbox without the records a batch took: the same array when it took none, so the decoded
+ * inbox cached for it (`preparedInboxes`) serves the next batch too.
+ */
 export function withoutTaken(
   inbox: readonly InboxRecord[],
   taken: ReadonlySet<string> | undefined,
-): InboxRecord[] {
+): readonly InboxRecord[] {
   return taken === undefined || taken.size === 0
-    ? [...inbox]
+    ? inbox
     : inbox.filter((record) => !taken.has(record.sequenceNumber));
 }
 
@@ -290,9 +295,14 @@ export function applyInboxTo(
 ): InboxOutcome | undefined {
   const shard = checkpoint.shard;
   if (checkpoint.redriveInbox.length === 0) return undefined;
+  // A batch attempt that took queued records may have sent windows up to `sentThrough` and failed:
+  // until stream time gets there, only records that change no window may leave.
+  const streamTime = checkpoint.engine.streamTime;
+  const pending =
+    checkpoint.sentThrough !== null && (streamTime === null || streamTime < checkpoint.sentThrough);
   const prepared = prepareInbox(checkpoint.redriveInbox, shard, deps);
   const applied =
-    scope === 'all'
+    scope === 'all' && !pending
       ? applyAll(prepared, checkpoint, deps.engine)
       : applyLateOnly(prepared, checkpoint, deps.engine);
   if (applied.left.length === checkpoint.redriveInbox.length) return undefined;

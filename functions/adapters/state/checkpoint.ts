@@ -69,12 +69,21 @@ export interface Checkpoint {
    */
   readonly redriven: readonly RedrivenRange[];
   /**
-   * The records the shard's last batch write applied, first to last (null before a shard's first
-   * batch, and in a child shard until its own). A redrive skips them as it skips a redriven range.
-   * On Kafka, a retry that finds its partition applied already marks what lies in here as
-   * `redriven` (applied-ranges.ts): the attempt that applied it may have ended before its mark.
+   * The records the shard's last batch write applied, as ranges first to last (empty before a
+   * shard's first batch, and in a child shard until its own; on Kafka one per run of consecutive
+   * offsets). A redrive skips them as it skips a redriven range. On Kafka, a retry that finds its
+   * partition applied already marks what lies in here as `redriven` (applied-ranges.ts): the
+   * attempt that applied it may have ended before its mark.
    */
-  readonly lastApplied: AppliedRange | null;
+  readonly lastApplied: readonly AppliedRange[];
+  /**
+   * The stream time a batch attempt that took queued redriven records reached, written before it
+   * sent anything (null when none is pending): an attempt that failed after sending may have sent
+   * the windows closing up to it. Queued records are applied only at or past it, so none lands in
+   * such a window, however few records a retry holds (a bisected half, records past the maximum
+   * record age left out). Cleared once the committed stream time reaches it.
+   */
+  readonly sentThrough: number | null;
   /**
    * Records a redrive took back from the stream, waiting to be applied (redrive-inbox.ts): a batch,
    * after its write, applies those that change no window; the idle flush applies the others before
@@ -122,7 +131,8 @@ export const REDRIVE_MEMORY_MS = (7 + 14 + 1) * 24 * 3_600_000;
 /** What a redrive must not take again: the redriven ranges, and what the last batch applied. */
 export function takenRanges(checkpoint: Checkpoint): readonly RedrivenRange[] {
   const { lastApplied, redriven } = checkpoint;
-  return lastApplied ? [...redriven, { ...lastApplied, at: checkpoint.updatedAt }] : redriven;
+  if (lastApplied.length === 0) return redriven;
+  return [...redriven, ...lastApplied.map((range) => ({ ...range, at: checkpoint.updatedAt }))];
 }
 
 /** The ranges still worth remembering at `now`. */
@@ -200,9 +210,10 @@ const checkpointSchema = z.object({
     .default([]),
   // Absent in checkpoints written before it was kept: unknown, as before a shard's first batch.
   lastApplied: z
-    .object({ from: z.string().regex(/^\d+$/), to: z.string().regex(/^\d+$/) })
-    .nullable()
-    .default(null),
+    .array(z.object({ from: z.string().regex(/^\d+$/), to: z.string().regex(/^\d+$/) }))
+    .default([]),
+  // Absent in checkpoints written before it was kept: no attempt pending.
+  sentThrough: z.number().nullable().default(null),
   // Absent in checkpoints written before redrives: nothing waiting.
   redriveInbox: z
     .array(
@@ -238,6 +249,7 @@ export function encodeCheckpoint(checkpoint: Checkpoint): Uint8Array {
       inheritedFrom: checkpoint.inheritedFrom,
       redriven: checkpoint.redriven,
       lastApplied: checkpoint.lastApplied,
+      sentThrough: checkpoint.sentThrough,
       redriveInbox: checkpoint.redriveInbox,
     }),
   );
@@ -285,6 +297,7 @@ export function decodeCheckpoint(body: Uint8Array): Checkpoint {
     inheritedFrom: c.inheritedFrom,
     redriven: c.redriven,
     lastApplied: c.lastApplied,
+    sentThrough: c.sentThrough,
     redriveInbox: c.redriveInbox,
   };
 }

@@ -55,7 +55,10 @@ describe('checkpoint codec', () => {
 
   it('round-trips what the last batch applied, and reads a checkpoint written before it was kept as not knowing', () => {
     // Prepare
-    const lastApplied = { from: '40', to: '49' };
+    const lastApplied = [
+      { from: '40', to: '49' },
+      { from: '51', to: '60' },
+    ];
     const { lastApplied: _, ...rest } = JSON.parse(
       Buffer.from(encodeCheckpoint(checkpoint({ lastApplied }))).toString('utf8'),
     );
@@ -66,7 +69,8 @@ describe('checkpoint codec', () => {
 
     // Assess
     expect(decoded.lastApplied).toEqual(lastApplied);
-    expect(before.lastApplied).toBeNull();
+    expect(before.lastApplied).toEqual([]);
+    expect(before.sentThrough).toBeNull();
   });
 
   it.each([

@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { aggregateBatch } from '../../../functions/adapters/aggregator/aggregate-batch.js';
 import { flushIdleShards } from '../../../functions/adapters/aggregator/idle-flush.js';
 import type { AggregateRecord } from '../../../functions/adapters/aggregator/output-records.js';
@@ -15,11 +15,12 @@ import {
   type InboxRecord,
   REDRIVE_MEMORY_MS,
   readCheckpoint,
+  type StoredCheckpoint,
 } from '../../../functions/adapters/state/checkpoint.js';
 import { MemoryStateStore } from '../../../functions/adapters/state/memory-state-store.js';
 import { kinesisRecord, sequenceNumber } from '../../fixtures/kinesis-events.js';
 import { click, clicksPipeline, T0 } from '../../fixtures/test-pipeline.js';
-import { clickRecords, memoryDeps } from './aggregator-harness.js';
+import { clickRecords, failingPut, memoryDeps } from './aggregator-harness.js';
 
 const SHARD = 'shardId-000000000006';
 const S = 1000;
@@ -136,18 +137,7 @@ describe('queueRedrive', () => {
     // Prepare: the write that clears them fails (S3 503)
     const store = new MemoryStateStore();
     const { b, deps, checkpoint, late } = await shardWithAFailedBatch(store);
-    let puts = 0;
-    const failingClear = Object.assign(Object.create(store) as MemoryStateStore, {
-      put: async (...args: Parameters<MemoryStateStore['put']>) => {
-        puts++;
-        if (puts === 2)
-          throw Object.assign(new Error('Slow Down'), {
-            name: 'SlowDown',
-            $metadata: { httpStatusCode: 503 },
-          });
-        return store.put(...args);
-      },
-    });
+    const failingClear = failingPut(store, 2);
     const warnings: string[] = [];
     const logger = { info() {}, error() {}, warn: (message: string) => void warnings.push(message) };
 
@@ -332,6 +322,138 @@ describe("the redrive inbox, applied by the shard's own flow", () => {
     expect((await checkpoint())?.redriveInbox).toEqual([]);
   });
 
+  it('a batch takes the queued records up to the stream time it reaches, KPL poison included, and leaves those past it', async () => {
+    // Prepare: the shard at T0 + 80 s; queued: a KPL record of ann's click at T0 + 90 s (past the
+    // shard's stream time, before the batch's) and a user record that is not JSON, and ann's click
+    // at T0 + 110 s (past the batch's)
+    const { queue, deps, deadLetters, aggregates, checkpoint } = await shardWithAFailedBatch();
+    const users = [
+      {
+        partitionKey: 'ann',
+        data: Buffer.from(
+          encodeEnvelope({
+            pipeline: clicksPipeline.name,
+            key: 'ann',
+            ts: T0 + 90 * S,
+            event: click('ann', T0 + 90 * S),
+          }),
+        ),
+      },
+      { partitionKey: 'ann', data: Buffer.from('not json') },
+    ];
+    const [aggregated] = aggregateRecords(users);
+    if (!aggregated) throw new Error('expected one aggregated record');
+    const kpl = kinesisRecord({ data: aggregated.data, partitionKey: aggregated.partitionKey, n: 0 });
+    await queue([kpl], range(0, 0));
+    await queue(clickRecords([click('ann', T0 + 110 * S)], 3), range(3, 3));
+
+    // Act: batches to T0 + 100 s and T0 + 115 s, then one that closes ann's window
+    // [T0 + 60 s, T0 + 120 s)
+    const d = await aggregateBatch(clickRecords([click('dan', T0 + 100 * S)], 7), deps);
+    const kept = (await checkpoint())?.redriveInbox.map((r) => r.sequenceNumber);
+    const lettersAfterBatch = deadLetters.letters.length;
+    await aggregateBatch(clickRecords([click('eve', T0 + 115 * S)], 8), deps);
+    await aggregateBatch(clickRecords([click('fay', T0 + 140 * S)], 9), deps);
+
+    // Assess: the KPL record taken whole (its poison dead-lettered with the batch); the click at
+    // T0 + 110 s waited for the next batch; the window closed with both clicks in it
+    expect(kept).toEqual([sequenceNumber(3)]);
+    expect(d.stats).toMatchObject({ recordsIn: 3, invalidRecords: 1 });
+    expect(lettersAfterBatch).toBe(1);
+    expect(deadLetters.letters).toEqual([
+      expect.objectContaining({ sequence_number: sequenceNumber(0), sub_sequence_number: 1 }),
+    ]);
+    expect(results(aggregates.records)).toContainEqual(['ann', T0 + 60 * S, { clicks: 3, amount: 3 }]);
+  });
+
+  it('a batch split by Lambda after a failed attempt sends the same window values in its halves', async () => {
+    // Prepare: ann's click at T0 + 65 s waits for the open window [T0 + 60 s, T0 + 120 s); the
+    // batch's first attempt (to T0 + 135 s) closes that window and sends it, then its checkpoint
+    // write fails (S3 503), and Lambda retries it in two halves
+    const store = new MemoryStateStore();
+    const { b, deps, aggregates } = await shardWithAFailedBatch(store);
+    await queueRedrive(SHARD, b.slice(1), range(4, 4), deps);
+    const failing = failingPut(store, 2);
+    const batchDeps = { ...deps, stateStore: failing, checkpointCache: undefined };
+    const [dan, eve] = clickRecords([click('dan', T0 + 100 * S), click('eve', T0 + 135 * S)], 7);
+    if (!dan || !eve) throw new Error('records expected');
+
+    // Act
+    const whole = await aggregateBatch([dan, eve], batchDeps);
+    const firstHalf = await aggregateBatch([dan], batchDeps);
+    const kept = (await readCheckpoint(store, clicksPipeline.name, SHARD))?.checkpoint.redriveInbox.length;
+    await aggregateBatch([eve], batchDeps);
+
+    // Assess: the first half (to T0 + 100 s, short of the attempt's T0 + 135 s) took no queued
+    // record; the window was sent twice, with one value
+    expect(whole.response.batchItemFailures).toEqual([{ itemIdentifier: dan.kinesis.sequenceNumber }]);
+    expect(firstHalf.response.batchItemFailures).toEqual([]);
+    expect(kept).toBe(1);
+    const annSecond = (aggregates.records as AggregateRecord[]).filter(
+      (r) => r.key === 'ann' && r.window_start === T0 + 60 * S,
+    );
+    expect(annSecond.map((r) => r.values)).toEqual([
+      { clicks: 1, amount: 1 },
+      { clicks: 1, amount: 1 },
+    ]);
+  });
+
+  it('the idle flush leaves the queued records of windows a failed attempt may have sent until stream time passes them', async () => {
+    // Prepare: an attempt to T0 + 135 s took ann's queued click at T0 + 65 s, sent ann's window
+    // [T0 + 60 s, T0 + 120 s) without it, and failed its checkpoint write; the mapping then gave
+    // the batch up, and the shard went quiet
+    const store = new MemoryStateStore();
+    const { queue, deps, aggregates, late, checkpoint, advance } = await shardWithAFailedBatch(store);
+    await queue();
+    const failing = failingPut(store, 2);
+    await aggregateBatch(clickRecords([click('dan', T0 + 100 * S), click('eve', T0 + 135 * S)], 7), {
+      ...deps,
+      stateStore: failing,
+      checkpointCache: undefined,
+    });
+    const pending = (await checkpoint())?.sentThrough;
+    advance(5 * 60_000);
+
+    // Act: the flush, then another run
+    await flushIdleShards({ ...deps, idleTimeoutMs: 60_000 });
+    advance(60_000);
+    await flushIdleShards({ ...deps, idleTimeoutMs: 60_000 });
+
+    // Assess: the flush closed ann's window as the attempt had sent it, and ann's click went to
+    // late/ once stream time had passed the attempt's
+    expect(pending).toBe(T0 + 135 * S);
+    const ann = (aggregates.records as AggregateRecord[]).filter(
+      (r) => r.key === 'ann' && r.window_start === T0 + 60 * S,
+    );
+    expect(ann.map((r) => r.values)).toEqual([
+      { clicks: 1, amount: 1 },
+      { clicks: 1, amount: 1 },
+    ]);
+    expect(late.records).toContainEqual(expect.objectContaining({ key: 'ann', ts: T0 + 65 * S }));
+    expect((await checkpoint())?.redriveInbox).toEqual([]);
+  });
+
+  it('a warm container decodes a waiting inbox once, not on every batch', async () => {
+    // Prepare: 200 redriven clicks at T0 + 10,000 s wait past the shard's stream time
+    const cache = new Map<string, StoredCheckpoint>();
+    const { deps } = memoryDeps({ checkpointCache: cache });
+    await aggregateBatch(clickRecords([click('ann', T0 + 80 * S)], 1), deps);
+    const waiting = clickRecords(
+      Array.from({ length: 200 }, () => click('zed', T0 + 10_000 * S)),
+      1000,
+    );
+    await queueRedrive(SHARD, waiting, range(1000, 1199), deps);
+    await aggregateBatch(clickRecords([click('ann', T0 + 81 * S)], 2), deps);
+    const parse = vi.spyOn(JSON, 'parse');
+
+    // Act: one more batch of one record, from the warm cache
+    await aggregateBatch(clickRecords([click('ann', T0 + 82 * S)], 3), deps);
+
+    // Assess: a handful of parses, not one per waiting record
+    expect(parse.mock.calls.length).toBeLessThan(20);
+    parse.mockRestore();
+  });
+
   it('a batch leaves a KPL record whole in the queue, poison and late user records too, while one of its user records would change a window', async () => {
     // Prepare: one aggregated record of ann's clicks at T0 + 5 s (its window closed) and T0 + 150 s
     // (past the stream time the batch reaches), and a user record that is not JSON
@@ -417,13 +539,11 @@ describe("the redrive inbox, applied by the shard's own flow", () => {
     const { queue, deps, aggregates, checkpoint } = await shardWithAFailedBatch(store);
     await queue();
     const later = clickRecords([click('ann', T0 + 90 * S)], 0);
-    let raced = false;
+    // The batch writes twice: the stream time it reaches (before it sends), then its checkpoint.
+    let puts = 0;
     const racing = Object.assign(Object.create(store) as MemoryStateStore, {
       put: async (...args: Parameters<MemoryStateStore['put']>) => {
-        if (!raced) {
-          raced = true;
-          await queueRedrive(SHARD, later, range(0, 0), { ...deps, stateStore: store });
-        }
+        if (++puts === 2) await queueRedrive(SHARD, later, range(0, 0), { ...deps, stateStore: store });
         return store.put(...args);
       },
     });
@@ -527,19 +647,7 @@ describe("the redrive inbox, applied by the shard's own flow", () => {
     const store = new MemoryStateStore();
     const { b, deps, aggregates } = await shardWithAFailedBatch(store);
     await queueRedrive(SHARD, b.slice(1), range(4, 4), deps);
-    let failed = false;
-    const failing = Object.assign(Object.create(store) as MemoryStateStore, {
-      put: async (...args: Parameters<MemoryStateStore['put']>) => {
-        if (!failed) {
-          failed = true;
-          throw Object.assign(new Error('Slow Down'), {
-            name: 'SlowDown',
-            $metadata: { httpStatusCode: 503 },
-          });
-        }
-        return store.put(...args);
-      },
-    });
+    const failing = failingPut(store, 2);
     const batchDeps = { ...deps, stateStore: failing, checkpointCache: undefined };
     const records = clickRecords(
       [click('dan', T0 + 100 * S), click('eve', T0 + 135 * S), click('fay', T0 + 136 * S)],
