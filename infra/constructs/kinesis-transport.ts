@@ -147,8 +147,6 @@ export class KinesisPipelineStream extends Construct implements PipelineStream {
       batchSize: options.batchSize,
       maxBatchingWindow: options.maxBatchingWindow,
       reportBatchItemFailures: true,
-      // A batch too slow for the timeout is halved. The aggregator keeps its results the same over
-      // halves: an attempt writes the stream time it reaches before it sends (`sentThrough`).
       bisectBatchOnError: true,
       retryAttempts: options.retryAttempts,
       maxRecordAge: options.maxRecordAge,

@@ -205,17 +205,14 @@ describe('the MSK redrive function, through tributary invoke against the local b
     const queued = (await checkpoint()).redriveInbox.map((r) => r.sequenceNumber);
     const next = await invokeCli([AGGREGATOR, '--event', eventFile(batch), ...MSK]);
 
-    // Assess: queued at their offsets, then taken by the batch after its own records, which
-    // closed their windows: sent through the late stream with the batch's output
+    // Assess: queued at their offsets, then sent through the late stream after the batch's write
     expect(run.code, run.stderr).toBe(0);
     expect(JSON.parse(run.stdout)).toMatchObject({
       redriven: { batches: 1, records: TRIPS, waiting: TRIPS },
     });
     expect(queued).toEqual(trips.map((t) => t.offset));
     expect(next.code, next.stderr).toBe(0);
-    expect(next.stderr).toMatch(
-      new RegExp(`redriven records applied with the batch.*"records":${TRIPS},"late":${TRIPS}`),
-    );
+    expect(next.stderr).toContain('redriven records applied late');
     expect(next.stderr).toMatch(new RegExp(`Firehose \\S*[Ll]ate\\S*: ${TRIPS} records in`));
     const after = await checkpoint();
     expect(after.redriveInbox).toEqual([]);

@@ -25,11 +25,9 @@ import {
   commitRedriveInbox,
   deadLetterId,
   type InboxStep,
-  inboxForBatch,
   lateRecordId,
   sendPending,
   withoutSent,
-  withoutTaken,
 } from './redrive-inbox.js';
 import { finishHandover, inheritState } from './shard-handover.js';
 
@@ -100,10 +98,7 @@ function flushMayTake(previous: Checkpoint, idleTimeoutMs: number | undefined, d
 }
 
 /**
- * What a batch writes before it sends anything, when it must: its claim, and the stream time it
- * reaches when it takes queued redriven records (`sentThrough`, see Checkpoint).
- *
- * The claim holds the checkpoint until the invocation's deadline. Without it, a
+ * Claims the checkpoint until the invocation's deadline, before anything is sent. Without it, a
  * batch could send its results, then lose the conditional write to an idle flush that closed the
  * same windows without the batch's records; the retry, on the flushed state, finds some of them
  * late. The results already sent would share ids with the flush's and carry other values. The
@@ -111,14 +106,16 @@ function flushMayTake(previous: Checkpoint, idleTimeoutMs: number | undefined, d
  * (and has sent nothing, see idle-flush.ts); a flush that reads it after leaves the shard alone
  * until `busyUntil`. Busy shards never need it: their last batch is too recent for any flush.
  */
-async function writeBeforeSending(
+async function claimBeforeSending(
+  shard: string,
   previous: Checkpoint,
   etag: string,
+  deadlineMs: number,
   deps: AggregatorDependencies,
-  change: Pick<Checkpoint, 'busyUntil' | 'sentThrough' | 'updatedAt'>,
+  now: number,
 ): Promise<string> {
-  const next: Checkpoint = { ...previous, ...change };
-  return deps.stateStore.put(deps.pipeline.name, previous.shard, encodeCheckpoint(next), etag);
+  const claim: Checkpoint = { ...previous, busyUntil: deadlineMs, updatedAt: now };
+  return deps.stateStore.put(deps.pipeline.name, shard, encodeCheckpoint(claim), etag);
 }
 
 /**
@@ -197,19 +194,6 @@ function appliedByLastWrite(
   return found;
 }
 
-/** The stream time the engine reaches on `records` from `state`: the largest timestamp seen. */
-function streamTimeAfter(
-  state: Checkpoint['engine'] | undefined,
-  records: readonly { ts: number }[],
-): number | null {
-  let streamTime = state?.streamTime ?? null;
-  for (let i = 0; i < records.length; i++) {
-    const ts = (records[i] as { ts: number }).ts;
-    if (streamTime === null || ts > streamTime) streamTime = ts;
-  }
-  return streamTime;
-}
-
 /**
  * The ranges a batch's write applies: its records past the checkpoint, first to last. With dense
  * offsets, one range per run of consecutive offsets: a missing offset is a record the batch did
@@ -276,50 +260,27 @@ async function applyShard(
   // Before the engine runs: it updates the state in place, and the claim must hold the old one.
   // The updatedAt of the checkpoint as this batch left it: a redrive's later write keeps it.
   let readUpdatedAt = previous?.updatedAt;
-  // Redriven records waiting in the inbox, applied after the batch's own: they close no window,
-  // so the results below are the batch's alone (redrive-inbox.ts, inboxForBatch). Only at or
-  // past the stream time an earlier attempt that took some reached (`sentThrough`).
-  const reaches = streamTimeAfter(previous?.engine, prepared.valid);
-  const floor = previous?.sentThrough ?? null;
-  const inbox =
-    floor === null || (reaches !== null && reaches >= floor)
-      ? inboxForBatch(previous, deps, reaches)
-      : undefined;
-  const claim = previous !== undefined && flushMayTake(previous, deps.idleTimeoutMs, deadlineMs);
-  if (previous && etag && (claim || inbox)) {
-    // One write for both: the claim against the idle flush, and the stream time this attempt
-    // reaches, before it sends anything (a failed attempt's retry may hold fewer records).
-    const sentThrough = inbox ? Math.max(floor ?? 0, reaches ?? 0) : previous.sentThrough;
-    etag = await writeBeforeSending(previous, etag, deps, {
-      busyUntil: claim ? deadlineMs : previous.busyUntil,
-      sentThrough,
-      updatedAt: claim ? startedAt : previous.updatedAt,
-    });
-    if (claim) {
-      readUpdatedAt = startedAt;
-      logger.info('quiet shard claimed before sending', { shard, busyUntil: deadlineMs });
-    }
+  if (previous && etag && flushMayTake(previous, deps.idleTimeoutMs, deadlineMs)) {
+    etag = await claimBeforeSending(shard, previous, etag, deadlineMs, deps, startedAt);
+    readUpdatedAt = startedAt;
+    logger.info('quiet shard claimed before sending', { shard, busyUntil: deadlineMs });
   }
   const output = engine.process(previous?.engine, prepared.valid);
-  const inboxOutput = inbox && engine.process(output.state, inbox.valid);
   const emittedAt = now();
-  const aggregates = toAggregateRecords(
-    inboxOutput ? [...output.results, ...inboxOutput.results] : output.results,
-    { pipeline: pipeline.name, shard, emittedAt },
+  const aggregates = toAggregateRecords(output.results, { pipeline: pipeline.name, shard, emittedAt });
+  const latePositions = positionsOf(
+    prepared,
+    output.late.map((record) => record.value),
   );
-  const lateValues = output.late.map((record) => record.value);
-  const latePositions = positionsOf(prepared, lateValues);
-  const inboxLatePositions = inbox?.positionsOf(inboxOutput?.late.map((record) => record.value) ?? []);
-  const late = toLateRecords(inboxOutput ? [...output.late, ...inboxOutput.late] : output.late, {
+  const late = toLateRecords(output.late, {
     pipeline: pipeline.name,
     shard,
-    positionOf: (event) => latePositions.get(event) ?? inboxLatePositions?.get(event),
+    positionOf: (event) => latePositions.get(event),
   });
-  const poison = inbox ? [...prepared.poison, ...inbox.poison] : prepared.poison;
 
   await deliver(deps, shard, {
     // What an idle flush or a redrive's inbox step committed and may not have sent goes first.
-    poison: previous ? [...previous.pendingDeadLetters, ...poison] : poison,
+    poison: previous ? [...previous.pendingDeadLetters, ...prepared.poison] : prepared.poison,
     aggregates: previous && previous.pending.length > 0 ? [...previous.pending, ...aggregates] : aggregates,
     late: previous && previous.pendingLate.length > 0 ? [...previous.pendingLate, ...late] : late,
     lastSequenceNumber: prepared.lastPosition.sequenceNumber,
@@ -347,22 +308,11 @@ async function applyShard(
     inheritedFrom: [],
     redriven: keptRedriven(previous?.redriven ?? [], emittedAt),
     lastApplied: runs,
-    // Met by now: what a failed attempt sent is closed in this state too.
-    sentThrough: floor !== null && (output.state.streamTime ?? -1) < floor ? floor : null,
-    // Those past the batch's stream time wait: for a later batch, or the idle flush.
-    redriveInbox: withoutTaken(previous?.redriveInbox ?? [], inbox?.taken),
+    // Applied once this write succeeded, those that change no window (below), or by the idle flush.
+    redriveInbox: previous?.redriveInbox ?? [],
   };
-  const stored = await writeCheckpoint(deps, next, etag, readUpdatedAt, previous, inbox?.taken);
+  const stored = await writeCheckpoint(deps, next, etag, readUpdatedAt, previous);
   progress.applied = [...appliedBefore, ...runs];
-  if (inbox) {
-    logger.info('redriven records applied with the batch', {
-      shard,
-      records: inbox.recordsIn,
-      late: inboxOutput?.late.length ?? 0,
-      invalid: inbox.poison.length,
-      waiting: stored.checkpoint.redriveInbox.length,
-    });
-  }
   const kept = await applyLateInbox(
     { checkpoint: stored.checkpoint, etag: stored.etag },
     deps,
@@ -373,8 +323,8 @@ async function applyShard(
   if (kept.stored) deps.checkpointCache?.set(shard, kept.stored);
 
   // Redriven records count as taken in: the late-record share stays a share.
-  stats.recordsIn += prepared.recordsIn + (inbox?.recordsIn ?? 0) + kept.records;
-  stats.invalidRecords += poison.length + kept.invalid;
+  stats.recordsIn += prepared.recordsIn + kept.records;
+  stats.invalidRecords += prepared.poison.length + kept.invalid;
   stats.lateRecords += late.length + kept.late;
   stats.windowsClosed += aggregates.length;
   stats.stateBytes = Math.max(stats.stateBytes, stored.body);
@@ -401,10 +351,9 @@ interface LateInboxOutcome {
 
 /**
  * After the batch's write, the redriven records waiting in the inbox that change no window (late
- * for all their windows, or poison) go to late/ and the dead-letter queue. It finds some only with
- * `updates` emission, where the batch takes no queued record itself (inboxForBatch): on a busy
- * shard, which the idle flush never takes, most redriven records are of windows long closed. The
- * batch is applied by now, so a failure here is logged and left to the next batch.
+ * for all their windows, or poison) go to late/ and the dead-letter queue: on a busy shard, which
+ * the idle flush never takes, most redriven records are of windows long closed. The batch is
+ * applied by now, so a failure here is logged and left to the next batch.
  */
 async function applyLateInbox(
   stored: StoredCheckpoint,
@@ -455,8 +404,6 @@ async function writeCheckpoint(
   etag: string | undefined,
   readUpdatedAt: number | undefined,
   sent: Pick<Checkpoint, 'pendingLate' | 'pendingDeadLetters'> | undefined,
-  /** The inbox records the batch applied: a redrive's inbox keeps the others. */
-  takenFromInbox: ReadonlySet<string> | undefined,
 ): Promise<{ checkpoint: Checkpoint; etag: string; body: number }> {
   const { pipeline, stateStore } = deps;
   const body = encodeCheckpoint(next);
@@ -473,7 +420,7 @@ async function writeCheckpoint(
     const merged: Checkpoint = {
       ...next,
       redriven: keptRedriven(current.checkpoint.redriven, next.updatedAt),
-      redriveInbox: withoutTaken(current.checkpoint.redriveInbox, takenFromInbox),
+      redriveInbox: current.checkpoint.redriveInbox,
       pendingLate: withoutSent(current.checkpoint.pendingLate, sent?.pendingLate ?? [], lateRecordId),
       pendingDeadLetters: withoutSent(
         current.checkpoint.pendingDeadLetters,

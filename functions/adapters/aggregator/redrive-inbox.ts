@@ -35,17 +35,12 @@ import { type PreparedRecords, positionsOf, prepareRecords } from './prepare-rec
  *   what is pending that it did not send (aggregate-batch.ts, writeCheckpoint);
  * - a record that changes no window (late for every window it belongs to at the shard's stream
  *   time, or poison) may be applied by anyone at any time: the state stays as it was. The redrive
- *   applies those as it queues (`late-only`);
- * - an aggregator batch applies, after its own records and before its write, the records up to the
- *   stream time its records reach (inboxForBatch): they close no window, so its results are its
- *   own records' alone. Before it sends, it writes that stream time (`sentThrough`): a retry that
- *   holds fewer records (a bisected half; records past the maximum record age left out) and so
- *   reaches less takes no queued record, or they could land in windows the attempt sent. Queued
- *   records are applied at or past `sentThrough` only, by anyone;
- * - the idle flush applies the rest (past the batches' stream time, or with `updates` emission),
- *   on a shard it takes (quiet for the idle timeout, not claimed) whose mapping has nothing left to
- *   deliver, so no failed attempt waits for a retry; an aggregator batch that starts meanwhile
- *   claims the shard first, as it does against the flush closing windows;
+ *   applies those as it queues (`late-only`), and an aggregator batch after its own write, for
+ *   records whose windows its records closed;
+ * - only the idle flush applies the others, on a shard it takes (quiet for the idle timeout, not
+ *   claimed) whose mapping has nothing left to deliver, so no failed attempt waits for a retry;
+ *   an aggregator batch that starts meanwhile claims the shard first, as it does against the flush
+ *   closing windows. On a shard that is never quiet they wait;
  * - the step commits before it sends: the new state goes into the checkpoint with the window
  *   results, late records and dead letters it gives as `pending*`, in one conditional write; only
  *   then are they sent, and cleared. A step that loses its write has sent nothing.
@@ -142,76 +137,6 @@ function prepareInbox(
   return prepared;
 }
 
-/** The inbox records an aggregator batch applies with its own (inboxForBatch). */
-export interface BatchInbox {
-  /** Their valid user records, in inbox order, to process after the batch's. */
-  readonly valid: KeyedRecord[];
-  readonly poison: DeadLetter[];
-  /** User records taken (valid and poison). */
-  readonly recordsIn: number;
-  /** The sequence numbers of the Kinesis records taken: they leave the inbox. */
-  readonly taken: ReadonlySet<string>;
-  /** Where a late record of one of them lies in the stream. */
-  readonly positionsOf: (events: readonly unknown[]) => Map<unknown, RecordPosition>;
-}
-
-/**
- * The inbox records an aggregator batch applies along with its own records, on a busy shard too:
- * whole Kinesis records whose user records all lie at or before `streamTime`, the stream time the
- * batch's records reach. Processed after the batch's records, they cannot move stream time, so
- * they close no window and, emitting finals only, give no result: what the batch sends does not
- * depend on them, and a retry that finds another inbox (a redrive queued more meanwhile) sends
- * the same results. Each counts in its windows still open, and is late for those closed (late
- * records and dead letters are sent at least once, as a redrive's are). Records past `streamTime`
- * would move it, closing windows on the inbox's account: they wait for a later batch or the idle
- * flush. With `updates` emission every change emits, so the inbox waits for the flush as before.
- * Undefined when nothing is taken.
- */
-export function inboxForBatch(
-  checkpoint: Checkpoint | undefined,
-  deps: Pick<InboxDependencies, 'pipeline' | 'engine' | 'decode'>,
-  streamTime: number | null,
-): BatchInbox | undefined {
-  if (!checkpoint || checkpoint.redriveInbox.length === 0 || streamTime === null) return undefined;
-  if (deps.engine.emit !== 'final') return undefined;
-  const prepared = prepareInbox(checkpoint.redriveInbox, checkpoint.shard, deps);
-  const waiting = new Set<string>();
-  for (let i = 0; i < prepared.valid.length; i++) {
-    if ((prepared.valid[i] as KeyedRecord).ts > streamTime)
-      waiting.add((prepared.validPositions[i] as RecordPosition).sequenceNumber);
-  }
-  if (waiting.size === checkpoint.redriveInbox.length) return undefined;
-  const valid: KeyedRecord[] = [];
-  for (let i = 0; i < prepared.valid.length; i++) {
-    if (!waiting.has((prepared.validPositions[i] as RecordPosition).sequenceNumber))
-      valid.push(prepared.valid[i] as KeyedRecord);
-  }
-  const poison = prepared.poison.filter((letter) => !waiting.has(letter.sequence_number));
-  const taken = new Set<string>();
-  for (const record of checkpoint.redriveInbox)
-    if (!waiting.has(record.sequenceNumber)) taken.add(record.sequenceNumber);
-  return {
-    valid,
-    poison,
-    recordsIn: valid.length + poison.length,
-    taken,
-    positionsOf: (events) => positionsOf(prepared, events),
-  };
-}
-
-/**
- * An inbox without the records a batch took: the same array when it took none, so the decoded
- * inbox cached for it (`preparedInboxes`) serves the next batch too.
- */
-export function withoutTaken(
-  inbox: readonly InboxRecord[],
-  taken: ReadonlySet<string> | undefined,
-): readonly InboxRecord[] {
-  return taken === undefined || taken.size === 0
-    ? inbox
-    : inbox.filter((record) => !taken.has(record.sequenceNumber));
-}
-
 /** What a step applies: the state after it, what it emits, and the inbox records it leaves queued. */
 interface InboxApplication {
   readonly state: EngineState;
@@ -295,14 +220,9 @@ export function applyInboxTo(
 ): InboxOutcome | undefined {
   const shard = checkpoint.shard;
   if (checkpoint.redriveInbox.length === 0) return undefined;
-  // A batch attempt that took queued records may have sent windows up to `sentThrough` and failed:
-  // until stream time gets there, only records that change no window may leave.
-  const streamTime = checkpoint.engine.streamTime;
-  const pending =
-    checkpoint.sentThrough !== null && (streamTime === null || streamTime < checkpoint.sentThrough);
   const prepared = prepareInbox(checkpoint.redriveInbox, shard, deps);
   const applied =
-    scope === 'all' && !pending
+    scope === 'all'
       ? applyAll(prepared, checkpoint, deps.engine)
       : applyLateOnly(prepared, checkpoint, deps.engine);
   if (applied.left.length === checkpoint.redriveInbox.length) return undefined;

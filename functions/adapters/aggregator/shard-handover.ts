@@ -161,8 +161,6 @@ export async function inheritState(
     // The ranges stay recorded with the parents, whose messages name them.
     redriven: [],
     lastApplied: [],
-    // The parents' attempts pending, if any, were of their own records: the child's start afresh.
-    sentThrough: null,
     // Records a redrive left with a parent for keys now routed here (redrive-inbox.ts).
     redriveInbox: sources.flatMap((source) =>
       source.checkpoint.redriveInbox.filter((r) => routesToChild(r.partitionKey)),

@@ -77,14 +77,6 @@ export interface Checkpoint {
    */
   readonly lastApplied: readonly AppliedRange[];
   /**
-   * The stream time a batch attempt that took queued redriven records reached, written before it
-   * sent anything (null when none is pending): an attempt that failed after sending may have sent
-   * the windows closing up to it. Queued records are applied only at or past it, so none lands in
-   * such a window, however few records a retry holds (a bisected half, records past the maximum
-   * record age left out). Cleared once the committed stream time reaches it.
-   */
-  readonly sentThrough: number | null;
-  /**
    * Records a redrive took back from the stream, waiting to be applied (redrive-inbox.ts): a batch,
    * after its write, applies those that change no window; the idle flush applies the others before
    * it advances a quiet shard.
@@ -184,6 +176,8 @@ const pendingResultSchema = z.object({
   emitted_at: z.number(),
 });
 
+const appliedRangeSchema = z.object({ from: z.string().regex(/^\d+$/), to: z.string().regex(/^\d+$/) });
+
 const checkpointSchema = z.object({
   v: z.literal(CHECKPOINT_VERSION),
   pipeline: z.string(),
@@ -209,11 +203,14 @@ const checkpointSchema = z.object({
     .array(z.object({ from: z.string().regex(/^\d+$/), to: z.string().regex(/^\d+$/), at: z.number() }))
     .default([]),
   // Absent in checkpoints written before it was kept: unknown, as before a shard's first batch.
+  // One range or null in checkpoints written before Kafka batches were cut at gaps.
   lastApplied: z
-    .array(z.object({ from: z.string().regex(/^\d+$/), to: z.string().regex(/^\d+$/) }))
+    .union([
+      z.array(appliedRangeSchema),
+      appliedRangeSchema.transform((range) => [range]),
+      z.null().transform(() => []),
+    ])
     .default([]),
-  // Absent in checkpoints written before it was kept: no attempt pending.
-  sentThrough: z.number().nullable().default(null),
   // Absent in checkpoints written before redrives: nothing waiting.
   redriveInbox: z
     .array(
@@ -249,7 +246,6 @@ export function encodeCheckpoint(checkpoint: Checkpoint): Uint8Array {
       inheritedFrom: checkpoint.inheritedFrom,
       redriven: checkpoint.redriven,
       lastApplied: checkpoint.lastApplied,
-      sentThrough: checkpoint.sentThrough,
       redriveInbox: checkpoint.redriveInbox,
     }),
   );
@@ -297,7 +293,6 @@ export function decodeCheckpoint(body: Uint8Array): Checkpoint {
     inheritedFrom: c.inheritedFrom,
     redriven: c.redriven,
     lastApplied: c.lastApplied,
-    sentThrough: c.sentThrough,
     redriveInbox: c.redriveInbox,
   };
 }

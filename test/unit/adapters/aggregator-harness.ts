@@ -62,20 +62,3 @@ export function clickRecords(clicks: readonly Click[], first = 1, shard?: string
     envelopeRecord({ pipeline: clicksPipeline.name, key: c.user, ts: c.at, event: c, n: first + i, shard }),
   );
 }
-
-/**
- * `store`, except that its `nth` put from now fails as S3 does when it throttles (503 SlowDown,
- * retriable). A batch that takes queued redriven records writes twice: the stream time it
- * reaches, before it sends, then its checkpoint.
- */
-export function failingPut(store: MemoryStateStore, nth: number): MemoryStateStore {
-  let puts = 0;
-  return Object.assign(Object.create(store) as MemoryStateStore, {
-    put: async (...args: Parameters<MemoryStateStore['put']>) => {
-      if (++puts === nth) {
-        throw Object.assign(new Error('Slow Down'), { name: 'SlowDown', $metadata: { httpStatusCode: 503 } });
-      }
-      return store.put(...args);
-    },
-  });
-}

@@ -70,7 +70,21 @@ describe('checkpoint codec', () => {
     // Assess
     expect(decoded.lastApplied).toEqual(lastApplied);
     expect(before.lastApplied).toEqual([]);
-    expect(before.sentThrough).toBeNull();
+  });
+
+  it.each([
+    [{ from: '40', to: '49' }, [{ from: '40', to: '49' }]],
+    [null, []],
+  ])('reads lastApplied %j as an earlier version wrote it', (written, read) => {
+    // Prepare
+    const body = JSON.parse(Buffer.from(encodeCheckpoint(checkpoint())).toString('utf8'));
+    body.lastApplied = written;
+
+    // Act
+    const decoded = decodeCheckpoint(Buffer.from(JSON.stringify(body)));
+
+    // Assess
+    expect(decoded.lastApplied).toEqual(read);
   });
 
   it.each([

@@ -14,6 +14,12 @@ import { sequenceNumber } from '../../fixtures/kinesis-events.js';
 import { type Click, click, clicksPipeline, T0 } from '../../fixtures/test-pipeline.js';
 import { clickRecords, memoryDeps } from './aggregator-harness.js';
 
+// A retry of a batch may hold fewer records than the attempt that sent its window results and
+// failed: Lambda bisects a failed batch, leaves out records past the maximum record age, and a
+// redrive may queue records in between. Whatever is queued must then not land in a window the
+// attempt sent (the warehouse keeps the first row of a result id). An aggregator batch that
+// applied queued records of open windows broke each of these; they stay with the idle flush.
+
 const SHARD = 'shardId-000000000006';
 const S = 1000;
 const DAY = 86_400_000;
@@ -21,7 +27,6 @@ const DAY = 86_400_000;
 /** As shardWithAFailedBatch in redrive-inbox.test.ts, with a store whose next put can be made to fail. */
 async function shard() {
   const store = new MemoryStateStore();
-  // The attempt writes twice: the stream time it reaches (before it sends), then its checkpoint.
   let putsUntilFailure = 0;
   const failing = Object.assign(Object.create(store) as MemoryStateStore, {
     put: async (...args: Parameters<MemoryStateStore['put']>) => {
@@ -38,7 +43,7 @@ async function shard() {
   // ann's click at T0 + 65 s, redriven: waits in the inbox (window [T0 + 60 s, T0 + 120 s) open).
   const b = clickRecords([click('bob', T0 + 30 * S), click('ann', T0 + 65 * S)], 3);
   await queueRedrive(SHARD, b, { from: sequenceNumber(3), to: sequenceNumber(4) }, deps);
-  return { ...harness, deps, failCheckpointWrite: () => (putsUntilFailure = 2) };
+  return { ...harness, deps, failCheckpointWrite: () => (putsUntilFailure = 1) };
 }
 
 const annWindow = (records: object[]) =>
@@ -180,8 +185,7 @@ describe('a batch retried with fewer records than its failed attempt, redriven r
     );
     const batch = [at(6, click('eve', T0 + 140 * S), now - DAY + 500), at(7, click('dan', T0 + 125 * S))];
     const invocations: string[][] = [];
-    // the attempt's write before sending goes through, its checkpoint write fails
-    putsUntilFailure = 2;
+    putsUntilFailure = 1;
 
     // Act: the Kafka mapping as deployed (batch retried whole, maximum record age 1 day)
     await deliverKafkaBatch(
@@ -212,6 +216,50 @@ describe('a batch retried with fewer records than its failed attempt, redriven r
       { clicks: 1, amount: 1 },
       { clicks: 1, amount: 1 },
     ]);
+  });
+
+  it('a record queued between a failed attempt and its halves goes to late/ for the window the attempt sent', async () => {
+    // Prepare: the shard at T0 + 80 s, nothing queued; the attempt's checkpoint write will fail
+    const store = new MemoryStateStore();
+    let fail = false;
+    const failing = Object.assign(Object.create(store) as MemoryStateStore, {
+      put: async (...args: Parameters<MemoryStateStore['put']>) => {
+        if (fail) {
+          fail = false;
+          throw Object.assign(new Error('Slow Down'), {
+            name: 'SlowDown',
+            $metadata: { httpStatusCode: 503 },
+          });
+        }
+        return store.put(...args);
+      },
+    });
+    const { deps, aggregates, late } = memoryDeps({ stateStore: failing });
+    await aggregateBatch(clickRecords([click('ann', T0 + 1 * S), click('ann', T0 + 20 * S)], 1), deps);
+    await aggregateBatch(clickRecords([click('ann', T0 + 75 * S), click('carl', T0 + 80 * S)], 5), deps);
+    const [dan, eve] = clickRecords([click('dan', T0 + 100 * S), click('eve', T0 + 135 * S)], 7);
+    if (!dan || !eve) throw new Error('records expected');
+    fail = true;
+
+    // Act: the attempt (to T0 + 135 s) closes and sends ann's window [T0 + 60 s, T0 + 120 s) and
+    // fails; a redrive queues ann's click at T0 + 65 s; Lambda delivers the halves
+    const whole = await aggregateBatch([dan, eve], deps);
+    await queueRedrive(
+      SHARD,
+      clickRecords([click('ann', T0 + 65 * S)], 4),
+      { from: sequenceNumber(4), to: sequenceNumber(4) },
+      deps,
+    );
+    await aggregateBatch([dan], deps);
+    await aggregateBatch([eve], deps);
+
+    // Assess: one value per result id, and ann's redriven click in late/
+    expect(whole.response.batchItemFailures).toHaveLength(1);
+    expect(annWindow(aggregates.records)).toEqual([
+      { clicks: 1, amount: 1 },
+      { clicks: 1, amount: 1 },
+    ]);
+    expect(late.records).toContainEqual(expect.objectContaining({ key: 'ann', ts: T0 + 65 * S }));
   });
 
   it('loses no queued record when the attempt sent the window, its late put failed, and the retry holds a prefix', async () => {
