@@ -249,8 +249,9 @@ async function applyShard(
   stats.skipped += prepared.skipped;
   progress.firstUnapplied = prepared.firstUnapplied;
   const appliedBefore = appliedByLastWrite(records, previous);
+  // Known applied whatever happens next: a failure before this invocation's write still marks it.
+  if (appliedBefore.length > 0) progress.applied = appliedBefore;
   if (prepared.lastPosition === undefined) {
-    progress.applied = appliedBefore;
     logger.info('batch already applied', { shard, skipped: prepared.skipped });
     if (previous && etag) deps.checkpointCache?.set(shard, { etag, checkpoint: previous });
     return;

@@ -31,9 +31,10 @@ const ATTEMPTS = 3;
  * again once the partition has moved on.
  *
  * A batch's records are marked as runs of consecutive offsets (aggregate-batch.ts, `denseOffsets`):
- * an offset the batch did not hold (the mapping left it out, older than the maximum record age)
- * is never marked. A range touching or overlapping one recorded before is merged into it, so a partition that goes
- * on while another keeps failing holds one range, not one per batch. Each partition is marked on
+ * an offset the batch did not hold (the mapping left it out, older than the maximum record age, or
+ * the handler dead-lettered it as unusable) is never marked. A range touching or overlapping one
+ * recorded before is merged into it, so a partition that goes on while another keeps failing holds
+ * one range per run of offsets, not one per batch. Each partition is marked on
  * its own (a failure is logged and the others go on). The write keeps `updatedAt`, as a redrive's
  * does: a batch whose own write loses to it merges the ranges in (aggregate-batch.ts,
  * writeCheckpoint). Returns the partitions marked.
@@ -49,6 +50,7 @@ export async function recordAppliedRanges(
 ): Promise<string[]> {
   const marked: string[] = [];
   for (const [shard, ranges] of applied) {
+    if (ranges.length === 0) continue;
     try {
       if (await recordRanges(shard, ranges, deps)) marked.push(shard);
     } catch (error) {

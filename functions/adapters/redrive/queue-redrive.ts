@@ -39,7 +39,8 @@ export class RedriveNotReadyError extends AdapterError {
 /**
  * Puts records the mapping gave up on (sequence numbers `range.from` to `range.to` of `shard`,
  * read back from the stream) into the shard checkpoint's inbox, for the shard's own flow to apply
- * (redrive-inbox.ts), and records the range: a record in a recorded range is never queued again.
+ * (redrive-inbox.ts), and records the range: a record in a recorded range, or in what the shard's
+ * last batch write applied, is never queued again.
  * Those that change no window (late for every window they belong to at the shard's stream time, or
  * poison: `late-only`) do not wait: they go to the checkpoint's pending late records and dead
  * letters in the same write, and are sent and cleared right after it. One conditional write, which

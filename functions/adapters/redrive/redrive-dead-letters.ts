@@ -75,7 +75,8 @@ export interface RedriveReport {
   /**
    * Batches redriven (their messages deleted); their records; of those, the ones waiting in their
    * shard's checkpoint for windows still open (the others went to late/ at once, or to the queue
-   * when the pipeline rejects them); and the records a redrive had taken before (not again).
+   * when the pipeline rejects them); and the records taken before (not again): redriven, or
+   * applied by the shard's last batch write.
    */
   readonly redriven: { batches: number; records: number; waiting: number; skipped: number };
   /** Batches a dry run would redrive. */

@@ -71,9 +71,9 @@ export interface Checkpoint {
   /**
    * The records the shard's last batch write applied, as ranges first to last (empty before a
    * shard's first batch, and in a child shard until its own; on Kafka one per run of consecutive
-   * offsets). A redrive skips them as it skips a redriven range. On Kafka, a retry that finds its
-   * partition applied already marks what lies in here as `redriven` (applied-ranges.ts): the
-   * attempt that applied it may have ended before its mark.
+   * offsets). A redrive skips them as it skips a redriven range. On Kafka, a retry that fails and
+   * finds part of its batch in here marks that part as `redriven` (applied-ranges.ts): the attempt
+   * that applied it may have ended before its mark.
    */
   readonly lastApplied: readonly AppliedRange[];
   /**

@@ -915,6 +915,32 @@ describe('redriveDeadLetters on a Kafka topic recreated since', () => {
 });
 
 /** Runs `work` with partition 1's checkpoint writes failing for good (a bug since fixed). */
+describe('a Kafka retry that holds applied and new records of a partition', () => {
+  it('reports the applied part even when it fails before its own write', async () => {
+    // Prepare: partition 0's last write applied 4-5; a retry holds 4-6 and its aggregates put fails
+    const { p0, aggregator } = await kafkaPipelineWithAFailedBatch();
+    const batch = [...p0.slice(4), clickAt(0, 6, click('ann', T0 + 90 * S))];
+    const failing = {
+      ...aggregator,
+      aggregates: {
+        put: async () => {
+          throw Object.assign(new Error('throttled'), { name: 'ServiceUnavailableException' });
+        },
+      },
+    };
+
+    // Act
+    const outcome = await aggregateBatch(batch.map(asStreamRecord), failing, {
+      isolateShards: true,
+      denseOffsets: true,
+    });
+
+    // Assess
+    expect(outcome.response.batchItemFailures).toEqual([{ itemIdentifier: '6' }]);
+    expect(outcome.applied.get(`${TOPIC}-0`)).toEqual([{ from: '4', to: '5' }]);
+  });
+});
+
 describe('a Kafka batch with a gap in a partition (a record the mapping left out: RecordAgeExceeded)', () => {
   it('redrives the record left out of the middle of a batch: the applied range stops at the gap', async () => {
     // Prepare: offsets 0-1 applied; then a batch of 2, 4 and 5 (3 left out and given up on)
