@@ -492,7 +492,8 @@ export async function aggregateBatch(
     try {
       await applyShard(shard, shardRecords, deps, stats, logger, progress, invocation);
     } catch (error) {
-      // Written, then failed (a bug after the write): applied all the same.
+      // Known applied whatever failed after: what the last write applied, and this write's own
+      // once it succeeded (a bug after the write).
       if (progress.applied) applied.set(shard, progress.applied);
       if (!isRetriable(error)) {
         if (!invocation.isolateShards) throw error;

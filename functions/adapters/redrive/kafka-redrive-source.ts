@@ -47,11 +47,13 @@ export class KafkaRedriveSource implements RedriveSource {
     // are not the batch. Never counted gone for good (`dropExpired` would delete the message):
     // timestamps that differ may also mean Lambda's record gives them otherwise than read here.
     // The message stays, and each run says why, until someone deletes it.
-    const other = otherRecords(batch, read.records);
+    const firstRecord = at(read.records[0], batch.from) ? read.records[0] : undefined;
+    const lastRecord = at(read.records.at(-1), batch.to) ? read.records.at(-1) : undefined;
+    const other = otherRecords(batch, firstRecord, lastRecord);
     if (other) return { records: [], complete: false, missing: batch.size, why: other };
     // Neither end read, and the log ends before the range does: the topic was recreated or
     // truncated, and nothing tells the records read in between from another topic's.
-    const checkable = at(read.records[0], batch.from) || at(read.records.at(-1), batch.to);
+    const checkable = firstRecord !== undefined || lastRecord !== undefined;
     const stamped = batch.firstTimestampMs !== undefined || batch.lastTimestampMs !== undefined;
     if (read.complete && read.pastEnd > 0 && stamped && !checkable && read.records.length > 0) {
       const why = `${read.pastEnd} at or past the partition's end and neither end of the range held: the topic was recreated or its log truncated, and the ${read.records.length} records between cannot be told from another topic's`;
@@ -62,8 +64,8 @@ export class KafkaRedriveSource implements RedriveSource {
     // Lambda's first and last offset were records it delivered: a read that did not find them
     // where the log still holds them is not to be trusted (never record it as taken).
     // An end outside the log (below its start, at or past its end) is accounted for as missing.
-    const first = read.expired > 0 || read.pastEnd >= batch.size || at(read.records[0], batch.from);
-    const last = read.pastEnd > 0 || read.expired >= batch.size || at(read.records.at(-1), batch.to);
+    const first = read.expired > 0 || read.pastEnd >= batch.size || firstRecord !== undefined;
+    const last = read.pastEnd > 0 || read.expired >= batch.size || lastRecord !== undefined;
     if (!first || !last) {
       const why = `offsets ${batch.from} and ${batch.to} were records, and the read did not find them: read again later`;
       return { records: read.records, complete: false, missing: unread, why };
@@ -99,20 +101,21 @@ function at(record: KinesisStreamRecord | undefined, offset: string): record is 
  * Why the range's offsets hold other records than the batch Lambda gave up on, or undefined: the
  * record read at `from` or `to` has another timestamp than the on-failure record gives for it. A
  * topic deleted and created again (or its log reset) that has grown past the range does. An end
- * not read (below the log start, past its end, not reached by a read cut short), or without a
- * timestamp on either side, is not checked.
+ * not read (below the log start, past its end, not reached by a read cut short: undefined here),
+ * or without a timestamp on either side, is not checked.
  */
 function otherRecords(
   batch: DiscardedKafkaRange,
-  records: readonly KinesisStreamRecord[],
+  firstRecord: KinesisStreamRecord | undefined,
+  lastRecord: KinesisStreamRecord | undefined,
 ): string | undefined {
   const ends = [
-    { record: records[0], offset: batch.from, expected: batch.firstTimestampMs },
-    { record: records.at(-1), offset: batch.to, expected: batch.lastTimestampMs },
+    { record: firstRecord, offset: batch.from, expected: batch.firstTimestampMs },
+    { record: lastRecord, offset: batch.to, expected: batch.lastTimestampMs },
   ];
   const differ = new Set<string>();
   for (const { record, offset, expected } of ends) {
-    if (expected === undefined || !at(record, offset)) continue;
+    if (expected === undefined || record === undefined) continue;
     // The reader gives the Kafka timestamp in seconds (msk-event.ts): back to whole ms.
     const found = Math.round(record.kinesis.approximateArrivalTimestamp * 1000);
     // No timestamp to compare (kafkajs gives one always) tells nothing either way.

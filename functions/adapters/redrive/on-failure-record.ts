@@ -23,21 +23,16 @@ const kinesisOnFailureRecordSchema = z.looseObject({
 /** An offset as a decimal string, whether the record gives it as a string or a number. */
 const offset = z.union([z.string().regex(DIGITS), z.number().int().min(0).transform(String)]);
 
-const ISO_8601 = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$/;
-
 /**
  * A record's timestamp as epoch ms, or undefined when absent or not an ISO-8601 time: it only
  * guards the redrive (kafka-redrive-source.ts), so a message is not unreadable for lack of one.
  * Date.parse alone would read `"1"` as the year 2001, and refuse a range for it.
  */
-const timestamp = z
-  .unknown()
+const timestamp = z.iso
+  .datetime({ offset: true })
+  .transform((value) => Date.parse(value))
   .optional()
-  .transform((value) => {
-    if (typeof value !== 'string' || !ISO_8601.test(value)) return undefined;
-    const ms = Date.parse(value);
-    return Number.isNaN(ms) ? undefined : ms;
-  });
+  .catch(undefined);
 
 /**
  * The same for a Kafka event source mapping (MSK or self-managed: "Capturing discarded batches for

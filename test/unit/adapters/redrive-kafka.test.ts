@@ -16,7 +16,10 @@ import {
 import { readCheckpoint, withRange } from '../../../functions/adapters/state/checkpoint.js';
 import type { StateStore } from '../../../functions/adapters/state/state-store.js';
 import { kafkaOnFailureRecord } from '../../../local/runtime/event-source-mapping/kafka-on-failure.js';
-import type { KafkaRecord as LocalKafkaRecord } from '../../../local/runtime/event-source-mapping/msk-event.js';
+import {
+  type KafkaRecord as LocalKafkaRecord,
+  mskEventRecord,
+} from '../../../local/runtime/event-source-mapping/msk-event.js';
 import { type Click, click, clicksPipeline, T0 } from '../../fixtures/test-pipeline.js';
 import { memoryDeps } from './aggregator-harness.js';
 import { clockPassingOnRead, memoryQueue } from './redrive-harness.js';
@@ -44,17 +47,7 @@ function clickAt(partition: number, offset: number, c: Click): LocalKafkaRecord 
 
 /** The record as the aggregator sees it (msk-event.ts): shard `<topic>-<partition>`, offset as sequence number. */
 function asStreamRecord(r: LocalKafkaRecord): KinesisStreamRecord {
-  return toStreamRecord(
-    {
-      topic: r.topic,
-      partition: r.partition,
-      offset: Number(r.offset),
-      timestamp: r.timestamp,
-      key: r.key?.toString('base64') ?? null,
-      value: r.value?.toString('base64') ?? null,
-    },
-    CLUSTER_ARN,
-  );
+  return toStreamRecord(mskEventRecord(r), CLUSTER_ARN);
 }
 
 /** What Lambda sends the on-failure queue for Kafka records the mapping gave up on. */

@@ -8,7 +8,7 @@ import { queueRedrive } from '../../../functions/adapters/redrive/queue-redrive.
 import { MemoryStateStore } from '../../../functions/adapters/state/memory-state-store.js';
 import { deliverBatch } from '../../../local/runtime/event-source-mapping/batch-delivery.js';
 import { deliverKafkaBatch } from '../../../local/runtime/event-source-mapping/kafka-delivery.js';
-import type { KafkaRecord } from '../../../local/runtime/event-source-mapping/msk-event.js';
+import { type KafkaRecord, mskEventRecord } from '../../../local/runtime/event-source-mapping/msk-event.js';
 import type { StreamRecord } from '../../../local/runtime/kinesis/shard-source.js';
 import { sequenceNumber } from '../../fixtures/kinesis-events.js';
 import { type Click, click, clicksPipeline, T0 } from '../../fixtures/test-pipeline.js';
@@ -161,18 +161,7 @@ describe('a batch retried with fewer records than its failed attempt, redriven r
       value: Buffer.from(encodeEnvelope({ pipeline: clicksPipeline.name, key: c.user, ts: c.at, event: c })),
       headers: [],
     });
-    const asStream = (r: KafkaRecord) =>
-      toStreamRecord(
-        {
-          topic: r.topic,
-          partition: r.partition,
-          offset: Number(r.offset),
-          timestamp: r.timestamp,
-          key: r.key?.toString('base64') ?? null,
-          value: r.value?.toString('base64') ?? null,
-        },
-        'arn',
-      );
+    const asStream = (r: KafkaRecord) => toStreamRecord(mskEventRecord(r), 'arn');
     const run = (records: KafkaRecord[]) =>
       aggregateBatch(records.map(asStream), deps, { denseOffsets: true });
     await run([at(0, click('ann', T0 + 1 * S)), at(1, click('ann', T0 + 20 * S))]);
