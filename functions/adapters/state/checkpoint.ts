@@ -120,11 +120,14 @@ export interface RedrivenRange {
  */
 export const REDRIVE_MEMORY_MS = (7 + 14 + 1) * 24 * 3_600_000;
 
-/** What a redrive must not take again: the redriven ranges, and what the last batch applied. */
+/**
+ * What a redrive must not take again: the redriven ranges and what the last batch applied, merged,
+ * so that a range covered only by the two together is still skipped whole (rangeRedriven).
+ */
 export function takenRanges(checkpoint: Checkpoint): readonly RedrivenRange[] {
   const { lastApplied, redriven } = checkpoint;
   if (lastApplied.length === 0) return redriven;
-  return [...redriven, ...lastApplied.map((range) => ({ ...range, at: checkpoint.updatedAt }))];
+  return mergedRanges([...redriven, ...lastApplied.map((range) => ({ ...range, at: checkpoint.updatedAt }))]);
 }
 
 /** The ranges still worth remembering at `now`. */
@@ -151,7 +154,12 @@ export function rangeRedriven(ranges: readonly RedrivenRange[], from: string, to
 
 /** `ranges` with `added`, ranges that touch or overlap merged into one (the latest `at` kept). */
 export function withRange(ranges: readonly RedrivenRange[], added: RedrivenRange): RedrivenRange[] {
-  const sorted = [...ranges, added]
+  return mergedRanges([...ranges, added]);
+}
+
+/** `ranges` sorted, ranges that touch or overlap merged into one (the latest `at` kept). */
+function mergedRanges(ranges: readonly RedrivenRange[]): RedrivenRange[] {
+  const sorted = ranges
     .map((range) => ({ from: BigInt(range.from), to: BigInt(range.to), at: range.at }))
     .sort((a, b) => (a.from < b.from ? -1 : a.from > b.from ? 1 : 0));
   const merged: { from: bigint; to: bigint; at: number }[] = [];

@@ -5,6 +5,8 @@ import {
   type Checkpoint,
   decodeCheckpoint,
   encodeCheckpoint,
+  rangeRedriven,
+  takenRanges,
 } from '../../../functions/adapters/state/checkpoint.js';
 import { committedCheckpoint } from '../../fixtures/checkpoints.js';
 import { clicksPipeline, T0 } from '../../fixtures/test-pipeline.js';
@@ -101,5 +103,30 @@ describe('checkpoint codec', () => {
     // Assess
     expect(act).toThrow(CheckpointCorruptError);
     expect(act).toThrow(message);
+  });
+});
+
+describe('takenRanges', () => {
+  it('skips whole a range only the redriven ranges and the last write cover together, and no range with a hole', () => {
+    // Prepare: offsets 10-19 redriven, 20-24 and 26-30 applied by the last write (25 never)
+    const taken = takenRanges(
+      checkpoint({
+        redriven: [{ from: '10', to: '19', at: 1_700_000_000_000 }],
+        lastApplied: [
+          { from: '20', to: '24' },
+          { from: '26', to: '30' },
+        ],
+      }),
+    );
+
+    // Assess
+    expect(rangeRedriven(taken, '15', '22')).toBe(true);
+    expect(rangeRedriven(taken, '10', '24')).toBe(true);
+    expect(rangeRedriven(taken, '15', '27')).toBe(false);
+    expect(rangeRedriven(taken, '26', '31')).toBe(false);
+    expect(taken).toEqual([
+      { from: '10', to: '24', at: 1_800_000_000_000 },
+      { from: '26', to: '30', at: 1_800_000_000_000 },
+    ]);
   });
 });
