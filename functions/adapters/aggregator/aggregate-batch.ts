@@ -308,6 +308,7 @@ async function applyShard(
     handingOver: previous?.handingOver ?? [],
     inheritedFrom: [],
     redriven: keptRedriven(previous?.redriven ?? [], emittedAt),
+    redrivenFrom: keptRedriven(previous?.redrivenFrom ?? [], emittedAt),
     lastApplied: runs,
     // Applied once this write succeeded, those that change no window (below), or by the idle flush.
     redriveInbox: previous?.redriveInbox ?? [],
@@ -421,6 +422,7 @@ async function writeCheckpoint(
     const merged: Checkpoint = {
       ...next,
       redriven: keptRedriven(current.checkpoint.redriven, next.updatedAt),
+      redrivenFrom: keptRedriven(current.checkpoint.redrivenFrom, next.updatedAt),
       redriveInbox: current.checkpoint.redriveInbox,
       pendingLate: withoutSent(current.checkpoint.pendingLate, sent?.pendingLate ?? [], lateRecordId),
       pendingDeadLetters: withoutSent(

@@ -160,6 +160,7 @@ export async function inheritState(
     inheritedFrom: sourceShards,
     // The ranges stay recorded with the parents, whose messages name them.
     redriven: [],
+    redrivenFrom: [],
     lastApplied: [],
     // Records a redrive left with a parent for keys now routed here (redrive-inbox.ts).
     redriveInbox: sources.flatMap((source) =>

@@ -59,16 +59,15 @@ export class KinesisShardLineage implements ShardLineage {
   }
 
   /**
-   * Whether a split or merge closed the shard (another shard names it as a parent). Lists afresh:
-   * children appear after the cache was filled.
+   * The shards a split or merge of this one made (they name it as a parent): none while it is open.
+   * Lists afresh: children appear after the cache was filled.
    */
-  async hasChildren(streamArn: string, shardId: string): Promise<boolean> {
+  async childrenOf(streamArn: string, shardId: string): Promise<ShardInfo[]> {
     const shards = await this.list(streamArn);
     this.byStream.set(streamArn, shards);
-    for (const shard of shards.values()) {
-      if (shard.parentShardId === shardId || shard.adjacentParentShardId === shardId) return true;
-    }
-    return false;
+    return [...shards.values()].filter(
+      (shard) => shard.parentShardId === shardId || shard.adjacentParentShardId === shardId,
+    );
   }
 
   private async list(streamArn: string): Promise<Map<string, ShardInfo>> {

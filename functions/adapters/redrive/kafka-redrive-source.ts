@@ -1,5 +1,6 @@
 import type { KinesisStreamRecord } from 'aws-lambda';
 import type { KafkaPartitionRangeReader } from '../kafka/partition-range.js';
+import type { ShardInfo } from '../kinesis/shard-lineage.js';
 import type { DiscardedBatch, DiscardedKafkaRange } from './on-failure-record.js';
 import type { RedriveRead, RedriveSource } from './redrive-source.js';
 
@@ -81,8 +82,8 @@ export class KafkaRedriveSource implements RedriveSource {
   }
 
   /** A Kafka partition is never split or merged. */
-  async resharded(): Promise<boolean> {
-    return false;
+  async children(): Promise<readonly ShardInfo[]> {
+    return [];
   }
 
   async close(): Promise<void> {

@@ -1,11 +1,12 @@
 import type { ShardReadClient } from '../kinesis/shard-backlog.js';
+import type { ShardInfo } from '../kinesis/shard-lineage.js';
 import { readShardRange } from '../kinesis/shard-range.js';
 import type { DiscardedBatch } from './on-failure-record.js';
 import type { RedriveRead, RedriveSource } from './redrive-source.js';
 
-/** Which shards were split or merged: their keys' state moved to the children. */
+/** The shards a split or merge made of a shard: its keys' state moves to them. */
 export interface ShardChildren {
-  hasChildren(streamArn: string, shardId: string): Promise<boolean>;
+  childrenOf(streamArn: string, shardId: string): Promise<readonly ShardInfo[]>;
 }
 
 /** The batches of a Kinesis stream, read back with GetShardIterator and GetRecords. */
@@ -36,10 +37,8 @@ export class KinesisRedriveSource implements RedriveSource {
     return { ...read, missing: batch.size - read.records.length };
   }
 
-  resharded(batch: DiscardedBatch): Promise<boolean> {
-    return batch.kind === 'kinesis'
-      ? this.options.shards.hasChildren(batch.streamArn, batch.shardId)
-      : Promise.resolve(false);
+  async children(batch: DiscardedBatch, shardId: string): Promise<readonly ShardInfo[]> {
+    return batch.kind === 'kinesis' ? this.options.shards.childrenOf(batch.streamArn, shardId) : [];
   }
 
   async close(): Promise<void> {}

@@ -9,13 +9,16 @@ import {
   sendRedrivenPending,
   toInbox,
 } from '../aggregator/redrive-inbox.js';
-import { AdapterError, describeError, isTransient } from '../errors.js';
+import { AdapterError, describeError, isRetriable, isTransient } from '../errors.js';
+import { routesTo, type ShardInfo } from '../kinesis/shard-lineage.js';
 import {
   type Checkpoint,
   encodeCheckpoint,
   keptRedriven,
   readCheckpoint,
   redrivenAlready,
+  type StoredCheckpoint,
+  takenFrom,
   takenRanges,
 } from '../state/checkpoint.js';
 
@@ -36,29 +39,70 @@ export class RedriveNotReadyError extends AdapterError {
   }
 }
 
+/** What queueing a redrive needs besides the inbox's dependencies. */
+export type QueueRedriveDependencies = RedriveInboxDependencies & {
+  readonly now?: () => number;
+  readonly logger?: LoggerLike;
+  /**
+   * The shards a split or merge of a shard made (kinesis-redrive-source.ts). Without it, records
+   * are queued in the shard they were read from, as if it were never resharded.
+   */
+  readonly childrenOf?: (shard: string) => Promise<readonly ShardInfo[]>;
+};
+
+type Counts = { readonly redriven: number; readonly waiting: number; readonly skipped: number };
+
+/** Attempts at one shard's write when it loses to the aggregator (or a flush) writing first. */
+const ATTEMPTS = 3;
+/** How far down through splits and merges a record's key is followed. */
+const MAX_GENERATIONS = 16;
+
 /**
  * Puts records the mapping gave up on (sequence numbers `range.from` to `range.to` of `shard`,
- * read back from the stream) into the shard checkpoint's inbox, for the shard's own flow to apply
- * (redrive-inbox.ts), and records the range: a record in a recorded range, or in what the shard's
- * last batch write applied, is never queued again.
- * Those that change no window (late for every window they belong to at the shard's stream time, or
- * poison: `late-only`) do not wait: they go to the checkpoint's pending late records and dead
- * letters in the same write, and are sent and cleared right after it. One conditional write, which
- * keeps `updatedAt`: a CheckpointConflictError (the aggregator or the idle flush wrote first)
- * means try again on the new checkpoint. A dry run says what it would queue.
+ * read back from the stream) into the inbox of the checkpoint that holds their keys' windows, for
+ * that shard's own flow to apply (redrive-inbox.ts), and records the range: a record in a recorded
+ * range, or in what the shard's last batch write applied, is never queued again.
+ *
+ * The checkpoint is `shard`'s, or after a split or merge that of the descendant its key went to
+ * once that one took its keys over (shard-handover.ts): a child that has not yet takes them, with
+ * the parent's inbox, in its first batch. There the range is recorded under `shard`'s name
+ * (`redrivenFrom`): another shard's sequence numbers never mean that one's records.
+ *
+ * Those that change no window (late for every window they belong to at the target's stream time,
+ * or poison: `late-only`) do not wait: they go to the checkpoint's pending late records and dead
+ * letters in the same write, and are sent and cleared right after it. One conditional write per
+ * target, which keeps `updatedAt`, tried again (up to 3 times) on the new checkpoint when the
+ * aggregator or the idle flush wrote first. A dry run says what it would queue.
  */
 export async function queueRedrive(
   shard: string,
   records: readonly KinesisStreamRecord[],
   range: { readonly from: string; readonly to: string },
-  deps: RedriveInboxDependencies & {
-    readonly now?: () => number;
-    readonly logger?: LoggerLike;
-    /** Asked after the checkpoint is read: a handover that starts later changes it, so this write loses. */
-    readonly closedByReshard?: (shard: string) => Promise<boolean>;
-  },
+  deps: QueueRedriveDependencies,
   options: { readonly dryRun?: boolean } = {},
-): Promise<{ readonly redriven: number; readonly waiting: number; readonly skipped: number }> {
+): Promise<Counts> {
+  const source = await readOwner(shard, deps);
+  // Applied by the shard's last batch write: the attempt that applied them may have failed after
+  // it (a timeout), and Lambda gave up on the batch all the same.
+  const taken = redrivenAlready(takenRanges(source.checkpoint));
+  const fresh = records.filter((record) => !taken(record.kinesis.sequenceNumber));
+  const skippedHere = records.length - fresh.length;
+  if (fresh.length === 0) return { redriven: 0, waiting: 0, skipped: skippedHere };
+  const { routes, skipped } = await routeToOwners(shard, fresh, deps);
+  let counts: Counts = { redriven: 0, waiting: 0, skipped: skippedHere + skipped };
+  for (const route of routes) {
+    const queued = await queueWithRetries(route, { shard, range, deps, options });
+    counts = {
+      redriven: counts.redriven + queued.redriven,
+      waiting: counts.waiting + queued.waiting,
+      skipped: counts.skipped + queued.skipped,
+    };
+  }
+  return counts;
+}
+
+/** A checkpoint that may take redriven records: it exists, and none of its keys are moving. */
+async function readOwner(shard: string, deps: QueueRedriveDependencies): Promise<StoredCheckpoint> {
   const stored = await readCheckpoint(deps.stateStore, deps.pipeline.name, shard);
   if (!stored) {
     // Creating it here would keep the shard's first batch from taking state over from its parents.
@@ -67,18 +111,98 @@ export async function queueRedrive(
       `shard ${shard} has no checkpoint yet: redrive after its first batch`,
     );
   }
-  const { checkpoint, etag } = stored;
-  if (checkpoint.handingOver.length > 0 || (await deps.closedByReshard?.(shard))) {
+  if (stored.checkpoint.handingOver.length > 0) {
     throw new RedriveNotReadyError(
       'resharded',
-      checkpoint.handingOver.length > 0
-        ? `shard ${shard} is handing its keys over to ${checkpoint.handingOver.join(', ')}: its windows are moving`
-        : `shard ${shard} was split or merged since, and its keys' windows moved to its children; redriving into a closed shard is not supported`,
+      `shard ${shard} is handing its keys over to ${stored.checkpoint.handingOver.join(', ')}: its windows are moving; redrive again after their first batches`,
     );
   }
-  // Applied by the shard's last batch write: the attempt that applied them may have failed after
-  // it (a timeout), and Lambda gave up on the batch all the same.
-  const taken = redrivenAlready(takenRanges(checkpoint));
+  return stored;
+}
+
+/** Records for one checkpoint: `shard`'s own, or a descendant's that took their keys over. */
+interface Route {
+  readonly target: string;
+  readonly records: KinesisStreamRecord[];
+}
+
+/**
+ * Where each record's key lives now: down from `shard`, through each child its key goes to that
+ * has a checkpoint (it took its keys over), to the first shard whose child for the key has none
+ * (or that was never split or merged). Records a shard on the way recorded as redriven from
+ * `shard` are skipped: queued there before that shard handed its keys on.
+ */
+async function routeToOwners(
+  shard: string,
+  records: readonly KinesisStreamRecord[],
+  deps: QueueRedriveDependencies,
+): Promise<{ routes: Route[]; skipped: number }> {
+  const childrenOf = deps.childrenOf;
+  if (!childrenOf) return { routes: [{ target: shard, records: [...records] }], skipped: 0 };
+  const children = memoized(childrenOf);
+  const checkpoints = memoized((id: string) => readCheckpoint(deps.stateStore, deps.pipeline.name, id));
+  const routes = new Map<string, KinesisStreamRecord[]>();
+  let skipped = 0;
+  for (const record of records) {
+    let owner = shard;
+    const seen: Checkpoint[] = [];
+    for (let depth = 0; depth < MAX_GENERATIONS; depth++) {
+      const child = (await children(owner)).find((c) => routesTo(record.kinesis.partitionKey, c));
+      const stored = child && (await checkpoints(child.shardId));
+      if (!child || !stored) break;
+      seen.push(stored.checkpoint);
+      owner = child.shardId;
+    }
+    const sequence = record.kinesis.sequenceNumber;
+    if (seen.some((checkpoint) => redrivenAlready(takenFrom(checkpoint, shard))(sequence))) {
+      skipped++;
+      continue;
+    }
+    routes.set(owner, [...(routes.get(owner) ?? []), record]);
+  }
+  return { routes: [...routes].map(([target, rs]) => ({ target, records: rs })), skipped };
+}
+
+/** `fn` called once per argument. */
+function memoized<T>(fn: (id: string) => Promise<T>): (id: string) => Promise<T> {
+  const known = new Map<string, Promise<T>>();
+  return (id) => {
+    let found = known.get(id);
+    if (found === undefined) {
+      found = fn(id);
+      known.set(id, found);
+    }
+    return found;
+  };
+}
+
+/** One queueRedrive call: the shard and range read back, and how to queue. */
+interface Job {
+  readonly shard: string;
+  readonly range: { readonly from: string; readonly to: string };
+  readonly deps: QueueRedriveDependencies;
+  readonly options: { readonly dryRun?: boolean };
+}
+
+async function queueWithRetries(route: Route, job: Job): Promise<Counts> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await queueInto(route, job);
+    } catch (error) {
+      // The aggregator or the idle flush wrote the checkpoint first: read it again.
+      if (attempt >= ATTEMPTS || !isRetriable(error)) throw error;
+    }
+  }
+}
+
+/** Queues a route's records in its target's checkpoint: one conditional write. */
+async function queueInto(route: Route, { shard, range, deps, options }: Job): Promise<Counts> {
+  const { target, records } = route;
+  const { checkpoint, etag } = await readOwner(target, deps);
+  // Asked after the checkpoint is read: a handover that starts later writes it, so this write loses.
+  await stillOwner(target, records, deps);
+  const own = target === shard;
+  const taken = redrivenAlready(own ? takenRanges(checkpoint) : takenFrom(checkpoint, shard));
   const fresh = records.filter((record) => !taken(record.kinesis.sequenceNumber));
   if (fresh.length === 0) return { redriven: 0, waiting: 0, skipped: records.length };
   const at = (deps.now ?? Date.now)();
@@ -95,7 +219,7 @@ export async function queueRedrive(
   if (inInbox + unsent > MAX_INBOX_RECORDS || inboxDataBytes(after.redriveInbox) > MAX_INBOX_DATA_BYTES) {
     throw new RedriveNotReadyError(
       'waiting',
-      `shard ${shard} would have ${inInbox} redriven records waiting for their windows, and has ${unsent} late records and dead letters not sent yet (at most ${MAX_INBOX_RECORDS} records and ${MAX_INBOX_DATA_BYTES / 1024 / 1024} MiB wait at once): redrive again after its next batch`,
+      `shard ${target} would have ${inInbox} redriven records waiting for their windows, and has ${unsent} late records and dead letters not sent yet (at most ${MAX_INBOX_RECORDS} records and ${MAX_INBOX_DATA_BYTES / 1024 / 1024} MiB wait at once): redrive again after its next batch`,
     );
   }
   const left = new Set(after.redriveInbox.map((record) => record.sequenceNumber));
@@ -105,13 +229,16 @@ export async function queueRedrive(
     skipped: records.length - fresh.length,
   };
   if (options.dryRun) return counts;
+  const recorded = { from: range.from, to: range.to, at };
   const next: Checkpoint = {
     ...after,
-    redriven: [...keptRedriven(checkpoint.redriven, at), { from: range.from, to: range.to, at }],
+    ...(own
+      ? { redriven: [...keptRedriven(checkpoint.redriven, at), recorded] }
+      : { redrivenFrom: [...keptRedriven(checkpoint.redrivenFrom, at), { ...recorded, shard }] }),
     // updatedAt stays the shard flow's: an aggregator batch whose write loses to this one tells by
     // it that nothing it computed from changed (aggregate-batch.ts, writeCheckpoint).
   };
-  const written = await deps.stateStore.put(deps.pipeline.name, shard, encodeCheckpoint(next), etag);
+  const written = await deps.stateStore.put(deps.pipeline.name, target, encodeCheckpoint(next), etag);
   if (!outcome) return counts;
   let cleared: boolean;
   try {
@@ -123,7 +250,7 @@ export async function queueRedrive(
     // Committed: the shard's next batch (or the idle flush) sends what is pending. A retry here
     // would find the range taken and report the records as redriven before.
     deps.logger?.warn('redriven records committed, not sent yet: the shard sends them', {
-      shard,
+      shard: target,
       error: describeError(error),
     });
     return counts;
@@ -131,10 +258,30 @@ export async function queueRedrive(
   if (!cleared) {
     deps.logger?.warn(
       'redriven records sent, still pending in the checkpoint: the shard may send them again',
-      {
-        shard,
-      },
+      { shard: target },
     );
   }
   return counts;
+}
+
+/**
+ * Throws unless `target` still holds the windows of every record's key: a child of it that the key
+ * goes to has no checkpoint (it has not taken its keys over; its first batch takes what is queued
+ * here with them).
+ */
+async function stillOwner(
+  target: string,
+  records: readonly KinesisStreamRecord[],
+  deps: QueueRedriveDependencies,
+): Promise<void> {
+  const children = (await deps.childrenOf?.(target)) ?? [];
+  for (const child of children) {
+    if (!records.some((record) => routesTo(record.kinesis.partitionKey, child))) continue;
+    if (await readCheckpoint(deps.stateStore, deps.pipeline.name, child.shardId)) {
+      throw new RedriveNotReadyError(
+        'waiting',
+        `shard ${child.shardId} took keys of ${target} over while the redrive ran: redrive again`,
+      );
+    }
+  }
 }

@@ -8,7 +8,7 @@ import {
   type ReceiveMessageCommandOutput,
 } from '@aws-sdk/client-sqs';
 import { type LoggerLike, silentLogger } from '../aggregator/dependencies.js';
-import { describeError, isRetriable } from '../errors.js';
+import { describeError } from '../errors.js';
 import type { AnyPipeline } from '../pipeline-event.js';
 import { rangeRedriven, readCheckpoint, takenRanges } from '../state/checkpoint.js';
 import type { StateStore } from '../state/state-store.js';
@@ -54,9 +54,10 @@ export interface RedriveOptions {
 
 /**
  * Why a message stays in the queue: not a batch of this stream (the aggregator's own dead letters,
- * another stream's), records no longer in the stream, a shard resharded since, a shard not ready
- * yet (no checkpoint, or too many records already waiting in it: run again later), a dry run, or
- * a failure (which fails the run).
+ * another stream's), records no longer in the stream, a shard handing its keys over to its
+ * children right now (`resharded`), a shard not ready yet (no checkpoint, too many records already
+ * waiting in it, or a child took keys over during the run: run again later), a dry run, or a
+ * failure (which fails the run).
  */
 export type LeftKind = 'not-a-batch' | 'expired' | 'resharded' | 'waiting' | 'dry-run' | 'failed';
 
@@ -86,8 +87,6 @@ export interface RedriveReport {
   readonly dropped: { readonly messageId: string; readonly reason: string }[];
 }
 
-/** Attempts at one batch when its checkpoint write loses to the aggregator (or a flush). */
-const ATTEMPTS = 3;
 /** Time kept back from the deadline for the last batch's work. */
 const MARGIN_MS = 30_000;
 
@@ -296,7 +295,7 @@ async function redriveRange(
       : { from: batch.from, to: batch.to };
   const queued =
     read.records.length > 0
-      ? await queueWithRetries(deps, batch, read.records, range, options.dryRun === true)
+      ? await queue(deps, batch, read.records, range, options.dryRun === true)
       : { redriven: 0, waiting: 0, skipped: 0 };
   if (options.dryRun) {
     const state = missing === 0 ? `all ${batch.size} records still in the stream` : gone();
@@ -328,20 +327,14 @@ async function redriveRange(
   return expiredForGood ? { dropped: `${where(batch)}: ${gone()}` } : {};
 }
 
-async function queueWithRetries(
+/** Queues a range's records, following their keys to the shards a split or merge moved them to. */
+function queue(
   deps: RedriveDependencies,
   batch: DiscardedBatch,
   records: Parameters<typeof queueRedrive>[1],
   range: { readonly from: string; readonly to: string },
   dryRun: boolean,
 ) {
-  const closedByReshard = () => deps.source.resharded(batch);
-  for (let attempt = 1; ; attempt++) {
-    try {
-      return await queueRedrive(batch.shardId, records, range, { ...deps, closedByReshard }, { dryRun });
-    } catch (error) {
-      // The aggregator or the idle flush wrote the checkpoint first: read it again.
-      if (attempt >= ATTEMPTS || !isRetriable(error)) throw error;
-    }
-  }
+  const childrenOf = (shard: string) => deps.source.children(batch, shard);
+  return queueRedrive(batch.shardId, records, range, { ...deps, childrenOf }, { dryRun });
 }

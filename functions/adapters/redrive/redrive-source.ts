@@ -1,4 +1,5 @@
 import type { KinesisStreamRecord } from 'aws-lambda';
+import type { ShardInfo } from '../kinesis/shard-lineage.js';
 import type { DiscardedBatch } from './on-failure-record.js';
 
 /** What a redrive read back of a discarded range. */
@@ -30,8 +31,11 @@ export interface RedriveSource {
   foreign(batch: DiscardedBatch): string | undefined;
   /** Reads the batch's records back, giving up (`complete: false`) by `deadlineMs` (epoch ms). */
   read(batch: DiscardedBatch, deadlineMs: number): Promise<RedriveRead>;
-  /** Whether the batch's shard was split or merged since (its keys' windows moved to its children). */
-  resharded(batch: DiscardedBatch): Promise<boolean>;
+  /**
+   * The shards a split or merge of `shardId` (the batch's shard or a descendant of it) made: its
+   * keys' windows move to them. None for an open shard, and on Kafka, whose partitions never split.
+   */
+  children(batch: DiscardedBatch, shardId: string): Promise<readonly ShardInfo[]>;
   /** Ends what a run opened (a Kafka consumer); the next read opens it again. */
   close(): Promise<void>;
 }

@@ -69,6 +69,12 @@ export interface Checkpoint {
    */
   readonly redriven: readonly RedrivenRange[];
   /**
+   * Ranges of an ancestor shard (split or merged since) whose records a redrive queued here, for
+   * keys this shard took over (queue-redrive.ts): the ancestor's own `redriven` cannot hold them,
+   * and sequence numbers of another shard never mean this one's records. Kept as `redriven` is.
+   */
+  readonly redrivenFrom: readonly AncestorRange[];
+  /**
    * The records the shard's last batch write applied, as ranges first to last (empty before a
    * shard's first batch, and in a child shard until its own; on Kafka one per run of consecutive
    * offsets). A redrive skips them as it skips a redriven range. On Kafka, a retry that fails and
@@ -111,6 +117,11 @@ export interface RedrivenRange {
   readonly at: number;
 }
 
+/** Sequence numbers `from` to `to` of the ancestor shard `shard`, redriven at `at` (epoch ms). */
+export interface AncestorRange extends RedrivenRange {
+  readonly shard: string;
+}
+
 /**
  * How long a checkpoint remembers a range after its `at`. A redriven range: its messages were sent
  * before, and the dead-letter queue keeps one 14 days. A Kafka mark (applied-ranges.ts): its
@@ -130,8 +141,13 @@ export function takenRanges(checkpoint: Checkpoint): readonly RedrivenRange[] {
   return mergedRanges([...redriven, ...lastApplied.map((range) => ({ ...range, at: checkpoint.updatedAt }))]);
 }
 
+/** The ranges of the ancestor shard `shard` a redrive queued in this checkpoint. */
+export function takenFrom(checkpoint: Checkpoint, shard: string): readonly RedrivenRange[] {
+  return checkpoint.redrivenFrom.filter((range) => range.shard === shard);
+}
+
 /** The ranges still worth remembering at `now`. */
-export function keptRedriven(ranges: readonly RedrivenRange[], now: number): RedrivenRange[] {
+export function keptRedriven<R extends RedrivenRange>(ranges: readonly R[], now: number): R[] {
   return ranges.filter((range) => now - range.at < REDRIVE_MEMORY_MS);
 }
 
@@ -210,6 +226,17 @@ const checkpointSchema = z.object({
   redriven: z
     .array(z.object({ from: z.string().regex(/^\d+$/), to: z.string().regex(/^\d+$/), at: z.number() }))
     .default([]),
+  // Absent in checkpoints written before redrives followed keys to child shards: none.
+  redrivenFrom: z
+    .array(
+      z.object({
+        shard: z.string(),
+        from: z.string().regex(/^\d+$/),
+        to: z.string().regex(/^\d+$/),
+        at: z.number(),
+      }),
+    )
+    .default([]),
   // Absent in checkpoints written before it was kept: unknown, as before a shard's first batch.
   // One range or null in checkpoints written before Kafka batches were cut at gaps.
   lastApplied: z
@@ -253,6 +280,7 @@ export function encodeCheckpoint(checkpoint: Checkpoint): Uint8Array {
       handingOver: checkpoint.handingOver,
       inheritedFrom: checkpoint.inheritedFrom,
       redriven: checkpoint.redriven,
+      redrivenFrom: checkpoint.redrivenFrom,
       lastApplied: checkpoint.lastApplied,
       redriveInbox: checkpoint.redriveInbox,
     }),
@@ -300,6 +328,7 @@ export function decodeCheckpoint(body: Uint8Array): Checkpoint {
     handingOver: c.handingOver,
     inheritedFrom: c.inheritedFrom,
     redriven: c.redriven,
+    redrivenFrom: c.redrivenFrom,
     lastApplied: c.lastApplied,
     redriveInbox: c.redriveInbox,
   };

@@ -9,6 +9,7 @@ import type { KinesisStreamRecord } from 'aws-lambda';
 import { describe, expect, it } from 'vitest';
 import { aggregateBatch } from '../../../functions/adapters/aggregator/aggregate-batch.js';
 import type { ShardReadClient } from '../../../functions/adapters/kinesis/shard-backlog.js';
+import type { ShardInfo } from '../../../functions/adapters/kinesis/shard-lineage.js';
 import { KinesisRedriveSource } from '../../../functions/adapters/redrive/kinesis-redrive-source.js';
 import { readDiscardedBatch } from '../../../functions/adapters/redrive/on-failure-record.js';
 import {
@@ -99,7 +100,7 @@ function discarded(records: readonly KinesisStreamRecord[], streamArn = STREAM_A
  * now, its click of ann at T0 + 65 s still on time.
  */
 async function pipelineWithAFailedBatch(
-  options: { firstKept?: number; stallAt?: number; hasChildren?: boolean } = {},
+  options: { firstKept?: number; stallAt?: number; children?: ShardInfo[] } = {},
 ) {
   const harness = memoryDeps();
   const a = clickRecords([click('ann', T0 + 1 * S), click('ann', T0 + 20 * S)], 1);
@@ -121,9 +122,9 @@ async function pipelineWithAFailedBatch(
       client: shard as unknown as ShardReadClient,
       streamName: 'tributary-dev-test-clicks',
       shards: {
-        async hasChildren(_arn, shardId) {
+        async childrenOf(_arn, shardId) {
           checked.push(shardId);
-          return options.hasChildren === true;
+          return shardId === SHARD ? (options.children ?? []) : [];
         },
       },
       pagePauseMs: 0,
@@ -306,19 +307,30 @@ describe('redriveDeadLetters', () => {
     expect(queue.released).toEqual(['r0']);
   });
 
-  it('leaves a batch of a shard split or merged since, queueing nothing', async () => {
-    // Prepare
-    const { b, deps, checked, checkpoint } = await pipelineWithAFailedBatch({ hasChildren: true });
+  it('queues a batch of a shard split since in that shard while its children have not taken its keys over', async () => {
+    // Prepare: the shard was split in two; neither child has had a batch (a checkpoint)
+    const MAX = (1n << 128n) - 1n;
+    const children: ShardInfo[] = [
+      { shardId: 'shardId-000000000001', parentShardId: SHARD, hashKeyRange: { start: 0n, end: MAX / 2n } },
+      {
+        shardId: 'shardId-000000000002',
+        parentShardId: SHARD,
+        hashKeyRange: { start: MAX / 2n + 1n, end: MAX },
+      },
+    ];
+    const { b, deps, checked, checkpoint } = await pipelineWithAFailedBatch({ children });
     const queue = memoryQueue([discarded(b)]);
 
     // Act
     const report = await redriveDeadLetters(deps(queue));
 
-    // Assess
-    expect(report.left).toEqual([expect.objectContaining({ kind: 'resharded' })]);
-    expect(checked).toEqual([SHARD]);
-    expect((await checkpoint())?.redriveInbox).toEqual([]);
-    expect(queue.messages).toHaveLength(1);
+    // Assess: bob's click went to late/, ann's waits in the parent (its child's first batch takes
+    // it over with her windows); the children were asked for after the parent was read
+    expect(report.left).toEqual([]);
+    expect(report.redriven).toEqual({ batches: 1, records: 2, waiting: 1, skipped: 0 });
+    expect(checked).toEqual([SHARD, SHARD]);
+    expect((await checkpoint())?.redriveInbox.map((r) => r.sequenceNumber)).toEqual([sequenceNumber(4)]);
+    expect(queue.messages).toEqual([]);
   });
 
   it('reports a batch it cannot queue as failed, keeps its message, and goes on with the next', async () => {

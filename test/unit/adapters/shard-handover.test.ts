@@ -8,7 +8,7 @@ import {
   type ShardLineage,
 } from '../../../functions/adapters/kinesis/shard-lineage.js';
 import { queueRedrive } from '../../../functions/adapters/redrive/queue-redrive.js';
-import { decodeCheckpoint } from '../../../functions/adapters/state/checkpoint.js';
+import { decodeCheckpoint, readCheckpoint } from '../../../functions/adapters/state/checkpoint.js';
 import { MemoryStateStore } from '../../../functions/adapters/state/memory-state-store.js';
 import { definePipeline } from '../../../functions/core/pipeline.js';
 import { sequenceNumber } from '../../fixtures/kinesis-events.js';
@@ -227,6 +227,176 @@ describe('state across a shard split', () => {
     const parent = await store.get('test-clicks', PARENT);
     if (!parent || 'notModified' in parent) throw new Error('parent checkpoint expected');
     expect(decodeCheckpoint(parent.body).handingOver).toEqual([]);
+  });
+});
+
+/** The children `shard` has in a lineage: the shards naming it as a parent. */
+function childrenIn(shards: readonly ShardInfo[]) {
+  return async (shard: string) =>
+    shards.filter((s) => s.parentShardId === shard || s.adjacentParentShardId === shard);
+}
+
+describe('redriving records of a shard split since', () => {
+  const splitShards: ShardInfo[] = [
+    { shardId: PARENT, hashKeyRange: { start: 0n, end: MAX } },
+    { shardId: LEFT, parentShardId: PARENT, hashKeyRange: { start: 0n, end: split } },
+    { shardId: RIGHT, parentShardId: PARENT, hashKeyRange: { start: split + 1n, end: MAX } },
+  ];
+
+  /**
+   * The parent's batch (ann, bob, ann), then a click of ann on the parent (sequence number 5) and
+   * one of bob (6) that the mapping gave up on, their windows still open everywhere.
+   */
+  async function splitWithAFailedBatch() {
+    let wall = 1_800_000_000_000;
+    const harness = memoryDeps({ lineage: splitLineage(), now: () => wall });
+    await aggregateBatch(
+      clickRecords([click(ann, T0 + 10 * S), click(bob, T0 + 20 * S), click(ann, T0 + 30 * S)], 1, PARENT),
+      harness.deps,
+    );
+    const failed = clickRecords([click(ann, T0 + 45 * S), click(bob, T0 + 55 * S)], 5, PARENT);
+    const range = { from: sequenceNumber(5), to: sequenceNumber(6) };
+    const redrive = (deps = harness.deps) =>
+      queueRedrive(PARENT, failed, range, { ...deps, childrenOf: childrenIn(splitShards) });
+    const left = () => aggregateBatch(clickRecords([click(ann, T0 + 40 * S)], 10, LEFT), harness.deps);
+    const right = () => aggregateBatch(clickRecords([click(bob, T0 + 50 * S)], 20, RIGHT), harness.deps);
+    const checkpoint = async (shard: string) =>
+      (await readCheckpoint(harness.stateStore, clicksPipeline.name, shard))?.checkpoint;
+    const closeEverything = async () => {
+      wall += DAY;
+      await flushIdleShards({ ...harness.deps, idleTimeoutMs: 0 });
+      return (harness.aggregates.records as AggregateRecord[])
+        .map((r) => `${r.key} ${(r.window_start - T0) / S}s clicks=${r.values?.clicks} on ${r.shard}`)
+        .sort();
+    };
+    return { ...harness, redrive, left, right, checkpoint, closeEverything };
+  }
+
+  it('queues each record in the child that took its key over, and counts it there once', async () => {
+    // Prepare: both children have taken their keys over
+    const { deps, redrive, left, right, checkpoint, closeEverything } = await splitWithAFailedBatch();
+    await left();
+    await right();
+
+    // Act: a copy of the message comes again after LEFT's next batch
+    const first = await redrive();
+    await aggregateBatch(clickRecords([click(ann, T0 + 42 * S)], 11, LEFT), deps);
+    const second = await redrive();
+
+    // Assess: ann's click waits in LEFT, bob's in RIGHT, each range recorded under the parent's
+    // name; the second copy finds both taken; each window counts its click once
+    expect(first).toEqual({ redriven: 2, waiting: 2, skipped: 0 });
+    expect(second).toEqual({ redriven: 0, waiting: 0, skipped: 2 });
+    expect((await checkpoint(LEFT))?.redriveInbox.map((r) => r.sequenceNumber)).toEqual([sequenceNumber(5)]);
+    expect((await checkpoint(RIGHT))?.redriveInbox.map((r) => r.sequenceNumber)).toEqual([sequenceNumber(6)]);
+    expect((await checkpoint(LEFT))?.redrivenFrom).toEqual([
+      { shard: PARENT, from: sequenceNumber(5), to: sequenceNumber(6), at: expect.any(Number) },
+    ]);
+    expect((await checkpoint(LEFT))?.redriven).toEqual([]);
+    expect((await checkpoint(PARENT))?.redriveInbox).toEqual([]);
+    expect((await checkpoint(PARENT))?.redriven).toEqual([]);
+    expect(await closeEverything()).toEqual(
+      [`${ann} 0s clicks=5 on ${LEFT}`, `${bob} 0s clicks=3 on ${RIGHT}`].sort(),
+    );
+  });
+
+  it('queues in the parent the records of a child that has not taken its keys over yet, which its first batch takes', async () => {
+    // Prepare: only LEFT has had a batch
+    const { redrive, left, right, checkpoint, closeEverything } = await splitWithAFailedBatch();
+    await left();
+
+    // Act
+    const first = await redrive();
+    await right();
+    const second = await redrive();
+
+    // Assess: ann's click went to LEFT, bob's waited in the parent and moved to RIGHT with his
+    // windows; a second copy afterwards finds both taken (in LEFT, and in the parent's own record)
+    expect(first).toEqual({ redriven: 2, waiting: 2, skipped: 0 });
+    expect(second).toEqual({ redriven: 0, waiting: 0, skipped: 2 });
+    expect((await checkpoint(PARENT))?.redriven).toEqual([
+      { from: sequenceNumber(5), to: sequenceNumber(6), at: expect.any(Number) },
+    ]);
+    expect((await checkpoint(PARENT))?.redriveInbox).toEqual([]);
+    expect(await closeEverything()).toEqual(
+      [`${ann} 0s clicks=4 on ${LEFT}`, `${bob} 0s clicks=3 on ${RIGHT}`].sort(),
+    );
+  });
+
+  it("keeps what a redrive recorded in a child when the child's batch writes after it", async () => {
+    // Prepare: both children took over; the redrive queues between LEFT's next batch's read and
+    // its write
+    const { deps, stateStore, redrive, left, right, checkpoint } = await splitWithAFailedBatch();
+    await left();
+    await right();
+    let raced = false;
+    const racing = Object.assign(Object.create(stateStore) as MemoryStateStore, {
+      put: async (...args: Parameters<MemoryStateStore['put']>) => {
+        if (!raced && args[1] === LEFT) {
+          raced = true;
+          await redrive();
+        }
+        return stateStore.put(...args);
+      },
+    });
+
+    // Act
+    const outcome = await aggregateBatch(clickRecords([click(ann, T0 + 42 * S)], 11, LEFT), {
+      ...deps,
+      stateStore: racing,
+      checkpointCache: undefined,
+    });
+
+    // Assess: the batch wrote again, keeping the queued click and its range
+    expect(raced).toBe(true);
+    expect(outcome.response.batchItemFailures).toEqual([]);
+    const after = await checkpoint(LEFT);
+    expect(after?.position?.sequenceNumber).toBe(sequenceNumber(11));
+    expect(after?.redriveInbox.map((r) => r.sequenceNumber)).toEqual([sequenceNumber(5)]);
+    expect(after?.redrivenFrom).toHaveLength(1);
+    expect(await redrive()).toEqual({ redriven: 0, waiting: 0, skipped: 2 });
+  });
+
+  it('leaves the records for a later run when a child takes its keys over while the redrive queues them', async () => {
+    // Prepare: no child has had a batch when the redrive routes the records; LEFT's first batch
+    // runs after the redrive read the parent to write it
+    const { deps, left, checkpoint } = await splitWithAFailedBatch();
+    const children = childrenIn(splitShards);
+    let asked = 0;
+    const failed = clickRecords([click(ann, T0 + 45 * S)], 5, PARENT);
+    const racing = async (shard: string) => {
+      if (++asked === 2) await left();
+      return children(shard);
+    };
+
+    // Act
+    const outcome = queueRedrive(
+      PARENT,
+      failed,
+      { from: sequenceNumber(5), to: sequenceNumber(5) },
+      {
+        ...deps,
+        childrenOf: racing,
+      },
+    );
+
+    // Assess: nothing queued in the parent, whose keys LEFT holds now; the next run queues it there
+    await expect(outcome).rejects.toMatchObject({
+      kind: 'waiting',
+      message: expect.stringContaining(`shard ${LEFT} took keys of ${PARENT} over`),
+    });
+    expect((await checkpoint(PARENT))?.redriveInbox).toEqual([]);
+    const again = await queueRedrive(
+      PARENT,
+      failed,
+      { from: sequenceNumber(5), to: sequenceNumber(5) },
+      {
+        ...deps,
+        childrenOf: children,
+      },
+    );
+    expect(again).toEqual({ redriven: 1, waiting: 1, skipped: 0 });
+    expect((await checkpoint(LEFT))?.redriveInbox.map((r) => r.sequenceNumber)).toEqual([sequenceNumber(5)]);
   });
 });
 

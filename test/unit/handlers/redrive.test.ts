@@ -51,7 +51,7 @@ function dependencies(body: string): RedriveDependencies & { deleted: number; re
         },
       } as unknown as ShardReadClient,
       streamName: 'tributary-dev-test-clicks',
-      shards: { hasChildren: async () => false },
+      shards: { childrenOf: async () => [] },
       pagePauseMs: 0,
     }),
   };
