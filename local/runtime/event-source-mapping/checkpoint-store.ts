@@ -11,6 +11,11 @@ export interface ShardCheckpoint {
   readonly shardEnded?: boolean;
   /** The open tumbling window and its state (ParallelizationFactor 1), as Lambda keeps it. */
   readonly window?: SavedWindow;
+  /**
+   * When the mapping started reading the shard by time (epoch ms: the moment of a LATEST start, or
+   * StartingPositionTimestamp): before its first record, and for its children, it reads from there.
+   */
+  readonly since?: number;
   readonly updatedAt: string;
 }
 
@@ -31,6 +36,7 @@ const FileSchema = z.object({
         sequenceNumber: z.string().optional(),
         shardEnded: z.boolean().optional(),
         window: WindowSchema.optional(),
+        since: z.number().optional(),
         updatedAt: z.string(),
       }),
     ),

@@ -44,6 +44,8 @@ export interface LaneHost {
   ): Promise<InvocationOutcome>;
   discard(batch: DiscardedBatch): Promise<void>;
   processed(records: readonly StreamRecord[]): void;
+  /** A window's final invocation succeeded: its state is gone (or fresh), and so in the checkpoint. */
+  windowClosed(): void;
   backoff(attempt: number): Promise<void>;
 }
 
@@ -200,5 +202,7 @@ export class Lane {
     }
     if (terminatedEarly && this.window) this.window.state = {};
     else this.window = undefined;
+    // Else a restart would restore the finished window and make its final invocation again.
+    this.host.windowClosed();
   }
 }

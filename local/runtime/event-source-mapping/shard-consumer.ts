@@ -42,6 +42,8 @@ export interface ShardConsumerDeps {
   readonly signal: AbortSignal;
   /** The tumbling window the last run left open on this shard (ParallelizationFactor 1 only). */
   readonly savedWindow?: SavedWindow;
+  /** When the mapping started reading this shard by time (checkpoint-store.ts), kept with its checkpoint. */
+  readonly since?: number;
   invoke(
     records: readonly StreamRecord[],
     tumbling: TumblingWindowFields | undefined,
@@ -77,6 +79,7 @@ export class ShardConsumer {
         deps.progress.recordsProcessed += records.length;
         this.done(records);
       },
+      windowClosed: () => this.saveCheckpoint(),
       backoff: (attempt: number) => this.backoff(attempt),
     };
     // Window state is saved only with one lane: with several, the shard checkpoint trails the lanes
@@ -102,6 +105,7 @@ export class ShardConsumer {
       this.deps.checkpoints.set(this.deps.mapping.id, this.deps.shardId, {
         sequenceNumber: checkpoint,
         shardEnded: true,
+        since: this.deps.since,
       });
     }
   }
@@ -109,8 +113,11 @@ export class ShardConsumer {
   private async fetchLoop(start: IteratorPosition): Promise<void> {
     const { source, signal, progress, polling } = this.deps;
     let lastSequence: string | undefined;
+    // Once a LATEST iterator exists, the shard's position is that moment, not "latest": an iterator
+    // asked for again before the first record (after an error) must not skip what came meanwhile.
+    let from = start;
     const position = (): IteratorPosition =>
-      lastSequence ? { type: 'AFTER_SEQUENCE_NUMBER', sequenceNumber: lastSequence } : start;
+      lastSequence ? { type: 'AFTER_SEQUENCE_NUMBER', sequenceNumber: lastSequence } : from;
     let iterator: string | undefined;
     while (!signal.aborted) {
       if (this.buffered() >= polling.maxBufferedRecords) {
@@ -118,7 +125,12 @@ export class ShardConsumer {
         continue;
       }
       try {
-        iterator ??= await source.getIterator(this.deps.shardId, position(), signal);
+        if (iterator === undefined) {
+          iterator = await source.getIterator(this.deps.shardId, position(), signal);
+          const since = this.deps.since;
+          if (from.type === 'LATEST' && since !== undefined)
+            from = { type: 'AT_TIMESTAMP', timestampMs: since };
+        }
         const askedAt = Date.now();
         const page = await source.getRecords(iterator, GET_RECORDS_LIMIT, signal);
         progress.lastError = undefined;
@@ -197,10 +209,19 @@ export class ShardConsumer {
     const moved = this.tracker.done(records.map((r) => r.sequenceNumber));
     if (moved !== undefined) {
       this.deps.progress.checkpoint = moved;
-      const window = this.lanes.length === 1 ? this.lanes[0]?.snapshot() : undefined;
-      this.deps.checkpoints.set(this.deps.mapping.id, this.deps.shardId, { sequenceNumber: moved, window });
+      this.saveCheckpoint();
     }
     this.notifier.notify();
+  }
+
+  /** The shard's checkpoint as it stands, with the open tumbling window (one lane only). */
+  private saveCheckpoint(): void {
+    const window = this.lanes.length === 1 ? this.lanes[0]?.snapshot() : undefined;
+    this.deps.checkpoints.set(this.deps.mapping.id, this.deps.shardId, {
+      sequenceNumber: this.deps.progress.checkpoint,
+      window,
+      since: this.deps.since,
+    });
   }
 
   private backoff(attempt: number): Promise<void> {

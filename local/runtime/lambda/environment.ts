@@ -41,9 +41,10 @@ export function lambdaEnvironment(
   overrides: Readonly<Record<string, string>> = {},
 ): Record<string, string> {
   return {
+    // Not reserved in Lambda: the function's configuration may set it.
+    LANG: 'en_US.UTF-8',
     ...spec.environment,
     PATH: process.env.PATH ?? '/usr/local/bin:/usr/bin:/bin',
-    LANG: 'en_US.UTF-8',
     TZ: 'UTC',
     LAMBDA_TASK_ROOT: spec.codeDir,
     _HANDLER: spec.handler,

@@ -48,6 +48,7 @@ export function start(
 ) {
   const recordFile = join(dir, 'invocations.jsonl');
   const sent: unknown[] = [];
+  const logs: string[] = [];
   const sqs = {
     send: async (command: { input: { MessageBody: string } }) =>
       sent.push(JSON.parse(command.input.MessageBody)),
@@ -67,7 +68,7 @@ export function start(
     shardSource: () => shards,
     polling: { pollIntervalMs: 10, backoffBaseMs: 5, maxBackoffMs: 20 },
     shardDiscoveryIntervalMs: 50,
-    log: () => {},
+    log: (message) => logs.push(message),
   });
   const stop = async () => {
     await runner.stop();
@@ -82,7 +83,7 @@ export function start(
           .filter(Boolean)
           .map((l) => JSON.parse(l))
       : [];
-  return { runner, lines, sent, dir, stop };
+  return { runner, lines, sent, logs, dir, stop };
 }
 
 export async function until(condition: () => boolean, timeoutMs = 4_000): Promise<void> {

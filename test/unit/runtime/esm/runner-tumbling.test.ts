@@ -56,3 +56,43 @@ describe('EventSourceMappingRunner with TumblingWindowInSeconds', () => {
     ]);
   });
 });
+
+describe('tumbling windows across a restart of the local runtime', () => {
+  const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+  it("a restart after a window's final invocation does not make that final invocation again", async () => {
+    // Prepare: records in a window that ended two minutes ago
+    const shards = new FakeShards(['shardId-000000000000']);
+    const t0 = Math.floor(Date.now() / 60_000) * 60_000 - 120_000;
+    for (let id = 0; id < 3; id += 1) shards.put('shardId-000000000000', 'k', { id }, t0 + id * 1_000);
+    const settings = { TumblingWindowInSeconds: 60, BatchSize: 10 };
+    const first = start(assemblyWith(settings), shards);
+    await until(() => first.lines().filter((l) => l.isFinalInvokeForWindow).length === 1);
+    await first.stop(); // a clean stop: checkpoints flushed
+
+    // Act: the same mapping restarted, nothing new in the stream
+    const second = start(assemblyWith(settings), shards, first.dir);
+    await sleep(1_500);
+
+    // Assess: the invocations of both runs hold one final result for the window
+    const finals = second.lines().filter((l) => l.isFinalInvokeForWindow);
+    expect(finals.map((l) => [l.window?.start, l.state?.count])).toEqual([
+      [new Date(t0).toISOString().replace('.000Z', 'Z'), 3],
+    ]);
+  });
+
+  it('says, with ParallelizationFactor > 1, that open windows restart from an empty state', () => {
+    // Act
+    const run = start(
+      assemblyWith({ TumblingWindowInSeconds: 900, ParallelizationFactor: 2 }),
+      new FakeShards(['shardId-000000000000']),
+    );
+
+    // Assess
+    expect(run.logs).toEqual([
+      expect.stringContaining(
+        "with ParallelizationFactor 2, the tumbling windows' state is not kept across a restart of the local runtime",
+      ),
+    ]);
+  });
+});
