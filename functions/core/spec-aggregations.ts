@@ -38,6 +38,11 @@ export type ReplaySpec = z.output<typeof replaySpecSchema>;
 
 /** Parses a replay spec; throws {@link InvalidSpecError} with zod's explanation otherwise. */
 export function parseReplaySpec(input: unknown): ReplaySpec {
+  // zod's record leaves the key out (it would set the prototype): the aggregation would vanish.
+  const aggregations = (input as { aggregations?: unknown } | null)?.aggregations;
+  if (typeof aggregations === 'object' && aggregations !== null && Object.hasOwn(aggregations, '__proto__')) {
+    throw new InvalidSpecError('✖ an aggregation cannot be named "__proto__"\n  → at aggregations');
+  }
   const parsed = replaySpecSchema.safeParse(input);
   if (!parsed.success) throw new InvalidSpecError(z.prettifyError(parsed.error));
   return parsed.data;

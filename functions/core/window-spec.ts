@@ -3,6 +3,11 @@ import { InvalidSpecError } from './errors.js';
 import type { WindowSpec } from './types.js';
 
 const duration = z.int().min(0).max(Number.MAX_SAFE_INTEGER);
+/**
+ * Hopping windows a record may belong to (sizeMs / advanceMs): each is a result when it closes, so
+ * one record of a 100,000,000 ms window hopping by 1 ms would be 100 million results.
+ */
+export const MAX_WINDOWS_PER_RECORD = 100_000;
 const positiveDuration = z.int().min(1).max(Number.MAX_SAFE_INTEGER);
 
 /** Zod schema of a {@link WindowSpec} (the replay spec's `window`). */
@@ -17,6 +22,10 @@ export const windowSpecSchema = z.discriminatedUnion('type', [
     })
     .refine((w) => w.advanceMs <= w.sizeMs, {
       message: 'advanceMs must be <= sizeMs (a hop longer than the window would skip records)',
+      path: ['advanceMs'],
+    })
+    .refine((w) => Math.ceil(w.sizeMs / w.advanceMs) <= MAX_WINDOWS_PER_RECORD, {
+      message: `sizeMs / advanceMs must be at most ${MAX_WINDOWS_PER_RECORD.toLocaleString('en-US')}: each record belongs to that many windows, each a result`,
       path: ['advanceMs'],
     }),
   z.strictObject({ type: z.literal('sliding'), timeDifferenceMs: positiveDuration, graceMs: duration }),

@@ -11,14 +11,20 @@ type Options = NonNullable<ParseArgsConfig['options']>;
  * it gets the option's own check, which says what the option expects.
  */
 function negativeNumbersAsValues(argv: readonly string[], options: Options): string[] {
+  const longNameOf = (arg: string): string | undefined => {
+    if (arg.startsWith('--')) return arg.slice(2);
+    // `-n -5` as `--lines=-5`: a short option has no `=` form.
+    if (/^-\w$/.test(arg)) return Object.keys(options).find((name) => options[name]?.short === arg.slice(1));
+    return undefined;
+  };
   const args: string[] = [];
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i] as string;
     if (arg === '--') return [...args, ...argv.slice(i)];
     const next = argv[i + 1];
-    const name = arg.startsWith('--') ? arg.slice(2) : undefined;
+    const name = longNameOf(arg);
     if (name !== undefined && options[name]?.type === 'string' && next !== undefined && /^-\d/.test(next)) {
-      args.push(`${arg}=${next}`);
+      args.push(`--${name}=${next}`);
       i++;
     } else {
       args.push(arg);
@@ -63,12 +69,20 @@ export function parseOptions<T extends Options>(
   options: T,
   allowPositionals = false,
 ) {
+  let parsed: ReturnType<
+    typeof parseArgs<{ args: string[]; options: T; allowPositionals: boolean; strict: true }>
+  >;
   try {
     const args = negativeNumbersAsValues(argv, options);
-    return parseArgs({ args, options, allowPositionals, strict: true });
+    parsed = parseArgs({ args, options, allowPositionals, strict: true });
   } catch (error) {
     throw new UsageError(`${command}: ${reworded(error, options)}`);
   }
+  // `--input "$FILE"` with FILE unset must not read as "no --input" (and generate events instead).
+  for (const [name, value] of Object.entries(parsed.values)) {
+    if (value === '') throw new UsageError(`${command}: --${name} needs a value, and was given an empty one`);
+  }
+  return parsed;
 }
 
 /**

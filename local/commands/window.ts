@@ -167,6 +167,11 @@ export async function replay(options: ReplayOptions, input: Readable, output: Wr
     if (options.flush) {
       for (const result of engine.flush(state).results) await writer.line(resultLine(result));
     }
+  } catch (error) {
+    // The replay ends at the bad line: stop reading, or the command would wait for the end of an
+    // input that may never come (a producer still writing, `tail -f`).
+    input.destroy();
+    throw error;
   } finally {
     await writer.flush();
   }

@@ -11,7 +11,7 @@ import {
 } from '../kinesis/decode.js';
 import { readEnvelope } from '../kinesis/envelope.js';
 import { type AnyPipeline, validateEvent } from '../pipeline-event.js';
-import type { DeadLetter } from '../sinks/dead-letter-sink.js';
+import { boundedReason, type DeadLetter } from '../sinks/dead-letter-sink.js';
 
 /** A shard's records sorted into what to apply, what to dead-letter and what was applied before. */
 export interface PreparedRecords {
@@ -90,7 +90,7 @@ function take(
     typeof input === 'string' ? parseEnvelope(pipeline, input, arrivalTime, partitionKey) : input;
   if (parsed instanceof PoisonRecordError) {
     out.poison.push({
-      reason: `${parsed.reason}: ${parsed.message}`,
+      reason: boundedReason(`${parsed.reason}: ${parsed.message}`),
       pipeline: pipeline.name,
       shard,
       sequence_number: position.sequenceNumber,

@@ -18,6 +18,15 @@ export interface DeadLetter {
   readonly original_data_base64_length?: number;
 }
 
+/** Characters of a reason a dead letter keeps: reasons may quote the record, which can be 1 MiB. */
+export const MAX_REASON_CHARS = 2_000;
+
+/** `reason`, cut to MAX_REASON_CHARS and saying so: the data keeps the whole record. */
+export function boundedReason(reason: string): string {
+  if (reason.length <= MAX_REASON_CHARS) return reason;
+  return `${reason.slice(0, MAX_REASON_CHARS)}... (reason cut: ${reason.length} characters)`;
+}
+
 /**
  * A dead letter for an invocation event, or an entry of one, that is not a record the aggregator
  * can read (so it has no position): the entry itself, as JSON, is the data.
@@ -29,7 +38,7 @@ export function unusableEntryLetter(
   shard = 'unknown',
 ): DeadLetter {
   return {
-    reason,
+    reason: boundedReason(reason),
     pipeline,
     shard,
     sequence_number: '',

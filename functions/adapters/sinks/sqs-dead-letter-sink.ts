@@ -2,7 +2,7 @@ import { SendMessageBatchCommand, type SendMessageBatchCommandOutput } from '@aw
 import { DeliveryError } from '../errors.js';
 import { type BackoffOptions, type ResolvedBackoff, resolveBackoff } from '../retry.js';
 import { chunkBySize, sendWithRetries } from './batching.js';
-import type { DeadLetter, DeadLetterSink } from './dead-letter-sink.js';
+import { boundedReason, type DeadLetter, type DeadLetterSink } from './dead-letter-sink.js';
 
 /** SendMessageBatch limits: 10 messages; 256 KiB per message and per call. */
 export const SQS_LIMITS = { maxMessages: 10, maxBytes: 256 * 1024 };
@@ -22,7 +22,9 @@ export interface SqsDeadLetterSinkProps {
  * Serializes a dead letter within `maxBytes`: an oversized record keeps its reason and position,
  * and its data is cut (flagged `truncated`) so the message still fits the queue.
  */
-export function serializeDeadLetter(letter: DeadLetter, maxBytes = SQS_LIMITS.maxBytes): string {
+export function serializeDeadLetter(given: DeadLetter, maxBytes = SQS_LIMITS.maxBytes): string {
+  // Letters made before reasons were bounded may still wait in a checkpoint.
+  const letter = { ...given, reason: boundedReason(given.reason) };
   const body = JSON.stringify(letter);
   const size = Buffer.byteLength(body);
   if (size <= maxBytes) return body;

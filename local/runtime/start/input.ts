@@ -3,6 +3,7 @@ import { basename, dirname, join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { z } from 'zod';
 import { getGenerator } from '../../../functions/pipelines/generators.js';
+import { UsageError } from '../../cli/command.js';
 import { withoutByteOrderMark } from '../../tools/byte-order-mark.js';
 import { tsvTexts } from './tsv-input.js';
 
@@ -86,10 +87,10 @@ export function detectFormat(path: string, firstLine: string): 'jsonl' | 'csv' |
  * its run.json) repeats that run: the same texts with the same arrival times.
  */
 export async function fileInput(path: string, startMs = Date.now()): Promise<InputRecord[]> {
-  if (!existsSync(path)) throw new Error(`--input ${path}: no such file`);
+  if (!existsSync(path)) throw new UsageError(`--input ${path}: no such file`);
   if (basename(path) === 'input.jsonl' && existsSync(join(dirname(path), 'run.json'))) {
     const saved = loadInput(path);
-    if (saved.length === 0) throw new Error(`--input ${path}: no events in it`);
+    if (saved.length === 0) throw new UsageError(`--input ${path}: no events in it`);
     return saved.map((r, i) => ({ text: r.text, arrivalMs: r.arrivalMs, line: i + 1 }));
   }
   const lines: string[] = [];
@@ -120,7 +121,9 @@ export async function fileInput(path: string, startMs = Date.now()): Promise<Inp
     });
   }
   // Nothing produced, nothing to reconcile: `start` would report MATCH, a success that says nothing.
-  if (texts.length === 0) throw new Error(`--input ${path}: no events in it (blank, or a header row alone)`);
+  if (texts.length === 0) {
+    throw new UsageError(`--input ${path}: no events in it (blank, or a header row alone)`);
+  }
   return texts.map((text, i) => ({ text, arrivalMs: startMs + i, line: lineNumbers[firstRecordLine + i] }));
 }
 

@@ -70,7 +70,11 @@ export function producerRate(
 }
 
 /** The run's folder, spec and input: a resumed run's as saved, or a new one's, after `reset(its id)`. */
-async function prepareFolder(options: StartOptions, reset: (runId: string) => Promise<void>) {
+async function prepareFolder(
+  options: StartOptions,
+  fromFile: InputRecord[] | undefined,
+  reset: (runId: string) => Promise<void>,
+) {
   if (options.run) {
     const folder = existingRunFolder(options.run);
     return {
@@ -81,9 +85,7 @@ async function prepareFolder(options: StartOptions, reset: (runId: string) => Pr
     };
   }
   const folder = newRunFolder(options.pipeline);
-  const input: InputRecord[] = options.input
-    ? await fileInput(options.input)
-    : generatedInput(options.pipeline, options.events, options.seed);
+  const input: InputRecord[] = fromFile ?? generatedInput(options.pipeline, options.events, options.seed);
   const spec: RunSpec = {
     id: folder.dir.split('/').pop() ?? folder.dir,
     pipeline: options.pipeline,
@@ -113,6 +115,8 @@ export async function runStart(options: StartOptions): Promise<number> {
   const previous = options.run ? runSpecOf(options.run) : undefined;
   const stage = previous ? (previous.stage ?? undefined) : options.stage;
   const transport = previous ? previous.transport : (options.transport ?? 'kinesis');
+  // Read before any service starts: an empty or unreadable file is a usage error, not a run.
+  const fromFile = options.input && !options.run ? await fileInput(options.input) : undefined;
   await useLocalstack(note);
   // The MSK app's topics live on the local Kafka broker: started or reused like LocalStack.
   if (transport === 'msk')
@@ -129,7 +133,7 @@ export async function runStart(options: StartOptions): Promise<number> {
   const releaseLock = takeRunLock(target);
   try {
     if (previous && options.run) assertLatestRun(target, previous.id, options.run);
-    return await runLocked(options, { synth, context, runTarget: target, out, note, started });
+    return await runLocked(options, { synth, context, runTarget: target, fromFile, out, note, started });
   } finally {
     releaseLock();
   }
@@ -179,12 +183,14 @@ async function runLocked(
     readonly context: LocalAwsContext;
     /** Its pipeline is the run's. */
     readonly runTarget: RunTarget;
+    /** The events of `--input`, read before anything started. */
+    readonly fromFile: InputRecord[] | undefined;
     readonly out: (line: string) => void;
     readonly note: (line: string) => void;
     readonly started: number;
   },
 ): Promise<number> {
-  const { synth, context, runTarget, out, note, started } = given;
+  const { synth, context, runTarget, fromFile, out, note, started } = given;
   const pipelineName = runTarget.pipeline;
   const watch = await LocalstackWatch.begin(context.endpoint, note);
   const assembly = CloudAssembly.load(synth.dir, context);
@@ -205,7 +211,7 @@ async function runLocked(
     note(
       `provisioned: ${provisioned.created.length + topics.created.length} created, ${provisioned.existing.length + topics.existing.length} already there`,
     );
-    const { folder, spec, input, resumed } = await prepareFolder(options, async (runId) => {
+    const { folder, spec, input, resumed } = await prepareFolder(options, fromFile, async (runId) => {
       // Noted first: a reset that fails halfway has already spoiled the older runs' streams.
       markLatestRun(runTarget, runId);
       await resetPipeline(clients, resetTarget(resources, stream, pipelineName));

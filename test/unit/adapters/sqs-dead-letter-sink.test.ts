@@ -61,6 +61,20 @@ describe('SqsDeadLetterSink', () => {
     expect(JSON.parse(stub.inputs[1]?.Entries?.[0]?.MessageBody ?? '').sequence_number).toBe('1001');
   });
 
+  it('cuts a reason longer than 2,000 characters, saying so, so that the letter fits the queue', () => {
+    // Prepare: a letter made before reasons were bounded, waiting in a checkpoint
+    const long = { ...letter(8), reason: `wrong-pipeline: ${'p'.repeat(300 * 1024)}` };
+
+    // Act
+    const parsed = JSON.parse(serializeDeadLetter(long));
+
+    // Assess
+    expect(parsed.reason).toBe(
+      `${long.reason.slice(0, 2_000)}... (reason cut: ${long.reason.length} characters)`,
+    );
+    expect(parsed.data_base64).toBe(long.data_base64);
+  });
+
   it('truncates an oversized record to fit 256 KiB, keeping the reason and flagging the cut', () => {
     // Prepare: 1 MiB of data, as an oversized Kinesis record would carry.
     const big = letter(7, Buffer.alloc(1024 * 1024, 1).toString('base64'));

@@ -23,6 +23,8 @@ afterEach(() => {
 
 const folder = mkdtempSync(join(tmpdir(), 'tributary-arguments-'));
 const missing = join(folder, 'missing.jsonl');
+const empty = join(folder, 'empty.jsonl');
+writeFileSync(empty, '\n\n');
 /** A run folder as `start --stage <stage>` leaves it (null: made without --stage). */
 function runMadeWith(stage: string | null, transport?: 'msk'): string {
   const dir = mkdtempSync(join(tmpdir(), 'tributary-run-'));
@@ -55,6 +57,9 @@ describe('tributary start arguments', () => {
     [['--rate', '-1.5'], '--rate must be a whole number >= 0 (given "-1.5")'],
     [['--rate', '5', '--duration', '10'], 'give --rate or --duration, not both'],
     [['--input', missing, '--events', '5'], 'give --events or --input, not both'],
+    // Read before any service starts: nothing to produce is a usage error, not a run.
+    [['--input', empty], `--input ${empty}: no events in it (blank, or a header row alone)`],
+    [['--input', ''], '--input needs a value, and was given an empty one'],
     [['--run', folder, '--events', '5'], '--run resumes a run folder as it was'],
     [['--run', folder, '--duration', '60'], '--run resumes a run folder as it was'],
     [
@@ -80,7 +85,7 @@ describe('tributary start arguments', () => {
       ['--stage', 'Bad Stage'],
       '--stage must be lower-case letters, digits and dashes, starting with a letter, at most 31 characters (given "Bad Stage")',
     ],
-    [['--stage', ''], '--stage must be lower-case letters, digits and dashes'],
+    [['--stage', ''], '--stage needs a value, and was given an empty one'],
     [
       ['--run', defaultRun, '--transport', 'msk'],
       `--run ${defaultRun} was made with --transport kinesis: give that transport or none (given --transport msk)`,
@@ -117,6 +122,12 @@ describe('tributary produce arguments', () => {
     [['--pipeline', 'taxi-rides', '--input', missing, '--events', '3'], 'give --events or --input, not both'],
     [['--pipeline', 'taxi-rides', '--input', missing], `--input ${missing}: no such file`],
     [['--pipeline', 'taxi-rides', '--input', folder], `--input ${folder}: not a file`],
+    [['--pipeline', 'taxi-rides', '--input', empty], `--input ${empty}: no events in it`],
+    // An unset variable in `--stream "$S"` must not send the events to LocalStack instead.
+    [
+      ['--pipeline', 'taxi-rides', '--events', '1', '--stream', ''],
+      '--stream needs a value, and was given an empty one',
+    ],
     [['--pipeline', 'taxi-rides', '--events', '0'], '--events must be a whole number >= 1 (given "0")'],
     [['--pipeline', 'taxi-rides', '--rate', '-20'], '--rate must be a whole number >= 0 (given "-20")'],
     [

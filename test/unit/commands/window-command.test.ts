@@ -2,7 +2,10 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { PassThrough } from 'node:stream';
 import { afterAll, describe, expect, it } from 'vitest';
+import { parseReplaySpec } from '../../../functions/core/spec-aggregations.js';
+import { replay } from '../../../local/commands/window.js';
 
 const root = join(import.meta.dirname, '..', '..', '..');
 const dir = mkdtempSync(join(tmpdir(), 'tributary-window-'));
@@ -127,6 +130,35 @@ describe('tributary window', () => {
     expect(stderr).toMatch(/at least one aggregation/);
   });
 
+  it.each([
+    [
+      'a record in more than 100,000 hopping windows',
+      {
+        window: { type: 'hopping', sizeMs: 100_000_000, advanceMs: 1, graceMs: 0 },
+        aggregations: { n: { fn: 'count' } },
+      },
+      /sizeMs \/ advanceMs must be at most 100,000/,
+    ],
+    [
+      'an aggregation named __proto__ (it would vanish from the results)',
+      {
+        window: { type: 'tumbling', sizeMs: 10, graceMs: 0 },
+        aggregations: JSON.parse('{"__proto__": {"fn": "count"}, "m": {"fn": "count"}}'),
+      },
+      /an aggregation cannot be named "__proto__"/,
+    ],
+  ])('exits 2 on a spec with %s, saying so', (_, spec, message) => {
+    // Act
+    const { code, stderr } = tributaryWindow(
+      ['--spec', specFile(spec), '--flush'],
+      [{ key: 'a', ts: 1_000_000_000 }],
+    );
+
+    // Assess
+    expect(code).toBe(2);
+    expect(stderr).toMatch(message);
+  });
+
   it('exits 2 on a spec that is not JSON, with the line number', () => {
     // Act
     const { code, stderr } = tributaryWindow(['--spec', specFile('{\n  "window": {\n    oops\n}')], '');
@@ -210,4 +242,23 @@ describe('tributary window', () => {
     );
     expect(counted).toBe(200_000);
   }, 60_000);
+});
+
+describe('replay', () => {
+  it('stops reading at a bad line, even from an input that has not ended (a producer still writing)', async () => {
+    // Prepare: a good line and a bad one, the input left open
+    const input = new PassThrough();
+    input.write('{"key":"a","ts":1}\n{oops\n');
+    const spec = parseReplaySpec({
+      window: { type: 'tumbling', sizeMs: 10, graceMs: 0 },
+      aggregations: { n: { fn: 'count' } },
+    });
+
+    // Act
+    const outcome = replay({ spec, emit: 'final', flush: false }, input, new PassThrough());
+
+    // Assess
+    await expect(outcome).rejects.toThrow('stdin line 2: not valid JSON');
+    expect(input.destroyed).toBe(true);
+  });
 });

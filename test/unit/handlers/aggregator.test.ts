@@ -67,6 +67,34 @@ describe('aggregator handler', () => {
     },
   );
 
+  it('dead-letters records whose reasons quote hundreds of KiB of them, the reasons cut to fit the queue', async () => {
+    // Prepare: a record naming another pipeline by a 300 KiB name, and a trip whose drop-off comes
+    // before its pick-up, both written with 200 KiB of fractional seconds (the schema quotes them)
+    const { aws, handler } = setup();
+    const fraction = '1'.repeat(200 * 1024);
+    const backwards = {
+      ...taxiTrip({ zone: 7, pickupMs: T0 }),
+      tpep_pickup_datetime: `2026-01-01T00:10:00.${fraction}Z`,
+      tpep_dropoff_datetime: `2026-01-01T00:00:00.${fraction}Z`,
+    };
+    const event = kinesisEvent([
+      envelopeRecord({ pipeline: 'p'.repeat(300 * 1024), key: '7', ts: T0, event: {}, n: 1 }),
+      envelopeRecord({ pipeline: 'taxi-rides', key: '7', ts: T0, event: backwards, n: 2 }),
+    ]);
+
+    // Act
+    const response = await handler(event);
+
+    // Assess
+    expect(response).toEqual({ batchItemFailures: [] });
+    const reasons = aws.sqs.map((letter) => (letter as { reason: string }).reason);
+    expect(reasons).toEqual([
+      expect.stringMatching(/^wrong-pipeline: .*\.\.\. \(reason cut: \d+ characters\)$/),
+      expect.stringMatching(/^invalid-event: .*\.\.\. \(reason cut: \d+ characters\)$/),
+    ]);
+    expect(reasons.every((reason) => reason.length < 2_100)).toBe(true);
+  });
+
   it('dead-letters an event that is not a Kinesis batch (AWS Firehose sample) instead of throwing', async () => {
     // Prepare: aws-lambda-go's Firehose data-transformation sample, sent to the wrong function
     const { aws, handler } = setup();

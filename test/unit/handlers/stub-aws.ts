@@ -76,7 +76,15 @@ export function stubAwsClients() {
     },
     sqs: {
       async send(command) {
-        for (const entry of command.input.Entries ?? []) sqs.push(JSON.parse(entry.MessageBody ?? 'null'));
+        const entries = command.input.Entries ?? [];
+        // SQS refuses a whole call over 256 KiB.
+        const bytes = entries.reduce((n, entry) => n + Buffer.byteLength(entry.MessageBody ?? ''), 0);
+        if (bytes > 256 * 1024) {
+          throw Object.assign(new Error(`Batch requests cannot be longer than 262144 bytes (${bytes})`), {
+            name: 'BatchRequestTooLong',
+          });
+        }
+        for (const entry of entries) sqs.push(JSON.parse(entry.MessageBody ?? 'null'));
         return { $metadata: {}, Successful: [], Failed: [] };
       },
     },

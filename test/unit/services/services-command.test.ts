@@ -15,6 +15,8 @@ describe('tributary services arguments', () => {
     [['logs'], 'expected exactly one service, localstack or kafka (given 0)'],
     [['logs', 'kafka', '--lines=-3'], '--lines must be a whole number >= 0 (given "-3")'],
     [['logs', 'kafka', '--lines', '-3'], '--lines must be a whole number >= 0 (given "-3")'],
+    // A short option has no = form: its negative value is the option's too.
+    [['logs', 'kafka', '-n', '-3'], '--lines must be a whole number >= 0 (given "-3")'],
     // After "--" every argument is a positional, a negative number too.
     [['logs', '--', '--lines', '-3'], 'expected exactly one service, localstack or kafka (given 2)'],
   ])('rejects %j with a UsageError that says what was expected', async (argv, message) => {
