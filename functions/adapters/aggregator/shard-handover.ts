@@ -158,9 +158,14 @@ export async function inheritState(
     busyUntil: null,
     handingOver: [],
     inheritedFrom: sourceShards,
-    // The ranges stay recorded with the parents, whose messages name them.
+    // The ranges stay recorded with the parents, whose messages name them; a copy here, under the
+    // parents' names, lets a redrive that queues in this shard check them under its own
+    // conditional write (queue-redrive.ts): a run that read a parent before the handover.
     redriven: [],
-    redrivenFrom: [],
+    redrivenFrom: sources.flatMap(({ checkpoint }) => [
+      ...checkpoint.redriven.map((range) => ({ ...range, shard: checkpoint.shard })),
+      ...checkpoint.redrivenFrom,
+    ]),
     lastApplied: [],
     // Records a redrive left with a parent for keys now routed here (redrive-inbox.ts).
     redriveInbox: sources.flatMap((source) =>

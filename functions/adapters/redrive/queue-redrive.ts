@@ -15,6 +15,7 @@ import {
   type Checkpoint,
   encodeCheckpoint,
   keptRedriven,
+  rangeRedriven,
   readCheckpoint,
   redrivenAlready,
   type StoredCheckpoint,
@@ -89,8 +90,13 @@ export async function queueRedrive(
   const skippedHere = records.length - fresh.length;
   if (fresh.length === 0) return { redriven: 0, waiting: 0, skipped: skippedHere };
   const { routes, skipped } = await routeToOwners(shard, fresh, deps);
+  // The shard's own checkpoint last, and always: it records the whole range, which a later run
+  // (another copy of the message) then skips, so only once every descendant has its records. It
+  // also moves the shard's idle flush past the range (idle-flush.ts, deliveredThrough).
+  const own = routes.find((route) => route.target === shard) ?? { target: shard, records: [] };
+  const ordered = [...routes.filter((route) => route !== own), own];
   let counts: Counts = { redriven: 0, waiting: 0, skipped: skippedHere + skipped };
-  for (const route of routes) {
+  for (const route of ordered) {
     const queued = await queueWithRetries(route, { shard, range, deps, options });
     counts = {
       redriven: counts.redriven + queued.redriven,
@@ -127,10 +133,10 @@ interface Route {
 }
 
 /**
- * Where each record's key lives now: down from `shard`, through each child its key goes to that
- * has a checkpoint (it took its keys over), to the first shard whose child for the key has none
- * (or that was never split or merged). Records a shard on the way recorded as redriven from
- * `shard` are skipped: queued there before that shard handed its keys on.
+ * Where each record's key lives now: down from `shard` to the last descendant on the key's path
+ * that took its keys over (has a checkpoint), through descendants that never had a batch (as the
+ * handover walks: shard-handover.ts, sourcesOf). Records a shard on the way recorded as redriven
+ * from `shard` are skipped: queued there before that shard handed its keys on.
  */
 async function routeToOwners(
   shard: string,
@@ -147,11 +153,10 @@ async function routeToOwners(
     let owner = shard;
     const seen: Checkpoint[] = [];
     for (let depth = 0; depth < MAX_GENERATIONS; depth++) {
-      const child = (await children(owner)).find((c) => routesTo(record.kinesis.partitionKey, c));
-      const stored = child && (await checkpoints(child.shardId));
-      if (!child || !stored) break;
-      seen.push(stored.checkpoint);
-      owner = child.shardId;
+      const below = await ownerBelow(owner, record.kinesis.partitionKey, children, checkpoints);
+      if (!below) break;
+      seen.push(below.checkpoint);
+      owner = below.checkpoint.shard;
     }
     const sequence = record.kinesis.sequenceNumber;
     if (seen.some((checkpoint) => redrivenAlready(takenFrom(checkpoint, shard))(sequence))) {
@@ -161,6 +166,27 @@ async function routeToOwners(
     routes.set(owner, [...(routes.get(owner) ?? []), record]);
   }
   return { routes: [...routes].map(([target, rs]) => ({ target, records: rs })), skipped };
+}
+
+/**
+ * The nearest shard below `shard` on the key's path that has a checkpoint (took the key's windows
+ * over), through children that never had a batch; undefined when none has.
+ */
+async function ownerBelow(
+  shard: string,
+  partitionKey: string,
+  children: (shard: string) => Promise<readonly ShardInfo[]>,
+  checkpoints: (shard: string) => Promise<StoredCheckpoint | undefined>,
+): Promise<StoredCheckpoint | undefined> {
+  let at = shard;
+  for (let depth = 0; depth < MAX_GENERATIONS; depth++) {
+    const child = (await children(at)).find((c) => routesTo(partitionKey, c));
+    if (!child) return undefined;
+    const stored = await checkpoints(child.shardId);
+    if (stored) return stored;
+    at = child.shardId;
+  }
+  return undefined;
 }
 
 /** `fn` called once per argument. */
@@ -202,9 +228,12 @@ async function queueInto(route: Route, { shard, range, deps, options }: Job): Pr
   // Asked after the checkpoint is read: a handover that starts later writes it, so this write loses.
   await stillOwner(target, records, deps);
   const own = target === shard;
-  const taken = redrivenAlready(own ? takenRanges(checkpoint) : takenFrom(checkpoint, shard));
-  const fresh = records.filter((record) => !taken(record.kinesis.sequenceNumber));
-  if (fresh.length === 0) return { redriven: 0, waiting: 0, skipped: records.length };
+  const taken = own ? takenRanges(checkpoint) : takenFrom(checkpoint, shard);
+  const takenAlready = redrivenAlready(taken);
+  const fresh = records.filter((record) => !takenAlready(record.kinesis.sequenceNumber));
+  // The shard's own write records the range even without records of its own (queueRedrive).
+  const recordRange = own && !rangeRedriven(taken, range.from, range.to);
+  if (fresh.length === 0 && !recordRange) return { redriven: 0, waiting: 0, skipped: records.length };
   const at = (deps.now ?? Date.now)();
   const appended: Checkpoint = {
     ...checkpoint,
@@ -265,22 +294,25 @@ async function queueInto(route: Route, { shard, range, deps, options }: Job): Pr
 }
 
 /**
- * Throws unless `target` still holds the windows of every record's key: a child of it that the key
- * goes to has no checkpoint (it has not taken its keys over; its first batch takes what is queued
- * here with them).
+ * Throws unless `target` still holds the windows of every record's key: no shard below it on the
+ * key's path has a checkpoint (none took the key over; the first to do so takes what is queued
+ * here with it). Read afresh, after the target's checkpoint.
  */
 async function stillOwner(
   target: string,
   records: readonly KinesisStreamRecord[],
   deps: QueueRedriveDependencies,
 ): Promise<void> {
-  const children = (await deps.childrenOf?.(target)) ?? [];
-  for (const child of children) {
-    if (!records.some((record) => routesTo(record.kinesis.partitionKey, child))) continue;
-    if (await readCheckpoint(deps.stateStore, deps.pipeline.name, child.shardId)) {
+  const childrenOf = deps.childrenOf;
+  if (!childrenOf) return;
+  const children = memoized(childrenOf);
+  const checkpoints = memoized((id: string) => readCheckpoint(deps.stateStore, deps.pipeline.name, id));
+  for (const record of records) {
+    const below = await ownerBelow(target, record.kinesis.partitionKey, children, checkpoints);
+    if (below) {
       throw new RedriveNotReadyError(
         'waiting',
-        `shard ${child.shardId} took keys of ${target} over while the redrive ran: redrive again`,
+        `shard ${below.checkpoint.shard} took keys of ${target} over while the redrive ran: redrive again`,
       );
     }
   }
