@@ -3,7 +3,11 @@ import { KinesisClient } from '@aws-sdk/client-kinesis';
 import type { APIGatewayProxyStructuredResultV2, LambdaFunctionURLEvent } from 'aws-lambda';
 import { readProducerEnv } from '../adapters/config.js';
 import { createKafkaClient, readKafkaEnv } from '../adapters/kafka/kafka-client.js';
-import { handleIngestRequest, type IngestDependencies } from '../adapters/producer/ingest-request.js';
+import {
+  handleIngestRequest,
+  type IngestDependencies,
+  type IngestResponse,
+} from '../adapters/producer/ingest-request.js';
 import { kafkaWriter } from '../adapters/producer/kafka-writer.js';
 import { kinesisWriter, type RecordWriter } from '../adapters/producer/record-writer.js';
 import { getPipeline } from '../pipelines/index.js';
@@ -14,19 +18,27 @@ const logger = new Logger();
 export function createProducerHandler(create: () => IngestDependencies) {
   let deps: IngestDependencies | undefined;
   return async (event: LambdaFunctionURLEvent): Promise<APIGatewayProxyStructuredResultV2> => {
+    // Anything else (a test invoke, another trigger) would fail on a missing field: say what we expect.
+    const method: unknown = event?.requestContext?.http?.method;
+    if (typeof method !== 'string' || typeof event.rawPath !== 'string') {
+      return answer({
+        statusCode: 400,
+        body: { message: 'expected a Lambda function URL request (requestContext.http.method and rawPath)' },
+      });
+    }
     deps ??= create();
     const body = event.isBase64Encoded
       ? Buffer.from(event.body ?? '', 'base64').toString('utf8')
       : (event.body ?? '');
-    const response = await handleIngestRequest(
-      { method: event.requestContext.http.method, path: event.rawPath, body },
-      deps,
-    );
-    return {
-      statusCode: response.statusCode,
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify(response.body),
-    };
+    return answer(await handleIngestRequest({ method, path: event.rawPath, body }, deps));
+  };
+}
+
+function answer(response: IngestResponse): APIGatewayProxyStructuredResultV2 {
+  return {
+    statusCode: response.statusCode,
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify(response.body),
   };
 }
 

@@ -1,4 +1,5 @@
 import { PutRecordsCommand, type PutRecordsCommandOutput } from '@aws-sdk/client-kinesis';
+import { describeError } from '../errors.js';
 import { aggregateRecords } from '../kinesis/kpl.js';
 import { type BackoffOptions, type ResolvedBackoff, resolveBackoff } from '../retry.js';
 import { chunkBySize, type EntryFailure, sendWithRetries } from '../sinks/batching.js';
@@ -86,6 +87,12 @@ function toWireRecords(entries: readonly ProducerEntry[], options: PutRecordsOpt
  * entries Kinesis rejected (throttling, internal failures) with bounded exponential backoff and
  * full jitter. Never throws for rejected entries: they come back with their reason. A retried
  * entry may land after later entries of the same key (as with the KPL).
+ *
+ * A whole-call error other than throttling (the SDK client has retried it already) throws only
+ * while nothing is written yet (AccessDenied, ResourceNotFound, ... on the first call), so
+ * resending the request writes nothing twice. Once records are in the stream it is reported
+ * instead: that call's entries and every later chunk's (not sent, as the error would most likely
+ * repeat) come back rejected with it, so the caller resends only those.
  */
 export async function putRecords(
   entries: readonly ProducerEntry[],
@@ -95,6 +102,10 @@ export async function putRecords(
   const accepted: number[] = [];
   const rejected: { index: number; reason: string }[] = [];
   let calls = 0;
+  // Whether any record is in the stream, so a whole-call error must not throw the report away.
+  let written = false;
+  // The whole-call error that stopped the writing once something was written.
+  let stoppedBy: string | undefined;
   const sendable: WireRecord[] = [];
   for (const record of toWireRecords(entries, options)) {
     if (sizeOf(record) > KINESIS_LIMITS.maxRecordBytes) {
@@ -112,6 +123,11 @@ export async function putRecords(
     KINESIS_LIMITS.maxBatchBytes,
     sizeOf,
   )) {
+    if (stoppedBy !== undefined) {
+      const reason = `not sent: an earlier PutRecords call failed (${stoppedBy})`;
+      for (const record of batch) for (const m of record.members) rejected.push({ index: m, reason });
+      continue;
+    }
     const outcome = await sendWithRetries(
       batch,
       async (pending): Promise<EntryFailure[]> => {
@@ -126,9 +142,14 @@ export async function putRecords(
           );
         } catch (error) {
           const name = (error as { name?: unknown } | null)?.name;
-          if (typeof name !== 'string' || !THROTTLES.has(name)) throw error;
-          return pending.map((_, index) => ({ index, error: `${name}: ${(error as Error).message}` }));
+          if (typeof name === 'string' && THROTTLES.has(name))
+            return pending.map((_, index) => ({ index, error: `${name}: ${(error as Error).message}` }));
+          if (!written) throw error;
+          const reason = describeError(error);
+          stoppedBy = reason;
+          return pending.map((_, index) => ({ index, error: reason, retriable: false }));
         }
+        if ((out.FailedRecordCount ?? 0) < pending.length) written = true;
         if (!out.FailedRecordCount) return [];
         const failed = (out.Records ?? []).flatMap((r, index) =>
           r.ErrorCode ? [{ index, error: `${r.ErrorCode}: ${r.ErrorMessage ?? ''}` }] : [],

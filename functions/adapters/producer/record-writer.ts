@@ -7,7 +7,9 @@ import {
 
 /**
  * Where the producer writes enveloped events: a Kinesis stream or a Kafka topic, by name. Never
- * throws for entries it could not write: they come back rejected with the reason.
+ * throws for entries it could not write once any entry is written: they come back rejected with
+ * the reason. Kinesis may still throw a whole-call error (missing permission, unknown stream)
+ * before anything is written, when failing the whole request cannot make a resend duplicate.
  */
 export interface RecordWriter {
   write(stream: string, entries: readonly ProducerEntry[]): Promise<PutRecordsReport>;

@@ -101,6 +101,79 @@ describe('putRecords', () => {
     expect(stub.inputs).toHaveLength(3);
   });
 
+  it('reports a whole-call error after an earlier call was written: that chunk and the later ones come back rejected, not thrown', async () => {
+    // Prepare: 3 calls of 500, 500 and 200 entries; the second fails as a whole (the SDK gave up).
+    const stub = stubClient<PutRecordsCommandInput, PutRecordsCommandOutput>((input, call) => {
+      if (call === 2) throw serviceError('InternalFailure', 500);
+      return ok(input);
+    });
+    const { backoff } = instantBackoff();
+
+    // Act
+    const report = await putRecords(
+      Array.from({ length: 1200 }, (_, i) => entry(`k${i}`)),
+      { client: stub.client, streamName: 's', backoff },
+    );
+
+    // Assess: the first 500 are in the stream; the failed call is not retried and the third is not sent.
+    expect(report.accepted).toEqual(Array.from({ length: 500 }, (_, i) => i));
+    expect(report.rejected.map((r) => r.index)).toEqual(Array.from({ length: 700 }, (_, i) => 500 + i));
+    expect(report.rejected[0]?.reason).toBe('InternalFailure: InternalFailure (stub) (after 1 attempts)');
+    expect(report.rejected[699]?.reason).toBe(
+      'not sent: an earlier PutRecords call failed (InternalFailure: InternalFailure (stub))',
+    );
+    expect(stub.inputs).toHaveLength(2);
+    expect(report.calls).toBe(2);
+  });
+
+  it('keeps the entries a first attempt wrote when the resend of the others fails as a whole', async () => {
+    // Prepare: 'b' is throttled on the first call; the resend of it fails with a non-retriable error.
+    const stub = stubClient<PutRecordsCommandInput, PutRecordsCommandOutput>((input, call) => {
+      if (call === 2) throw serviceError('KMSThrottlingException', 400);
+      return {
+        ...ok(input),
+        FailedRecordCount: 1,
+        Records: [
+          { SequenceNumber: '1', ShardId: 'shardId-000000000000' },
+          { ErrorCode: 'ProvisionedThroughputExceededException', ErrorMessage: 'Rate exceeded for shard' },
+          { SequenceNumber: '3', ShardId: 'shardId-000000000000' },
+        ],
+      };
+    });
+    const { backoff } = instantBackoff();
+
+    // Act
+    const report = await putRecords([entry('a'), entry('b'), entry('c')], {
+      client: stub.client,
+      streamName: 's',
+      backoff,
+    });
+
+    // Assess
+    expect(report.accepted).toEqual([0, 2]);
+    expect(report.rejected).toEqual([
+      { index: 1, reason: expect.stringMatching(/^KMSThrottlingException: .*after 2 attempts/) },
+    ]);
+  });
+
+  it('still throws a whole-call error while nothing is written, so a resend of the request duplicates nothing', async () => {
+    // Prepare: the first call is refused (missing permission); nothing reaches the stream.
+    const stub = stubClient<PutRecordsCommandInput, PutRecordsCommandOutput>(() => {
+      throw serviceError('AccessDeniedException', 400);
+    });
+    const { backoff } = instantBackoff();
+
+    // Act
+    const outcome = putRecords(
+      Array.from({ length: 600 }, (_, i) => entry(`k${i}`)),
+      { client: stub.client, streamName: 's', backoff },
+    );
+
+    // Assess: thrown on the first call, without a retry or a second chunk.
+    await expect(outcome).rejects.toMatchObject({ name: 'AccessDeniedException' });
+    expect(stub.inputs).toHaveLength(1);
+  });
+
   it('rejects a record over 1 MiB without sending it', async () => {
     // Prepare
     const stub = stubClient(ok);

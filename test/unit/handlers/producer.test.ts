@@ -29,7 +29,8 @@ function request(path: string, body: unknown, base64 = false): LambdaFunctionURL
   };
 }
 
-function setup(throttleFirst = 0) {
+/** `failCall`: that PutRecords call (1-based) fails as a whole, as after the SDK's own retries. */
+function setup(throttleFirst = 0, failCall?: number) {
   const sent: PutRecordsCommand['input'][] = [];
   let throttled = 0;
   const handler = createProducerHandler(() => ({
@@ -40,6 +41,8 @@ function setup(throttleFirst = 0) {
       client: {
         async send(command: PutRecordsCommand): Promise<PutRecordsCommandOutput> {
           sent.push(command.input);
+          if (sent.length === failCall)
+            throw Object.assign(new Error('We encountered an internal error'), { name: 'InternalFailure' });
           const records = (command.input.Records ?? []).map(() =>
             throttled++ < throttleFirst
               ? { ErrorCode: 'ProvisionedThroughputExceededException', ErrorMessage: 'Rate exceeded' }
@@ -108,6 +111,38 @@ describe('producer handler', () => {
     expect(response.statusCode).toBe(200);
     expect(JSON.parse(String(response.body))).toEqual({ pipeline: 'taxi-rides', accepted: 3, rejected: [] });
     expect(sent.map((input) => input.Records?.length)).toEqual([3, 2]);
+  });
+
+  it('answers 207 with the events written and the rest rejected when a later PutRecords call fails as a whole', async () => {
+    // Prepare: 600 events make two calls (500 + 100); the second fails.
+    const { handler, sent } = setup(0, 2);
+    const events = Array.from({ length: 600 }, (_, i) => taxiTrip({ zone: 1 + (i % 200), pickupMs: T0 + i }));
+
+    // Act
+    const response = await handler(request('/pipelines/taxi-rides/events', { events }));
+
+    // Assess: the first 500 were written, so the caller must learn that instead of resending them.
+    const body = JSON.parse(String(response.body));
+    expect(response.statusCode).toBe(207);
+    expect(body.accepted).toBe(500);
+    expect(body.rejected.map((r: { index: number }) => r.index)).toEqual(
+      Array.from({ length: 100 }, (_, i) => 500 + i),
+    );
+    expect(body.rejected[0].reason).toMatch(/^InternalFailure: We encountered an internal error/);
+    expect(sent.map((input) => input.Records?.length)).toEqual([500, 100]);
+  });
+
+  it('answers 400 saying what it expects to an event that is not a function URL request', async () => {
+    // Prepare
+    const { handler, sent } = setup();
+
+    // Act
+    const response = await handler({} as LambdaFunctionURLEvent);
+
+    // Assess
+    expect(response.statusCode).toBe(400);
+    expect(JSON.parse(String(response.body)).message).toMatch(/^expected a Lambda function URL request/);
+    expect(sent).toEqual([]);
   });
 
   it('refuses an unknown pipeline and a body without events', async () => {
