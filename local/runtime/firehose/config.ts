@@ -4,6 +4,7 @@ import { FirehoseConfigError } from './errors.js';
 import { compileJq, type JqFilter, JqSyntaxError } from './jq/index.js';
 import { MskSourceConfiguration, type MskSourceSettings, mskSource } from './msk-source-config.js';
 import { type CompiledPrefix, effectivePrefixes } from './prefix.js';
+import { zoneFormatter } from './timestamp-format.js';
 
 /** How one DeliveryStream of the template behaves, every setting taken from its properties. */
 export interface DeliveryStreamConfig {
@@ -45,6 +46,7 @@ const Destination = z.object({
   CompressionFormat: z.string().optional(),
   FileExtension: z.string().optional(),
   CustomTimeZone: z.string().optional(),
+  S3BackupMode: z.string().optional(),
   DynamicPartitioningConfiguration: z.object({ Enabled: templateBoolean.optional() }).optional(),
   ProcessingConfiguration: z
     .object({ Enabled: templateBoolean.optional(), Processors: z.array(Processor).optional() })
@@ -99,6 +101,12 @@ export function parseDeliveryStream(
       `${where}: CompressionFormat must be GZIP or UNCOMPRESSED locally (given ${compression})`,
     );
   }
+  // Enabled makes Firehose write every source record to a second bucket too; nothing here does that.
+  if ((destination.S3BackupMode ?? 'Disabled') !== 'Disabled') {
+    throw new FirehoseConfigError(
+      `${where}: S3BackupMode ${destination.S3BackupMode} is not emulated (only Disabled is)`,
+    );
+  }
   const dynamicPartitioning = destination.DynamicPartitioningConfiguration?.Enabled === true;
   const processors =
     destination.ProcessingConfiguration?.Enabled === false
@@ -113,6 +121,13 @@ export function parseDeliveryStream(
       `${where}: Prefix uses partitionKeyFromQuery but no MetadataExtraction processor is configured`,
     );
   }
+  // Firehose needs at least one partitioning method; partitionKeyFromLambda is refused above, so
+  // the Prefix must use partitionKeyFromQuery (which in turn needs MetadataExtraction).
+  if (dynamicPartitioning && data.partitionKeys.length === 0) {
+    throw new FirehoseConfigError(
+      `${where}: DynamicPartitioningConfiguration is enabled but Prefix uses no !{partitionKeyFromQuery:…} key (and a MetadataExtraction processor to give it)`,
+    );
+  }
   const name = physicalName ?? p.DeliveryStreamName ?? logicalId;
   return {
     logicalId,
@@ -121,15 +136,56 @@ export function parseDeliveryStream(
     bucket: destination.BucketARN.replace(/^arn:aws[\w-]*:s3:::/, ''),
     prefix: data,
     errorPrefix: error,
-    // Firehose's defaults: 5 MiB / 300 s, and 64 MiB when dynamic partitioning is on.
-    bufferSizeBytes: (destination.BufferingHints?.SizeInMBs ?? (dynamicPartitioning ? 64 : 5)) * 1024 * 1024,
-    bufferIntervalMs: (destination.BufferingHints?.IntervalInSeconds ?? 300) * 1000,
+    ...readBufferingHints(where, destination.BufferingHints, dynamicPartitioning),
     compression,
     fileExtension: destination.FileExtension ?? (compression === 'GZIP' ? '.gz' : ''),
-    timeZone: destination.CustomTimeZone ?? 'UTC',
+    timeZone: readTimeZone(where, destination.CustomTimeZone),
     dynamicPartitioning,
     ...processing,
   };
+}
+
+/**
+ * BufferingHints as Firehose accepts them (API_BufferingHints, buffering.html): SizeInMBs 1-128,
+ * IntervalInSeconds 0-900, both or neither, no zero buffering with dynamic partitioning.
+ */
+function readBufferingHints(
+  where: string,
+  hints: { IntervalInSeconds?: number; SizeInMBs?: number } | undefined,
+  dynamicPartitioning: boolean,
+): Pick<DeliveryStreamConfig, 'bufferSizeBytes' | 'bufferIntervalMs'> {
+  const size = hints?.SizeInMBs;
+  const interval = hints?.IntervalInSeconds;
+  if ((size === undefined) !== (interval === undefined)) {
+    throw new FirehoseConfigError(
+      `${where}: BufferingHints needs both SizeInMBs and IntervalInSeconds, or neither (given ${JSON.stringify(hints)})`,
+    );
+  }
+  if (size !== undefined && !(Number.isInteger(size) && size >= 1 && size <= 128)) {
+    throw new FirehoseConfigError(`${where}: BufferingHints.SizeInMBs must be 1-128 (given ${size})`);
+  }
+  if (interval !== undefined && !(Number.isInteger(interval) && interval >= 0 && interval <= 900)) {
+    throw new FirehoseConfigError(
+      `${where}: BufferingHints.IntervalInSeconds must be 0-900 (given ${interval})`,
+    );
+  }
+  if (dynamicPartitioning && interval === 0) {
+    throw new FirehoseConfigError(
+      `${where}: BufferingHints.IntervalInSeconds 0 (zero buffering) is not supported with dynamic partitioning`,
+    );
+  }
+  // Firehose's defaults: 5 MiB / 300 s, and 64 MiB when dynamic partitioning is on.
+  return {
+    bufferSizeBytes: (size ?? (dynamicPartitioning ? 64 : 5)) * 1024 * 1024,
+    bufferIntervalMs: (interval ?? 300) * 1000,
+  };
+}
+
+/** CustomTimeZone, checked now so that a bad name fails at start; empty means UTC, as in the API. */
+function readTimeZone(where: string, timeZone: string | undefined): string {
+  if (timeZone === undefined || timeZone === '') return 'UTC';
+  wrap(where, () => zoneFormatter(timeZone));
+  return timeZone;
 }
 
 function wrap<T>(where: string, fn: () => T): T {
@@ -178,10 +234,14 @@ function readProcessors(where: string, processors: readonly z.infer<typeof Proce
     switch (processor.Type) {
       case 'RecordDeAggregation':
         if (params.SubRecordType === 'DELIMITED') {
-          result.deaggregation = {
-            type: 'DELIMITED',
-            delimiter: Buffer.from(params.Delimiter ?? '', 'base64').toString('utf8'),
-          };
+          // Without a delimiter nothing would be split: Firehose asks for one with DELIMITED.
+          const delimiter = Buffer.from(params.Delimiter ?? '', 'base64').toString('utf8');
+          if (delimiter === '') {
+            throw new FirehoseConfigError(
+              `${where}: RecordDeAggregation with SubRecordType DELIMITED needs a Delimiter (base64)`,
+            );
+          }
+          result.deaggregation = { type: 'DELIMITED', delimiter };
         } else result.deaggregation = { type: 'JSON' };
         break;
       case 'AppendDelimiterToRecord':

@@ -28,7 +28,8 @@ interface Buffered {
   readonly errorOutputType: ErrorOutputType | undefined;
   readonly payloads: Buffer[];
   bytes: number;
-  readonly oldestArrivalMs: number;
+  /** Names the object and evaluates `!{timestamp:}`: the oldest arrival, not the first appended. */
+  oldestArrivalMs: number;
   readonly openedAtMs: number;
   readonly acks: (() => void)[];
 }
@@ -161,6 +162,8 @@ export class DeliveryStream {
       this.buffers.set(id, buffer);
       if (errorOutputType === undefined) this.activePartitions++;
     }
+    // Records reach a buffer out of arrival order (shards, Kafka partitions, a replayed spool).
+    buffer.oldestArrivalMs = Math.min(buffer.oldestArrivalMs, arrivalMs);
     buffer.payloads.push(bytes);
     buffer.bytes += bytes.length;
     if (ack !== undefined) buffer.acks.push(ack);

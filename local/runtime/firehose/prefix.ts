@@ -26,6 +26,9 @@ export interface CompiledPrefix {
   /** Names used with `!{partitionKeyFromQuery:…}`. */
   readonly partitionKeys: readonly string[];
   readonly hasExpressions: boolean;
+  /** Whether it has a `!{timestamp:…}` expression (without one, Firehose appends its time prefix). */
+  readonly hasTimestamp: boolean;
+  readonly hasErrorOutputType: boolean;
   evaluate(context: PrefixContext): string;
 }
 
@@ -56,6 +59,8 @@ export function compilePrefix(source: string, role: 'Prefix' | 'ErrorOutputPrefi
     source,
     partitionKeys: segments.flatMap((s) => (s.kind === 'partitionKey' ? [s.name] : [])),
     hasExpressions: segments.some((s) => s.kind !== 'text'),
+    hasTimestamp: segments.some((s) => s.kind === 'timestamp'),
+    hasErrorOutputType: segments.some((s) => s.kind === 'errorOutputType'),
     evaluate: (context) => segments.map((s) => evaluateSegment(s, context, source)).join(''),
   };
 }
@@ -111,32 +116,48 @@ function evaluateSegment(segment: Segment, context: PrefixContext, source: strin
 }
 
 /**
- * The prefixes as Firehose applies them: no Prefix means `yyyy/MM/dd/HH/`; a Prefix without any
- * expression gets that time prefix appended unless dynamic partitioning is on; no ErrorOutputPrefix
- * means `<error-output-type>/yyyy/MM/dd/HH/`.
+ * The prefixes as Firehose applies them (s3-prefixes.html, "prefix rules"): no Prefix means
+ * `yyyy/MM/dd/HH/`; a Prefix without a timestamp expression gets that time prefix appended unless
+ * dynamic partitioning is on; no ErrorOutputPrefix means `<Prefix><error-output-type>/yyyy/MM/dd/HH/`.
+ * What Firehose refuses at creation is refused here too.
  */
 export function effectivePrefixes(
   prefix: string | undefined,
   errorOutputPrefix: string | undefined,
   dynamicPartitioning: boolean,
 ): { data: CompiledPrefix; error: CompiledPrefix } {
-  if (dynamicPartitioning && (errorOutputPrefix ?? '') === '') {
+  const noErrorPrefix = (errorOutputPrefix ?? '') === '';
+  if (dynamicPartitioning && noErrorPrefix) {
     throw new FirehoseConfigError(
       'ErrorOutputPrefix is required when DynamicPartitioningConfiguration.Enabled is true',
     );
   }
   let data = compilePrefix(prefix ?? '', 'Prefix');
-  if (!dynamicPartitioning && !data.hasExpressions)
-    data = compilePrefix(`${prefix ?? ''}${DEFAULT_TIME_PREFIX}`, 'Prefix');
+  // Refused by Firehose at creation, in its words: the default error prefix is built from Prefix.
+  if (data.hasExpressions && noErrorPrefix) {
+    throw new FirehoseConfigError(
+      `ErrorOutputPrefix can't be null when Prefix contains expressions (Prefix ${JSON.stringify(prefix)})`,
+    );
+  }
   if (!dynamicPartitioning && data.partitionKeys.length > 0) {
     throw new FirehoseConfigError(
       `Prefix ${JSON.stringify(prefix)} uses partitionKeyFromQuery but DynamicPartitioningConfiguration is not enabled`,
     );
   }
-  let error = compilePrefix(errorOutputPrefix ?? '', 'ErrorOutputPrefix');
+  // Other expressions (random-string) do not count: only a timestamp expression replaces the default.
+  if (!dynamicPartitioning && !data.hasTimestamp)
+    data = compilePrefix(`${prefix ?? ''}${DEFAULT_TIME_PREFIX}`, 'Prefix');
+  // Without ErrorOutputPrefix, errors go under Prefix (which then has no expressions: refused above).
+  const errorSource = noErrorPrefix ? (prefix ?? '') : (errorOutputPrefix ?? '');
+  let error = compilePrefix(errorSource, 'ErrorOutputPrefix');
+  if (error.hasExpressions && !error.hasErrorOutputType) {
+    throw new FirehoseConfigError(
+      `ErrorOutputPrefix ${JSON.stringify(errorOutputPrefix)} has expressions, so it must include !{firehose:error-output-type}`,
+    );
+  }
   if (!error.hasExpressions) {
     error = compilePrefix(
-      `${errorOutputPrefix ?? ''}!{firehose:error-output-type}/${DEFAULT_TIME_PREFIX}`,
+      `${errorSource}!{firehose:error-output-type}/${DEFAULT_TIME_PREFIX}`,
       'ErrorOutputPrefix',
     );
   }

@@ -55,6 +55,9 @@ export function processRecord(
   } else if (config.deaggregation?.type === 'DELIMITED') {
     parts = splitDelimited(data, config.deaggregation.delimiter);
   }
+  // An empty or blank record (a Kafka tombstone becomes one) has no sub-record: Firehose delivers
+  // records it cannot process to the error output rather than dropping them (same code as above).
+  if (parts.length === 0) return fail(EXTRACTION_FAILED, 'RecordDeAggregation found no sub-record');
   const records: ProcessedRecord[] = [];
   for (const part of parts) {
     let partitionKeys: Record<string, string> = {};
@@ -139,7 +142,6 @@ export function splitJsonObjects(data: Buffer): Buffer[] | undefined {
 }
 
 function splitDelimited(data: Buffer, delimiter: string): Buffer[] {
-  if (delimiter === '') return [data];
   return data
     .toString('utf8')
     .split(delimiter)

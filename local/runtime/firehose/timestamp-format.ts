@@ -138,8 +138,11 @@ export function zonedFields(epochMs: number, timeZone = 'UTC'): ZonedFields {
 
 const formatters = new Map<string, Intl.DateTimeFormat>();
 
-function offsetMs(epochMs: number, timeZone: string): number {
-  if (timeZone === 'UTC') return 0;
+/**
+ * The formatter that gives an instant's fields in `timeZone`; refuses a name Intl does not know.
+ * The template reader calls it so that a bad CustomTimeZone fails at start, not at the first write.
+ */
+export function zoneFormatter(timeZone: string): Intl.DateTimeFormat {
   let formatter = formatters.get(timeZone);
   if (formatter === undefined) {
     try {
@@ -160,6 +163,12 @@ function offsetMs(epochMs: number, timeZone: string): number {
     }
     formatters.set(timeZone, formatter);
   }
+  return formatter;
+}
+
+function offsetMs(epochMs: number, timeZone: string): number {
+  if (timeZone === 'UTC') return 0;
+  const formatter = zoneFormatter(timeZone);
   const parts = Object.fromEntries(
     formatter.formatToParts(new Date(epochMs)).map((p) => [p.type, Number(p.value)]),
   );

@@ -2,6 +2,7 @@ import { gunzipSync } from 'node:zlib';
 import { describe, expect, it, vi } from 'vitest';
 import { type DeliveryStreamConfig, parseDeliveryStream } from '../../../../local/runtime/firehose/config.js';
 import { DeliveryStream, MAX_ACTIVE_PARTITIONS } from '../../../../local/runtime/firehose/delivery-stream.js';
+import { FirehoseConfigError } from '../../../../local/runtime/firehose/errors.js';
 import type { ObjectSink } from '../../../../local/runtime/firehose/object-sink.js';
 import { directPutProperties, rawProperties } from './fixtures/delivery-streams.js';
 
@@ -26,6 +27,23 @@ function envelope(ts: number, key = 'zone-1'): Buffer {
 }
 
 const ARRIVAL = Date.UTC(2026, 10, 23, 10, 0, 0);
+
+/** A copy of `base` whose ExtendedS3DestinationConfiguration `change` edited. */
+function withDestination(base: object, change: (destination: Record<string, unknown>) => void): unknown {
+  const properties = structuredClone(base) as { ExtendedS3DestinationConfiguration: Record<string, unknown> };
+  change(properties.ExtendedS3DestinationConfiguration);
+  return properties;
+}
+
+/** rawProperties with its RecordDeAggregation processor given these parameters. */
+function withDeAggregation(parameters: { ParameterName: string; ParameterValue: string }[]): unknown {
+  const properties = structuredClone(rawProperties);
+  properties.ExtendedS3DestinationConfiguration.ProcessingConfiguration.Processors[0] = {
+    Type: 'RecordDeAggregation',
+    Parameters: parameters,
+  };
+  return properties;
+}
 
 describe('parseDeliveryStream', () => {
   it('reads every setting from the template properties', () => {
@@ -62,6 +80,84 @@ describe('parseDeliveryStream', () => {
     const properties = structuredClone(rawProperties);
     properties.ExtendedS3DestinationConfiguration.ProcessingConfiguration.Processors.push(processor as never);
     expect(() => parseDeliveryStream('Raw', properties)).toThrow(message);
+  });
+});
+
+describe('parseDeliveryStream refusals (what Firehose refuses or the emulation would drop)', () => {
+  it.each([
+    [
+      'an unknown CustomTimeZone, when the template is read rather than at the first write',
+      withDestination(directPutProperties, (d) => {
+        d.CustomTimeZone = 'Mars/Olympus_Mons';
+      }),
+      /CustomTimeZone must be an IANA time zone name \(given "Mars\/Olympus_Mons"\)/,
+    ],
+    [
+      'zero buffering with dynamic partitioning (buffering.html)',
+      withDestination(rawProperties, (d) => {
+        d.BufferingHints = { IntervalInSeconds: 0, SizeInMBs: 64 };
+      }),
+      /IntervalInSeconds 0 \(zero buffering\) is not supported with dynamic partitioning/,
+    ],
+    [
+      'SizeInMBs above 128',
+      withDestination(rawProperties, (d) => {
+        d.BufferingHints = { IntervalInSeconds: 60, SizeInMBs: 256 };
+      }),
+      /SizeInMBs must be 1-128 \(given 256\)/,
+    ],
+    [
+      'IntervalInSeconds above 900',
+      withDestination(rawProperties, (d) => {
+        d.BufferingHints = { IntervalInSeconds: 3600, SizeInMBs: 64 };
+      }),
+      /IntervalInSeconds must be 0-900 \(given 3600\)/,
+    ],
+    [
+      'only one of the BufferingHints',
+      withDestination(rawProperties, (d) => {
+        d.BufferingHints = { SizeInMBs: 64 };
+      }),
+      /BufferingHints needs both SizeInMBs and IntervalInSeconds, or neither/,
+    ],
+    [
+      'S3BackupMode Enabled (a second copy of every source record, not emulated)',
+      withDestination(rawProperties, (d) => {
+        d.S3BackupMode = 'Enabled';
+        d.S3BackupConfiguration = { BucketARN: 'arn:aws:s3:::backup-bucket', Prefix: 'source/' };
+      }),
+      /S3BackupMode Enabled is not emulated/,
+    ],
+    [
+      'RecordDeAggregation DELIMITED without a Delimiter (nothing would be split)',
+      withDeAggregation([{ ParameterName: 'SubRecordType', ParameterValue: 'DELIMITED' }]),
+      /SubRecordType DELIMITED needs a Delimiter/,
+    ],
+    [
+      'dynamic partitioning with no partitioning key (dynamic-partitioning.html)',
+      withDestination(rawProperties, (d) => {
+        d.Prefix = 'raw/';
+        d.ProcessingConfiguration = { Enabled: true, Processors: [] };
+      }),
+      /DynamicPartitioningConfiguration is enabled but Prefix uses no !\{partitionKeyFromQuery:…\} key/,
+    ],
+  ])('refuses %s', (_, properties, message) => {
+    // Act + Assess
+    expect(() => parseDeliveryStream('Raw', properties)).toThrow(FirehoseConfigError);
+    expect(() => parseDeliveryStream('Raw', properties)).toThrow(message);
+  });
+
+  it('accepts zero buffering without dynamic partitioning', () => {
+    // Prepare
+    const properties = withDestination(directPutProperties, (d) => {
+      d.BufferingHints = { IntervalInSeconds: 0, SizeInMBs: 1 };
+    });
+
+    // Act
+    const config = parseDeliveryStream('Plain', properties);
+
+    // Assess
+    expect(config).toMatchObject({ bufferIntervalMs: 0, bufferSizeBytes: 1024 * 1024 });
   });
 });
 
@@ -283,4 +379,80 @@ describe('DeliveryStream', () => {
     );
     expect(stream.counters.deliveryFailures).toBe(1);
   });
+  it('names an object and evaluates its prefix by its oldest record, not by the first appended', async () => {
+    // Prepare: s3-prefixes.html: "the approximate arrival timestamp of the oldest record that's
+    // contained in the Amazon S3 object"; records reach a buffer out of arrival order (shards,
+    // Kafka partitions, a replayed spool)
+    const sink = memorySink();
+    const stream = new DeliveryStream(parseDeliveryStream('Plain', directPutProperties), sink, {
+      now: () => Date.UTC(2026, 10, 23, 11, 0, 10),
+    });
+
+    // Act
+    stream.put(Buffer.from('newer'), Date.UTC(2026, 10, 23, 11, 0, 5));
+    stream.put(Buffer.from('older'), Date.UTC(2026, 10, 23, 10, 59, 58));
+    await stream.flush();
+
+    // Assess
+    expect(sink.objects.map((o) => o.key)).toEqual([
+      expect.stringMatching(/^plain\/dt=2026-11-23\/h=10\/plain-direct-put-1-2026-11-23-10-59-58-/),
+    ]);
+  });
+
+  it('reads an empty CustomTimeZone as UTC', async () => {
+    // Prepare: the API allows "" (pattern ^$|[a-zA-Z/_]+) and UTC is the default
+    const properties = withDestination(directPutProperties, (d) => {
+      d.CustomTimeZone = '';
+    });
+    const sink = memorySink();
+    const stream = new DeliveryStream(parseDeliveryStream('Plain', properties), sink, {
+      now: () => ARRIVAL,
+      retryForMs: 100,
+    });
+
+    // Act
+    stream.put(Buffer.from('a'), Date.UTC(2026, 10, 23, 7, 8, 9));
+    await stream.flush();
+
+    // Assess
+    expect(stream.config.timeZone).toBe('UTC');
+    expect(sink.objects[0]?.key).toMatch(/^plain\/dt=2026-11-23\/h=07\//);
+  });
+
+  it.each([
+    ['an empty record, JSON', rawProperties, ''],
+    ['a blank record, JSON', rawProperties, ' \n'],
+    [
+      'a record of delimiters only, DELIMITED',
+      withDeAggregation([
+        { ParameterName: 'SubRecordType', ParameterValue: 'DELIMITED' },
+        { ParameterName: 'Delimiter', ParameterValue: Buffer.from('\n').toString('base64') },
+      ]),
+      '\n\n',
+    ],
+  ])(
+    'sends %s in which RecordDeAggregation finds no sub-record to the error output',
+    async (_, properties, text) => {
+      // Prepare
+      const sink = memorySink();
+      const stream = new DeliveryStream(parseDeliveryStream('Raw', properties), sink, { now: () => ARRIVAL });
+      let delivered = 0;
+
+      // Act
+      stream.put(Buffer.from(text), ARRIVAL, () => delivered++);
+      await stream.flush();
+
+      // Assess
+      expect(delivered).toBe(1);
+      expect(sink.objects.map((o) => o.key)).toEqual([
+        expect.stringMatching(/^errors\/raw\/processing-failed\//),
+      ]);
+      expect(JSON.parse(gunzipSync(sink.objects[0]?.body ?? Buffer.alloc(0)).toString())).toMatchObject({
+        errorCode: 'DynamicPartitioning.MetadataExtractionFailed',
+        errorMessage: 'RecordDeAggregation found no sub-record',
+        rawData: Buffer.from(text).toString('base64'),
+      });
+      expect(stream.counters).toMatchObject({ errorRecords: 1, errorObjects: 1 });
+    },
+  );
 });

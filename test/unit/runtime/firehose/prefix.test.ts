@@ -71,6 +71,72 @@ describe('prefixes', () => {
     );
   });
 
+  it('appends the default time prefix to a Prefix that has expressions but no timestamp', () => {
+    // Prepare: s3-prefixes.html: a Prefix without a *timestamp* expression gets
+    // !{timestamp:yyyy/MM/dd/HH/} appended; random-string does not count
+    const arrival = zonedFields(instant);
+
+    // Act
+    const { data } = effectivePrefixes(
+      'logs/!{firehose:random-string}/',
+      'errors/!{firehose:error-output-type}/',
+      false,
+    );
+
+    // Assess
+    expect(data.evaluate({ arrival })).toMatch(/^logs\/[A-Za-z0-9]{11}\/2026\/01\/05\/07\/$/);
+  });
+
+  it('appends no time prefix with dynamic partitioning', () => {
+    // Act
+    const { data } = effectivePrefixes(
+      'p=!{partitionKeyFromQuery:p}/',
+      'errors/!{firehose:error-output-type}/',
+      true,
+    );
+
+    // Assess
+    expect(data.evaluate({ arrival: zonedFields(instant), partitionKeys: { p: 'taxi' } })).toBe('p=taxi/');
+  });
+
+  it('puts the default error prefix under Prefix when ErrorOutputPrefix is absent', () => {
+    // Prepare: s3-prefixes.html: ErrorOutputPrefix then evaluates to <Prefix><error-output-type>...
+    const arrival = zonedFields(instant);
+
+    // Act
+    const { error } = effectivePrefixes('logs/', undefined, false);
+
+    // Assess
+    expect(error.evaluate({ arrival, errorOutputType: 'processing-failed' })).toBe(
+      'logs/processing-failed/2026/01/05/07/',
+    );
+  });
+
+  it.each([
+    [
+      'a Prefix with expressions and no ErrorOutputPrefix',
+      ['p/!{timestamp:yyyy/MM/dd}/', undefined],
+      /ErrorOutputPrefix can't be null when Prefix contains expressions/,
+    ],
+    [
+      'a Prefix with expressions and an empty ErrorOutputPrefix',
+      ['p/!{firehose:random-string}/', ''],
+      /ErrorOutputPrefix can't be null when Prefix contains expressions/,
+    ],
+    [
+      'an ErrorOutputPrefix with expressions but no error-output-type',
+      ['p/!{timestamp:yyyy}/', 'e/!{timestamp:yyyy}/'],
+      /must include !\{firehose:error-output-type\}/,
+    ],
+  ] as const)(
+    'refuses %s, as Firehose does when the stream is created',
+    (_, [prefix, errorPrefix], message) => {
+      // Act + Assess
+      expect(() => effectivePrefixes(prefix, errorPrefix, false)).toThrow(FirehoseConfigError);
+      expect(() => effectivePrefixes(prefix, errorPrefix, false)).toThrow(message);
+    },
+  );
+
   it.each([
     ['p/!{partitionKeyFromLambda:id}/', 'Prefix', /not supported by the local Firehose/],
     ['p/!{firehose:error-output-type}/', 'Prefix', /belongs in ErrorOutputPrefix/],
