@@ -4,9 +4,9 @@ import {
   type AppliedRange,
   encodeCheckpoint,
   keptRedriven,
+  mergedRanges,
   rangeRedriven,
   readCheckpoint,
-  withRange,
 } from '../state/checkpoint.js';
 import type { StateStore } from '../state/state-store.js';
 import type { LoggerLike } from './dependencies.js';
@@ -76,8 +76,10 @@ async function recordRanges(
     const fresh = ranges.filter(({ from, to }) => !rangeRedriven(checkpoint.redriven, from, to));
     if (fresh.length === 0) return false;
     const at = (deps.now ?? Date.now)();
-    let redriven = keptRedriven(checkpoint.redriven, at);
-    for (const { from, to } of fresh) redriven = withRange(redriven, { from, to, at });
+    const redriven = mergedRanges([
+      ...keptRedriven(checkpoint.redriven, at),
+      ...fresh.map(({ from, to }) => ({ from, to, at })),
+    ]);
     const next = { ...checkpoint, redriven };
     try {
       await deps.stateStore.put(deps.pipeline.name, shard, encodeCheckpoint(next), etag);

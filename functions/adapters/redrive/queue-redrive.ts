@@ -147,6 +147,8 @@ async function routeToOwners(
   if (!childrenOf) return { routes: [{ target: shard, records: [...records] }], skipped: 0 };
   const children = memoized(childrenOf);
   const checkpoints = memoized((id: string) => readCheckpoint(deps.stateStore, deps.pipeline.name, id));
+  // Each checkpoint's ranges from `shard`, parsed once for all the records that pass it.
+  const takenIn = memoized((checkpoint: Checkpoint) => redrivenAlready(takenFrom(checkpoint, shard)));
   const routes = new Map<string, KinesisStreamRecord[]>();
   let skipped = 0;
   for (const record of records) {
@@ -159,11 +161,13 @@ async function routeToOwners(
       owner = below.checkpoint.shard;
     }
     const sequence = record.kinesis.sequenceNumber;
-    if (seen.some((checkpoint) => redrivenAlready(takenFrom(checkpoint, shard))(sequence))) {
+    if (seen.some((checkpoint) => takenIn(checkpoint)(sequence))) {
       skipped++;
       continue;
     }
-    routes.set(owner, [...(routes.get(owner) ?? []), record]);
+    const route = routes.get(owner);
+    if (route) route.push(record);
+    else routes.set(owner, [record]);
   }
   return { routes: [...routes].map(([target, rs]) => ({ target, records: rs })), skipped };
 }
@@ -189,16 +193,12 @@ async function ownerBelow(
   return undefined;
 }
 
-/** `fn` called once per argument. */
-function memoized<T>(fn: (id: string) => Promise<T>): (id: string) => Promise<T> {
-  const known = new Map<string, Promise<T>>();
-  return (id) => {
-    let found = known.get(id);
-    if (found === undefined) {
-      found = fn(id);
-      known.set(id, found);
-    }
-    return found;
+/** `fn` called once per argument (compared by identity). */
+function memoized<A, T>(fn: (argument: A) => T): (argument: A) => T {
+  const known = new Map<A, T>();
+  return (argument) => {
+    if (!known.has(argument)) known.set(argument, fn(argument));
+    return known.get(argument) as T;
   };
 }
 

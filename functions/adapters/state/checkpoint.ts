@@ -168,13 +168,8 @@ export function rangeRedriven(ranges: readonly RedrivenRange[], from: string, to
   return ranges.some((range) => BigInt(range.from) <= first && last <= BigInt(range.to));
 }
 
-/** `ranges` with `added`, ranges that touch or overlap merged into one (the latest `at` kept). */
-export function withRange(ranges: readonly RedrivenRange[], added: RedrivenRange): RedrivenRange[] {
-  return mergedRanges([...ranges, added]);
-}
-
 /** `ranges` sorted, ranges that touch or overlap merged into one (the latest `at` kept). */
-function mergedRanges(ranges: readonly RedrivenRange[]): RedrivenRange[] {
+export function mergedRanges(ranges: readonly RedrivenRange[]): RedrivenRange[] {
   const sorted = ranges
     .map((range) => ({ from: BigInt(range.from), to: BigInt(range.to), at: range.at }))
     .sort((a, b) => (a.from < b.from ? -1 : a.from > b.from ? 1 : 0));
@@ -201,6 +196,7 @@ const pendingResultSchema = z.object({
 });
 
 const appliedRangeSchema = z.object({ from: z.string().regex(/^\d+$/), to: z.string().regex(/^\d+$/) });
+const redrivenRangeSchema = appliedRangeSchema.extend({ at: z.number() });
 
 const checkpointSchema = z.object({
   v: z.literal(CHECKPOINT_VERSION),
@@ -223,20 +219,9 @@ const checkpointSchema = z.object({
   handingOver: z.array(z.string()).default([]),
   inheritedFrom: z.array(z.string()).default([]),
   // Absent in checkpoints written before redrives: none queued.
-  redriven: z
-    .array(z.object({ from: z.string().regex(/^\d+$/), to: z.string().regex(/^\d+$/), at: z.number() }))
-    .default([]),
+  redriven: z.array(redrivenRangeSchema).default([]),
   // Absent in checkpoints written before redrives followed keys to child shards: none.
-  redrivenFrom: z
-    .array(
-      z.object({
-        shard: z.string(),
-        from: z.string().regex(/^\d+$/),
-        to: z.string().regex(/^\d+$/),
-        at: z.number(),
-      }),
-    )
-    .default([]),
+  redrivenFrom: z.array(redrivenRangeSchema.extend({ shard: z.string() })).default([]),
   // Absent in checkpoints written before it was kept: unknown, as before a shard's first batch.
   // One range or null in checkpoints written before Kafka batches were cut at gaps.
   lastApplied: z

@@ -53,6 +53,12 @@ function setup(shards: readonly ShardInfo[]) {
     (harness.aggregates.records as AggregateRecord[])
       .map((r) => `${r.key} ${(r.window_start - T0) / S}s clicks=${r.values?.clicks} on ${r.shard}`)
       .sort();
+  /** PARENT's one batch before the reshard: ann, bob, ann. */
+  const parentBatch = () =>
+    aggregateBatch(
+      clickRecords([click(ann, T0 + 10 * S), click(bob, T0 + 20 * S), click(ann, T0 + 30 * S)], 1, PARENT),
+      harness.deps,
+    );
   const closeEverything = async () => {
     wall += DAY;
     await flushIdleShards({ ...harness.deps, idleTimeoutMs: 0 });
@@ -61,6 +67,7 @@ function setup(shards: readonly ShardInfo[]) {
   return {
     ...harness,
     checkpoint,
+    parentBatch,
     rows,
     closeEverything,
     advance: (ms: number) => {
@@ -72,11 +79,8 @@ function setup(shards: readonly ShardInfo[]) {
 describe('redriving across reshards: failures, generations, races', () => {
   it("writes the batch's own shard last: a child's write that fails leaves the range to the next run, which queues the child's records", async () => {
     // Prepare: LEFT took ann over; RIGHT has had no batch (bob's windows still in PARENT)
-    const { deps, stateStore, checkpoint, closeEverything } = setup(splitShards);
-    await aggregateBatch(
-      clickRecords([click(ann, T0 + 10 * S), click(bob, T0 + 20 * S), click(ann, T0 + 30 * S)], 1, PARENT),
-      deps,
-    );
+    const { deps, stateStore, checkpoint, closeEverything, parentBatch } = setup(splitShards);
+    await parentBatch();
     await aggregateBatch(clickRecords([click(ann, T0 + 40 * S)], 10, LEFT), deps);
     // The failed batch: bob's click first (routes to PARENT, RIGHT has no checkpoint), then ann's (LEFT)
     const failed = clickRecords([click(bob, T0 + 45 * S), click(ann, T0 + 50 * S)], 5, PARENT);
@@ -113,11 +117,8 @@ describe('redriving across reshards: failures, generations, races', () => {
   it('finds a grandchild that took the keys over through a child that never had a batch (split, then split again)', async () => {
     // Prepare: PARENT's batch; LEFT is split into LL and LR before it had any; LR's first batch takes
     // ann's windows over from PARENT (through LEFT, which has no checkpoint)
-    const { deps, checkpoint, closeEverything } = setup(splitTwice);
-    await aggregateBatch(
-      clickRecords([click(ann, T0 + 10 * S), click(bob, T0 + 20 * S), click(ann, T0 + 30 * S)], 1, PARENT),
-      deps,
-    );
+    const { deps, checkpoint, closeEverything, parentBatch } = setup(splitTwice);
+    await parentBatch();
     await aggregateBatch(clickRecords([click(ann, T0 + 40 * S)], 30, LR), deps);
     expect((await checkpoint(LR))?.inheritedFrom).toEqual([]);
 
@@ -150,11 +151,8 @@ describe('redriving across reshards: failures, generations, races', () => {
         hashKeyRange: { start: 0n, end: MAX },
       },
     ];
-    const { deps, checkpoint, closeEverything } = setup(splitThenMerged);
-    await aggregateBatch(
-      clickRecords([click(ann, T0 + 10 * S), click(bob, T0 + 20 * S), click(ann, T0 + 30 * S)], 1, PARENT),
-      deps,
-    );
+    const { deps, checkpoint, closeEverything, parentBatch } = setup(splitThenMerged);
+    await parentBatch();
     // RIGHT had a batch, LEFT never did; both were merged into MERGED, whose first batch took over
     await aggregateBatch(clickRecords([click(bob, T0 + 25 * S)], 20, RIGHT), deps);
     await aggregateBatch(clickRecords([click(ann, T0 + 40 * S)], 40, MERGED), deps);
@@ -212,11 +210,8 @@ describe('redriving across reshards: failures, generations, races', () => {
 
   it('skips a second copy after the child that took the record was split again', async () => {
     // Prepare: LEFT took ann over and was then split into LL and LR (ann's keys in LR)
-    const { deps, checkpoint } = setup(splitTwice);
-    await aggregateBatch(
-      clickRecords([click(ann, T0 + 10 * S), click(bob, T0 + 20 * S), click(ann, T0 + 30 * S)], 1, PARENT),
-      deps,
-    );
+    const { deps, checkpoint, parentBatch } = setup(splitTwice);
+    await parentBatch();
     await aggregateBatch(clickRecords([click(ann, T0 + 40 * S)], 10, LEFT), deps);
     const failed = clickRecords([click(ann, T0 + 45 * S)], 5, PARENT);
     const range = { from: sequenceNumber(5), to: sequenceNumber(5) };
@@ -234,11 +229,8 @@ describe('redriving across reshards: failures, generations, races', () => {
   });
 
   it("queues a record once when two runs race a handover: the child holds its parents' ranges", async () => {
-    const { deps, checkpoint } = setup(splitTwice);
-    await aggregateBatch(
-      clickRecords([click(ann, T0 + 10 * S), click(bob, T0 + 20 * S), click(ann, T0 + 30 * S)], 1, PARENT),
-      deps,
-    );
+    const { deps, checkpoint, parentBatch } = setup(splitTwice);
+    await parentBatch();
     await aggregateBatch(clickRecords([click(ann, T0 + 40 * S)], 10, LEFT), deps);
     const failed = clickRecords([click(ann, T0 + 45 * S)], 5, PARENT);
     const range = { from: sequenceNumber(5), to: sequenceNumber(5) };

@@ -13,7 +13,7 @@ import {
   type RedriveDependencies,
   redriveDeadLetters,
 } from '../../../functions/adapters/redrive/redrive-dead-letters.js';
-import { readCheckpoint, withRange } from '../../../functions/adapters/state/checkpoint.js';
+import { mergedRanges, readCheckpoint } from '../../../functions/adapters/state/checkpoint.js';
 import type { StateStore } from '../../../functions/adapters/state/state-store.js';
 import { kafkaOnFailureRecord } from '../../../local/runtime/event-source-mapping/kafka-on-failure.js';
 import {
@@ -724,14 +724,12 @@ describe('redriveDeadLetters on a Kafka topic, when not all is there', () => {
 
   it('merges a recorded range that the grown mark comes to touch, whatever the order', () => {
     // Act
-    const merged = withRange(
-      [
-        { from: '0', to: '9', at: 1 },
-        { from: '40', to: '50', at: 1 },
-        { from: '10', to: '20', at: 3 },
-      ],
+    const merged = mergedRanges([
+      { from: '0', to: '9', at: 1 },
+      { from: '40', to: '50', at: 1 },
+      { from: '10', to: '20', at: 3 },
       { from: '21', to: '30', at: 2 },
-    );
+    ]);
 
     // Assess
     expect(merged).toEqual([
